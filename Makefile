@@ -1,0 +1,36 @@
+# The two commands a newcomer types: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR ?= $(CURDIR)/.demo-vault
+# The demo vault's password; documented in README, never used for real data.
+DEMO_PASSWORD ?= demo-passwort
+
+.PHONY: run test lint bench clean venv
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	test -f $(DEMO_DIR)/vault-header.json || KIMDESK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/kimdesk demo --data-dir $(DEMO_DIR)
+	$(BIN)/kimdesk gui --data-dir $(DEMO_DIR)
+
+test: $(STAMP)
+	$(BIN)/ruff check kimdesk tests benchmarks
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check kimdesk tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/vault_open.py
+	$(BIN)/python benchmarks/client_search.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

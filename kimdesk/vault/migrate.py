@@ -1,0 +1,87 @@
+"""Schema migrations (Alembic), applied when a vault is opened.
+
+Before an existing vault is migrated, a copy of its (still encrypted) database is kept in
+``backups/`` so that an update can never lose a vault.
+
+Developers create a new revision with::
+
+    .venv/bin/python -m kimdesk.vault.migrate revision "what changed"
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _config(connection: object | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision; a no-op when it is current."""
+    current = current_revision(engine)
+    if current == head_revision():
+        return
+    if current is not None:
+        _backup(engine, current)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "head")
+
+
+def _backup(engine: Engine, revision: str) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db_file = conn.exec_driver_sql("PRAGMA database_list").fetchone()[2]
+    source = Path(db_file)
+    backups = source.parent / "backups"
+    backups.mkdir(exist_ok=True, mode=0o700)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    shutil.copy2(source, backups / f"vault-before-{revision}-{stamp}.db")
+
+
+def _make_revision(message: str) -> None:  # pragma: no cover - developer tool
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    from kimdesk.models import Base
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{tmp}/schema.db")
+        with engine.begin() as conn:
+            command.upgrade(_config(conn), "head")
+        with engine.begin() as conn:
+            cfg = _config(conn)
+            cfg.attributes["target_metadata"] = Base.metadata
+            command.revision(cfg, message=message, autogenerate=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    if len(sys.argv) == 3 and sys.argv[1] == "revision":
+        _make_revision(sys.argv[2])
+    else:
+        sys.exit("usage: python -m kimdesk.vault.migrate revision MESSAGE")

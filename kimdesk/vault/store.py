@@ -1,0 +1,365 @@
+"""The vault: one object owns the SQLCipher database, its key, its sessions and attachments.
+
+Readers get their own session; writers are serialised through one lock and ``BEGIN IMMEDIATE``.
+The DB key lives only in this object and is dropped by ``close()`` (auto-lock, quit).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import sqlcipher3.dbapi2 as sqlcipher
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+
+from kimdesk.errors import ValidationError
+from kimdesk.vault import keys
+from kimdesk.vault.attachments import AttachmentStore
+from kimdesk.vault.errors import (
+    VaultCorrupted,
+    VaultError,
+    VaultLocked,
+    VaultMissing,
+    WrongPassword,
+)
+from kimdesk.vault.header import VaultHeader, read_header, write_header
+from kimdesk.vault.migrate import upgrade
+from kimdesk.vault.throttle import UnlockThrottle
+from kimdesk.vault.walcheck import check_wal
+
+DB_FILE = "vault.db"
+HEADER_FILE = "vault-header.json"
+ATTEMPTS_FILE = "unlock-attempts.json"
+ATTACHMENT_DIR = "attachments"
+MIN_PASSWORD_LENGTH = 10
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} Zeichen lang sein.", "password"
+        )
+
+
+def vault_exists(data_dir: Path) -> bool:
+    return (Path(data_dir) / HEADER_FILE).is_file()
+
+
+class Vault:
+    """An unlocked vault. Create with :func:`create_vault` or :func:`open_vault`."""
+
+    def __init__(self, data_dir: Path, header: VaultHeader, db_key: bytes) -> None:
+        self.data_dir = Path(data_dir)
+        self._header = header
+        self._db_key: bytes | None = db_key
+        self._write_lock = threading.RLock()
+        self._engine = _make_engine(self.db_path, db_key)
+        self.attachments = AttachmentStore(
+            self.data_dir / ATTACHMENT_DIR, keys.hkdf(db_key, "kimdesk attachments v1"), header
+        )
+
+    # --- paths and identity ---------------------------------------------------------------
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_FILE
+
+    @property
+    def header_path(self) -> Path:
+        return self.data_dir / HEADER_FILE
+
+    @property
+    def vault_id(self) -> str:
+        return self._header.vault_id
+
+    @property
+    def is_open(self) -> bool:
+        return self._db_key is not None
+
+    @property
+    def engine(self) -> Engine:
+        self._require_open()
+        return self._engine
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for one purpose inside the vault (e.g. the audit chain's MAC)."""
+        self._require_open()
+        assert self._db_key is not None
+        return keys.hkdf(self._db_key, f"kimdesk {purpose} v1")
+
+    # --- sessions -------------------------------------------------------------------------
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads; it sees one consistent snapshot of the database."""
+        self._require_open()
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session in a write transaction; commits on success, rolls back on any error.
+
+        Writes are serialised in this process by a lock and across processes by BEGIN IMMEDIATE.
+        """
+        self._require_open()
+        with self._write_lock:
+            conn = self._engine.connect().execution_options(kimdesk_immediate=True)
+            try:
+                with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                    yield session
+            finally:
+                conn.close()
+
+    # --- maintenance ----------------------------------------------------------------------
+
+    def check_integrity(self) -> list[str]:
+        """All problems SQLCipher (page MACs) and SQLite (structure) find; empty means sound."""
+        problems: list[str] = []
+        with self._engine.connect() as conn:
+            for row in conn.exec_driver_sql("PRAGMA cipher_integrity_check"):
+                problems.append(str(row[0]))
+            for row in conn.exec_driver_sql("PRAGMA integrity_check"):
+                if row[0] != "ok":
+                    problems.append(str(row[0]))
+        return problems
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """Rewrap the DB key under a new password; the data is not re-encrypted."""
+        self._require_open()
+        check_password_policy(new_password)
+        if _unwrap_with_password(self._header, old_password) != self._db_key:
+            raise WrongPassword("Das bisherige Passwort ist nicht richtig.")
+        self._set_password(new_password)
+
+    def _set_password(self, new_password: str) -> None:
+        assert self._db_key is not None
+        kdf = keys.KdfParams(
+            salt=os.urandom(16),
+            memory_kib=self._header.kdf.memory_kib,
+            iterations=self._header.kdf.iterations,
+            lanes=self._header.kdf.lanes,
+        )
+        kek = keys.derive_kek(new_password, kdf)
+        header = replace(
+            self._header,
+            kdf=kdf,
+            password_wrap=keys.wrap(kek, self._db_key, self._header.aad("password")),
+        ).signed(self._db_key)
+        write_header(self.header_path, header)
+        self._header = header
+
+    def close(self) -> None:
+        """Checkpoint the log into the database, drop every connection and forget the key."""
+        if self._db_key is None:
+            return
+        with self._write_lock:
+            try:
+                with self._engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                self._engine.dispose()
+                self._db_key = None
+                self.attachments.forget_key()
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _require_open(self) -> None:
+        if self._db_key is None:
+            raise VaultError("Der Datentresor ist gesperrt.")
+
+
+# --- engine -----------------------------------------------------------------------------------
+
+
+def _make_engine(db_path: Path, db_key: bytes) -> Engine:
+    pragma_key = f"PRAGMA key = \"x'{db_key.hex()}'\""
+
+    def connect() -> sqlcipher.Connection:
+        conn = sqlcipher.connect(str(db_path), check_same_thread=False, timeout=15)
+        conn.isolation_level = None  # transactions are begun explicitly below
+        conn.execute("PRAGMA cipher_memory_security = ON")
+        conn.execute(pragma_key)
+        version = conn.execute("PRAGMA cipher_version").fetchone()
+        if not version or not version[0]:
+            conn.close()
+            raise VaultError(
+                "SQLCipher fehlt: KIMdesk startet nicht mit einer unverschlüsselten Datenbank."
+            )
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher.DatabaseError as exc:
+            conn.close()
+            raise VaultCorrupted(
+                "Die Datenbank des Datentresors ist beschädigt oder wurde verändert."
+            ) from exc
+        for pragma in (
+            "PRAGMA temp_store = MEMORY",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = FULL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA secure_delete = ON",
+            "PRAGMA trusted_schema = OFF",
+        ):
+            conn.execute(pragma)
+        return conn
+
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        creator=connect,
+        module=sqlcipher,
+        poolclass=QueuePool,
+        pool_size=4,
+        max_overflow=4,
+    )
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        immediate = conn.get_execution_options().get("kimdesk_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+# --- create / open / recover ------------------------------------------------------------------
+
+
+def _unwrap_with_password(header: VaultHeader, password: str) -> bytes | None:
+    kek = keys.derive_kek(password, header.kdf)
+    return keys.unwrap(kek, header.password_wrap, header.aad("password"))
+
+
+def create_vault(
+    data_dir: Path,
+    password: str,
+    *,
+    kdf: keys.KdfParams | None = None,
+    county_public_key: X25519PublicKey | None = None,
+) -> tuple[Vault, str]:
+    """Create an empty, migrated vault. Returns it with the recovery code to print once."""
+    data_dir = Path(data_dir)
+    check_password_policy(password)
+    if vault_exists(data_dir) or (data_dir / DB_FILE).exists():
+        raise VaultError(f"In {data_dir} gibt es bereits einen Datentresor.")
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    kdf = kdf or keys.KdfParams.new()
+    db_key = keys.new_key()
+    recovery_code = keys.new_recovery_code()
+    recovery_salt = os.urandom(16)
+    draft = VaultHeader(
+        vault_id=uuid.uuid4().hex,
+        kdf=kdf,
+        password_wrap=keys.Wrapped(b"", b""),
+        recovery_salt=recovery_salt,
+        recovery_code_wrap=keys.Wrapped(b"", b""),
+        county_wrap=None,
+    )
+    header = replace(
+        draft,
+        password_wrap=keys.wrap(keys.derive_kek(password, kdf), db_key, draft.aad("password")),
+        recovery_code_wrap=keys.wrap(
+            keys.recovery_code_key(recovery_code, recovery_salt), db_key, draft.aad("recovery-code")
+        ),
+        county_wrap=(
+            keys.seal_for(county_public_key, db_key, draft.aad("county"))
+            if county_public_key
+            else None
+        ),
+    ).signed(db_key)
+    vault = Vault(data_dir, header, db_key)
+    upgrade(vault.engine)
+    # The header goes last: a vault without header is an unfinished creation, not a vault.
+    write_header(data_dir / HEADER_FILE, header)
+    return vault, recovery_code
+
+
+def _read_existing_header(data_dir: Path) -> VaultHeader:
+    if not vault_exists(data_dir):
+        raise VaultMissing(f"In {data_dir} wurde kein Datentresor gefunden.")
+    return read_header(data_dir / HEADER_FILE)
+
+
+def _open_with_key(data_dir: Path, header: VaultHeader, db_key: bytes) -> Vault:
+    header.verify(db_key)
+    report = check_wal(data_dir / (DB_FILE + "-wal"))
+    if report.damaged:
+        raise VaultCorrupted(
+            "Das Schreibprotokoll des Datentresors ist beschädigt "
+            f"({report.detail}). Es wurde nichts verändert; bitte wenden Sie sich an die Kreis-IT."
+        )
+    if not (data_dir / DB_FILE).is_file():
+        raise VaultCorrupted("Die Datenbank des Datentresors fehlt.")
+    vault = Vault(data_dir, header, db_key)
+    try:
+        upgrade(vault.engine)
+    except Exception:
+        vault._engine.dispose()
+        raise
+    return vault
+
+
+def open_vault(data_dir: Path, password: str) -> Vault:
+    """Unlock with the password. Wrong password: :class:`WrongPassword`, nothing changed."""
+    data_dir = Path(data_dir)
+    header = _read_existing_header(data_dir)
+    throttle = UnlockThrottle(data_dir / ATTEMPTS_FILE)
+    wait = throttle.wait_remaining()
+    if wait > 0:
+        raise VaultLocked(
+            f"Zu viele Fehlversuche. Bitte warten Sie noch {wait:.0f} Sekunden.", retry_after=wait
+        )
+    db_key = _unwrap_with_password(header, password)
+    if db_key is None:
+        delay = throttle.record_failure()
+        hint = f" Nächster Versuch in {delay:.0f} Sekunden möglich." if delay else ""
+        raise WrongPassword("Das Passwort ist nicht richtig." + hint, retry_after=delay)
+    vault = _open_with_key(data_dir, header, db_key)
+    throttle.record_success()
+    return vault
+
+
+def open_with_recovery_code(data_dir: Path, code: str, new_password: str) -> Vault:
+    """The printed recovery code opens the vault and sets a new password."""
+    data_dir = Path(data_dir)
+    check_password_policy(new_password)
+    header = _read_existing_header(data_dir)
+    key = keys.recovery_code_key(code, header.recovery_salt)
+    db_key = keys.unwrap(key, header.recovery_code_wrap, header.aad("recovery-code"))
+    if db_key is None:
+        raise WrongPassword("Der Wiederherstellungscode ist nicht richtig.")
+    vault = _open_with_key(data_dir, header, db_key)
+    vault._set_password(new_password)
+    UnlockThrottle(data_dir / ATTEMPTS_FILE).record_success()
+    return vault
+
+
+def open_with_county_key(
+    data_dir: Path, county_private_key: X25519PrivateKey, new_password: str
+) -> Vault:
+    """County IT restores access with the county's recovery key without knowing any password."""
+    data_dir = Path(data_dir)
+    check_password_policy(new_password)
+    header = _read_existing_header(data_dir)
+    if header.county_wrap is None:
+        raise VaultError("Dieser Datentresor hat keinen Wiederherstellungsschlüssel des Kreises.")
+    db_key = keys.open_sealed(county_private_key, header.county_wrap, header.aad("county"))
+    if db_key is None:
+        raise WrongPassword("Der Wiederherstellungsschlüssel passt nicht zu diesem Datentresor.")
+    vault = _open_with_key(data_dir, header, db_key)
+    vault._set_password(new_password)
+    UnlockThrottle(data_dir / ATTEMPTS_FILE).record_success()
+    return vault
+
+
