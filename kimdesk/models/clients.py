@@ -42,7 +42,7 @@ class Client(Entity):
     first_name: Mapped[str] = mapped_column(String(120), default="")
     last_name: Mapped[str] = mapped_column(String(120), default="")
     organisation_name: Mapped[str] = mapped_column(String(200), default="")
-    gender: Mapped[str] = mapped_column(String(20), default="keine_angabe")
+    gender: Mapped[str] = mapped_column(String(20), default="not_stated")
     birth_date: Mapped[date | None]
     nationality: Mapped[str | None] = mapped_column(String(2))
     languages: Mapped[str] = mapped_column(String(200), default="")

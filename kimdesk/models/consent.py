@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kimdesk.models.base import Entity
 from kimdesk.models.enums import ConsentKind
 
-HEALTH = "gesundheit"  # the special category (Art. 9 DSGVO) that must be named explicitly
+HEALTH = "health"  # the special category (Art. 9 DSGVO) that must be named explicitly
 
 
 class Consent(Entity):

@@ -74,13 +74,13 @@ class ClientKind(StrEnum):
 
 class ConsentKind(StrEnum):
     DATA_PROCESSING = "data_processing"  # Einwilligung in die Datenverarbeitung
-    RELEASE = "release"  # Schweigepflichtentbindung gegenüber einer Stelle
+    RELEASE = "confidentiality_waiver"  # Schweigepflichtentbindung gegenüber einer Stelle
 
     @property
     def label(self) -> str:
         return {
             "data_processing": "Einwilligung in die Datenverarbeitung",
-            "release": "Schweigepflichtentbindung",
+            "confidentiality_waiver": "Schweigepflichtentbindung",
         }[self.value]
 
 

@@ -36,7 +36,7 @@ class Referral(Entity):
     institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"), index=True)
     referred_on: Mapped[date]
     purpose: Mapped[str] = mapped_column(Text, default="")
-    outcome: Mapped[str] = mapped_column(String(40), default="angefragt")
+    outcome: Mapped[str] = mapped_column(String(40), default="requested")
     outcome_on: Mapped[date | None]
     shares_data: Mapped[bool] = mapped_column(default=False)
     information_kinds: Mapped[list[str]] = mapped_column(default=list)

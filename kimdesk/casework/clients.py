@@ -1,0 +1,290 @@
+"""Ratsuchende: create and change persons and organisations, households and relations.
+
+What may be stored depends on consent: without an active Einwilligung in die Datenverarbeitung
+only what a Kurzintervention needs (``MINIMAL_FIELDS``) is kept.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kimdesk.casework import search
+from kimdesk.casework.common import (
+    check_code,
+    check_municipality,
+    check_not_future,
+    has_processing_consent,
+    load,
+    record,
+    stamp,
+)
+from kimdesk.casework.consents import ConsentInput, add_consent
+from kimdesk.casework.context import Context
+from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.models import Client, Household, Relation
+from kimdesk.models.clients import CONSENT_FIELDS
+from kimdesk.models.enums import ClientKind
+
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+RELATION_KINDS = {
+    "spouse": "Ehepartner:in",
+    "parent_of": "Elternteil von",
+    "sibling": "Geschwister",
+    "other": "sonstige Beziehung",
+}
+HOUSEHOLD_ROLES = ("Haushaltsvorstand", "Ehepartner:in", "Partner:in", "Kind", "Elternteil",
+                   "Geschwister", "sonstige Person")
+_FIELD_LABELS = {
+    "birth_date": "Geburtsdatum",
+    "nationality": "Staatsangehörigkeit",
+    "address": "Anschrift",
+    "email": "E-Mail",
+    "arrival_date": "Einreisedatum",
+    "household_id": "Haushalt",
+    "household_role": "Rolle im Haushalt",
+    "notes": "Notizen",
+}
+
+
+class LikelyDuplicate(KimdeskError):
+    """A client with this name (and birth date) probably exists already."""
+
+    def __init__(self, candidates: list[search.ClientHit]) -> None:
+        count = len(candidates)
+        super().__init__(
+            "Es gibt bereits "
+            + ("eine ähnliche Person" if count == 1 else f"{count} ähnliche Personen")
+            + ". Bitte prüfen, ob die Person schon erfasst ist."
+        )
+        self.candidates = candidates
+
+
+@dataclass
+class ClientInput:
+    """The Stammdaten a user enters; empty strings and None mean "not given"."""
+
+    kind: str = ClientKind.PERSON.value
+    first_name: str = ""
+    last_name: str = ""
+    organisation_name: str = ""
+    anonymous: bool = False
+    gender: str = "not_stated"
+    birth_date: date | None = None
+    nationality: str | None = None
+    languages: str = ""
+    interpreter_language: str = ""
+    municipality: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    arrival_date: date | None = None
+    household_role: str = ""
+    notes: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def values(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("extra")
+        return data
+
+
+def _clean_name(value: str, field_name: str, label: str) -> str:
+    text = unicodedata.normalize("NFC", value.strip())
+    if len(text) > 120:
+        raise ValidationError(f"{label} ist zu lang (höchstens 120 Zeichen).", field_name)
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        raise ValidationError(f"{label} enthält ein Steuerzeichen.", field_name)
+    return text
+
+
+def _validate(ctx: Context, data: ClientInput) -> None:
+    check_code(ctx, "genders", data.gender, "gender", "Geschlecht")
+    check_municipality(ctx, data.municipality)
+    data.first_name = _clean_name(data.first_name, "first_name", "Vorname")
+    data.last_name = _clean_name(data.last_name, "last_name", "Nachname")
+    data.organisation_name = _clean_name(
+        data.organisation_name, "organisation_name", "Name der Organisation"
+    )
+    if data.kind == ClientKind.ORGANISATION:
+        if not data.organisation_name:
+            raise ValidationError("Bitte den Namen der Organisation angeben.", "organisation_name")
+    elif data.kind == ClientKind.PERSON:
+        if not data.anonymous and not (data.first_name or data.last_name):
+            raise ValidationError(
+                "Bitte einen Namen angeben oder „anonyme Beratung“ wählen.", "last_name"
+            )
+    else:
+        raise ValidationError("Unbekannte Art von Ratsuchenden.", "kind")
+    if data.birth_date is not None:
+        check_not_future(ctx, data.birth_date, "birth_date", "Das Geburtsdatum")
+        if data.birth_date < EARLIEST_BIRTH_DATE:
+            raise ValidationError("Das Geburtsdatum liegt vor 1900.", "birth_date")
+    check_not_future(ctx, data.arrival_date, "arrival_date", "Das Einreisedatum")
+    if data.nationality:
+        data.nationality = data.nationality.upper()
+        if data.nationality not in {n.code for n in ctx.reference.nationalities}:
+            raise ValidationError("Unbekannte Staatsangehörigkeit.", "nationality")
+    if data.email and "@" not in data.email:
+        raise ValidationError("Die E-Mail-Adresse ist unvollständig.", "email")
+
+
+def _consent_fields_used(values: dict[str, Any]) -> list[str]:
+    return [name for name in sorted(CONSENT_FIELDS) if values.get(name) not in (None, "")]
+
+
+def _require_consent_for(fields: list[str]) -> ValidationError:
+    labels = ", ".join(_FIELD_LABELS.get(name, name) for name in fields)
+    return ValidationError(
+        f"Ohne Einwilligung in die Datenverarbeitung dürfen nur die für die Kurzintervention "
+        f"nötigen Angaben gespeichert werden. Nicht erlaubt: {labels}.",
+        fields[0],
+    )
+
+
+def create_client(
+    ctx: Context,
+    data: ClientInput,
+    *,
+    consent: ConsentInput | None = None,
+    allow_duplicate: bool = False,
+    session: Session | None = None,
+) -> Client:
+    """Create a Ratsuchende:n, optionally with the Einwilligung given at the same time.
+
+    Raises :class:`LikelyDuplicate` if the person probably exists, unless ``allow_duplicate``.
+    """
+    _validate(ctx, data)
+    values = data.values()
+    if data.anonymous:
+        for name in ("first_name", "last_name", "birth_date", "phone", "email", "address"):
+            values[name] = None if name == "birth_date" else ""
+    used = _consent_fields_used(values)
+    if used and consent is None:
+        raise _require_consent_for(used)
+    if session is None:
+        with ctx.vault.writing() as own:
+            return _create(ctx, own, values, consent, allow_duplicate)
+    return _create(ctx, session, values, consent, allow_duplicate)
+
+
+def _create(
+    ctx: Context,
+    session: Session,
+    values: dict[str, Any],
+    consent: ConsentInput | None,
+    allow_duplicate: bool,
+) -> Client:
+    if not allow_duplicate and values["kind"] == ClientKind.PERSON and not values["anonymous"]:
+        candidates = search.likely_duplicates(
+            session, values["first_name"], values["last_name"], values["birth_date"]
+        )
+        if candidates:
+            raise LikelyDuplicate(candidates)
+    client = Client(**values)
+    stamp(ctx, client, created=True)
+    session.add(client)
+    session.flush()
+    record(ctx, session, "create", client.id, client, fields=_consent_fields_used(values))
+    if consent is not None:
+        add_consent(ctx, session, client.id, consent)
+    search.reindex(session, client)
+    return client
+
+
+def update_client(ctx: Context, client_id: str, changes: dict[str, Any]) -> Client:
+    """Change Stammdaten; fields beyond the minimum need an active Einwilligung."""
+    allowed = set(ClientInput.__dataclass_fields__) - {"extra", "kind"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(f"Unbekannte Felder: {', '.join(sorted(unknown))}")
+    with ctx.vault.writing() as session:
+        client = load(session, Client, client_id, "Die Person")
+        before = {name: getattr(client, name) for name in allowed}
+        merged = ClientInput(kind=client.kind, **(before | changes))
+        _validate(ctx, merged)
+        after = {name: getattr(merged, name) for name in allowed}
+        changed = sorted(name for name in allowed if before[name] != after[name])
+        newly_sensitive = [n for n in _consent_fields_used(after) if n in changed]
+        if newly_sensitive and not has_processing_consent(session, client_id, ctx.today()):
+            raise _require_consent_for(newly_sensitive)
+        for name in changed:
+            setattr(client, name, after[name])
+        stamp(ctx, client)
+        record(ctx, session, "update", client.id, client, fields=changed)
+        search.reindex(session, client)
+        return client
+
+
+def read_client(ctx: Context, client_id: str) -> Client:
+    """Open a client file for reading; the read is recorded in the audit trail."""
+    with ctx.vault.writing() as session:
+        client = load(session, Client, client_id, "Die Person")
+        record(ctx, session, "read", client.id, client)
+        return client
+
+
+def find_clients(ctx: Context, query: str, limit: int = search.DEFAULT_LIMIT
+                 ) -> list[search.ClientHit]:
+    with ctx.vault.reading() as session:
+        return search.hits(session, query, limit)
+
+
+def create_household(
+    ctx: Context, label: str, municipality: str, address: str = ""
+) -> Household:
+    label = label.strip()
+    if not label:
+        raise ValidationError("Bitte eine Bezeichnung angeben, z. B. „Familie H.“.", "label")
+    check_municipality(ctx, municipality)
+    with ctx.vault.writing() as session:
+        household = Household(label=label, municipality=municipality, address=address)
+        stamp(ctx, household, created=True)
+        session.add(household)
+        session.flush()
+        record(ctx, session, "create", None, household)
+        return household
+
+
+def add_to_household(ctx: Context, household_id: str, client_id: str, role: str) -> None:
+    with ctx.vault.writing() as session:
+        household = load(session, Household, household_id, "Der Haushalt")
+        client = load(session, Client, client_id, "Die Person")
+        if not has_processing_consent(session, client_id, ctx.today()):
+            raise _require_consent_for(["household_id"])
+        client.household_id = household.id
+        client.household_role = role
+        stamp(ctx, client)
+        record(ctx, session, "update", client.id, client, fields=["household_id", "household_role"])
+
+
+def household_members(ctx: Context, household_id: str) -> list[Client]:
+    with ctx.vault.reading() as session:
+        return list(
+            session.scalars(
+                select(Client)
+                .where(Client.household_id == household_id)
+                .order_by(Client.created_at)
+            )
+        )
+
+
+def add_relation(ctx: Context, client_id: str, other_id: str, kind: str) -> Relation:
+    if kind not in RELATION_KINDS:
+        raise ValidationError("Unbekannte Art der Beziehung.", "kind")
+    if client_id == other_id:
+        raise ValidationError("Eine Person kann nicht mit sich selbst verbunden werden.", "other")
+    with ctx.vault.writing() as session:
+        load(session, Client, client_id, "Die Person")
+        load(session, Client, other_id, "Die andere Person")
+        relation = Relation(client_id=client_id, other_id=other_id, kind=kind)
+        stamp(ctx, relation, created=True)
+        session.add(relation)
+        session.flush()
+        record(ctx, session, "create", client_id, relation)
+        return relation

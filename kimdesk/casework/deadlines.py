@@ -1,0 +1,211 @@
+"""Fristen and Wiedervorlagen, the Aufenthaltsstatus with its dates, and the § 104c rules.
+
+§ 104c AufenthG (Chancen-Aufenthaltsrecht): always 18 months from the grant, not extendable;
+the § 25a/§ 25b application must be filed before expiry, so reminders come 8 and 6 weeks ahead,
+and the checklist (Lebensunterhalt, Sprache, Identität, Familie) is kept with the person.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kimdesk.casework.common import (
+    check_code,
+    check_not_future,
+    load,
+    record,
+    require_processing_consent,
+    stamp,
+)
+from kimdesk.casework.context import Context
+from kimdesk.errors import ValidationError
+from kimdesk.models import Case, ChecklistItem, Client, Deadline, ResidenceRecord
+from kimdesk.reference import ResidenceStatus
+
+P104C = "p104c"
+# Deadline kinds a residence status with an end date produces.
+_EXPIRY_KIND = {
+    "duldung": "duldung_expiry",
+    "duldung_training": "duldung_expiry",
+    "duldung_employment": "duldung_expiry",
+    "gestattung": "gestattung_expiry",
+    "fiktion": "fiktion_expiry",
+}
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day where the day does not exist)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def p104c_expiry(ctx: Context, granted_on: date) -> date:
+    # 18 months counted from the grant: the permit ends the day before the same date.
+    return add_months(granted_on, ctx.reference.rules.p104c_validity_months) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One line of the Heute view."""
+
+    deadline_id: str
+    client_id: str
+    case_id: str | None
+    kind: str
+    title: str
+    due_on: date
+    overdue: bool
+    p104c: bool
+
+
+def add_deadline(ctx: Context, client_id: str, kind: str, due_on: date, title: str,
+                 case_id: str | None = None, note: str = "") -> Deadline:
+    check_code(ctx, "deadline_kinds", kind, "kind", "Fristart")
+    title = title.strip() or ctx.reference.label("deadline_kinds", kind)
+    with ctx.vault.writing() as session:
+        load(session, Client, client_id, "Die Person")
+        if case_id is not None:
+            load(session, Case, case_id, "Der Fall")
+        deadline = Deadline(client_id=client_id, case_id=case_id, kind=kind, due_on=due_on,
+                            title=title, note=note)
+        stamp(ctx, deadline, created=True)
+        session.add(deadline)
+        session.flush()
+        record(ctx, session, "create", client_id, deadline)
+        return deadline
+
+
+def complete_deadline(ctx: Context, deadline_id: str, done_on: date | None = None,
+                      note: str = "") -> Deadline:
+    done_on = done_on or ctx.today()
+    check_not_future(ctx, done_on, "done_on", "Das Erledigt-Datum")
+    with ctx.vault.writing() as session:
+        deadline = load(session, Deadline, deadline_id, "Die Frist")
+        deadline.done_on = done_on
+        if note:
+            deadline.note = (deadline.note + "\n" if deadline.note else "") + note
+        stamp(ctx, deadline)
+        record(ctx, session, "update", deadline.client_id, deadline, fields=["done_on"])
+        return deadline
+
+
+def due_items(ctx: Context, within_days: int = 14) -> list[DueItem]:
+    """Open Fristen and Wiedervorlagen due by today + ``within_days``, overdue first."""
+    today = ctx.today()
+    horizon = today + timedelta(days=within_days)
+    with ctx.vault.reading() as session:
+        rows = session.scalars(
+            select(Deadline).where(Deadline.done_on.is_(None), Deadline.due_on <= horizon)
+            .order_by(Deadline.due_on)
+        )
+        return [
+            DueItem(d.id, d.client_id, d.case_id, d.kind, d.title, d.due_on, d.due_on < today,
+                    d.kind == "p104c_expiry" or d.source.startswith(P104C))
+            for d in rows
+        ]
+
+
+def record_residence(ctx: Context, client_id: str, status: str, *,
+                     granted_on: date | None = None, valid_until: date | None = None,
+                     note: str = "") -> ResidenceRecord:
+    """A new Aufenthaltsstatus; its dates become Fristen, § 104c its full set of reminders."""
+    check_code(ctx, "residence_statuses", status, "status", "Aufenthaltsstatus")
+    term = ctx.reference.term("residence_statuses", status)
+    assert isinstance(term, ResidenceStatus)
+    rules = ctx.reference.rules
+    check_not_future(ctx, granted_on, "granted_on", "Das Datum der Erteilung")
+    if term.chancen_104c:
+        if granted_on is None:
+            raise ValidationError("Für § 104c bitte das Datum der Erteilung angeben.",
+                                  "granted_on")
+        if granted_on > rules.p104c_last_grant_date:
+            raise ValidationError(
+                "Ein Chancen-Aufenthaltsrecht konnte nur bis zum "
+                f"{rules.p104c_last_grant_date:%d.%m.%Y} erteilt werden.", "granted_on")
+        expiry = p104c_expiry(ctx, granted_on)
+        if valid_until is not None and valid_until != expiry:
+            raise ValidationError(
+                f"§ 104c gilt immer {rules.p104c_validity_months} Monate und ist nicht "
+                f"verlängerbar: gültig bis {expiry:%d.%m.%Y}.", "valid_until")
+        valid_until = expiry
+    if valid_until and granted_on and valid_until < granted_on:
+        raise ValidationError("„Gültig bis“ liegt vor der Erteilung.", "valid_until")
+    with ctx.vault.writing() as session:
+        load(session, Client, client_id, "Die Person")
+        require_processing_consent(ctx, session, client_id, "Der Aufenthaltsstatus", "status")
+        residence = ResidenceRecord(client_id=client_id, status=status, granted_on=granted_on,
+                                    valid_until=valid_until, note=note)
+        stamp(ctx, residence, created=True)
+        session.add(residence)
+        session.flush()
+        source = f"residence:{residence.id}"
+        if term.chancen_104c:
+            assert valid_until is not None
+            _add(session, ctx, client_id, "p104c_expiry", valid_until,
+                 "§ 104c läuft ab – Antrag § 25a/§ 25b muss gestellt sein", f"{P104C}:{source}")
+            for weeks in rules.p104c_reminder_weeks:
+                _add(session, ctx, client_id, "follow_up", valid_until - timedelta(weeks=weeks),
+                     f"§ 104c: noch {weeks} Wochen – Antrag § 25a/§ 25b vorbereiten",
+                     f"{P104C}:{source}")
+            existing = set(session.scalars(select(ChecklistItem.item).where(
+                ChecklistItem.client_id == client_id)))
+            for item in rules.p104c_checklist:
+                if item.code not in existing:
+                    session.add(ChecklistItem(client_id=client_id, item=item.code,
+                                              created_by=ctx.user))
+        elif valid_until is not None:
+            kind = _EXPIRY_KIND.get(status, "permit_expiry")
+            _add(session, ctx, client_id, kind, valid_until,
+                 f"{term.label}: gültig bis {valid_until:%d.%m.%Y}", source)
+        if status == "ae_24" and valid_until is not None and (
+            valid_until >= rules.p24_valid_on and granted_on is not None
+        ):
+            _add(session, ctx, client_id, "p24_continuation", rules.p24_continued_until,
+                 "§ 24: Fortgeltung endet", source)
+        record(ctx, session, "create", client_id, residence, status=status)
+        return residence
+
+
+def _add(session: Session, ctx: Context, client_id: str, kind: str, due_on: date, title: str,
+         source: str) -> None:
+    session.add(Deadline(client_id=client_id, case_id=None, kind=kind, due_on=due_on,
+                         title=title, source=source, created_by=ctx.user, updated_by=ctx.user))
+
+
+def set_checklist_item(ctx: Context, client_id: str, item: str, fulfilled: bool,
+                       note: str = "", on: date | None = None) -> ChecklistItem:
+    codes = [t.code for t in ctx.reference.rules.p104c_checklist]
+    if item not in codes:
+        raise ValidationError("Unbekannter Prüfpunkt.", "item")
+    with ctx.vault.writing() as session:
+        entry = session.scalar(select(ChecklistItem).where(
+            ChecklistItem.client_id == client_id, ChecklistItem.item == item))
+        if entry is None:
+            load(session, Client, client_id, "Die Person")
+            entry = ChecklistItem(client_id=client_id, item=item, created_by=ctx.user)
+            session.add(entry)
+        entry.fulfilled = fulfilled
+        entry.fulfilled_on = (on or ctx.today()) if fulfilled else None
+        entry.note = note
+        stamp(ctx, entry)
+        session.flush()
+        record(ctx, session, "update", client_id, entry, fields=["fulfilled"])
+        return entry
+
+
+def residence_history(ctx: Context, client_id: str) -> list[ResidenceRecord]:
+    with ctx.vault.reading() as session:
+        return list(session.scalars(select(ResidenceRecord).where(
+            ResidenceRecord.client_id == client_id).order_by(ResidenceRecord.created_at)))
+
+
+def checklist(ctx: Context, client_id: str) -> list[ChecklistItem]:
+    with ctx.vault.reading() as session:
+        return list(session.scalars(select(ChecklistItem).where(
+            ChecklistItem.client_id == client_id)))

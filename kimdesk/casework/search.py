@@ -1,0 +1,126 @@
+"""Client search inside the encrypted database: FTS5 over folded names and phonetic codes.
+
+The index (table ``client_search``) holds, per client, the folded words of the names, their
+Kölner Phonetik codes and the birth date tokens; it lives in the SQLCipher file like all else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from kimdesk import textmatch
+from kimdesk.models import Client
+
+DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class ClientHit:
+    """One search result, as the list and the CLI show it."""
+
+    id: str
+    display_name: str
+    birth_date: date | None
+    municipality: str
+    nationality: str | None
+
+
+def _tokens(client: Client) -> str:
+    dates = textmatch.date_tokens(client.birth_date) if client.birth_date else []
+    return " ".join(
+        filter(
+            None,
+            [
+                textmatch.index_tokens(
+                    client.first_name, client.last_name, client.organisation_name
+                ),
+                *dates,
+            ],
+        )
+    )
+
+
+def _id_match(client_id: str) -> str:
+    return f'client_id : "{client_id}"'
+
+
+def reindex(session: Session, client: Client) -> None:
+    """Bring the index entry of ``client`` up to date (call after every change of a name)."""
+    session.flush()
+    session.execute(
+        text("DELETE FROM client_search WHERE client_search MATCH :m"),
+        {"m": _id_match(client.id)},
+    )
+    if client.anonymous:
+        return  # an anonymous Kurzintervention is not findable by name
+    session.execute(
+        text("INSERT INTO client_search (client_id, tokens) VALUES (:id, :tokens)"),
+        {"id": client.id, "tokens": _tokens(client)},
+    )
+
+
+def unindex(session: Session, client_id: str) -> None:
+    session.execute(
+        text("DELETE FROM client_search WHERE client_search MATCH :m"), {"m": _id_match(client_id)}
+    )
+
+
+def matching_ids(session: Session, query: str, limit: int = DEFAULT_LIMIT) -> list[str]:
+    """Ids of the clients matching what a user typed, best first; [] for an empty query."""
+    expression = textmatch.fts_query(query)
+    if expression is None:
+        return []
+    rows = session.execute(
+        text(
+            "SELECT client_id FROM client_search WHERE client_search MATCH :q "
+            "ORDER BY rank LIMIT :limit"
+        ),
+        {"q": f"tokens : ({expression})", "limit": limit},
+    )
+    return [row[0] for row in rows]
+
+
+def hits(session: Session, query: str, limit: int = DEFAULT_LIMIT) -> list[ClientHit]:
+    ids = matching_ids(session, query, limit)
+    if not ids:
+        return []
+    clients = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
+    return [to_hit(clients[i]) for i in ids if i in clients]
+
+
+def to_hit(client: Client) -> ClientHit:
+    return ClientHit(
+        id=client.id,
+        display_name=client.display_name,
+        birth_date=client.birth_date,
+        municipality=client.municipality,
+        nationality=client.nationality,
+    )
+
+
+def likely_duplicates(
+    session: Session, first_name: str, last_name: str, birth_date: date | None,
+    exclude_id: str | None = None,
+) -> list[ClientHit]:
+    """Existing clients that are probably the same person (phonetic names, same birth date)."""
+    candidates = matching_ids(session, last_name, limit=200) + matching_ids(
+        session, first_name, limit=200
+    )
+    key = textmatch.PersonKey(first_name, last_name, birth_date)
+    found: list[ClientHit] = []
+    seen: set[str] = set()
+    for client_id in candidates:
+        if client_id in seen or client_id == exclude_id:
+            continue
+        seen.add(client_id)
+        client = session.get(Client, client_id)
+        if client is None:
+            continue
+        other = textmatch.PersonKey(client.first_name, client.last_name, client.birth_date)
+        if textmatch.likely_same_person(key, other):
+            found.append(to_hit(client))
+    return found

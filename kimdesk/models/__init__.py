@@ -1,0 +1,70 @@
+"""SQLAlchemy entities of KIMdesk and the rules that belong to them, one module per area."""
+
+from __future__ import annotations
+
+from kimdesk.models.audit import AuditEntry
+from kimdesk.models.base import Base, Entity, new_id, utcnow
+from kimdesk.models.cases import (
+    Assessment,
+    Case,
+    CaseKindChange,
+    CaseParticipant,
+    CaseTopic,
+    Contact,
+    Goal,
+    PhaseChange,
+    Step,
+)
+from kimdesk.models.clients import ChecklistItem, Client, Household, Relation, ResidenceRecord
+from kimdesk.models.consent import Consent
+from kimdesk.models.coordination import (
+    CaseReconstruction,
+    CaseReview,
+    Finding,
+    GenerativeTheme,
+    MunicipalAgreement,
+    ProjectGroup,
+    SteeringDecision,
+)
+from kimdesk.models.deadlines import Deadline
+from kimdesk.models.documents import Attachment
+from kimdesk.models.network import Institution, Referral
+from kimdesk.models.profile import VaultProfile
+from kimdesk.models.retention import DeletionProposal, PurgedCaseCount
+
+__all__ = [
+    "Assessment",
+    "Attachment",
+    "AuditEntry",
+    "Base",
+    "Case",
+    "CaseKindChange",
+    "CaseParticipant",
+    "CaseReconstruction",
+    "CaseReview",
+    "CaseTopic",
+    "ChecklistItem",
+    "Client",
+    "Consent",
+    "Contact",
+    "Deadline",
+    "DeletionProposal",
+    "Entity",
+    "Finding",
+    "GenerativeTheme",
+    "Goal",
+    "Household",
+    "Institution",
+    "MunicipalAgreement",
+    "PhaseChange",
+    "ProjectGroup",
+    "PurgedCaseCount",
+    "Referral",
+    "Relation",
+    "ResidenceRecord",
+    "SteeringDecision",
+    "Step",
+    "VaultProfile",
+    "new_id",
+    "utcnow",
+]
