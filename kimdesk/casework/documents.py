@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import time
 from pathlib import PurePath
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from kimdesk.errors import ValidationError
 from kimdesk.models import Attachment, Case, Client, new_id
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+ORPHAN_MIN_AGE_SECONDS = 3600
 
 
 def add_attachment(ctx: Context, client_id: str, filename: str, content: bytes, *,
@@ -41,7 +43,7 @@ def add_attachment(ctx: Context, client_id: str, filename: str, content: bytes, 
         session.add(attachment)
         session.flush()
         # The file is written inside the transaction: if it fails, no row points to nothing;
-        # if the commit fails after it, an orphan ciphertext remains, which retention sweeps.
+        # if the commit fails after it, an orphan ciphertext remains for sweep_orphan_files.
         ctx.vault.attachments.put(attachment_id, content)
         record(ctx, session, "create", client_id, attachment)
         return attachment
@@ -70,3 +72,19 @@ def attachments_of(ctx: Context, client_id: str) -> list[Attachment]:
     with ctx.vault.reading() as session:
         return list(session.scalars(select(Attachment).where(
             Attachment.client_id == client_id).order_by(Attachment.created_at)))
+
+
+def sweep_orphan_files(ctx: Context) -> int:
+    """Delete ciphertext files no row refers to (left by a crash between write and commit).
+
+    Only files older than an hour count: a younger one may belong to a transaction that is
+    about to commit in another thread.
+    """
+    cutoff = time.time() - ORPHAN_MIN_AGE_SECONDS
+    candidates = ctx.vault.attachments.stored_ids(older_than=cutoff)
+    with ctx.vault.reading() as session:
+        known = set(session.scalars(select(Attachment.id)))
+    orphans = candidates - known
+    for attachment_id in orphans:
+        ctx.vault.attachments.delete(attachment_id)
+    return len(orphans)

@@ -16,6 +16,7 @@ from kimdesk.casework import search
 from kimdesk.casework.common import load, record, stamp
 from kimdesk.casework.context import Context
 from kimdesk.casework.deadlines import add_months
+from kimdesk.casework.documents import sweep_orphan_files
 from kimdesk.errors import ValidationError
 from kimdesk.models import (
     Assessment,
@@ -63,7 +64,11 @@ def due_date(ctx: Context, cases: list[Case]) -> date | None:
 
 
 def propose_deletions(ctx: Context) -> list[DeletionProposal]:
-    """Create proposals for every file now due; returns the new ones."""
+    """Create proposals for every file now due; returns the new ones.
+
+    Also removes attachment ciphertexts no record refers to any more.
+    """
+    sweep_orphan_files(ctx)
     today = ctx.today()
     created: list[DeletionProposal] = []
     with ctx.vault.writing() as session:

@@ -1,0 +1,218 @@
+"""Read models for the screens: list rows of Ratsuchende and the whole client file.
+
+Plain dataclasses, no ORM objects, so the UI holds nothing that could lazily hit the database
+from the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+
+from kimdesk.casework import search
+from kimdesk.casework.common import load, record
+from kimdesk.casework.context import Context
+from kimdesk.models import (
+    Attachment,
+    Case,
+    CaseKindChange,
+    ChecklistItem,
+    Client,
+    Consent,
+    Contact,
+    Deadline,
+    Household,
+    PhaseChange,
+    Referral,
+    Relation,
+    ResidenceRecord,
+)
+from kimdesk.models.enums import CaseKind, CaseStatus, Phase
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    """One line of the Ratsuchende list."""
+
+    id: str
+    display_name: str
+    kind: str
+    birth_date: date | None
+    municipality: str
+    nationality: str | None
+    case_kind: str | None  # of the newest case
+    phase: str | None
+    case_status: str | None  # open / closed / None (no case yet)
+    next_due: date | None
+
+
+@dataclass(frozen=True)
+class ClientFilter:
+    query: str = ""
+    municipality: str | None = None
+    case_kind: str | None = None
+    phase: str | None = None
+    case_status: str | None = None  # "open", "closed"
+
+
+def client_rows(ctx: Context) -> list[ClientRow]:
+    """All clients with their newest case and next open deadline, sorted by name."""
+    with ctx.vault.reading() as session:
+        newest = (
+            select(Case.client_id, Case.kind, Case.phase, Case.status,
+                   func.row_number().over(partition_by=Case.client_id,
+                                          order_by=(Case.status.desc(), Case.opened_on.desc())
+                                          ).label("n"))
+            .subquery()
+        )
+        due = (
+            select(Deadline.client_id, func.min(Deadline.due_on).label("next_due"))
+            .where(Deadline.done_on.is_(None)).group_by(Deadline.client_id).subquery()
+        )
+        rows = session.execute(
+            select(Client, newest.c.kind, newest.c.phase, newest.c.status, due.c.next_due)
+            .outerjoin(newest, (newest.c.client_id == Client.id) & (newest.c.n == 1))
+            .outerjoin(due, due.c.client_id == Client.id)
+        )
+        result = [
+            ClientRow(c.id, c.display_name, c.kind, c.birth_date, c.municipality, c.nationality,
+                      kind, phase, status, next_due)
+            for c, kind, phase, status, next_due in rows
+        ]
+    result.sort(key=lambda r: r.display_name.casefold())
+    return result
+
+
+def matching_client_ids(ctx: Context, query: str, limit: int = 5000) -> set[str] | None:
+    """Ids matching a typed query (FTS), or None when the query is empty (no text filter)."""
+    if not query.strip():
+        return None
+    with ctx.vault.reading() as session:
+        return set(search.matching_ids(session, query, limit))
+
+
+def filter_rows(rows: list[ClientRow], flt: ClientFilter, ids: set[str] | None
+                ) -> list[ClientRow]:
+    """Apply the list filters in memory; ``ids`` from :func:`matching_client_ids`."""
+    return [
+        r for r in rows
+        if (ids is None or r.id in ids)
+        and (flt.municipality is None or r.municipality == flt.municipality)
+        and (flt.case_kind is None or r.case_kind == flt.case_kind)
+        and (flt.phase is None or r.phase == flt.phase)
+        and (flt.case_status is None or r.case_status == flt.case_status)
+    ]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event in the Verlauf of a client file."""
+
+    on: date
+    kind: str  # contact, phase, case_kind, referral, deadline, consent, residence
+    title: str
+    detail: str = ""
+    case_id: str | None = None
+
+
+@dataclass
+class ClientFile:
+    client: Client
+    household: Household | None
+    members: list[Client]
+    relations: list[Relation]
+    consents: list[Consent]
+    residence: list[ResidenceRecord]
+    checklist: list[ChecklistItem]
+    attachments: list[Attachment]
+    cases: list[Case]
+    contacts: list[Contact]
+    open_deadlines: list[Deadline]
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    @property
+    def has_processing_consent(self) -> bool:
+        return any(c.kind == "data_processing" and c.revoked_on is None for c in self.consents)
+
+
+def open_client_file(ctx: Context, client_id: str) -> ClientFile:
+    """Everything shown in a client file, loaded at once; the read is audited."""
+    ref = ctx.reference
+    with ctx.vault.writing() as session:
+        client = load(session, Client, client_id, "Die Person")
+        record(ctx, session, "read", client.id, client)
+
+        def all_of(model, *where, order=None):  # type: ignore[no-untyped-def]
+            query = select(model).where(*where)
+            return list(session.scalars(query.order_by(order) if order is not None else query))
+
+        household = session.get(Household, client.household_id) if client.household_id else None
+        members = (all_of(Client, Client.household_id == household.id, Client.id != client.id,
+                          order=Client.created_at) if household else [])
+        cases = all_of(Case, Case.client_id == client_id, order=Case.opened_on)
+        case_ids = [c.id for c in cases]
+        contacts = all_of(Contact, Contact.case_id.in_(case_ids), Contact.superseded.is_(False),
+                          order=Contact.contact_on)
+        phases = all_of(PhaseChange, PhaseChange.case_id.in_(case_ids))
+        kinds = all_of(CaseKindChange, CaseKindChange.case_id.in_(case_ids))
+        referrals = all_of(Referral, Referral.client_id == client_id)
+        consents = all_of(Consent, Consent.client_id == client_id, order=Consent.given_on)
+        residence = all_of(ResidenceRecord, ResidenceRecord.client_id == client_id,
+                           order=ResidenceRecord.created_at)
+        deadlines = all_of(Deadline, Deadline.client_id == client_id, order=Deadline.due_on)
+        file = ClientFile(
+            client=client, household=household, members=members,
+            relations=all_of(Relation, (Relation.client_id == client_id)
+                             | (Relation.other_id == client_id)),
+            consents=consents, residence=residence,
+            checklist=all_of(ChecklistItem, ChecklistItem.client_id == client_id),
+            attachments=all_of(Attachment, Attachment.client_id == client_id,
+                               order=Attachment.created_at),
+            cases=cases, contacts=contacts,
+            open_deadlines=[d for d in deadlines if d.done_on is None],
+        )
+    timeline: list[TimelineEntry] = []
+    for contact in contacts:
+        topics = ", ".join(ref.label("topics", t) for t in contact.topics if t in
+                           ref.codes("topics"))
+        timeline.append(TimelineEntry(
+            contact.contact_on, "contact",
+            f"Kontakt: {ref.label('contact_kinds', contact.mode)}"
+            f" ({contact.duration_minutes} Min.)", topics, contact.case_id))
+    for change in kinds:
+        label = CaseKind(change.to_kind).label
+        title = f"Fall eröffnet: {label}" if change.from_kind is None else f"Umgewandelt in {label}"
+        timeline.append(TimelineEntry(change.changed_on, "case_kind", title, change.reason,
+                                      change.case_id))
+    for change in phases:
+        timeline.append(TimelineEntry(change.changed_on, "phase",
+                                      f"Phase: {Phase(change.to_phase).label}", change.note,
+                                      change.case_id))
+    for referral in referrals:
+        timeline.append(TimelineEntry(
+            referral.referred_on, "referral", "Vermittlung",
+            f"{referral.purpose} – {ref.label('referral_outcomes', referral.outcome)}",
+            referral.case_id))
+    for case in cases:
+        if case.status == CaseStatus.CLOSED and case.closed_on:
+            timeline.append(TimelineEntry(
+                case.closed_on, "case_kind", "Fall abgeschlossen",
+                ref.label("closing_reasons", case.closing_reason), case.id))
+    for consent in consents:
+        timeline.append(TimelineEntry(consent.given_on, "consent",
+                                      ref.label("consent_kinds", consent.kind), consent.purpose))
+        if consent.revoked_on:
+            timeline.append(TimelineEntry(consent.revoked_on, "consent", "Widerruf",
+                                          ref.label("consent_kinds", consent.kind)))
+    for entry in residence:
+        timeline.append(TimelineEntry(entry.granted_on or entry.created_at.date(), "residence",
+                                      ref.label("residence_statuses", entry.status)))
+    for deadline in deadlines:
+        timeline.append(TimelineEntry(deadline.due_on, "deadline", deadline.title,
+                                      "erledigt" if deadline.done_on else "offen",
+                                      deadline.case_id))
+    timeline.sort(key=lambda e: e.on, reverse=True)
+    file.timeline = timeline
+    return file
