@@ -20,7 +20,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	test -f $(DEMO_DIR)/vault-header.json || KIMDESK_PASSWORD=$(DEMO_PASSWORD) $(BIN)/kimdesk demo --data-dir $(DEMO_DIR)
-	$(BIN)/kimdesk gui --data-dir $(DEMO_DIR)
+	$(BIN)/kimdesk gui --demo --data-dir $(DEMO_DIR)
 
 test: $(STAMP)
 	$(BIN)/ruff check kimdesk tests benchmarks

@@ -139,3 +139,4 @@ def count(session: Session) -> int:
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Names of the fields whose value differs; the values themselves stay out of the trail."""
     return sorted(name for name in after if before.get(name) != after[name])
+

@@ -242,6 +242,10 @@ def add_participant(ctx: Context, case_id: str, client_id: str) -> None:
         load(session, Client, client_id, "Die Person")
         if client_id == case.client_id:
             return
+        if case.case_kind != CaseKind.SHORT_INTERVENTION:
+            require_processing_consent(ctx, session, client_id,
+                                       "Die Beteiligung an einer Begleitung oder einem Case "
+                                       "Management", "client_id")
         exists = session.scalar(select(CaseParticipant).where(
             CaseParticipant.case_id == case_id, CaseParticipant.client_id == client_id))
         if exists is None:
@@ -372,7 +376,11 @@ def correct_contact(ctx: Context, contact_id: str, data: ContactInput) -> Contac
         old = load(session, Contact, contact_id, "Der Kontakt")
         if old.superseded:
             raise ValidationError("Dieser Kontakt wurde bereits korrigiert.")
-        _open_case_for_write(session, old.case_id)
+        case = _open_case_for_write(session, old.case_id)
+        if data.contact_on < case.opened_on:
+            raise ValidationError("Der Kontakt liegt vor dem Fallbeginn.", "contact_on")
+        if (data.client_id or old.client_id) not in case_people(session, case):
+            raise ValidationError("Die Person gehört nicht zu diesem Fall.", "client_id")
         new = Contact(
             case_id=old.case_id, client_id=data.client_id or old.client_id,
             contact_on=data.contact_on, duration_minutes=data.duration_minutes, mode=data.mode,

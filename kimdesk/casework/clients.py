@@ -40,6 +40,7 @@ RELATION_KINDS = {
 }
 HOUSEHOLD_ROLES = ("Haushaltsvorstand", "Ehepartner:in", "Partner:in", "Kind", "Elternteil",
                    "Geschwister", "sonstige Person")
+_IDENTIFYING_FIELDS = ("first_name", "last_name", "birth_date", "phone", "email", "address")
 _FIELD_LABELS = {
     "birth_date": "Geburtsdatum",
     "nationality": "Staatsangehörigkeit",
@@ -134,6 +135,12 @@ def _validate(ctx: Context, data: ClientInput) -> None:
         raise ValidationError("Die E-Mail-Adresse ist unvollständig.", "email")
 
 
+def _forget_identity(values: dict[str, Any]) -> None:
+    """An anonymous Beratung keeps nothing that identifies the person."""
+    for name in _IDENTIFYING_FIELDS:
+        values[name] = None if name == "birth_date" else ""
+
+
 def _consent_fields_used(values: dict[str, Any]) -> list[str]:
     return [name for name in sorted(CONSENT_FIELDS) if values.get(name) not in (None, "")]
 
@@ -162,8 +169,7 @@ def create_client(
     _validate(ctx, data)
     values = data.values()
     if data.anonymous:
-        for name in ("first_name", "last_name", "birth_date", "phone", "email", "address"):
-            values[name] = None if name == "birth_date" else ""
+        _forget_identity(values)
     used = _consent_fields_used(values)
     if used and consent is None:
         raise _require_consent_for(used)
@@ -190,9 +196,14 @@ def _create(
     stamp(ctx, client, created=True)
     session.add(client)
     session.flush()
-    record(ctx, session, "create", client.id, client, fields=_consent_fields_used(values))
+    used = _consent_fields_used(values)
+    record(ctx, session, "create", client.id, client, fields=used)
     if consent is not None:
         add_consent(ctx, session, client.id, consent)
+    # Only an active Einwilligung in die Datenverarbeitung allows more than the minimum: not a
+    # Schweigepflichtentbindung, not one that has already run out.
+    if used and not has_processing_consent(session, client.id, ctx.today()):
+        raise _require_consent_for(used)
     search.reindex(session, client)
     return client
 
@@ -209,6 +220,8 @@ def update_client(ctx: Context, client_id: str, changes: dict[str, Any]) -> Clie
         merged = ClientInput(kind=client.kind, **(before | changes))
         _validate(ctx, merged)
         after = {name: getattr(merged, name) for name in allowed}
+        if after["anonymous"]:
+            _forget_identity(after)
         changed = sorted(name for name in allowed if before[name] != after[name])
         newly_sensitive = [n for n in _consent_fields_used(after) if n in changed]
         if newly_sensitive and not has_processing_consent(session, client_id, ctx.today()):
@@ -282,6 +295,11 @@ def add_relation(ctx: Context, client_id: str, other_id: str, kind: str) -> Rela
     with ctx.vault.writing() as session:
         load(session, Client, client_id, "Die Person")
         load(session, Client, other_id, "Die andere Person")
+        for person in (client_id, other_id):
+            if not has_processing_consent(session, person, ctx.today()):
+                raise ValidationError(
+                    "Beziehungen zwischen Personen dürfen nur mit Einwilligung beider "
+                    "gespeichert werden.", "other")
         relation = Relation(client_id=client_id, other_id=other_id, kind=kind)
         stamp(ctx, relation, created=True)
         session.add(relation)

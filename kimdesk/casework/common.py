@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from kimdesk.casework import audit
 from kimdesk.casework.context import Context
 from kimdesk.errors import NotFound, ValidationError
-from kimdesk.models import Consent, Entity
+from kimdesk.models import AuditEntry, Client, Consent, Entity, utcnow
 from kimdesk.models.enums import ConsentKind
 
 E = TypeVar("E", bound=Entity)
@@ -73,6 +73,22 @@ def record(
         entity_id=entity.id if entity is not None else "",
         detail=detail,
     )
+
+
+# Reloading an open file after each save is one reading, not many: a read of the same file by
+# the same person within this window is not recorded again.
+READ_AUDIT_WINDOW = timedelta(minutes=10)
+
+
+def record_read(ctx: Context, session: Session, client: Client, entity: Entity | None = None
+                ) -> None:
+    """Audit that ``client``'s file (or ``entity`` of it) was opened."""
+    last = session.scalar(
+        select(AuditEntry.at).where(AuditEntry.client_id == client.id,
+                                    AuditEntry.actor == ctx.user, AuditEntry.action == "read")
+        .order_by(AuditEntry.seq.desc()).limit(1))
+    if last is None or utcnow() - last >= READ_AUDIT_WINDOW:
+        record(ctx, session, "read", client.id, entity or client)
 
 
 def active_consents(session: Session, client_id: str, on: date) -> list[Consent]:

@@ -133,3 +133,44 @@ def consents_of(ctx: Context, client_id: str) -> list[Consent]:
                 select(Consent).where(Consent.client_id == client_id).order_by(Consent.given_on)
             )
         )
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    """One line of the Datenschutz overview: whose consent, to whom, for what, which state."""
+
+    id: str
+    client_id: str
+    client_name: str
+    kind: str
+    recipient: str
+    information_kinds: list[str]
+    purpose: str
+    special_categories: bool
+    given_on: date
+    valid_until: date | None
+    revoked_on: date | None
+    active: bool
+
+
+def consent_rows(ctx: Context) -> list[ConsentRow]:
+    """All Einwilligungen and Schweigepflichtentbindungen of the vault, newest first."""
+    today = ctx.today()
+    with ctx.vault.reading() as session:
+        institutions = {i.id: i.name for i in session.scalars(select(Institution))}
+        rows = session.execute(select(Consent, Client).join(Client, Client.id == Consent.client_id)
+                               .order_by(Consent.given_on.desc()))
+        result = []
+        for consent, client in rows:
+            if consent.recipient_institution_id:
+                recipient = institutions.get(consent.recipient_institution_id, "")
+            elif consent.recipient_type:
+                recipient = ctx.reference.label("institution_types", consent.recipient_type)
+            else:
+                recipient = consent.recipient_text or "KIM Kreis Kleve"
+            result.append(ConsentRow(
+                consent.id, client.id, client.display_name, consent.kind, recipient,
+                list(consent.information_kinds), consent.purpose, consent.special_categories,
+                consent.given_on, consent.valid_until, consent.revoked_on,
+                consent.is_active(today)))
+        return result

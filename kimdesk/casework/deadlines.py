@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kimdesk.casework.cases import case_people
 from kimdesk.casework.common import (
     check_code,
     check_not_future,
@@ -46,8 +47,13 @@ def add_months(day: date, months: int) -> date:
 
 
 def p104c_expiry(ctx: Context, granted_on: date) -> date:
-    # 18 months counted from the grant: the permit ends the day before the same date.
-    return add_months(granted_on, ctx.reference.rules.p104c_validity_months) - timedelta(days=1)
+    """18 months counted from the grant (§§ 187 Abs. 2, 188 Abs. 2 BGB): the permit ends the
+    day before the same date; where that month has no such date (a grant on 31.08. or 31.12.),
+    it ends with the month's last day (§ 188 Abs. 3 BGB)."""
+    same_date = add_months(granted_on, ctx.reference.rules.p104c_validity_months)
+    if same_date.day != granted_on.day:
+        return same_date  # add_months fell back to the month's last day
+    return same_date - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,11 @@ def add_deadline(ctx: Context, client_id: str, kind: str, due_on: date, title: s
     with ctx.vault.writing() as session:
         load(session, Client, client_id, "Die Person")
         if case_id is not None:
-            load(session, Case, case_id, "Der Fall")
+            case = load(session, Case, case_id, "Der Fall")
+            if case.status != "open":
+                raise ValidationError("Der Fall ist abgeschlossen.", "case_id")
+            if client_id not in case_people(session, case):
+                raise ValidationError("Die Person gehört nicht zu diesem Fall.", "client_id")
         deadline = Deadline(client_id=client_id, case_id=case_id, kind=kind, due_on=due_on,
                             title=title, note=note)
         stamp(ctx, deadline, created=True)
@@ -87,6 +97,9 @@ def complete_deadline(ctx: Context, deadline_id: str, done_on: date | None = Non
     check_not_future(ctx, done_on, "done_on", "Das Erledigt-Datum")
     with ctx.vault.writing() as session:
         deadline = load(session, Deadline, deadline_id, "Die Frist")
+        if deadline.done_on is not None:
+            raise ValidationError(
+                f"Diese Frist ist bereits seit {deadline.done_on:%d.%m.%Y} erledigt.", "done_on")
         deadline.done_on = done_on
         if note:
             deadline.note = (deadline.note + "\n" if deadline.note else "") + note

@@ -10,6 +10,7 @@ from kimdesk.casework.common import record
 from kimdesk.casework.consents import ConsentInput
 from kimdesk.casework.context import Context
 from kimdesk.casework.import_files import ImportFileError, read_client_rows
+from kimdesk.errors import ValidationError
 
 
 @dataclass
@@ -36,6 +37,7 @@ def import_clients(ctx: Context, path: Path, *, consent_on_file: bool = False,
             [(line, "Einwilligung nicht bestätigt") for line in sensitive],
         )
     result = ImportResult()
+    problems: list[tuple[int, str]] = []
     with ctx.vault.writing() as session:
         for row in rows:
             data = ClientInput(first_name=row.first_name, last_name=row.last_name,
@@ -48,7 +50,14 @@ def import_clients(ctx: Context, path: Path, *, consent_on_file: bool = False,
             except LikelyDuplicate:
                 result.skipped_duplicates.append(row.line)
                 continue
+            except ValidationError as exc:
+                # A rule of the domain the file reader does not know (e.g. a name's length).
+                problems.append((row.line, exc.message))
+                continue
             result.imported += 1
+        if problems:
+            # Raised inside the transaction, so it is rolled back: nothing is half-imported.
+            raise ImportFileError.from_problems(problems)
         record(ctx, session, "import", None, None, rows=result.imported,
                file_type=Path(path).suffix.lower())
     return result

@@ -148,3 +148,23 @@ def referrals_of(ctx: Context, case_id: str) -> list[Referral]:
     with ctx.vault.reading() as session:
         return list(session.scalars(
             select(Referral).where(Referral.case_id == case_id).order_by(Referral.referred_on)))
+
+
+def update_institution(ctx: Context, institution_id: str, data: InstitutionInput) -> Institution:
+    if not data.name.strip():
+        raise ValidationError("Bitte den Namen der Einrichtung angeben.", "name")
+    check_code(ctx, "institution_types", data.institution_type, "institution_type",
+               "Art der Einrichtung")
+    legal_domain = data.legal_domain or ctx.reference.term(
+        "institution_types", data.institution_type).legal_domain  # type: ignore[attr-defined]
+    check_code(ctx, "legal_domains", legal_domain, "legal_domain", "Rechtskreis")
+    with ctx.vault.writing() as session:
+        institution = load(session, Institution, institution_id, "Die Einrichtung")
+        for name in ("institution_type", "municipality", "address", "phone", "email",
+                     "contact_person", "notes"):
+            setattr(institution, name, getattr(data, name))
+        institution.name = data.name.strip()
+        institution.legal_domain = legal_domain
+        stamp(ctx, institution)
+        record(ctx, session, "update", None, institution)
+        return institution

@@ -110,6 +110,9 @@ def add_step(ctx: Context, goal_id: str, description: str, responsible: str,
     with ctx.vault.writing() as session:
         goal = load(session, Goal, goal_id, "Das Ziel")
         case = _open_case_for_write(session, goal.case_id)
+        _require_phase(case, Phase.PLANNING, "Ein Handlungsschritt")
+        if due_on is not None and due_on < case.opened_on:
+            raise ValidationError("Die Frist liegt vor dem Fallbeginn.", "due_on")
         step = Step(goal_id=goal_id, description=description, responsible=responsible,
                     due_on=due_on)
         stamp(ctx, step, created=True)

@@ -34,6 +34,7 @@ from kimdesk.models import (
     Deadline,
     DeletionProposal,
     Goal,
+    Household,
     PhaseChange,
     PurgedCaseCount,
     Referral,
@@ -156,8 +157,11 @@ def confirm_deletion(ctx: Context, proposal_id: str) -> int:
         proposal.decided_on = ctx.today()
         removed = list(session.scalars(select(AuditEntry.seq).where(
             AuditEntry.client_id == client_id)))
-        session.execute(delete(AuditEntry).where(AuditEntry.client_id == client_id))
+        # The purge entry is chained before the client's entries go: appended afterwards, it
+        # would reuse the number of a removed last entry, and later entries would fall into
+        # the range of numbers verify() accepts as missing.
         record(ctx, session, "purge", None, proposal, cases=len(cases), removed_seqs=removed)
+        session.execute(delete(AuditEntry).where(AuditEntry.client_id == client_id))
     for attachment_id in attachment_ids:
         ctx.vault.attachments.delete(attachment_id)
     return len(kept)
@@ -176,6 +180,10 @@ def purge_client(session: Session, client_id: str) -> list[str]:
                     .values(supersedes_id=None))
     session.execute(update(Referral).where(Referral.client_id == client_id)
                     .values(consent_id=None))
+    household_ids = {
+        *session.scalars(select(Client.household_id).where(Client.id == client_id)),
+        *session.scalars(select(Case.household_id).where(Case.id.in_(case_ids))),
+    } - {None}
     for model, condition in (
         (Step, Step.goal_id.in_(goal_ids)),
         (Goal, Goal.id.in_(goal_ids)),
@@ -197,6 +205,13 @@ def purge_client(session: Session, client_id: str) -> list[str]:
         (Client, Client.id == client_id),
     ):
         session.execute(delete(model).where(condition))
+    # A household (label, address) goes with its last member and its last case.
+    for household_id in household_ids:
+        in_use = session.scalar(select(Client.id).where(Client.household_id == household_id)
+                                .limit(1)) or session.scalar(
+            select(Case.id).where(Case.household_id == household_id).limit(1))
+        if in_use is None:
+            session.execute(delete(Household).where(Household.id == household_id))
     search.unindex(session, client_id)
     return attachment_ids
 

@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from kimdesk.casework import search
-from kimdesk.casework.common import load, record
+from kimdesk.casework.common import load, record_read
 from kimdesk.casework.context import Context
 from kimdesk.models import (
     Attachment,
@@ -132,9 +132,9 @@ class ClientFile:
     open_deadlines: list[Deadline]
     timeline: list[TimelineEntry] = field(default_factory=list)
 
-    @property
-    def has_processing_consent(self) -> bool:
-        return any(c.kind == "data_processing" and c.revoked_on is None for c in self.consents)
+    def has_processing_consent(self, on: date) -> bool:
+        """Whether an Einwilligung in die Datenverarbeitung is active on ``on``."""
+        return any(c.kind == "data_processing" and c.is_active(on) for c in self.consents)
 
 
 def open_client_file(ctx: Context, client_id: str) -> ClientFile:
@@ -142,7 +142,7 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
     ref = ctx.reference
     with ctx.vault.writing() as session:
         client = load(session, Client, client_id, "Die Person")
-        record(ctx, session, "read", client.id, client)
+        record_read(ctx, session, client)
 
         def all_of(model, *where, order=None):  # type: ignore[no-untyped-def]
             query = select(model).where(*where)

@@ -1,7 +1,8 @@
 """Enumerations the rules depend on (case kinds, CM phases, statuses), with German labels.
 
 Vocabularies the county may change (topics, statuses, institution types ...) live in
-``resources/reference`` instead; these here are part of the method itself.
+``resources/reference`` instead; these here are part of the method itself. Their labels equal
+the reference vocabularies ``case_kinds`` and ``phases`` (a test keeps them in step).
 """
 
 from __future__ import annotations
@@ -50,9 +51,9 @@ class Phase(StrEnum):
 
 _PHASE_LABELS = {
     Phase.INTAKE: "Intake (Klärungsphase)",
-    Phase.ASSESSMENT: "Assessment (Einschätzung)",
-    Phase.PLANNING: "Planning (Zielplanung)",
-    Phase.LINKING: "Linking (Vermittlung)",
+    Phase.ASSESSMENT: "Assessment (Einschätzung, Erhebung)",
+    Phase.PLANNING: "Planning (Planung)",
+    Phase.LINKING: "Linking (Durchführung, Verknüpfung)",
     Phase.MONITORING: "Monitoring (Prozessbeobachtung)",
     Phase.EVALUATION: "Evaluation (Auswertung)",
 }

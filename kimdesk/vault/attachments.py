@@ -26,6 +26,8 @@ _ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class AttachmentStore:
+    """The attachments of one vault; refuses everything once the vault is locked."""
+
     def __init__(self, directory: Path, key: bytes, header: VaultHeader) -> None:
         self._dir = directory
         self._key: bytes | None = key
@@ -45,12 +47,15 @@ class AttachmentStore:
         return AESGCM(self._key)
 
     def put(self, attachment_id: str, content: bytes) -> None:
+        aead = self._aead()  # a locked vault refuses before anything touches the disk
+        path = self._path(attachment_id)
         self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         nonce = os.urandom(12)
-        sealed = self._aead().encrypt(nonce, content, self._aad(attachment_id))
-        atomic_write(self._path(attachment_id), MAGIC + nonce + sealed)
+        sealed = aead.encrypt(nonce, content, self._aad(attachment_id))
+        atomic_write(path, MAGIC + nonce + sealed)
 
     def get(self, attachment_id: str) -> bytes:
+        aead = self._aead()  # "locked" rather than "missing" when both are true
         try:
             data = self._path(attachment_id).read_bytes()
         except FileNotFoundError as exc:
@@ -59,7 +64,7 @@ class AttachmentStore:
             raise VaultCorrupted("Die Datei des Dokuments ist beschädigt.")
         nonce = data[len(MAGIC) : len(MAGIC) + 12]
         try:
-            return self._aead().decrypt(nonce, data[len(MAGIC) + 12 :], self._aad(attachment_id))
+            return aead.decrypt(nonce, data[len(MAGIC) + 12 :], self._aad(attachment_id))
         except InvalidTag as exc:
             raise VaultCorrupted("Die Datei des Dokuments ist beschädigt oder verändert.") from exc
 
@@ -69,10 +74,16 @@ class AttachmentStore:
     def exists(self, attachment_id: str) -> bool:
         return self._path(attachment_id).is_file()
 
-    def stored_ids(self) -> set[str]:
+    def stored_ids(self, older_than: float | None = None) -> set[str]:
+        """Ids of the stored files; with ``older_than`` (epoch seconds) only files not
+        modified since then."""
         if not self._dir.is_dir():
             return set()
-        return {p.name for p in self._dir.iterdir() if _ID.match(p.name)}
+        return {
+            p.name
+            for p in self._dir.iterdir()
+            if _ID.match(p.name) and (older_than is None or p.stat().st_mtime < older_than)
+        }
 
     def forget_key(self) -> None:
         self._key = None

@@ -79,7 +79,7 @@ def read_header(path: Path) -> VaultHeader:
             county_wrap=SealedForRecipient.from_json(county) if county else None,
             mac=unb64(data["mac"]),
         )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise VaultCorrupted(
             "Der Kopf des Datentresors ist beschädigt und kann nicht gelesen werden."
         ) from exc

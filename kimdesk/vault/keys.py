@@ -20,6 +20,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+_TAG_BYTES = 16
+# Bounds for KDF parameters read from a header. The header's MAC can only be checked after the
+# KDF has run, so an altered header must not be able to make Argon2 fail with a raw error or
+# hold the machine for minutes (memory) or hours (iterations).
+_KDF_SALT_BYTES = (8, 64)
+_KDF_MAX_MEMORY_KIB = 1024 * 1024
+_KDF_MAX_ITERATIONS = 16
+_KDF_MAX_LANES = 64
 # Crockford's base32 alphabet: no I, L, O, U, so a printed code cannot be misread.
 _CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -52,14 +60,26 @@ class KdfParams:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> KdfParams:
+        """Parameters from a header; ``ValueError`` for anything Argon2id should not be run with."""
         if data.get("name") != "argon2id":
             raise ValueError("unknown KDF")
+        salt = unb64(str(data["salt"]))
+        if not _KDF_SALT_BYTES[0] <= len(salt) <= _KDF_SALT_BYTES[1]:
+            raise ValueError("KDF salt length out of range")
+        lanes = _bounded_int(data["lanes"], 1, _KDF_MAX_LANES)
         return cls(
-            salt=unb64(str(data["salt"])),
-            memory_kib=int(data["memory_kib"]),  # type: ignore[call-overload]
-            iterations=int(data["iterations"]),  # type: ignore[call-overload]
-            lanes=int(data["lanes"]),  # type: ignore[call-overload]
+            salt=salt,
+            memory_kib=_bounded_int(data["memory_kib"], 8 * lanes, _KDF_MAX_MEMORY_KIB),
+            iterations=_bounded_int(data["iterations"], 1, _KDF_MAX_ITERATIONS),
+            lanes=lanes,
         )
+
+
+def _bounded_int(value: object, low: int, high: int) -> int:
+    # bool is an int subclass; a header saying "lanes": true has been altered.
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ValueError(f"expected an integer in [{low}, {high}], got {value!r}")
+    return value
 
 
 def b64(data: bytes) -> str:
@@ -104,7 +124,11 @@ class Wrapped:
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> Wrapped:
-        return cls(nonce=unb64(data["nonce"]), ciphertext=unb64(data["ciphertext"]))
+        """A wrapped key from a header; ``ValueError`` if its parts have the wrong size."""
+        wrapped = cls(nonce=unb64(data["nonce"]), ciphertext=unb64(data["ciphertext"]))
+        if len(wrapped.nonce) != NONCE_BYTES or len(wrapped.ciphertext) != KEY_BYTES + _TAG_BYTES:
+            raise ValueError("wrapped key has the wrong size")
+        return wrapped
 
 
 def wrap(kek: bytes, secret: bytes, aad: bytes) -> Wrapped:
@@ -134,11 +158,21 @@ def new_recovery_code() -> str:
     return "-".join(code[i : i + 4] for i in range(0, 26, 4))
 
 
+# Dashes a word processor or PDF viewer may put in place of the printed hyphen.
+_DASHES = str.maketrans("", "", "-\u2010\u2011\u2012\u2013\u2014\u2212")
+
+
 def normalise_recovery_code(code: str) -> str:
     """Accepts what a person types: any case, spaces or dashes, O for 0, I/L for 1."""
-    cleaned = code.upper().replace("-", "").replace(" ", "")
+    cleaned = "".join(code.upper().translate(_DASHES).split())
     cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
     return cleaned
+
+
+def is_well_formed_recovery_code(code: str) -> bool:
+    """True when ``code`` (as typed) normalises to 26 characters of the printed alphabet."""
+    cleaned = normalise_recovery_code(code)
+    return len(cleaned) == 26 and all(char in _CODE_ALPHABET for char in cleaned)
 
 
 def recovery_code_key(code: str, salt: bytes) -> bytes:
@@ -164,11 +198,14 @@ class SealedForRecipient:
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> SealedForRecipient:
-        return cls(
+        sealed = cls(
             unb64(data["ephemeral_public"]),
             unb64(data["recipient_public"]),
             Wrapped.from_json(data),
         )
+        if len(sealed.ephemeral_public) != KEY_BYTES or len(sealed.recipient_public) != KEY_BYTES:
+            raise ValueError("X25519 public key has the wrong size")
+        return sealed
 
 
 def _raw_public(key: X25519PublicKey) -> bytes:
@@ -188,8 +225,13 @@ def seal_for(recipient: X25519PublicKey, secret: bytes, aad: bytes) -> SealedFor
 
 
 def open_sealed(private: X25519PrivateKey, sealed: SealedForRecipient, aad: bytes) -> bytes | None:
-    eph = X25519PublicKey.from_public_bytes(sealed.ephemeral_public)
-    key = _sealing_key(private.exchange(eph), sealed.ephemeral_public, sealed.recipient_public)
+    """The secret, or None when the private key does not fit or the seal was altered."""
+    try:
+        eph = X25519PublicKey.from_public_bytes(sealed.ephemeral_public)
+        shared = private.exchange(eph)
+    except ValueError:  # an altered ephemeral key of low order gives no shared secret
+        return None
+    key = _sealing_key(shared, sealed.ephemeral_public, sealed.recipient_public)
     return unwrap(key, sealed.wrapped, aad)
 
 

@@ -2,21 +2,25 @@
 
 Readers get their own session; writers are serialised through one lock and ``BEGIN IMMEDIATE``.
 The DB key lives only in this object and is dropped by ``close()`` (auto-lock, quit).
+SQLCipher's "corrupt" and "not a database" errors surface as :class:`VaultCorrupted`, wherever
+they happen (opening, reading, writing).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import sqlcipher3.dbapi2 as sqlcipher
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, ExceptionContext, create_engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -41,6 +45,9 @@ ATTEMPTS_FILE = "unlock-attempts.json"
 ATTACHMENT_DIR = "attachments"
 MIN_PASSWORD_LENGTH = 10
 
+_LOCKED = "Der Datentresor ist gesperrt."
+_DB_CORRUPTED = "Die Datenbank des Datentresors ist beschädigt oder wurde verändert."
+
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -61,7 +68,8 @@ class Vault:
         self._header = header
         self._db_key: bytes | None = db_key
         self._write_lock = threading.RLock()
-        self._engine = _make_engine(self.db_path, db_key)
+        # The engine's connection factory holds the key; close() drops the engine with it.
+        self._engine: Engine | None = _make_engine(self.db_path, db_key)
         self.attachments = AttachmentStore(
             self.data_dir / ATTACHMENT_DIR, keys.hkdf(db_key, "kimdesk attachments v1"), header
         )
@@ -86,7 +94,9 @@ class Vault:
 
     @property
     def engine(self) -> Engine:
-        self._require_open()
+        """The SQLAlchemy engine; :class:`VaultError` once the vault is locked."""
+        if self._engine is None or self._db_key is None:
+            raise VaultError(_LOCKED)
         return self._engine
 
     def derived_key(self, purpose: str) -> bytes:
@@ -100,8 +110,7 @@ class Vault:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads; it sees one consistent snapshot of the database."""
-        self._require_open()
-        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     @contextmanager
@@ -110,9 +119,9 @@ class Vault:
 
         Writes are serialised in this process by a lock and across processes by BEGIN IMMEDIATE.
         """
-        self._require_open()
+        engine = self.engine
         with self._write_lock:
-            conn = self._engine.connect().execution_options(kimdesk_immediate=True)
+            conn = engine.connect().execution_options(kimdesk_immediate=True)
             try:
                 with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                     yield session
@@ -122,14 +131,19 @@ class Vault:
     # --- maintenance ----------------------------------------------------------------------
 
     def check_integrity(self) -> list[str]:
-        """All problems SQLCipher (page MACs) and SQLite (structure) find; empty means sound."""
+        """All problems SQLCipher (page MACs) and SQLite (structure) find; empty means sound.
+
+        Damage that stops a check half-way is reported as a problem, not raised.
+        """
         problems: list[str] = []
-        with self._engine.connect() as conn:
-            for row in conn.exec_driver_sql("PRAGMA cipher_integrity_check"):
-                problems.append(str(row[0]))
-            for row in conn.exec_driver_sql("PRAGMA integrity_check"):
-                if row[0] != "ok":
-                    problems.append(str(row[0]))
+        with self.engine.connect() as conn:
+            for pragma in ("PRAGMA cipher_integrity_check", "PRAGMA integrity_check"):
+                try:
+                    rows = conn.exec_driver_sql(pragma).all()
+                except VaultCorrupted as exc:
+                    problems.append(f"{pragma}: {exc.__cause__ or exc}")
+                    continue
+                problems.extend(str(row[0]) for row in rows if row[0] != "ok")
         return problems
 
     def change_password(self, old_password: str, new_password: str) -> None:
@@ -163,12 +177,18 @@ class Vault:
             return
         with self._write_lock:
             try:
-                with self._engine.connect() as conn:
+                with self.engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
-                self._engine.dispose()
-                self._db_key = None
-                self.attachments.forget_key()
+                self._discard()
+
+    def _discard(self) -> None:
+        """Close every connection and forget the key and the engine (whose factory holds it)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        self._db_key = None
+        self.attachments.forget_key()
 
     def __enter__(self) -> Vault:
         return self
@@ -178,7 +198,7 @@ class Vault:
 
     def _require_open(self) -> None:
         if self._db_key is None:
-            raise VaultError("Der Datentresor ist gesperrt.")
+            raise VaultError(_LOCKED)
 
 
 # --- engine -----------------------------------------------------------------------------------
@@ -189,31 +209,11 @@ def _make_engine(db_path: Path, db_key: bytes) -> Engine:
 
     def connect() -> sqlcipher.Connection:
         conn = sqlcipher.connect(str(db_path), check_same_thread=False, timeout=15)
-        conn.isolation_level = None  # transactions are begun explicitly below
-        conn.execute("PRAGMA cipher_memory_security = ON")
-        conn.execute(pragma_key)
-        version = conn.execute("PRAGMA cipher_version").fetchone()
-        if not version or not version[0]:
-            conn.close()
-            raise VaultError(
-                "SQLCipher fehlt: KIMdesk startet nicht mit einer unverschlüsselten Datenbank."
-            )
         try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlcipher.DatabaseError as exc:
-            conn.close()
-            raise VaultCorrupted(
-                "Die Datenbank des Datentresors ist beschädigt oder wurde verändert."
-            ) from exc
-        for pragma in (
-            "PRAGMA temp_store = MEMORY",
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA synchronous = FULL",
-            "PRAGMA foreign_keys = ON",
-            "PRAGMA secure_delete = ON",
-            "PRAGMA trusted_schema = OFF",
-        ):
-            conn.execute(pragma)
+            _prepare_connection(conn, pragma_key)
+        except BaseException:
+            conn.close()  # a raw error from here is translated by _translate_corruption
+            raise
         return conn
 
     engine = create_engine(
@@ -230,7 +230,52 @@ def _make_engine(db_path: Path, db_key: bytes) -> Engine:
         immediate = conn.get_execution_options().get("kimdesk_immediate")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+    event.listen(engine, "handle_error", _translate_corruption)
     return engine
+
+
+def _prepare_connection(conn: sqlcipher.Connection, pragma_key: str) -> None:
+    conn.isolation_level = None  # transactions are begun explicitly by the "begin" listener
+    conn.execute("PRAGMA cipher_memory_security = ON")
+    conn.execute(pragma_key)
+    version = conn.execute("PRAGMA cipher_version").fetchone()
+    if not version or not version[0]:
+        raise VaultError(
+            "SQLCipher fehlt: KIMdesk startet nicht mit einer unverschlüsselten Datenbank."
+        )
+    # The first read checks the key against page 1; a wrong key or damage gives SQLITE_NOTADB.
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    for pragma in (
+        "PRAGMA temp_store = MEMORY",
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA synchronous = FULL",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA secure_delete = ON",
+        "PRAGMA trusted_schema = OFF",
+    ):
+        conn.execute(pragma)
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    """True for SQLCipher's answers to damaged or altered pages (page MAC or structure)."""
+    if not isinstance(exc, sqlcipher.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):  # extended codes (e.g. SQLITE_CORRUPT_VTAB) keep the primary code
+        return code & 0xFF in (sqlcipher.SQLITE_CORRUPT, sqlcipher.SQLITE_NOTADB)
+    return str(exc) in ("file is not a database", "database disk image is malformed")
+
+
+def _translate_corruption(context: ExceptionContext) -> None:
+    """The one place where a damaged database becomes :class:`VaultCorrupted`.
+
+    SQLCipher keeps a connection that met a page with a bad MAC in an error state (later writes
+    fail as "readonly"), so that connection is discarded rather than returned to the pool.
+    """
+    if _is_corruption(context.original_exception):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False  # the other connections are fine
+        raise VaultCorrupted(_DB_CORRUPTED) from context.original_exception
 
 
 # --- create / open / recover ------------------------------------------------------------------
@@ -279,9 +324,13 @@ def create_vault(
         ),
     ).signed(db_key)
     vault = Vault(data_dir, header, db_key)
-    upgrade(vault.engine)
-    # The header goes last: a vault without header is an unfinished creation, not a vault.
-    write_header(data_dir / HEADER_FILE, header)
+    try:
+        upgrade(vault.engine)
+        # The header goes last: a vault without header is an unfinished creation, not a vault.
+        write_header(data_dir / HEADER_FILE, header)
+    except BaseException:
+        vault._discard()
+        raise
     return vault, recovery_code
 
 
@@ -304,26 +353,47 @@ def _open_with_key(data_dir: Path, header: VaultHeader, db_key: bytes) -> Vault:
     vault = Vault(data_dir, header, db_key)
     try:
         upgrade(vault.engine)
-    except Exception:
-        vault._engine.dispose()
+    except BaseException:
+        vault._discard()
         raise
     return vault
 
 
-def open_vault(data_dir: Path, password: str) -> Vault:
-    """Unlock with the password. Wrong password: :class:`WrongPassword`, nothing changed."""
+def _open_and_set_password(
+    data_dir: Path, header: VaultHeader, db_key: bytes, new_password: str
+) -> Vault:
+    vault = _open_with_key(data_dir, header, db_key)
+    try:
+        vault._set_password(new_password)
+    except BaseException:
+        vault._discard()
+        raise
+    UnlockThrottle(data_dir / ATTEMPTS_FILE).record_success()
+    return vault
+
+
+def _seconds(value: float) -> str:
+    whole = max(1, math.ceil(value))
+    return "1 Sekunde" if whole == 1 else f"{whole} Sekunden"
+
+
+def open_vault(data_dir: Path, password: str, *, now: Callable[[], float] = time.time) -> Vault:
+    """Unlock with the password. Wrong password: :class:`WrongPassword`, nothing changed.
+
+    ``now`` is the clock of the unlock throttle (tests pass their own).
+    """
     data_dir = Path(data_dir)
     header = _read_existing_header(data_dir)
-    throttle = UnlockThrottle(data_dir / ATTEMPTS_FILE)
+    throttle = UnlockThrottle(data_dir / ATTEMPTS_FILE, now=now)
     wait = throttle.wait_remaining()
     if wait > 0:
         raise VaultLocked(
-            f"Zu viele Fehlversuche. Bitte warten Sie noch {wait:.0f} Sekunden.", retry_after=wait
+            f"Zu viele Fehlversuche. Bitte warten Sie noch {_seconds(wait)}.", retry_after=wait
         )
     db_key = _unwrap_with_password(header, password)
     if db_key is None:
         delay = throttle.record_failure()
-        hint = f" Nächster Versuch in {delay:.0f} Sekunden möglich." if delay else ""
+        hint = f" Nächster Versuch in {_seconds(delay)} möglich." if delay else ""
         raise WrongPassword("Das Passwort ist nicht richtig." + hint, retry_after=delay)
     vault = _open_with_key(data_dir, header, db_key)
     throttle.record_success()
@@ -335,14 +405,16 @@ def open_with_recovery_code(data_dir: Path, code: str, new_password: str) -> Vau
     data_dir = Path(data_dir)
     check_password_policy(new_password)
     header = _read_existing_header(data_dir)
+    if not keys.is_well_formed_recovery_code(code):
+        raise WrongPassword(
+            "Der Wiederherstellungscode ist nicht richtig: "
+            "er besteht aus 26 Ziffern und Buchstaben."
+        )
     key = keys.recovery_code_key(code, header.recovery_salt)
     db_key = keys.unwrap(key, header.recovery_code_wrap, header.aad("recovery-code"))
     if db_key is None:
         raise WrongPassword("Der Wiederherstellungscode ist nicht richtig.")
-    vault = _open_with_key(data_dir, header, db_key)
-    vault._set_password(new_password)
-    UnlockThrottle(data_dir / ATTEMPTS_FILE).record_success()
-    return vault
+    return _open_and_set_password(data_dir, header, db_key, new_password)
 
 
 def open_with_county_key(
@@ -357,9 +429,4 @@ def open_with_county_key(
     db_key = keys.open_sealed(county_private_key, header.county_wrap, header.aad("county"))
     if db_key is None:
         raise WrongPassword("Der Wiederherstellungsschlüssel passt nicht zu diesem Datentresor.")
-    vault = _open_with_key(data_dir, header, db_key)
-    vault._set_password(new_password)
-    UnlockThrottle(data_dir / ATTEMPTS_FILE).record_success()
-    return vault
-
-
+    return _open_and_set_password(data_dir, header, db_key, new_password)

@@ -25,6 +25,8 @@ def delay_after(failures: int) -> float:
 
 
 class UnlockThrottle:
+    """Counts consecutive failed unlocks in a file; ``now`` is the clock (tests inject one)."""
+
     def __init__(self, path: Path, now: Callable[[], float] = time.time) -> None:
         self._path = path
         self._now = now
@@ -37,8 +39,11 @@ class UnlockThrottle:
             return 0, 0.0
 
     def wait_remaining(self) -> float:
+        """Seconds until the next attempt is allowed; never more than the current delay."""
         failures, last = self._load()
-        return max(0.0, last + delay_after(failures) - self._now())
+        delay = delay_after(failures)
+        # min(): a clock set back (or a future timestamp in the file) must not lock for longer.
+        return min(delay, max(0.0, last + delay - self._now()))
 
     def record_failure(self) -> float:
         failures, _ = self._load()

@@ -1,0 +1,589 @@
+"""The `kimdesk` command: argparse sub-commands per DESIGN.md's CLI contract.
+
+Exit codes: 0 ok; 1 an expected runtime error, printed as one German line ``Fehler: …`` on
+stderr (wrong password, no vault, bad import file …), never a traceback; 2 a usage error.
+Error lines never name a client: messages of :class:`~kimdesk.errors.KimdeskError` are written
+to be safe, and any other exception is reported only by its type, because its text (an SQL
+statement with parameters, say) could carry client data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from kimdesk import APP_NAME, __version__, config
+from kimdesk.errors import KimdeskError
+from kimdesk.reference import load_reference
+from kimdesk.vault import KdfParams, Vault, create_vault, open_vault
+from kimdesk.vault.store import MIN_PASSWORD_LENGTH, vault_exists
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+# Set to 1 to see the traceback of an unexpected error (it may contain client data).
+DEBUG_ENV = "KIMDESK_DEBUG"
+
+
+# --- argparse in German -----------------------------------------------------------------------
+
+_ARGPARSE_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"the following arguments are required: (.*)", r"Diese Angaben fehlen: \1"),
+    (r"unrecognized arguments: (.*)", r"Unbekannte Angaben: \1"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)",
+     r"\1: ungültige Auswahl \2 (möglich: \3)"),
+    (r"argument (\S+): invalid (?:int|float|_positive_int|_fte) value: (.*)",
+     r"\1: ungültige Zahl \2"),
+    (r"argument (\S+): expected one argument", r"\1: hier fehlt ein Wert"),
+    (r"argument (\S+): (.*)", r"\1: \2"),
+    (r"ambiguous option: (\S+) could match (.*)", r"Mehrdeutige Option \1 (passt zu \2)"),
+)
+
+
+def _german(message: str) -> str:
+    for pattern, replacement in _ARGPARSE_MESSAGES:
+        if re.fullmatch(pattern, message):
+            return re.sub(pattern, replacement, message)
+    return message
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage: str | None, actions: Any, groups: Any,
+                  prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else "Aufruf: ")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that speaks German and exits with 2 on usage errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "Argumente"
+        self._optionals.title = "Optionen"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
+                          help="diese Hilfe anzeigen und beenden")
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: Fehler: {_german(message)}\n")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"muss mindestens 1 sein, nicht {value}")
+    return value
+
+
+def _fte(text: str) -> float:
+    value = float(text.replace(",", "."))
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError("der Stellenanteil (VZÄ) liegt zwischen 0 und 1")
+    return value
+
+
+_EPILOG = f"""\
+Passwort ohne Nachfrage (Skripte, IT): Umgebungsvariable {config.PASSWORD_ENV} oder
+--password-file DATEI. Sonst fragt KIMdesk nach dem Passwort.
+Standard-Datenverzeichnis: {config.DATA_DIR_ENV} oder das Benutzerdatenverzeichnis des Systems.
+
+Rückgabewerte: 0 = in Ordnung, 1 = Fehler (eine Zeile „Fehler: …“), 2 = falscher Aufruf.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    teams = [team.code for team in load_reference().teams]
+    parser = _Parser(
+        prog="kimdesk",
+        description=f"{APP_NAME} – Fallmanagement des Kommunalen Integrationsmanagements (KIM) "
+                    "im Kreis Kleve. Ohne Befehl startet die Oberfläche (wie „kimdesk gui“).",
+        epilog=_EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}",
+                        help="Programmversion anzeigen und beenden")
+    commands = parser.add_subparsers(dest="command", title="Befehle", metavar="BEFEHL",
+                                     parser_class=_Parser)
+
+    def data_dir_option(sub: argparse.ArgumentParser, default_text: str) -> None:
+        sub.add_argument("--data-dir", type=Path, metavar="VERZEICHNIS",
+                         help=f"Verzeichnis des Datentresors (Standard: {default_text})")
+
+    def password_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--password-file", type=Path, metavar="DATEI",
+                         help="Passwort aus der ersten Zeile dieser Datei lesen "
+                              f"(sonst {config.PASSWORD_ENV} oder Nachfrage)")
+
+    gui = commands.add_parser("gui", help="die Oberfläche starten (Standard ohne Befehl)",
+                              description="Startet die Oberfläche: Datentresor entsperren und "
+                                          "Übersicht anzeigen.")
+    data_dir_option(gui, "Benutzerdatenverzeichnis")
+    gui.add_argument("--demo", action="store_true",
+                     help="den Demo-Datentresor öffnen (wird bei Bedarf mit erfundenen Daten "
+                          "angelegt; Passwort „demo-passwort“)")
+
+    init = commands.add_parser("init", help="einen Datentresor für eine Person und ein Team "
+                                            "anlegen",
+                               description="Legt einen neuen, verschlüsselten Datentresor an "
+                                           "und zeigt einmalig den Wiederherstellungscode.")
+    data_dir_option(init, "Benutzerdatenverzeichnis")
+    password_option(init)
+    init.add_argument("--user", required=True, metavar="NAME",
+                      help="Name der Case Managerin / des Case Managers")
+    init.add_argument("--team", required=True, choices=teams, metavar="TEAM",
+                      help=f"regionales Fachteam: {', '.join(teams)}")
+    init.add_argument("--role", choices=("case_manager", "coordinator"), default="case_manager",
+                      help="Rolle: case_manager (Standard) oder coordinator (Koordination)")
+    init.add_argument("--fte", type=_fte, default=1.0, metavar="VZÄ",
+                      help="Stellenanteil für den Fallzahlschlüssel, z. B. 0.5 (Standard 1.0)")
+
+    demo = commands.add_parser("demo", help="einen Datentresor mit erfundenen, realistischen "
+                                            "Daten füllen",
+                               description="Legt bei Bedarf einen Datentresor an und füllt ihn "
+                                           "mit erfundenen Ratsuchenden, Fällen und Kontakten "
+                                           "(darunter die fünf Beispiele des Gesamtkonzepts). "
+                                           "Nur für Schulung und Test, nie für echte Daten.")
+    data_dir_option(demo, "Demo-Verzeichnis")
+    password_option(demo)
+    demo.add_argument("--clients", type=_positive_int, default=None, metavar="ANZAHL",
+                      help="ungefähre Zahl der Ratsuchenden (Standard 150)")
+    demo.add_argument("--seed", type=int, default=None, metavar="ZAHL",
+                      help="Startwert des Zufalls: gleicher Wert, gleiche Daten")
+    demo.add_argument("--team", choices=teams, default=None, metavar="TEAM",
+                      help="Team der Demo-Benutzerin, falls der Tresor neu angelegt wird "
+                           "(Standard: nord)")
+
+    info = commands.add_parser("info", help="Kennzahlen des Datentresors anzeigen",
+                               description="Zeigt Zahl der Ratsuchenden, Fälle je Fallart und "
+                                           "Phase sowie offene Fristen und Wiedervorlagen.")
+    data_dir_option(info, "Benutzerdatenverzeichnis")
+    password_option(info)
+    info.add_argument("--json", action="store_true", help="Ausgabe als JSON")
+
+    find = commands.add_parser("find", help="Ratsuchende suchen",
+                               description="Sucht Ratsuchende nach Name oder Geburtsdatum, "
+                                           "unabhängig von Akzenten und Schreibweisen "
+                                           "(Mohammed/Muhammad).")
+    find.add_argument("query", metavar="SUCHE", help="Name, Teil des Namens oder Geburtsdatum")
+    data_dir_option(find, "Benutzerdatenverzeichnis")
+    password_option(find)
+    find.add_argument("--json", action="store_true", help="Ausgabe als JSON")
+    find.add_argument("--limit", type=_positive_int, default=50, metavar="ANZAHL",
+                      help="höchstens so viele Treffer (Standard 50)")
+
+    importing = commands.add_parser("import", help="Listen importieren (import clients DATEI)",
+                                    description="Importiert Daten aus Dateien.")
+    what = importing.add_subparsers(dest="what", title="Was", metavar="ART", required=True,
+                                    parser_class=_Parser)
+    clients = what.add_parser(
+        "clients", help="Ratsuchende aus einer CSV- oder Excel-Liste importieren",
+        description="Importiert Ratsuchende aus einer CSV- oder XLSX-Datei mit den Spalten "
+                    "Nachname, Vorname, Geburtsdatum, Staatsangehörigkeit, Kommune. Eine "
+                    "fehlerhafte Zeile: es wird nichts importiert.")
+    clients.add_argument("file", type=Path, metavar="DATEI", help="CSV- oder XLSX-Datei")
+    data_dir_option(clients, "Benutzerdatenverzeichnis")
+    password_option(clients)
+    clients.add_argument("--consent-on-file", action="store_true",
+                         help="bestätigt: für alle Personen der Liste liegt eine Einwilligung "
+                              "vor (nötig für Geburtsdatum und Staatsangehörigkeit)")
+    clients.add_argument("--import-duplicates", action="store_true",
+                         help="auch Personen importieren, die wahrscheinlich schon erfasst sind")
+
+    commands.add_parser("selftest", help="kurzer Selbsttest (für die Installation)",
+                        description="Legt in einem temporären Verzeichnis einen Datentresor an, "
+                                    "erfasst, sucht und prüft; zeigt „Selbsttest bestanden“.")
+    return parser
+
+
+# --- passwords --------------------------------------------------------------------------------
+
+
+def _password_from_file(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise KimdeskError(f"Die Passwortdatei {path} konnte nicht gelesen werden.") from None
+    first = text.splitlines()[0] if text else ""
+    if not first:
+        raise KimdeskError(f"Die Passwortdatei {path} ist leer.")
+    return first
+
+
+def _prompt(label: str) -> str:
+    if not sys.stdin.isatty():
+        raise KimdeskError(
+            f"Kein Passwort angegeben: bitte {config.PASSWORD_ENV} setzen oder --password-file "
+            "angeben."
+        )
+    return getpass.getpass(label)
+
+
+def read_password(args: argparse.Namespace, *, new: bool = False) -> str:
+    """The vault password: --password-file, then $KIMDESK_PASSWORD, then a prompt."""
+    path = getattr(args, "password_file", None)
+    if path is not None:
+        return _password_from_file(path)
+    from_env = os.environ.get(config.PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if not new:
+        return _prompt("Passwort des Datentresors: ")
+    print(f"Bitte ein Passwort für den Datentresor wählen (mindestens {MIN_PASSWORD_LENGTH} "
+          "Zeichen).")
+    first = _prompt("Neues Passwort: ")
+    if _prompt("Passwort wiederholen: ") != first:
+        raise KimdeskError("Die beiden Passwörter stimmen nicht überein.")
+    return first
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir) if args.data_dir else config.default_data_dir()
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from kimdesk.casework.profile import create_profile
+
+    data_dir = _data_dir(args)
+    if vault_exists(data_dir):
+        raise KimdeskError(f"In {data_dir} gibt es bereits einen Datentresor.")
+    user = args.user.strip()
+    if not user:
+        raise KimdeskError("Bitte mit --user einen Namen angeben.")
+    password = read_password(args, new=True)
+    vault, recovery_code = create_vault(data_dir, password, kdf=KdfParams.new())
+    try:
+        create_profile(vault, user, args.team, role=args.role, fte=args.fte)
+    finally:
+        vault.close()
+    team = load_reference().team(args.team).name
+    print(f"Datentresor angelegt in {data_dir}")
+    print(f"Benutzer:in: {user} · {team}")
+    print()
+    print("WIEDERHERSTELLUNGSCODE – wird nur dieses eine Mal angezeigt:")
+    print()
+    print(f"    {recovery_code}")
+    print()
+    print("Bitte drucken Sie den Code aus oder schreiben Sie ihn ab und bewahren Sie ihn "
+          "verschlossen auf,")
+    print("getrennt von diesem Gerät. Mit dem Code lässt sich der Datentresor öffnen, wenn das "
+          "Passwort")
+    print("vergessen wurde. Wer den Code hat, kann alle Daten lesen.")
+    return EXIT_OK
+
+
+def _open(args: argparse.Namespace) -> Vault:
+    data_dir = _data_dir(args)
+    if not vault_exists(data_dir):
+        # Ask for no password when there is nothing to open.
+        raise KimdeskError(f"In {data_dir} wurde kein Datentresor gefunden (kimdesk init).")
+    return open_vault(data_dir, read_password(args))
+
+
+def _progress_printer() -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\r  {done} von {total} Ratsuchenden …", end="", file=sys.stderr, flush=True)
+        if done >= total:
+            print(file=sys.stderr)
+
+    return show
+
+
+def make_demo_vault(data_dir: Path, password: str, *, team: str | None = None,
+                    clients: int | None = None, seed: int | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> Any:
+    """Create (if missing) and fill a demo vault; returns the demo summary."""
+    from kimdesk import demo
+    from kimdesk.casework.profile import create_profile
+
+    if vault_exists(data_dir):
+        vault = open_vault(data_dir, password)
+    else:
+        vault, _recovery_code = create_vault(data_dir, password, kdf=KdfParams.new())
+        try:
+            create_profile(vault, demo.DEMO_USER, team or demo.DEMO_TEAM)
+        except BaseException:
+            vault.close()
+            raise
+    try:
+        return demo.fill(vault, clients=clients or demo.DEFAULT_CLIENTS,
+                         seed=demo.DEFAULT_SEED if seed is None else seed, progress=progress)
+    finally:
+        vault.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir) if args.data_dir else config.demo_data_dir()
+    new = not vault_exists(data_dir)
+    password = read_password(args, new=new)
+    if new:
+        print(f"Demo-Datentresor wird angelegt in {data_dir}")
+    summary = make_demo_vault(data_dir, password, team=args.team, clients=args.clients,
+                              seed=args.seed, progress=_progress_printer())
+    print(f"Demo-Daten erzeugt in {summary.seconds:.1f} s: {summary.clients} Ratsuchende, "
+          f"{summary.households} Haushalte, {summary.cases} Fälle, {summary.contacts} Kontakte, "
+          f"{summary.institutions} Einrichtungen.")
+    reference = load_reference()
+    examples = ", ".join(f"{name} ({reference.municipality(code).name})"
+                         for name, code in summary.examples.items())
+    print(f"Beispiele aus dem Gesamtkonzept: {examples}.")
+    return EXIT_OK
+
+
+def _counts_text(counts: Any, user: str, team: str, data_dir: Path) -> str:
+    from kimdesk.models.enums import CaseKind, Phase
+
+    rows: list[tuple[str, object]] = [
+        ("Ratsuchende", counts.clients),
+        ("Haushalte", counts.households),
+        ("Laufende Fälle", counts.cases_open),
+        *((f"  {kind.label}", counts.cases_by_kind.get(kind.value, 0)) for kind in CaseKind),
+        *((f"    {phase.label}", counts.cases_by_phase.get(phase.value, 0)) for phase in Phase),
+        ("Abgeschlossene Fälle", counts.cases_closed),
+        ("Offene Fristen und Wiedervorlagen", counts.deadlines_open),
+        ("  davon überfällig", counts.deadlines_overdue),
+        ("  fällig in den nächsten 14 Tagen", counts.deadlines_next_14_days),
+    ]
+    width = max(len(label) for label, _ in rows) + 2
+    lines = [f"Datentresor: {data_dir}", f"Benutzer:in: {user} · {team}", ""]
+    lines += [f"{label + ':':<{width}}{value:>7}" for label, value in rows]
+    return "\n".join(lines)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from kimdesk.casework.overview import counts
+    from kimdesk.casework.profile import context_for
+
+    vault = _open(args)
+    try:
+        ctx = context_for(vault)
+        result = counts(ctx)
+    finally:
+        vault.close()
+    if args.json:
+        payload = result.to_json() | {"user": ctx.user, "team": ctx.team}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        team = ctx.reference.team(ctx.team).name
+        print(_counts_text(result, ctx.user, team, vault.data_dir))
+    return EXIT_OK
+
+
+def cmd_find(args: argparse.Namespace) -> int:
+    from kimdesk.casework.clients import find_clients
+    from kimdesk.casework.profile import context_for
+
+    vault = _open(args)
+    try:
+        ctx = context_for(vault)
+        hits = find_clients(ctx, args.query, limit=args.limit)
+    finally:
+        vault.close()
+    if args.json:
+        rows = [{"id": h.id, "name": h.display_name,
+                 "birth_date": h.birth_date.isoformat() if h.birth_date else None,
+                 "municipality": h.municipality, "nationality": h.nationality} for h in hits]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not hits:
+        print("Keine Treffer.")
+        return EXIT_OK
+    reference = ctx.reference
+    for hit in hits:
+        born = f"geb. {hit.birth_date:%d.%m.%Y}" if hit.birth_date else ""
+        kommune = reference.municipality(hit.municipality).name if hit.municipality else ""
+        print(f"{hit.display_name:<40} {born:<16} {kommune:<20} {hit.nationality or ''}")
+    print(f"{len(hits)} Treffer" + (" (weitere mit --limit)" if len(hits) == args.limit else ""))
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from kimdesk.casework.importing import import_clients
+    from kimdesk.casework.profile import context_for
+
+    if not args.file.is_file():
+        raise KimdeskError(f"Die Datei {args.file} wurde nicht gefunden.")
+    vault = _open(args)
+    try:
+        result = import_clients(context_for(vault), args.file,
+                                consent_on_file=args.consent_on_file,
+                                import_duplicates=args.import_duplicates)
+    finally:
+        vault.close()
+    print(f"{result.imported} Ratsuchende importiert.")
+    if result.skipped_duplicates:
+        lines = ", ".join(str(line) for line in result.skipped_duplicates)
+        print(f"Übersprungen, weil wahrscheinlich schon erfasst: Zeile {lines}. "
+              "Bitte prüfen; mit --import-duplicates werden sie trotzdem importiert.")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from kimdesk import demo
+
+    data_dir = Path(args.data_dir) if args.data_dir else (
+        config.demo_data_dir() if args.demo else config.default_data_dir())
+    if args.demo and not vault_exists(data_dir):
+        print(f"Demo-Datentresor wird angelegt in {data_dir} (Passwort „{demo.DEMO_PASSWORD}“) …")
+        make_demo_vault(data_dir, demo.DEMO_PASSWORD, progress=_progress_printer())
+    try:
+        from kimdesk.ui.start import run
+    except ImportError as exc:
+        raise KimdeskError(
+            f"Die Oberfläche kann nicht starten (Qt fehlt oder ist unvollständig: {exc})."
+        ) from None
+    return run(data_dir, demo_password=demo.DEMO_PASSWORD if args.demo else None)
+
+
+# --- selftest ---------------------------------------------------------------------------------
+
+_SELFTEST_FIRST = "Zofia"
+_SELFTEST_LAST = "Wiśniewska-Selbsttest"
+
+
+class _SelftestFailed(Exception):
+    pass
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise _SelftestFailed(what)
+
+
+def _files_containing(directory: Path, needles: Sequence[bytes]) -> list[str]:
+    found = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if any(needle in data for needle in needles):
+            found.append(path.name)
+    return found
+
+
+def _selftest_steps(work: Path) -> None:
+    from kimdesk.casework import audit
+    from kimdesk.casework.cases import CaseInput, ContactInput, open_case, record_contact
+    from kimdesk.casework.clients import ClientInput, create_client, find_clients
+    from kimdesk.casework.consents import ConsentInput
+    from kimdesk.casework.overview import counts
+    from kimdesk.casework.profile import context_for, create_profile
+
+    data_dir = work / "vault"
+    password = "Selbsttest-" + os.urandom(8).hex()
+    needles = [_SELFTEST_LAST.encode(), "Wiśniewska".encode(), b"SQLite format 3"]
+    # KdfParams.new() with its lowest allowed memory keeps the check fast and honest.
+    vault, _recovery_code = create_vault(data_dir, password,
+                                         kdf=KdfParams.new(memory_kib=64 * 1024))
+    try:
+        create_profile(vault, "Selbsttest", "nord")
+        ctx = context_for(vault)
+        client = create_client(ctx, ClientInput(
+            first_name=_SELFTEST_FIRST, last_name=_SELFTEST_LAST, gender="female",
+            birth_date=date(1979, 1, 23), nationality="PL", municipality="kleve"),
+            consent=ConsentInput())
+        case = open_case(ctx, client.id, CaseInput(kind="short_intervention",
+                                                   topics=["language"], concern="Selbsttest"))
+        record_contact(ctx, case.id, ContactInput(contact_on=ctx.today(), mode="office",
+                                                  duration_minutes=10, topics=["language"]))
+        hits = find_clients(ctx, "wisniewska selbsttest")
+        _check([h.id for h in hits] == [client.id], "Suche findet die Testperson nicht")
+        _check(bool(find_clients(ctx, "23.01.1979")), "Suche nach Geburtsdatum ohne Treffer")
+        with vault.reading() as session:
+            problems = audit.verify(session, ctx.audit_key)
+        _check(not problems, "Protokollkette (Audit) ist nicht in Ordnung")
+        _check(not vault.check_integrity(), "Integritätsprüfung der Datenbank meldet Fehler")
+        leaked = _files_containing(data_dir, needles)
+        _check(not leaked, f"Klartext in Datei(en) gefunden: {', '.join(leaked)}")
+    finally:
+        vault.close()
+    leaked = _files_containing(data_dir, needles)
+    _check(not leaked, f"Klartext nach dem Schließen in Datei(en): {', '.join(leaked)}")
+    vault = open_vault(data_dir, password)
+    try:
+        ctx = context_for(vault)
+        result = counts(ctx)
+        _check(result.clients == 1 and result.cases_open == 1,
+               "nach dem erneuten Öffnen fehlen Daten")
+    finally:
+        vault.close()
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="kimdesk-selftest-"))
+    try:
+        _selftest_steps(work)
+    except _SelftestFailed as exc:
+        print(f"Selbsttest fehlgeschlagen: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KimdeskError as exc:
+        print(f"Selbsttest fehlgeschlagen: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # the selftest's own synthetic data only, so the text is safe
+        print(f"Selbsttest fehlgeschlagen: {type(exc).__name__}: {exc}".splitlines()[0],
+              file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"Selbsttest bestanden ({time.monotonic() - started:.1f} s)")
+    return EXIT_OK
+
+
+# --- main -------------------------------------------------------------------------------------
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "gui": cmd_gui,
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "info": cmd_info,
+    "find": cmd_find,
+    "import": cmd_import,
+    "selftest": cmd_selftest,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
+    try:
+        return _COMMANDS[args.command](args)
+    except KimdeskError as exc:
+        print(f"Fehler: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("Abgebrochen.", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) stopped early; nothing more to say.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        # The text of an unexpected error may quote client data (SQL parameters): not shown.
+        print(f"Fehler: unerwarteter Fehler ({type(exc).__name__}). Details mit "
+              f"{DEBUG_ENV}=1.", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

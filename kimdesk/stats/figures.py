@@ -1,0 +1,987 @@
+"""The figures of Controlling: cases, persons, contacts, topics, referrals, findings, goals and
+case load per period and area, suppressed so that no shown count is 1–4.
+
+Two steps. :func:`load` reads the vault into :class:`CaseData`: raw, unsuppressed counts that
+never leave this package (the Zielsystem measures from them). :func:`build` turns them into
+:class:`Figure` tables keyed by codes with German labels. All figures of one report are
+suppressed together: the same number (e.g. the cases of the period) appears in several tables,
+and a count hidden in one must not be readable in another, so cells carrying the same quantity
+are linked and hidden alike.
+
+Rules of counting (documented for users in docs/statistics-columns.md):
+- a case counts in a period if it was open on any day of it; its Fallart is the one it had at
+  the end of the period (conversions have dates), its phase the highest reached by then;
+- age is the age at the opening of the case, as for purged cases;
+- cases purged under the retention rules still count through their :class:`PurgedCaseCount`;
+  dimensions they no longer carry appear as "nicht mehr bekannt (Akte gelöscht)".
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from kimdesk.casework.context import Context
+from kimdesk.models import (
+    Assessment,
+    Case,
+    CaseKindChange,
+    CaseTopic,
+    Client,
+    Contact,
+    Finding,
+    Goal,
+    Institution,
+    PhaseChange,
+    PurgedCaseCount,
+    Referral,
+    ResidenceRecord,
+)
+from kimdesk.models.enums import CaseKind, ClientKind, Phase
+from kimdesk.reference import Reference, ResidenceStatus
+from kimdesk.stats.scope import Period, Scope, ScopeKind
+from kimdesk.stats.suppression import PRIMARY, SECONDARY, Relation, suppress
+
+# Kinds of values in a column or cell.
+COUNT = "count"  # a number of cases, persons, contacts ...: suppressed when small
+HOURS = "hours"  # hours of contacts: hidden together with the number of contacts
+NUMBER = "number"  # VZÄ, capacities, rounded weighted case loads: not about persons
+PERCENT = "percent"
+
+TOTAL = "total"
+PURGED = "purged_unknown"
+PURGED_LABEL = "nicht mehr bekannt (Akte gelöscht)"
+NOT_STATED = "not_stated"
+NOT_STATED_LABEL = "keine Angabe"
+UNKNOWN_CODE = "unknown_code"
+UNKNOWN_LABEL = "unbekannter Eintrag"
+WEIGHTED_ROUNDING = 5  # weighted case loads are rounded to this, see _caseload_figures
+
+Cell = int | float | str | None
+Position = tuple[int, int]
+
+_CODE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_STATUS_COLUMNS = (
+    ("active", "Betreut im Zeitraum"),
+    ("new", "davon neu aufgenommen"),
+    ("carried", "davon aus dem Vorzeitraum"),
+    ("closed", "Abgeschlossen im Zeitraum"),
+    ("open_at_end", "Laufend am Ende des Zeitraums"),
+)
+# Within a row: betreut = neu + fortgeführt = abgeschlossen + laufend (column indices).
+_STATUS_SUMS = ((0, (1, 2)), (0, (3, 4)))
+
+
+@dataclass(frozen=True)
+class Column:
+    code: str
+    label: str
+    measure: str = COUNT
+
+
+@dataclass(frozen=True)
+class Row:
+    code: str
+    label: str
+    total: bool = False
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One table as shown and exported: cells hold shown values or a marker where hidden
+    (``"<5"``: a count of 1–4; ``"."``: hidden so that no such count can be recomputed).
+
+    ``relations`` (total cell, part cells) and ``keys`` (the quantity a cell carries, shared
+    with other figures) document how the counts hang together, for checks and tests.
+    """
+
+    code: str
+    title: str
+    row_heading: str
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    cells: tuple[tuple[Cell, ...], ...]
+    notes: tuple[str, ...] = ()
+    relations: tuple[tuple[Position, tuple[Position, ...]], ...] = ()
+    keys: Mapping[Position, str] = field(default_factory=dict)
+
+    def cell(self, row: str, column: str) -> Cell:
+        r = next(i for i, item in enumerate(self.rows) if item.code == row)
+        c = next(i for i, item in enumerate(self.columns) if item.code == column)
+        return self.cells[r][c]
+
+    def iter_cells(self) -> Iterator[tuple[Row, Column, Cell]]:
+        for row, values in zip(self.rows, self.cells, strict=True):
+            for column, value in zip(self.columns, values, strict=True):
+                yield row, column, value
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """All figures of one period and area, ready to show, print or export."""
+
+    period: Period
+    scope: Scope
+    scope_label: str
+    created_on: date
+    figures: tuple[Figure, ...]
+    notes: tuple[str, ...] = ()
+
+    def figure(self, code: str) -> Figure:
+        for figure in self.figures:
+            if figure.code == code:
+                return figure
+        raise KeyError(code)
+
+
+# --- raw data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """One case as statistics see it: dimensions only, no person, no day."""
+
+    client: str | None  # opaque key to count persons; None for a purged case
+    purged: bool
+    kind: str
+    team: str
+    municipality: str
+    new: bool
+    closed: bool  # closed within the period
+    open_at_end: bool
+    highest_phase: str
+    phase_at_end: str
+    closing_reason: str
+    access_route: str
+    age_band: str
+    gender: str
+    nationality_group: str
+    residence_group: str
+    topics: tuple[str, ...]
+
+
+@dataclass
+class CaseData:
+    """Raw counts of one period and area. Unsuppressed: never show or export these directly."""
+
+    period: Period
+    scope: Scope
+    cases: list[CaseFacts] = field(default_factory=list)
+    # (Kontaktart, Sprachmittlung) → (number, minutes); purged contacts under (PURGED, None)
+    contacts: dict[tuple[str, bool | None], tuple[int, int]] = field(default_factory=dict)
+    purged_cases_partly_in_period: int = 0
+    referrals: Counter[tuple[str, str]] = field(default_factory=Counter)
+    findings: Counter[tuple[str, str]] | None = None  # None: not attributable to this scope
+    assessments: Counter[str] = field(default_factory=Counter)
+    goals_agreed: Counter[str] = field(default_factory=Counter)
+    goals_evaluated: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @property
+    def persons(self) -> int:
+        return len({c.client for c in self.cases if c.client is not None})
+
+
+def load(ctx: Context, period: Period, scope: Scope) -> CaseData:
+    """Read everything the figures need for ``period`` and ``scope`` in one snapshot."""
+    ref = ctx.reference
+    scope.check(ref)
+    with ctx.vault.reading() as session:
+        return _load(session, ref, period, scope)
+
+
+def _scope_condition(ref: Reference, scope: Scope) -> ColumnElement[bool]:
+    if scope.kind == ScopeKind.COUNTY:
+        return true()
+    if scope.kind == ScopeKind.TEAM:
+        return Case.team == scope.code
+    return Case.municipality.in_(scope.municipalities(ref))
+
+
+def _load(session: Session, ref: Reference, period: Period, scope: Scope) -> CaseData:
+    start, end = period.first_day, period.last_day
+    in_scope = _scope_condition(ref, scope)
+    active = and_(in_scope, Case.opened_on <= end,
+                  or_(Case.closed_on.is_(None), Case.closed_on >= start))
+    active_ids = select(Case.id).where(active)
+    data = CaseData(period, scope)
+
+    kind_at_end = _latest(session.execute(
+        select(CaseKindChange.case_id, CaseKindChange.to_kind, CaseKindChange.changed_on,
+               CaseKindChange.created_at)
+        .where(CaseKindChange.case_id.in_(active_ids), CaseKindChange.changed_on <= end)))
+    phases: dict[str, list[tuple[date, datetime, str]]] = defaultdict(list)
+    for case_id, to_phase, changed_on, created_at in session.execute(
+            select(PhaseChange.case_id, PhaseChange.to_phase, PhaseChange.changed_on,
+                   PhaseChange.created_at)
+            .where(PhaseChange.case_id.in_(active_ids), PhaseChange.changed_on <= end)):
+        phases[case_id].append((changed_on, created_at, to_phase))
+    topics: dict[str, list[str]] = defaultdict(list)
+    for case_id, topic in session.execute(
+            select(CaseTopic.case_id, CaseTopic.topic).where(CaseTopic.case_id.in_(active_ids))):
+        topics[case_id].append(topic)
+    residence = _residence_groups(session, ref, select(Case.client_id).where(active), end)
+
+    rows = session.execute(
+        select(Case.id, Case.client_id, Case.kind, Case.phase, Case.opened_on, Case.closed_on,
+               Case.closing_reason, Case.access_route, Case.team, Case.municipality,
+               Client.kind, Client.gender, Client.birth_date, Client.nationality)
+        .join(Client, Client.id == Case.client_id).where(active))
+    for (case_id, client_id, kind, phase, opened_on, closed_on, reason, route, team,
+         municipality, client_kind, gender, birth_date, nationality) in rows:
+        kind = kind_at_end.get(case_id, kind)
+        closed_by_end = closed_on is not None and closed_on <= end
+        history = sorted(phases.get(case_id, []))
+        if kind == CaseKind.CASE_MANAGEMENT:
+            highest = max((Phase(p) for _, _, p in history), key=lambda p: p.index,
+                          default=Phase(phase) if phase else Phase.INTAKE).value
+            at_end = history[-1][2] if history else (phase or Phase.INTAKE.value)
+        else:
+            highest = at_end = ""
+        data.cases.append(CaseFacts(
+            client=client_id, purged=False, kind=kind, team=team, municipality=municipality,
+            new=period.contains(opened_on), closed=period.contains(closed_on),
+            open_at_end=not closed_by_end, highest_phase=highest,
+            phase_at_end=at_end if not closed_by_end else "",
+            closing_reason=(reason or NOT_STATED) if period.contains(closed_on) else "",
+            access_route=route or NOT_STATED,
+            age_band=_age_band(ref, client_kind, birth_date, opened_on),
+            gender=gender or NOT_STATED,
+            nationality_group=nationality_group_code(ref, nationality),
+            residence_group=residence.get(client_id, "ungeklaert"),
+            topics=tuple(sorted(set(topics.get(case_id, ())))),
+        ))
+
+    _load_purged(session, ref, period, scope, data)
+
+    for mode, interpreter, count, minutes in session.execute(
+            select(Contact.mode, Contact.interpreter, func.count(),
+                   func.coalesce(func.sum(Contact.duration_minutes), 0))
+            .join(Case, Case.id == Contact.case_id)
+            .where(in_scope, Contact.superseded.is_(False), Contact.contact_on >= start,
+                   Contact.contact_on <= end)
+            .group_by(Contact.mode, Contact.interpreter)):
+        before = data.contacts.get((mode, bool(interpreter)), (0, 0))
+        data.contacts[(mode, bool(interpreter))] = (before[0] + count, before[1] + minutes)
+
+    for institution_type, outcome, count in session.execute(
+            select(Institution.institution_type, Referral.outcome, func.count())
+            .join(Case, Case.id == Referral.case_id)
+            .join(Institution, Institution.id == Referral.institution_id)
+            .where(in_scope, Referral.referred_on >= start, Referral.referred_on <= end)
+            .group_by(Institution.institution_type, Referral.outcome)):
+        data.referrals[(institution_type, outcome)] += count
+
+    for life_area, count in session.execute(
+            select(Assessment.life_area, func.count()).join(Case, Case.id == Assessment.case_id)
+            .where(active, Assessment.need >= 1, Assessment.assessed_on <= end)
+            .group_by(Assessment.life_area)):
+        data.assessments[life_area] += count
+    since = datetime.combine(start, time(), UTC)
+    until = datetime.combine(end + timedelta(days=1), time(), UTC)
+    for life_area, count in session.execute(
+            select(Goal.life_area, func.count()).join(Case, Case.id == Goal.case_id)
+            .where(in_scope, or_(
+                and_(Goal.agreed_on >= start, Goal.agreed_on <= end),
+                and_(Goal.agreed_on.is_(None), Goal.created_at >= since,
+                     Goal.created_at < until)))
+            .group_by(Goal.life_area)):
+        data.goals_agreed[life_area] += count
+    for life_area, attainment, count in session.execute(
+            select(Goal.life_area, Goal.attainment, func.count())
+            .join(Case, Case.id == Goal.case_id)
+            .where(in_scope, Goal.attainment != "", Goal.evaluated_on >= start,
+                   Goal.evaluated_on <= end)
+            .group_by(Goal.life_area, Goal.attainment)):
+        data.goals_evaluated[(life_area, attainment)] += count
+
+    if not (scope.kind == ScopeKind.TEAM and ref.team(scope.code).countywide):
+        query = (select(Finding.life_area, Finding.barrier, func.count())
+                 .where(Finding.noted_on >= start, Finding.noted_on <= end)
+                 .group_by(Finding.life_area, Finding.barrier))
+        if scope.kind != ScopeKind.COUNTY:
+            query = query.where(Finding.municipality.in_(scope.municipalities(ref)))
+        data.findings = Counter({(area, barrier): n for area, barrier, n in session.execute(query)})
+    return data
+
+
+def _latest(rows: Iterable[Any]) -> dict[str, str]:
+    """Per case, the value of the newest (date, entry time) row."""
+    best: dict[str, tuple[date, datetime, str]] = {}
+    for case_id, value, on, created_at in rows:
+        if case_id not in best or (on, created_at) >= best[case_id][:2]:
+            best[case_id] = (on, created_at, value)
+    return {case_id: entry[2] for case_id, entry in best.items()}
+
+
+def _residence_groups(session: Session, ref: Reference, client_ids: object, end: date
+                      ) -> dict[str, str]:
+    """Per client, the statistics group of the residence status valid at ``end``."""
+    groups = {t.code: t.group for t in ref.terms("residence_statuses")
+              if isinstance(t, ResidenceStatus)}
+    best: dict[str, tuple[date, datetime, str]] = {}
+    for client_id, status, granted_on, created_at in session.execute(
+            select(ResidenceRecord.client_id, ResidenceRecord.status, ResidenceRecord.granted_on,
+                   ResidenceRecord.created_at)
+            .where(ResidenceRecord.client_id.in_(client_ids))):  # type: ignore[arg-type]
+        since = granted_on or created_at.date()
+        if since > end:
+            continue
+        if client_id not in best or (since, created_at) >= best[client_id][:2]:
+            best[client_id] = (since, created_at, groups.get(status, "ungeklaert"))
+    return {client_id: entry[2] for client_id, entry in best.items()}
+
+
+def _load_purged(session: Session, ref: Reference, period: Period, scope: Scope,
+                 data: CaseData) -> None:
+    by_label = _nationality_groups_by_label(ref)
+    purged_contacts = purged_minutes = 0
+    for purged in session.scalars(
+            select(PurgedCaseCount).where(
+                PurgedCaseCount.opened_month <= period.end,
+                or_(PurgedCaseCount.closed_month == "",
+                    PurgedCaseCount.closed_month >= period.start))):
+        if not scope.covers(ref, purged.team, purged.municipality):
+            continue
+        closed_by_end = bool(purged.closed_month) and purged.closed_month <= period.end
+        is_cm = purged.kind == CaseKind.CASE_MANAGEMENT
+        data.cases.append(CaseFacts(
+            client=None, purged=True, kind=purged.kind, team=purged.team,
+            municipality=purged.municipality,
+            new=period.contains_month(purged.opened_month),
+            closed=period.contains_month(purged.closed_month),
+            open_at_end=not closed_by_end,
+            highest_phase=(purged.highest_phase or PURGED) if is_cm else "",
+            phase_at_end=PURGED if is_cm and not closed_by_end else "",
+            closing_reason=(purged.closing_reason or NOT_STATED)
+            if period.contains_month(purged.closed_month) else "",
+            access_route=PURGED,
+            age_band=purged.age_band or "unknown",
+            gender=purged.gender or NOT_STATED,
+            nationality_group=by_label.get(purged.nationality_group, PURGED)
+            if purged.nationality_group else NOT_STATED,
+            residence_group=PURGED,
+            topics=tuple(sorted(set(purged.topics))),
+        ))
+        # Contacts of a purged case have no dates: they count only where the whole case lies
+        # inside the period (then so do its contacts); otherwise they are left out and noted.
+        inside = purged.opened_month >= period.start and closed_by_end
+        if inside:
+            purged_contacts += purged.contacts
+            purged_minutes += purged.contact_minutes
+        elif purged.contacts:
+            data.purged_cases_partly_in_period += 1
+    if purged_contacts:
+        data.contacts[(PURGED, None)] = (purged_contacts, purged_minutes)
+
+
+def _age_band(ref: Reference, client_kind: str, birth_date: date | None, on: date) -> str:
+    if client_kind == ClientKind.ORGANISATION:
+        return "organisation"
+    if birth_date is None:
+        return "unknown"
+    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    return ref.age_band_for(max(age, 0)).code
+
+
+def nationality_group_code(ref: Reference, nationality: str | None) -> str:
+    """Statistics group of a Staatsangehörigkeit: the country (top 10 of the Kreis) or region."""
+    if not nationality:
+        return NOT_STATED
+    try:
+        entry = ref.nationality(nationality)
+    except KeyError:
+        return NOT_STATED
+    return entry.code.lower() if entry.top10 else f"region_{entry.region}"
+
+
+def nationality_groups(ref: Reference) -> list[tuple[str, str]]:
+    """All groups in display order: the top 10 countries, then the world regions."""
+    groups = [(n.code.lower(), n.name) for n in ref.nationalities if n.top10]
+    groups += [(f"region_{t.code}", t.label) for t in ref.terms("world_regions")]
+    return groups
+
+
+def _nationality_groups_by_label(ref: Reference) -> dict[str, str]:
+    # PurgedCaseCount keeps the group's label (Reference.nationality_group); map it back.
+    return {label: code for code, label in nationality_groups(ref)}
+
+
+# --- building the figures ---------------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    """A figure before suppression: raw counts, how they add up, what they share."""
+
+    code: str
+    title: str
+    row_heading: str
+    rows: list[Row]
+    columns: list[Column]
+    values: list[list[float | int]]
+    relations: list[tuple[Position, tuple[Position, ...]]] = field(default_factory=list)
+    keys: dict[Position, str] = field(default_factory=dict)
+    mirrors: dict[Position, Position] = field(default_factory=dict)  # hidden with that cell
+    notes: list[str] = field(default_factory=list)
+    sort_column: str | None = None  # rows ordered by this column's shown values
+
+    def is_count(self, position: Position) -> bool:
+        return self.columns[position[1]].measure == COUNT
+
+
+def _table(
+    code: str,
+    title: str,
+    row_heading: str,
+    rows: Sequence[tuple[str, str]],
+    columns: Sequence[tuple[str, str]],
+    counts: Mapping[tuple[str, str], int],
+    *,
+    total_column: str | None = "Insgesamt",
+    total_row: bool = True,
+    row_sums: Sequence[tuple[int, Sequence[int]]] = (),
+    key: str | None = None,
+    row_key: str | None = None,
+    column_key: str | None = None,
+) -> _Draft:
+    """A table of counts with its margins.
+
+    Codes in ``counts`` that ``rows`` or ``columns`` do not list (a vocabulary entry the county
+    removed) get a row or column of their own, so that no count is lost and totals agree with
+    the other figures. ``key``: the quantity of the grand total (e.g. ``"cases|active"``);
+    ``row_key`` and ``column_key``: templates with ``{code}`` for the row and column totals.
+    """
+    rows, columns, counts = _complete(rows, columns, counts)
+    row_objects = [Row(c, label) for c, label in rows]
+    column_objects = [Column(c, label) for c, label in columns]
+    sums = list(row_sums)
+    if total_column is not None:
+        sums.append((len(column_objects), tuple(range(len(column_objects)))))
+        column_objects.append(Column(TOTAL, total_column))
+    values: list[list[float | int]] = []
+    for row in row_objects:
+        line: list[float | int] = [counts.get((row.code, column.code), 0)
+                                   for column in column_objects[:len(columns)]]
+        if total_column is not None:
+            line.append(sum(line))
+        values.append(line)
+    if total_row:
+        values.append([sum(line[i] for line in values) for i in range(len(column_objects))])
+        row_objects.append(Row(TOTAL, "Insgesamt", total=True))
+    draft = _Draft(code, title, row_heading, row_objects, column_objects, values)
+    width = len(column_objects)
+    for r in range(len(row_objects)):
+        for total, parts in sums:
+            draft.relations.append(((r, total), tuple((r, p) for p in parts)))
+    if total_row:
+        last = len(row_objects) - 1
+        for c in range(width):
+            draft.relations.append(((last, c), tuple((r, c) for r in range(last))))
+    last_row = len(row_objects) - 1 if total_row else None
+    last_column = width - 1 if total_column is not None else None
+    if key and last_row is not None and last_column is not None:
+        draft.keys[(last_row, last_column)] = key
+    if row_key and last_column is not None:
+        for r, row in enumerate(row_objects):
+            if not row.total:
+                draft.keys[(r, last_column)] = row_key.format(code=row.code)
+    if column_key and last_row is not None:
+        for c, column in enumerate(column_objects):
+            if column.code != TOTAL:
+                draft.keys[(last_row, c)] = column_key.format(code=column.code)
+    return draft
+
+
+def _complete(
+    rows: Sequence[tuple[str, str]],
+    columns: Sequence[tuple[str, str]],
+    counts: Mapping[tuple[str, str], int],
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], Counter[tuple[str, str]]]:
+    """Rows and columns for every code in ``counts``; anything that is not a code at all
+    (never expected: codes are checked on entry) is counted as "unbekannter Eintrag" rather
+    than shown, so no stray text can reach a statistic."""
+    rows, columns = list(rows), list(columns)
+    known_rows, known_columns = {c for c, _ in rows}, {c for c, _ in columns}
+    completed: Counter[tuple[str, str]] = Counter()
+    for (row, column), n in counts.items():
+        row = row if row in known_rows or _CODE.fullmatch(row) else UNKNOWN_CODE
+        column = column if column in known_columns or _CODE.fullmatch(column) else UNKNOWN_CODE
+        completed[(row, column)] += n
+    for code in sorted({r for r, _ in completed} - known_rows):
+        rows.append((code, UNKNOWN_LABEL if code == UNKNOWN_CODE else code))
+    for code in sorted({c for _, c in completed} - known_columns):
+        columns.append((code, UNKNOWN_LABEL if code == UNKNOWN_CODE else code))
+    return rows, columns, completed
+
+
+def _status_table(code: str, title: str, row_heading: str, rows: Sequence[tuple[str, str]],
+                  cases: Sequence[CaseFacts], dimension: str, cell_key: str) -> _Draft:
+    """Cases by a dimension and their status in the period (betreut, neu, abgeschlossen ...)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for case in cases:
+        value = getattr(case, dimension)
+        counts[(value, "active")] += 1
+        counts[(value, "new" if case.new else "carried")] += 1
+        counts[(value, "open_at_end" if case.open_at_end else "closed")] += 1
+    draft = _table(code, title, row_heading, rows, _STATUS_COLUMNS, counts, total_column=None,
+                   row_sums=_STATUS_SUMS)
+    for r, row in enumerate(draft.rows):
+        for c, (status, _label) in enumerate(_STATUS_COLUMNS):
+            draft.keys[(r, c)] = (f"cases|{status}" if row.total
+                                  else f"cases|{status}|{cell_key}={row.code}")
+    return draft
+
+
+def _terms(ref: Reference, vocabulary: str) -> list[tuple[str, str]]:
+    return [(t.code, t.label) for t in ref.terms(vocabulary)]
+
+
+def build(data: CaseData, ref: Reference, created_on: date) -> Statistics:
+    """All figures of ``data``, suppressed together."""
+    period, scope = data.period, data.scope
+    cases = data.cases
+    drafts: list[_Draft] = []
+    notes: list[str] = []
+    purged_any = any(c.purged for c in cases)
+
+    kinds = _terms(ref, "case_kinds")
+    by_kind = _status_table("cases_by_kind", "Fälle nach Fallart und Status", "Fallart", kinds,
+                            cases, "kind", "kind")
+    if purged_any:
+        by_kind.notes.append("Einschließlich anonymisiert gezählter Fälle, deren Akte nach Ablauf "
+                             "der Aufbewahrungsfrist gelöscht wurde.")
+    overview = _overview(data)
+    drafts += [overview, by_kind]
+
+    if scope.kind == ScopeKind.COUNTY:
+        teams = [(t.code, t.name) for t in ref.teams]
+        drafts.append(_status_table("cases_by_team", "Fälle nach Team", "Team", teams, cases,
+                                    "team", "team"))
+    if scope.kind != ScopeKind.MUNICIPALITY:
+        municipalities = [(m.code, m.name) for m in ref.municipalities
+                          if m.code in scope.municipalities(ref)]
+        drafts.append(_status_table("cases_by_municipality", "Fälle nach Kommune", "Kommune",
+                                    municipalities, cases, "municipality", "municipality"))
+
+    drafts.append(_phase_figure(ref, cases))
+    drafts.append(_closing_figure(ref, cases))
+    drafts.append(_age_gender_figure(ref, cases))
+    drafts.append(_single_dimension(
+        "cases_by_nationality", "Fälle nach Staatsangehörigkeit (Gruppe)",
+        "Staatsangehörigkeit", nationality_groups(ref), cases, "nationality_group",
+        (NOT_STATED, NOT_STATED_LABEL), (PURGED, PURGED_LABEL), key="cases|active",
+        note="Die zehn häufigsten Staatsangehörigkeiten im Kreis Kleve einzeln, alle anderen "
+             "nach Weltregion."))
+    drafts.append(_single_dimension(
+        "cases_by_residence_group", "Fälle nach Aufenthaltsstatus (Gruppe)",
+        "Aufenthaltsstatus", _terms(ref, "residence_groups"), cases, "residence_group",
+        (PURGED, PURGED_LABEL), key="cases|active",
+        note="Aufenthaltsstatus am Ende des Zeitraums (bzw. zuletzt erfasster Status)."))
+    drafts.append(_single_dimension(
+        "new_cases_by_access_route", "Neu aufgenommene Fälle nach Zugangsweg", "Zugangsweg",
+        _terms(ref, "access_routes"), [c for c in cases if c.new], "access_route",
+        (NOT_STATED, NOT_STATED_LABEL), (PURGED, PURGED_LABEL), key="cases|new"))
+    drafts.append(_contacts_figure(ref, data))
+    drafts.append(_topics_figure(ref, cases))
+    drafts.append(_life_areas_figure(ref, data))
+    drafts.append(_goal_attainment_figure(ref, data))
+    drafts.append(_referrals_figure(ref, data))
+    if data.findings is not None:
+        drafts.append(_findings_figure(ref, data.findings))
+    else:
+        notes.append("Erkenntnisse (Versorgungslücken) sind Kommunen zugeordnet, nicht Teams; "
+                     "für das kreisweite Welcome-Center stehen sie in der Kreisstatistik.")
+    if scope.kind in (ScopeKind.COUNTY, ScopeKind.TEAM):
+        drafts += _caseload_figures(ref, scope, cases)
+    else:
+        notes.append("Die Auslastung nach Fallzahlschlüssel wird je Team und für den Kreis "
+                     "ausgewiesen, nicht für Planungsräume und Kommunen.")
+    if data.purged_cases_partly_in_period:
+        notes.append("Kontakte gelöschter Akten, die nur teilweise in den Zeitraum fallen, "
+                     "sind nicht enthalten (ihre Kontakte haben kein Datum mehr).")
+
+    figures = _solve(drafts)
+    return Statistics(period, scope, scope.label(ref), created_on, tuple(figures), tuple(notes))
+
+
+def statistics(ctx: Context, period: Period, scope: Scope | None = None) -> Statistics:
+    """Load and build the figures of ``period`` for ``scope`` (default: the whole Kreis)."""
+    scope = scope or Scope.county()
+    return build(load(ctx, period, scope), ctx.reference, ctx.today())
+
+
+def _overview(data: CaseData) -> _Draft:
+    cases = data.cases
+    contacts = sum(n for n, _ in data.contacts.values())
+    minutes = sum(m for _, m in data.contacts.values())
+    rows = [
+        ("cases_active", "Betreute Fälle im Zeitraum", "cases|active",
+         len(cases)),
+        ("cases_new", "davon neu aufgenommen", "cases|new", sum(c.new for c in cases)),
+        ("cases_closed", "Abgeschlossene Fälle", "cases|closed", sum(c.closed for c in cases)),
+        ("cases_open_at_end", "Laufende Fälle am Ende des Zeitraums", "cases|open_at_end",
+         sum(c.open_at_end for c in cases)),
+        ("persons", "Betreute Ratsuchende (Personen und Organisationen)", "persons",
+         data.persons),
+        ("contacts", "Kontakte", "contacts", contacts),
+        ("contact_hours", "Beratungsstunden", None, round(minutes / 60, 1)),
+        ("referrals", "Vermittlungen", "referrals", sum(data.referrals.values())),
+        ("goals_evaluated", "Bewertete Ziele", "goals|evaluated",
+         sum(data.goals_evaluated.values())),
+    ]
+    if data.findings is not None:
+        rows.append(("findings", "Dokumentierte Erkenntnisse (Versorgungslücken)", "findings",
+                     sum(data.findings.values())))
+    draft = _Draft("overview", "Überblick", "Kennzahl",
+                   [Row(code, label) for code, label, _, _ in rows],
+                   [Column("value", "Anzahl")], [[value] for *_, value in rows])
+    for r, (code, _label, key, _value) in enumerate(rows):
+        if key:
+            draft.keys[(r, 0)] = key
+        if code == "contact_hours":
+            draft.mirrors[(r, 0)] = (r - 1, 0)
+    draft.notes.append("Betreute Ratsuchende ohne gelöschte Akten (diese sind nur als Fälle "
+                       "gezählt).")
+    return draft
+
+
+def _single_dimension(code: str, title: str, row_heading: str, rows: list[tuple[str, str]],
+                      cases: Sequence[CaseFacts], dimension: str, *extra: tuple[str, str],
+                      key: str, note: str = "") -> _Draft:
+    counts = Counter((getattr(c, dimension), "cases") for c in cases)
+    draft = _table(code, title, row_heading, [*rows, *extra],
+                   [("cases", "Fälle")], counts, total_column=None, key=None)
+    draft.keys[(len(draft.rows) - 1, 0)] = key
+    if note:
+        draft.notes.append(note)
+    return draft
+
+
+def _phase_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
+    cm = [c for c in cases if c.kind == CaseKind.CASE_MANAGEMENT]
+    counts: Counter[tuple[str, str]] = Counter()
+    for case in cm:
+        counts[(case.highest_phase, "highest")] += 1
+        if case.open_at_end:
+            counts[(case.phase_at_end, "at_end")] += 1
+    draft = _table(
+        "cm_by_phase", "Case Management nach Phase", "Phase",
+        [*_terms(ref, "phases"), (PURGED, PURGED_LABEL)],
+        [("highest", "Höchste erreichte Phase (alle betreuten CM-Fälle)"),
+         ("at_end", "Phase am Ende des Zeitraums (laufende CM-Fälle)")],
+        counts, total_column=None)
+    last = len(draft.rows) - 1
+    draft.keys[(last, 0)] = "cases|active|kind=case_management"
+    draft.keys[(last, 1)] = "cases|open_at_end|kind=case_management"
+    return draft
+
+
+def _closing_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
+    counts = Counter((c.closing_reason, c.kind) for c in cases if c.closed)
+    return _table(
+        "closed_by_reason", "Abgeschlossene Fälle nach Abschlussgrund und Fallart",
+        "Abschlussgrund",
+        [*_terms(ref, "closing_reasons"), (NOT_STATED, NOT_STATED_LABEL)],
+        _terms(ref, "case_kinds"), counts, key="cases|closed",
+        column_key="cases|closed|kind={code}")
+
+
+def _age_gender_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
+    counts = Counter((c.age_band, c.gender) for c in cases)
+    rows = [*_terms(ref, "age_bands"), ("unknown", "Alter unbekannt"),
+            ("organisation", "Organisation (z. B. Arbeitgeber)")]
+    genders = _terms(ref, "genders")
+    draft = _table("cases_by_age_gender", "Fälle nach Altersgruppe und Geschlecht",
+                   "Altersgruppe", rows, genders, counts,
+                   key="cases|active")
+    draft.notes.append("Alter bei Beginn des Falls.")
+    return draft
+
+
+def _contacts_figure(ref: Reference, data: CaseData) -> _Draft:
+    counts: Counter[tuple[str, str]] = Counter()
+    minutes: Counter[str] = Counter()
+    for (mode, interpreter), (number, spent) in data.contacts.items():
+        column = "unknown" if interpreter is None else ("with" if interpreter else "without")
+        counts[(mode, column)] += number
+        minutes[mode] += spent
+    draft = _table(
+        "contacts_by_kind", "Kontakte und Beratungszeit nach Kontaktart", "Kontaktart",
+        [*_terms(ref, "contact_kinds"), (PURGED, PURGED_LABEL)],
+        [("with", "mit Sprachmittlung"), ("without", "ohne Sprachmittlung"),
+         ("unknown", "Sprachmittlung nicht bekannt")],
+        counts, total_column="Kontakte insgesamt", key="contacts",
+        column_key="contacts|interpreter={code}")
+    total_column = len(draft.columns) - 1
+    draft.columns.append(Column("hours", "Stunden", HOURS))
+    for r, row in enumerate(draft.rows):
+        spent = sum(minutes.values()) if row.total else minutes.get(row.code, 0)
+        draft.values[r].append(round(spent / 60, 1))
+        draft.mirrors[(r, len(draft.columns) - 1)] = (r, total_column)
+    return draft
+
+
+def _topics_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
+    counts = Counter((topic, "cases") for case in cases for topic in case.topics)
+    rows = _terms(ref, "topics")
+    # A case has several Handlungsfelder, so the rows do not add up; the number of cases is
+    # given as the base the shares refer to.
+    draft = _table("topics", "Handlungsfelder der betreuten Fälle (Häufigkeit)",
+                   "Handlungsfeld", rows, [("cases", "Fälle mit diesem Handlungsfeld")], counts,
+                   total_column=None, total_row=False)
+    draft.rows.append(Row("cases_total", "Betreute Fälle insgesamt (Bezugsgröße)", total=True))
+    draft.values.append([len(cases)])
+    draft.keys[(len(draft.rows) - 1, 0)] = "cases|active"
+    draft.sort_column = "cases"
+    draft.notes.append("Ein Fall kann mehrere Handlungsfelder haben; die Zeilen ergeben daher "
+                       "zusammen nicht die Zahl der Fälle.")
+    return draft
+
+
+def _life_areas_figure(ref: Reference, data: CaseData) -> _Draft:
+    counts: Counter[tuple[str, str]] = Counter()
+    for area, n in data.assessments.items():
+        counts[(area or "none", "assessed")] += n
+    for area, n in data.goals_agreed.items():
+        counts[(area or "none", "goals_agreed")] += n
+    for (area, _attainment), n in data.goals_evaluated.items():
+        counts[(area or "none", "goals_evaluated")] += n
+    draft = _table(
+        "life_areas", "Lebensbereiche: Bedarfe und Ziele (Häufigkeit)", "Lebensbereich",
+        [*_terms(ref, "life_areas"), ("none", "ohne Lebensbereich")],
+        [("assessed", "Assessments mit Bedarf"), ("goals_agreed", "Ziele vereinbart"),
+         ("goals_evaluated", "Ziele bewertet")],
+        counts, total_column=None)
+    draft.keys[(len(draft.rows) - 1, 2)] = "goals|evaluated"
+    for r, row in enumerate(draft.rows):
+        if not row.total:
+            draft.keys[(r, 2)] = f"goals|evaluated|life_area={row.code}"
+    draft.sort_column = "assessed"
+    draft.notes.append("Assessments mit Bedarf: Einschätzungen je Person und Lebensbereich mit "
+                       "Bedarf 1–3 in den betreuten Fällen. Ziele vereinbart bzw. bewertet: "
+                       "im Zeitraum.")
+    return draft
+
+
+def _goal_attainment_figure(ref: Reference, data: CaseData) -> _Draft:
+    counts = Counter({((area or "none"), attainment): n
+                      for (area, attainment), n in data.goals_evaluated.items()})
+    attainments = _terms(ref, "goal_attainment")
+    return _table(
+        "goal_attainment", "Zielerreichung der im Zeitraum bewerteten Ziele", "Lebensbereich",
+        [*_terms(ref, "life_areas"), ("none", "ohne Lebensbereich")],
+        attainments, counts, key="goals|evaluated",
+        row_key="goals|evaluated|life_area={code}",
+        column_key="goals|evaluated|attainment={code}")
+
+
+def _referrals_figure(ref: Reference, data: CaseData) -> _Draft:
+    outcomes = _terms(ref, "referral_outcomes")
+    draft = _table(
+        "referrals", "Vermittlungen nach Art der Einrichtung und Ergebnis", "Einrichtung",
+        _terms(ref, "institution_types"),
+        outcomes, data.referrals, key="referrals")
+    draft.notes.append("Vermittlungen mit Datum im Zeitraum, mit ihrem zuletzt erfassten "
+                       "Ergebnis.")
+    return draft
+
+
+def _findings_figure(ref: Reference, findings: Counter[tuple[str, str]]) -> _Draft:
+    if "barriers" in ref.vocabularies:
+        barriers = _terms(ref, "barriers")
+    else:  # until the reference data name the kinds of barriers, show their codes
+        barriers = sorted({(b, b) for _, b in findings if _CODE.fullmatch(b)})
+    known = {code for code, _ in barriers}
+    counts: Counter[tuple[str, str]] = Counter()
+    for (area, barrier), n in findings.items():
+        counts[(area, barrier if barrier in known else "other_barrier")] += n
+    if any(b == "other_barrier" for _, b in counts):
+        barriers = [*barriers, ("other_barrier", "sonstige Hürde")]
+    draft = _table(
+        "findings", "Erkenntnisse (Versorgungslücken) nach Lebensbereich und Hürde",
+        "Lebensbereich", _terms(ref, "life_areas"), barriers, counts,
+        key="findings")
+    draft.notes.append("Strukturelle Erkenntnisse aus der Fallarbeit, ohne Bezug zu Personen.")
+    return draft
+
+
+def _caseload_figures(ref: Reference, scope: Scope, cases: Sequence[CaseFacts]
+                      ) -> list[_Draft]:
+    """Fallzahlschlüssel per team and per Träger.
+
+    The weighted case load is rounded to a multiple of 5: exact, it could be combined with
+    the counts by Fallart to recover a suppressed count. Capacity and VZÄ are not about persons.
+    """
+    rules = ref.rules
+    county = scope.kind == ScopeKind.COUNTY
+    teams = list(ref.teams) if county else [ref.team(scope.code)]
+    kinds = _terms(ref, "case_kinds")
+    counts = Counter((c.team, c.kind) for c in cases if c.open_at_end)
+    # County: per team and kind. Team: the one row is the open cases of the scope, the same
+    # quantities as the column "laufend" of the table by Fallart.
+    team_draft = _table(
+        "caseload_teams", "Auslastung nach Fallzahlschlüssel je Team", "Team",
+        [(t.code, t.name) for t in teams], kinds, counts,
+        total_column="Laufende Fälle insgesamt", total_row=county,
+        key="cases|open_at_end", row_key="cases|open_at_end|team={code}" if county else None,
+        column_key="cases|open_at_end|kind={code}")
+    for r, row in enumerate(team_draft.rows):
+        for c, column in enumerate(team_draft.columns):
+            if row.total:
+                continue
+            if county:
+                team_draft.keys.setdefault((r, c), f"cases|open_at_end|team={row.code}"
+                                                   f"|kind={column.code}")
+            else:
+                team_draft.keys[(r, c)] = ("cases|open_at_end" if column.code == TOTAL
+                                           else f"cases|open_at_end|kind={column.code}")
+    weights = rules.caseload_weights
+    vza_by_team = {t.code: t.vza for t in teams}
+    for column in (Column("vza", "VZÄ", NUMBER), Column("capacity", "Kapazität (Fälle)", NUMBER),
+                   Column("weighted", "Gewichtete Fälle (auf 5 gerundet)", NUMBER),
+                   Column("per_vza", "Gewichtete Fälle je VZÄ", NUMBER),
+                   Column("utilisation", "Auslastung in %", PERCENT)):
+        team_draft.columns.append(column)
+    weighted_by_team: dict[str, float] = {}
+    for r, row in enumerate(team_draft.rows):
+        weighted = sum(weights.get(code, 1.0) * team_draft.values[r][k]
+                       for k, (code, _) in enumerate(kinds))
+        vza = sum(vza_by_team.values()) if row.total else vza_by_team.get(row.code, 0.0)
+        if not row.total:
+            weighted_by_team[row.code] = weighted
+        team_draft.values[r].extend(_load_measures(vza, weighted, rules.cases_per_vza))
+    team_draft.notes.append(
+        f"Fallzahlschlüssel: {rules.cases_per_vza} Fälle je VZÄ; laufende Fälle am Ende des "
+        "Zeitraums, gewichtet nach Fallart ("
+        + ", ".join(f"{label} {rules.caseload_weights.get(code, 1.0):g}".replace(".", ",")
+                    for code, label in kinds) + ").")
+
+    provider_vza: dict[str, float] = defaultdict(float)
+    provider_weighted: dict[str, float] = defaultdict(float)
+    for team in teams:
+        for share in team.shares:
+            provider_vza[share.provider] += share.vza
+            if team.vza:
+                provider_weighted[share.provider] += (weighted_by_team.get(team.code, 0.0)
+                                                      * share.vza / team.vza)
+    providers = [p for p in ref.providers if p.code in provider_vza]
+    provider_draft = _Draft(
+        "caseload_providers", "Auslastung nach Fallzahlschlüssel je Träger (anteilig)", "Träger",
+        [Row(p.code, p.name) for p in providers] + [Row(TOTAL, "Insgesamt", total=True)],
+        [Column("vza", "VZÄ", NUMBER), Column("capacity", "Kapazität (Fälle)", NUMBER),
+         Column("weighted", "Gewichtete Fälle anteilig (auf 5 gerundet)", NUMBER),
+         Column("per_vza", "Gewichtete Fälle je VZÄ", NUMBER),
+         Column("utilisation", "Auslastung in %", PERCENT)],
+        [_load_measures(provider_vza[p.code], provider_weighted[p.code], rules.cases_per_vza)
+         for p in providers]
+        + [_load_measures(sum(provider_vza.values()), sum(provider_weighted.values()),
+                          rules.cases_per_vza)])
+    provider_draft.notes.append(
+        "Fälle sind Teams zugeordnet, nicht Trägern: die gewichteten Fälle eines Teams werden "
+        "den Trägern nach ihrem Anteil an den VZÄ des Teams zugerechnet.")
+    return [team_draft, provider_draft]
+
+
+def _load_measures(vza: float, weighted: float, cases_per_vza: int) -> list[float | int]:
+    rounded = int(WEIGHTED_ROUNDING * round(weighted / WEIGHTED_ROUNDING))
+    capacity = vza * cases_per_vza
+    return [
+        round(vza, 2),
+        round(capacity, 1),
+        rounded,
+        round(rounded / vza, 1) if vza else 0.0,
+        round(100 * rounded / capacity) if capacity else 0,
+    ]
+
+
+# --- suppression across all figures -----------------------------------------------------------
+
+
+def _solve(drafts: Sequence[_Draft]) -> list[Figure]:
+    """Suppress all count cells of all drafts as one system and build the figures."""
+    index: dict[tuple[int, Position], int] = {}
+    values: list[int] = []
+    for d, draft in enumerate(drafts):
+        for r, line in enumerate(draft.values):
+            for c, value in enumerate(line):
+                if draft.is_count((r, c)) and (r, c) not in draft.mirrors:
+                    index[(d, (r, c))] = len(values)
+                    values.append(int(value))
+    relations: list[Relation] = []
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for d, draft in enumerate(drafts):
+        for total, parts in draft.relations:
+            relations.append(Relation(index[(d, total)], tuple(index[(d, p)] for p in parts)))
+        for position, key in draft.keys.items():
+            by_key[key].append(index[(d, position)])
+    for key, cells in by_key.items():
+        # The same quantity in several tables: hidden in one, hidden in all.
+        if len({values[i] for i in cells}) != 1:
+            raise AssertionError(f"figures disagree on {key}")
+        for a, b in itertools.pairwise(cells):
+            relations.append(Relation(a, (b,)))
+    marks = suppress(values, relations)
+
+    figures: list[Figure] = []
+    for d, draft in enumerate(drafts):
+        cells: list[list[Cell]] = []
+        for r, line in enumerate(draft.values):
+            shown: list[Cell] = []
+            for c, value in enumerate(line):
+                source = draft.mirrors.get((r, c), (r, c))
+                slot = index.get((d, source))
+                mark = marks[slot] if slot is not None else None
+                if mark is None:
+                    shown.append(value)
+                elif source != (r, c):
+                    shown.append(SECONDARY)  # e.g. hours of contacts whose number is hidden
+                else:
+                    shown.append(mark)
+            cells.append(shown)
+        rows = list(draft.rows)
+        if draft.sort_column is not None:
+            rows, cells = _by_frequency(draft, rows, cells)
+            # Relations and keys refer to the original order; re-map them.
+            order = {row.code: i for i, row in enumerate(rows)}
+            remap = {r: order[row.code] for r, row in enumerate(draft.rows)}
+        else:
+            remap = {r: r for r in range(len(rows))}
+        figures.append(Figure(
+            code=draft.code, title=draft.title, row_heading=draft.row_heading,
+            columns=tuple(draft.columns), rows=tuple(rows),
+            cells=tuple(tuple(line) for line in cells), notes=tuple(draft.notes),
+            relations=tuple(((remap[t[0]], t[1]), tuple((remap[p[0]], p[1]) for p in parts))
+                            for t, parts in draft.relations),
+            keys={(remap[p[0]], p[1]): key for p, key in draft.keys.items()},
+        ))
+    return figures
+
+
+def _by_frequency(draft: _Draft, rows: list[Row], cells: list[list[Cell]]
+                  ) -> tuple[list[Row], list[list[Cell]]]:
+    """Data rows by their shown value, largest first; hidden ones after all shown counts, in
+    their vocabulary order (their true order would say something), then zeros; totals last."""
+    column = next(i for i, c in enumerate(draft.columns) if c.code == draft.sort_column)
+
+    def rank(item: tuple[int, Row]) -> tuple[int, float, int]:
+        position, row = item
+        value = cells[position][column]
+        if row.total:
+            return (4, 0, position)
+        if value == SECONDARY:
+            return (1, 0, position)
+        if value == PRIMARY:
+            return (2, 0, position)
+        number = float(value or 0)  # type: ignore[arg-type]
+        return (0, -number, position) if number > 0 else (3, 0, position)
+
+    order = sorted(enumerate(rows), key=rank)
+    return [row for _, row in order], [cells[i] for i, _ in order]

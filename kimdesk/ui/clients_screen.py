@@ -1,0 +1,154 @@
+"""Ratsuchende: the list with search as you type (FTS), filters, and creating persons."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kimdesk.casework import views
+from kimdesk.models.enums import CaseKind, Phase
+from kimdesk.ui import hub as areas
+from kimdesk.ui.client_dialog import ClientDialog
+from kimdesk.ui.client_table import ClientTableModel
+from kimdesk.ui.fields import CodeCombo
+from kimdesk.ui.state import AppState
+
+
+class ClientsScreen(QWidget):
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._all_rows: list[views.ClientRow] = []
+        self._stale = True
+        ref = state.reference
+
+        self.search = QLineEdit(objectName="client_search")
+        self.search.setPlaceholderText("Suchen: Name, Teil des Namens oder Geburtsdatum …")
+        self.search.setClearButtonEnabled(True)
+        self.municipality = CodeCombo(((m.code, m.name) for m in ref.municipalities),
+                                      empty="Alle Kommunen", parent=self)
+        self.municipality.setObjectName("filter_municipality")
+        self.case_kind = CodeCombo(((k.value, k.label) for k in CaseKind), empty="Alle Fallarten",
+                                   parent=self)
+        self.case_kind.setObjectName("filter_case_kind")
+        self.phase = CodeCombo(((p.value, p.label) for p in Phase), empty="Alle Phasen",
+                               parent=self)
+        self.phase.setObjectName("filter_phase")
+        self.status = CodeCombo((("open", "laufende Fälle"), ("closed", "abgeschlossene Fälle")),
+                                empty="Alle", parent=self)
+        self.status.setObjectName("filter_status")
+
+        self.new_person = QPushButton("Neue Person …", objectName="new_person")
+        self.new_organisation = QPushButton("Neue Organisation …", objectName="new_organisation")
+        self.count = QLabel(objectName="client_count")
+
+        self.model = ClientTableModel(ref, state.today(), self)
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(self.model)
+        proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.table = QTableView(objectName="client_table")
+        self.table.setModel(proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, self.model.columnCount()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 3)
+        for combo in (self.municipality, self.case_kind, self.phase, self.status):
+            filters.addWidget(combo, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.count)
+        buttons.addStretch(1)
+        buttons.addWidget(self.new_person)
+        buttons.addWidget(self.new_organisation)
+        layout = QVBoxLayout(self)
+        title = QLabel("<h2>Ratsuchende</h2>")
+        layout.addWidget(title)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+
+        # A short debounce keeps typing smooth; the filter itself takes a few milliseconds.
+        self._debounce = QTimer(self, singleShot=True, interval=120)
+        self._debounce.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._debounce.start)
+        self.search.returnPressed.connect(self._open_first)
+        for combo in (self.municipality, self.case_kind, self.phase, self.status):
+            combo.currentIndexChanged.connect(self.apply_filter)
+        self.table.activated.connect(self._open_index)
+        self.new_person.clicked.connect(lambda: self._create(organisation=False))
+        self.new_organisation.clicked.connect(lambda: self._create(organisation=True))
+        state.hub.data_changed.connect(self._on_changed)
+
+    # --- data -------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._all_rows = views.client_rows(self._state.ctx)
+        self._stale = False
+        self.apply_filter()
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self._stale and self._state.unlocked:
+            self.reload()
+        super().showEvent(event)
+
+    def _on_changed(self, area: str) -> None:
+        if area in (areas.CLIENTS, areas.CASES, areas.DEADLINES):
+            self._stale = True
+            if self.isVisible():
+                self.reload()
+
+    def current_filter(self) -> views.ClientFilter:
+        return views.ClientFilter(
+            query=self.search.text(),
+            municipality=self.municipality.code(),
+            case_kind=self.case_kind.code(),
+            phase=self.phase.code(),
+            case_status=self.status.code(),
+        )
+
+    def apply_filter(self) -> None:
+        if not self._state.unlocked:
+            return
+        self._debounce.stop()
+        flt = self.current_filter()
+        ids = views.matching_client_ids(self._state.ctx, flt.query)
+        rows = views.filter_rows(self._all_rows, flt, ids)
+        self.model.set_rows(rows, self._state.today())
+        total = len(self._all_rows)
+        self.count.setText(f"{len(rows)} von {total} Ratsuchenden")
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def _open_index(self, index) -> None:  # type: ignore[no-untyped-def]
+        client_id = index.data(Qt.ItemDataRole.UserRole)
+        if client_id:
+            self._state.hub.client_opened.emit(client_id)
+
+    def _open_first(self) -> None:
+        self.apply_filter()
+        if self.table.model().rowCount() > 0:
+            self._open_index(self.table.model().index(0, 0))
+
+    def _create(self, organisation: bool) -> None:
+        dialog = ClientDialog(self._state, organisation=organisation, parent=self)
+        if self.search.text().strip() and not organisation:
+            dialog.prefill_name(self.search.text())
+        if dialog.exec() and dialog.created_id:
+            self._state.hub.data_changed.emit(areas.CLIENTS)
+            self._state.hub.client_opened.emit(dialog.created_id)

@@ -1,0 +1,145 @@
+"""Input widgets a practised user fills by keyboard: dates as text, code pickers, errors.
+
+Dates are typed as TT.MM.JJJJ (also T.M.JJ), "heute"/"h", or "+14" (days from today), which is
+faster than a calendar popup for a Wiedervorlage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
+
+from kimdesk.errors import ValidationError
+
+_DOTTED = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+_RELATIVE = re.compile(r"^\s*\+\s*(\d{1,4})\s*([tTwWmM]?)\s*$")
+
+
+class DateParseError(ValueError):
+    pass
+
+
+def parse_date(text: str, today: date) -> date | None:
+    """The date meant by ``text``; None for empty input; DateParseError otherwise."""
+    value = text.strip().lower()
+    if not value:
+        return None
+    if value in ("h", "heute"):
+        return today
+    if value in ("g", "gestern"):
+        return today - timedelta(days=1)
+    if match := _RELATIVE.match(value):
+        amount, unit = int(match[1]), match[2].lower()
+        days = amount * {"": 1, "t": 1, "w": 7, "m": 30}[unit]
+        return today + timedelta(days=days)
+    try:
+        if match := _DOTTED.match(value):
+            day, month, year = int(match[1]), int(match[2]), match[3]
+            full_year = int(year) if len(year) == 4 else 2000 + int(year)
+            if len(year) == 2 and full_year > today.year + 10:
+                full_year -= 100
+            return date(full_year, month, day)
+        if match := _ISO.match(value):
+            return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise DateParseError("Dieses Datum gibt es nicht.") from None
+    raise DateParseError("Bitte das Datum als TT.MM.JJJJ eingeben (oder „heute“, „+14“).")
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else ""
+
+
+class DateField(QLineEdit):
+    """A date typed as text; ``value()`` raises DateParseError with a German message."""
+
+    def __init__(self, today: Callable[[], date], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._today = today
+        self.setPlaceholderText("TT.MM.JJJJ")
+        self.setMaximumWidth(130)
+        self.editingFinished.connect(self._normalise)
+
+    def value(self) -> date | None:
+        return parse_date(self.text(), self._today())
+
+    def checked_value(self, field: str) -> date | None:
+        """The date, or a ValidationError naming ``field`` so the form marks this widget."""
+        try:
+            return self.value()
+        except DateParseError as exc:
+            raise ValidationError(str(exc), field) from None
+
+    def set_value(self, value: date | None) -> None:
+        self.setText(format_date(value))
+
+    def _normalise(self) -> None:
+        # Show what "+14" or "heute" meant, so the user sees the date that will be saved.
+        try:
+            parsed = self.value()
+        except DateParseError:
+            return
+        if parsed is not None:
+            self.setText(format_date(parsed))
+
+
+class CodeCombo(QComboBox):
+    """A choice from a vocabulary: shows German labels, returns codes; type to jump."""
+
+    def __init__(self, items: Iterable[tuple[str, str]], *, empty: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if empty is not None:
+            self.addItem(empty, None)
+        for code, label in items:
+            self.addItem(label, code)
+
+    def code(self) -> str | None:
+        return self.currentData()
+
+    def set_code(self, code: str | None) -> None:
+        index = self.findData(code)
+        self.setCurrentIndex(max(index, 0))
+
+
+class FieldErrors:
+    """Shows a ValidationError beside the field it names; input is never cleared."""
+
+    _STYLE = "border: 2px solid #c62828;"
+
+    def __init__(self, banner: QLabel, fields: dict[str, QWidget]) -> None:
+        self._banner = banner
+        self._fields = fields
+        self._marked: list[QWidget] = []
+        banner.setWordWrap(True)
+        banner.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        banner.hide()
+
+    def clear(self) -> None:
+        for widget in self._marked:
+            widget.setStyleSheet("")
+            widget.setToolTip("")
+        self._marked.clear()
+        self._banner.clear()
+        self._banner.hide()
+
+    def show(self, message: str, field: str | None = None) -> None:
+        self.clear()
+        self._banner.setText(message)
+        self._banner.show()
+        widget = self._fields.get(field or "")
+        if widget is not None:
+            widget.setStyleSheet(self._STYLE)
+            widget.setToolTip(message)
+            widget.setFocus()
+            self._marked.append(widget)
+
+    @property
+    def message(self) -> str:
+        return self._banner.text()

@@ -1,0 +1,204 @@
+"""The page shown while the vault is locked: unlock, or on first start create the vault.
+
+Argon2id takes a moment on purpose, so unlocking runs off the GUI thread.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kimdesk import APP_NAME
+from kimdesk.casework.profile import create_profile
+from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.ui.fields import CodeCombo, FieldErrors
+from kimdesk.ui.operations import run_in_background
+from kimdesk.ui.state import AppState
+from kimdesk.vault import create_vault
+from kimdesk.vault.store import check_password_policy
+
+
+class RecoveryCodeDialog(QDialog):
+    """Shows the recovery code once; it is never stored anywhere else in plaintext."""
+
+    def __init__(self, code: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Wiederherstellungscode")
+        text = QLabel(
+            "<p>Ihr Datentresor ist angelegt. Dies ist Ihr <b>Wiederherstellungscode</b>. "
+            "Mit ihm kommen Sie an Ihre Daten, wenn Sie das Passwort vergessen.</p>"
+            "<p>Bitte jetzt ausdrucken oder abschreiben und getrennt vom Laptop sicher "
+            "aufbewahren. Er wird nicht noch einmal angezeigt.</p>")
+        text.setWordWrap(True)
+        code_label = QLabel(code, objectName="recovery_code")
+        code_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        code_label.setStyleSheet("font-family: monospace; font-size: 18pt; padding: 8px;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Ich habe den Code notiert")
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(code_label, alignment=Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(buttons)
+
+
+class LockScreen(QWidget):
+    unlocked = Signal()
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._busy = False
+
+        self.title = QLabel(objectName="lock_title")
+        self.hint = QLabel(objectName="lock_hint")
+        self.hint.setWordWrap(True)
+        self.password = QLineEdit(objectName="password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_repeat = QLineEdit(objectName="password_repeat")
+        self.password_repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.user_name = QLineEdit(objectName="user_name")
+        self.team = CodeCombo(((t.code, t.name) for t in state.reference.teams), parent=self)
+        self.team.setObjectName("team")
+        self.fte = QDoubleSpinBox(objectName="fte")
+        self.fte.setRange(0.1, 1.0)
+        self.fte.setSingleStep(0.1)
+        self.fte.setValue(1.0)
+        self.submit = QPushButton(objectName="unlock")
+        self.submit.setDefault(True)
+        self.message = QLabel(objectName="lock_message")
+        self.errors = FieldErrors(self.message, {
+            "password": self.password, "user_name": self.user_name, "team": self.team,
+            "fte": self.fte, "password_repeat": self.password_repeat})
+
+        self.form = QFormLayout()
+        card = QFrame(objectName="lock_card")
+        card.setFrameShape(QFrame.Shape.StyledPanel)
+        card.setMaximumWidth(520)
+        inner = QVBoxLayout(card)
+        inner.addWidget(self.title)
+        inner.addWidget(self.hint)
+        inner.addLayout(self.form)
+        inner.addWidget(self.message)
+        inner.addWidget(self.submit)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addWidget(card, alignment=Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+
+        self.submit.clicked.connect(self._submit)
+        self.password.returnPressed.connect(self._submit)
+        self.password_repeat.returnPressed.connect(self._submit)
+        self.prepare()
+
+    @property
+    def first_start(self) -> bool:
+        return not self._state.vault_exists
+
+    def prepare(self) -> None:
+        """Lay out the form for unlocking or for the first start; clears the password."""
+        while self.form.rowCount():
+            self.form.takeRow(0)
+        for widget in (self.user_name, self.team, self.fte, self.password_repeat):
+            widget.setParent(None)
+        self.password.clear()
+        self.password_repeat.clear()
+        self.errors.clear()
+        if self.first_start:
+            self.title.setText(f"<h2>Willkommen bei {APP_NAME}</h2>")
+            self.hint.setText(
+                "Auf diesem Laptop gibt es noch keinen Datentresor. Legen Sie ihn jetzt an: "
+                "alle Daten der Ratsuchenden werden darin verschlüsselt gespeichert. Das "
+                "Passwort braucht mindestens 10 Zeichen.")
+            self.form.addRow("Ihr Name", self.user_name)
+            self.form.addRow("Team", self.team)
+            self.form.addRow("Stellenanteil (VZÄ)", self.fte)
+            self.form.addRow("Passwort", self.password)
+            self.form.addRow("Passwort wiederholen", self.password_repeat)
+            self.submit.setText("Datentresor anlegen")
+            self.user_name.setFocus()
+        else:
+            self.title.setText(f"<h2>{APP_NAME} ist gesperrt</h2>")
+            self.hint.setText("Bitte geben Sie Ihr Passwort ein, um den Datentresor zu öffnen.")
+            self.form.addRow("Passwort", self.password)
+            self.submit.setText("Entsperren")
+            self.password.setFocus()
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self._busy = busy
+        self.submit.setEnabled(not busy)
+        self.password.setEnabled(not busy)
+        if busy:
+            self.errors.clear()
+            self.message.setStyleSheet("color: palette(text);")
+            self.message.setText(text)
+            self.message.show()
+
+    def _submit(self) -> None:
+        if self._busy:
+            return
+        if self.first_start:
+            self._create()
+            return
+        password = self.password.text()
+        self._set_busy(True, "Datentresor wird geöffnet …")
+        run_in_background(self, lambda: self._state.open_vault(password),
+                          self._opened, self._failed)
+
+    def _opened(self, vault: object) -> None:
+        self._set_busy(False)
+        self.password.clear()
+        self._state.attach(vault)  # type: ignore[arg-type]
+        self.errors.clear()
+        self.unlocked.emit()
+
+    def _failed(self, exc: Exception) -> None:
+        self._set_busy(False)
+        self.password.selectAll()
+        if isinstance(exc, KimdeskError):
+            self.errors.show(exc.message, "password")
+        else:
+            self.errors.show("Der Datentresor konnte nicht geöffnet werden.", "password")
+
+    def _create(self) -> None:
+        try:
+            if not self.user_name.text().strip():
+                raise ValidationError("Bitte Ihren Namen angeben.", "user_name")
+            check_password_policy(self.password.text())
+            if self.password.text() != self.password_repeat.text():
+                raise ValidationError("Die beiden Passwörter stimmen nicht überein.",
+                                      "password_repeat")
+        except ValidationError as exc:
+            self.errors.show(exc.message, exc.field)
+            return
+        password, name = self.password.text(), self.user_name.text().strip()
+        team, fte = self.team.code() or "", self.fte.value()
+
+        def create() -> tuple[object, str]:
+            vault, code = create_vault(self._state.data_dir, password)
+            try:
+                create_profile(vault, name, team, fte=fte, reference=self._state.reference)
+            except Exception:
+                vault.close()
+                raise
+            return vault, code
+
+        self._set_busy(True, "Datentresor wird angelegt …")
+        run_in_background(self, create, self._created, self._failed)
+
+    def _created(self, result: tuple[object, str]) -> None:
+        vault, code = result
+        RecoveryCodeDialog(code, self).exec()
+        self._opened(vault)
+        self.prepare()

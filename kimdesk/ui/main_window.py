@@ -1,0 +1,199 @@
+"""The main window: navigation, the screens, the status bar, auto-lock and closing safely."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from kimdesk import APP_NAME, __version__
+from kimdesk.casework.profile import load_profile
+from kimdesk.ui.case_screen import CaseScreen
+from kimdesk.ui.client_file import ClientFileScreen
+from kimdesk.ui.clients_screen import ClientsScreen
+from kimdesk.ui.lock_screen import LockScreen
+from kimdesk.ui.network_screen import NetworkScreen
+from kimdesk.ui.privacy_screen import PrivacyScreen
+from kimdesk.ui.state import AppState
+from kimdesk.ui.today_screen import TodayScreen
+
+DEFAULT_AUTO_LOCK_MINUTES = 5
+_USER_INPUT = {
+    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+    QEvent.Type.Wheel, QEvent.Type.TouchBegin,
+}
+
+
+class IdleWatcher(QObject):
+    """Restarts a timer on every user input anywhere in the application."""
+
+    def __init__(self, timer: QTimer, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._timer = timer
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _USER_INPUT and self._timer.isActive():
+            self._timer.start()
+        return False
+
+
+class MainWindow(QMainWindow):
+    NAVIGATION = ("Heute", "Ratsuchende", "Netzwerk", "Datenschutz")
+
+    def __init__(self, state: AppState, *, auto_lock_minutes: int = DEFAULT_AUTO_LOCK_MINUTES
+                 ) -> None:
+        super().__init__()
+        self._state = state
+        self._hidden_dialogs: list[QDialog] = []
+        self.setWindowTitle(APP_NAME)
+        self.resize(1366, 768)
+
+        self.lock_screen = LockScreen(state)
+        self.today = TodayScreen(state)
+        self.clients = ClientsScreen(state)
+        self.network = NetworkScreen(state)
+        self.privacy = PrivacyScreen(state)
+        self.client_file = ClientFileScreen(state)
+        self.case_screen = CaseScreen(state)
+
+        self.navigation = QListWidget(objectName="navigation")
+        for label in self.NAVIGATION:
+            self.navigation.addItem(QListWidgetItem(label))
+        self.navigation.setFixedWidth(170)
+        self.pages = QStackedWidget(objectName="pages")
+        for page in (self.today, self.clients, self.network, self.privacy, self.client_file,
+                     self.case_screen):
+            self.pages.addWidget(page)
+        workspace = QWidget()
+        row = QHBoxLayout(workspace)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.navigation)
+        row.addWidget(self.pages, 1)
+        self.root = QStackedWidget()
+        self.root.addWidget(self.lock_screen)
+        self.root.addWidget(workspace)
+        self.setCentralWidget(self.root)
+
+        self.lock_state = QLabel(objectName="lock_state")
+        self.online_state = QLabel("Offline – Synchronisierung noch nicht eingerichtet",
+                                   objectName="online_state")
+        self.statusBar().addPermanentWidget(self.online_state)
+        self.statusBar().addPermanentWidget(self.lock_state)
+        self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}"))
+
+        self.idle_timer = QTimer(self, singleShot=True)
+        self.idle_timer.setInterval(max(auto_lock_minutes, 1) * 60_000)
+        self.idle_timer.timeout.connect(self.lock)
+        self._idle_watcher = IdleWatcher(self.idle_timer, self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._idle_watcher)
+
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
+        self.navigation.currentRowChanged.connect(self._navigate)
+        self.lock_screen.unlocked.connect(self._after_unlock)
+        state.hub.client_opened.connect(self.open_client)
+        state.hub.case_opened.connect(self.open_case)
+        state.hub.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self._show_locked() if not state.unlocked else self._after_unlock()
+
+    # --- navigation -------------------------------------------------------------------------
+
+    def _navigate(self, row: int) -> None:
+        if 0 <= row < len(self.NAVIGATION):
+            self.pages.setCurrentIndex(row)
+
+    def show_page(self, name: str) -> None:
+        self.navigation.setCurrentRow(self.NAVIGATION.index(name))
+
+    def open_client(self, client_id: str) -> None:
+        self.client_file.show_client(client_id)
+        self.navigation.clearSelection()
+        self.navigation.setCurrentRow(-1)
+        self.pages.setCurrentWidget(self.client_file)
+
+    def open_case(self, case_id: str) -> None:
+        self.case_screen.show_case(case_id)
+        self.navigation.setCurrentRow(-1)
+        self.pages.setCurrentWidget(self.case_screen)
+
+    def _focus_search(self) -> None:
+        if self._state.unlocked:
+            self.show_page("Ratsuchende")
+            self.clients.search.setFocus()
+            self.clients.search.selectAll()
+
+    # --- lock -------------------------------------------------------------------------------
+
+    def _show_locked(self) -> None:
+        self.lock_screen.prepare()
+        self.root.setCurrentWidget(self.lock_screen)
+        self.lock_state.setText("Gesperrt")
+        self.idle_timer.stop()
+
+    def _after_unlock(self) -> None:
+        profile = load_profile(self._state.ctx.vault)
+        team = self._state.reference.team(profile.team).name
+        self.lock_state.setText(f"Entsperrt – {profile.user_name}, {team}")
+        self.root.setCurrentWidget(self.root.widget(1))
+        if self.navigation.currentRow() < 0 and self.pages.currentIndex() < 4:
+            self.show_page("Heute")
+        for dialog in self._hidden_dialogs:
+            dialog.show()
+        self._hidden_dialogs.clear()
+        self.idle_timer.start()
+
+    def lock(self) -> None:
+        """Auto-lock and Strg+L: drop the key, hide every window with data, keep the input."""
+        if not self._state.unlocked:
+            return
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible():
+                widget.hide()
+                self._hidden_dialogs.append(widget)
+        self._state.lock()
+        self._show_locked()
+
+    # --- closing ----------------------------------------------------------------------------
+
+    def unsaved_work(self) -> bool:
+        screens_dirty = any(screen.has_unsaved_changes()
+                            for screen in (self.client_file, self.case_screen))
+        return screens_dirty or bool(self._hidden_dialogs) or any(
+            isinstance(w, QDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.unsaved_work():
+            answer = QMessageBox.question(
+                self, "Ungespeicherte Eingaben",
+                "Es gibt Eingaben, die noch nicht gespeichert sind. Trotzdem beenden und die "
+                "Eingaben verwerfen?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._idle_watcher)
+        self._state.lock()
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.key() == Qt.Key.Key_Escape and self.pages.currentWidget() in (
+                self.client_file, self.case_screen):
+            self.show_page("Ratsuchende")
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,269 @@
+"""Datenschutz: Einwilligungen and Schweigepflichtentbindungen with revocation, the files due
+for deletion (confirm or postpone with a reason), and the audit trail of a client file."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kimdesk.casework import consents, retention, trail, views
+from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.ui import hub as areas
+from kimdesk.ui.fields import DateField, FieldErrors, format_date
+from kimdesk.ui.state import AppState
+
+
+def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(columns), objectName=name)
+    table.setHorizontalHeaderLabels(columns)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[tuple[str, list[str]]]) -> None:
+    table.setRowCount(len(rows))
+    for row, (key, cells) in enumerate(rows):
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            table.setItem(row, column, item)
+
+
+def _selected_key(table: QTableWidget) -> str | None:
+    items = table.selectedItems()
+    return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+
+class DateReasonDialog(QDialog):
+    """Asks for a date and a note: Widerruf (date, note) or Zurückstellen (until, reason)."""
+
+    def __init__(self, state: AppState, title: str, date_label: str, text_label: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.on = DateField(state.today, self)
+        self.on.setObjectName("on")
+        self.text = QLineEdit(objectName="text")
+        form = QFormLayout()
+        form.addRow(date_label, self.on)
+        form.addRow(text_label, self.text)
+        self.errors_label = QLabel(objectName="errors")
+        self.errors = FieldErrors(self.errors_label, {"on": self.on, "text": self.text})
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setObjectName("ok")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.errors_label)
+        layout.addWidget(buttons)
+
+
+class PrivacyScreen(QWidget):
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._stale = True
+        self.tabs = QTabWidget(objectName="privacy_tabs")
+
+        self.consent_table = _table(("Ratsuchende:r", "Art", "Gegenüber", "Informationen",
+                                     "Zweck", "erteilt", "gültig bis", "Status"), "consent_table")
+        self.revoke_button = QPushButton("Widerrufen …", objectName="revoke")
+        consent_page = QWidget()
+        layout = QVBoxLayout(consent_page)
+        layout.addWidget(self.consent_table, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.revoke_button)
+        layout.addLayout(row)
+        self.tabs.addTab(consent_page, "Einwilligungen und Entbindungen")
+
+        self.deletion_table = _table(("Ratsuchende:r", "fällig seit", "Status",
+                                      "zurückgestellt bis", "Begründung"), "deletion_table")
+        self.check_button = QPushButton("Fristen jetzt prüfen", objectName="check_retention")
+        self.postpone_button = QPushButton("Zurückstellen …", objectName="postpone")
+        self.confirm_button = QPushButton("Löschung bestätigen …", objectName="confirm_deletion")
+        deletion_page = QWidget()
+        layout = QVBoxLayout(deletion_page)
+        layout.addWidget(QLabel(
+            "Abgeschlossene Akten werden nach Ablauf der Aufbewahrungsfrist zur Löschung "
+            "vorgeschlagen. Gelöscht wird erst nach Ihrer Bestätigung; übrig bleiben nur ein "
+            "Protokolleintrag und anonyme Zahlen für die Statistik."))
+        layout.addWidget(self.deletion_table, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.check_button)
+        row.addStretch(1)
+        row.addWidget(self.postpone_button)
+        row.addWidget(self.confirm_button)
+        layout.addLayout(row)
+        self.tabs.addTab(deletion_page, "Löschfristen")
+
+        self.trail_search = QLineEdit(objectName="trail_search")
+        self.trail_search.setPlaceholderText("Akte suchen (Name) und Enter drücken …")
+        self.trail_table = _table(("Nr.", "Zeitpunkt", "Wer", "Aktion", "Was"), "trail_table")
+        self.trail_status = QLabel(objectName="trail_status")
+        self.verify_button = QPushButton("Protokollkette prüfen", objectName="verify_trail")
+        trail_page = QWidget()
+        layout = QVBoxLayout(trail_page)
+        layout.addWidget(self.trail_search)
+        layout.addWidget(self.trail_table, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.trail_status, 1)
+        row.addWidget(self.verify_button)
+        layout.addLayout(row)
+        self.tabs.addTab(trail_page, "Protokoll einer Akte")
+
+        outer = QVBoxLayout(self)
+        outer.addWidget(QLabel("<h2>Datenschutz</h2>"))
+        outer.addWidget(self.tabs, 1)
+
+        self.revoke_button.clicked.connect(self._revoke)
+        self.check_button.clicked.connect(self._check)
+        self.postpone_button.clicked.connect(self._postpone)
+        self.confirm_button.clicked.connect(self._confirm)
+        self.trail_search.returnPressed.connect(self._find_trail)
+        self.verify_button.clicked.connect(self._verify)
+        state.hub.data_changed.connect(self._on_changed)
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self._stale and self._state.unlocked:
+            self.reload()
+        super().showEvent(event)
+
+    def _on_changed(self, area: str) -> None:
+        self._stale = True
+        if self.isVisible() and area in (areas.CONSENTS, areas.RETENTION, areas.CLIENTS):
+            self.reload()
+
+    def reload(self) -> None:
+        ctx = self._state.ctx
+        ref = self._state.reference
+        self._stale = False
+        rows = consents.consent_rows(ctx)
+        _fill(self.consent_table, [(r.id, [
+            r.client_name, ref.label("consent_kinds", r.kind), r.recipient,
+            ", ".join(ref.label("information_kinds", k) for k in r.information_kinds),
+            r.purpose, format_date(r.given_on), format_date(r.valid_until),
+            "aktiv" if r.active else (f"widerrufen am {format_date(r.revoked_on)}"
+                                      if r.revoked_on else "abgelaufen"),
+        ]) for r in rows])
+        due = retention.due_for_deletion(ctx)
+        status = {"proposed": "vorgeschlagen", "postponed": "zurückgestellt"}
+        _fill(self.deletion_table, [(d.proposal_id, [
+            d.display_name, format_date(d.due_since), status.get(d.status, d.status),
+            format_date(d.postponed_until), d.reason]) for d in due])
+
+    def _revoke(self) -> None:
+        consent_id = _selected_key(self.consent_table)
+        if consent_id is None:
+            return
+        dialog = DateReasonDialog(self._state, "Widerruf erfassen", "Widerrufen am",
+                                  "Notiz", self)
+        dialog.on.set_value(self._state.today())
+        while dialog.exec():
+            try:
+                consents.revoke_consent(self._state.ctx, consent_id,
+                                        dialog.on.checked_value("on"), dialog.text.text())
+            except ValidationError as exc:
+                dialog.errors.show(exc.message, "on" if exc.field == "revoked_on" else None)
+                continue
+            self._state.hub.data_changed.emit(areas.CONSENTS)
+            return
+
+    def _check(self) -> None:
+        created = retention.propose_deletions(self._state.ctx)
+        self._state.hub.status_message.emit(
+            f"{len(created)} Akte(n) neu zur Löschung vorgeschlagen.")
+        self._state.hub.data_changed.emit(areas.RETENTION)
+
+    def _postpone(self) -> None:
+        proposal_id = _selected_key(self.deletion_table)
+        if proposal_id is None:
+            return
+        dialog = DateReasonDialog(self._state, "Löschung zurückstellen", "Aufbewahren bis",
+                                  "Begründung", self)
+        while dialog.exec():
+            try:
+                until = dialog.on.checked_value("on")
+                if until is None:
+                    raise ValidationError("Bitte ein Datum angeben.", "on")
+                retention.postpone_deletion(self._state.ctx, proposal_id, until,
+                                            dialog.text.text())
+            except ValidationError as exc:
+                dialog.errors.show(exc.message, {"until": "on", "reason": "text"}.get(
+                    exc.field or "", exc.field))
+                continue
+            self._state.hub.data_changed.emit(areas.RETENTION)
+            return
+
+    def _confirm(self) -> None:
+        proposal_id = _selected_key(self.deletion_table)
+        if proposal_id is None:
+            return
+        answer = QMessageBox.warning(
+            self, "Akte endgültig löschen?",
+            "Die Akte wird mit allen Fällen, Kontakten und Dokumenten endgültig gelöscht. "
+            "Das kann nicht rückgängig gemacht werden.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.confirm(proposal_id)
+
+    def confirm(self, proposal_id: str) -> None:
+        try:
+            retention.confirm_deletion(self._state.ctx, proposal_id)
+        except KimdeskError as exc:
+            QMessageBox.information(self, "Nicht gelöscht", exc.message)
+            return
+        self._state.hub.data_changed.emit(areas.RETENTION)
+        self._state.hub.data_changed.emit(areas.CLIENTS)
+
+    def _find_trail(self) -> None:
+        ids = views.matching_client_ids(self._state.ctx, self.trail_search.text(), limit=1)
+        if not ids:
+            self.trail_status.setText("Keine passende Akte gefunden.")
+            self.trail_table.setRowCount(0)
+            return
+        self.show_trail(next(iter(ids)))
+
+    def show_trail(self, client_id: str) -> None:
+        rows = trail.client_trail(self._state.ctx, client_id)
+        _fill(self.trail_table, [(str(r.seq), [
+            str(r.seq), r.at.astimezone().strftime("%d.%m.%Y %H:%M"), r.actor, r.action, r.what,
+        ]) for r in rows])
+        self.trail_status.setText(f"{len(rows)} Einträge.")
+        self.tabs.setCurrentIndex(2)
+
+    def _verify(self) -> None:
+        problems = trail.verify_trail(self._state.ctx)
+        if problems:
+            listed = "; ".join(f"Nr. {p.seq}: {p.message}" for p in problems[:5])
+            self.trail_status.setText(f"Protokoll beschädigt oder verändert: {listed}")
+            self.trail_status.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        else:
+            self.trail_status.setText("Protokollkette vollständig und unverändert.")
+            self.trail_status.setStyleSheet("color: #1b5e20;")

@@ -1,0 +1,50 @@
+"""Shared fixtures: a migrated template vault per session, copied for every test.
+
+Creating a vault runs the migrations (and Argon2id); copying a closed one is much cheaper, so the
+template is built once per test session (per xdist worker) and each test gets its own copy,
+as Anki's ``getEmptyCol`` does.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before anything can import Qt: tests never need a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kimdesk.casework.context import Context
+from kimdesk.casework.profile import context_for
+from kimdesk.reference import load_reference
+from kimdesk.vault import Vault
+from tests.factories import TODAY, Clock, make_template_vault, vault_copy
+
+
+@pytest.fixture(scope="session")
+def template_vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A closed, migrated vault with the profile of Anna Becker (Team Nord)."""
+    return make_template_vault(tmp_path_factory.mktemp("template") / "vault")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The day the use cases see; tests move it with ``clock.today = ...``."""
+    return Clock(TODAY)
+
+
+@pytest.fixture
+def vault(template_vault: Path, tmp_path: Path) -> Iterator[Vault]:
+    """A fresh copy of the template vault, closed after the test."""
+    with vault_copy(template_vault, tmp_path / "vault") as opened:
+        yield opened
+
+
+@pytest.fixture
+def ctx(vault: Vault, clock: Clock) -> Context:
+    """The vault owner's context, as the UI and the CLI build it, on the fixed day ``TODAY``."""
+    return dataclasses.replace(context_for(vault, load_reference()), clock=clock)

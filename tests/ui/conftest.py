@@ -1,0 +1,18 @@
+"""Fixtures for the desktop screens: an unlocked AppState over a fresh copy of the test vault."""
+
+from __future__ import annotations
+
+import pytest
+
+from kimdesk.ui.hub import Hub
+from kimdesk.ui.state import AppState
+from kimdesk.vault import Vault
+from tests.factories import Clock
+
+
+@pytest.fixture
+def app_state(qtbot, vault: Vault, clock: Clock) -> AppState:  # type: ignore[no-untyped-def]
+    """The app's session, unlocked, on the fixed test day; the vault closes after the test."""
+    state = AppState(vault.data_dir, Hub(), clock=clock)
+    state.attach(vault)
+    return state
