@@ -576,6 +576,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader (e.g. `| head`) stopped early; nothing more to say.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
+    except OSError as exc:
+        # A file system problem (no permission, disk full); paths name no client.
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"Fehler: Datei oder Verzeichnis{where} nicht nutzbar "
+              f"({exc.strerror or type(exc).__name__}).", file=sys.stderr)
+        return EXIT_ERROR
     except Exception as exc:
         if os.environ.get(DEBUG_ENV) == "1":
             raise

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -744,17 +745,24 @@ class _Builder:
                                          gender=gender, min_age=min_age, max_age=max_age))
         members = [_Member(head, "Haushaltsvorstand")]
         head_age = (self.now - head.birth_date).days // 365
+
+        def relative(**kwargs: Any) -> Sketch:
+            # No two members of one household share a first name.
+            taken = {m.sketch.first_name for m in members}
+            for _ in range(20):
+                person = random_person(self.rng, self.now, nationality=head.nationality,
+                                       last_name=head.last_name, **kwargs)
+                if person.first_name not in taken:
+                    break
+            return self.unique(person, keep_last_name=True)
+
         if spouse:
-            other = "male" if head.gender == "female" else "female"
-            partner = random_person(self.rng, self.now, nationality=head.nationality,
-                                    gender=other, min_age=max(18, head_age - 8),
-                                    max_age=min(70, head_age + 6), last_name=head.last_name)
-            members.append(_Member(self.unique(partner, keep_last_name=True), "Ehepartner:in"))
+            members.append(_Member(relative(
+                gender="male" if head.gender == "female" else "female",
+                min_age=max(18, head_age - 8), max_age=min(70, head_age + 6)), "Ehepartner:in"))
         for _ in range(children):
-            child = random_person(self.rng, self.now, nationality=head.nationality,
-                                  min_age=0, max_age=max(1, min(17, head_age - 18)),
-                                  last_name=head.last_name)
-            members.append(_Member(self.unique(child, keep_last_name=True), "Kind"))
+            members.append(_Member(relative(min_age=0, max_age=max(1, min(17, head_age - 18))),
+                                   "Kind"))
         return members
 
     def store_people(self, ctx: Context, members: list[_Member], kommune: str, *,
@@ -1108,9 +1116,9 @@ class _Builder:
                     break
                 self.contact(ctx, case.id, self.now + timedelta(days=self.days(3, 14)),
                              topics, interpreter=interpreter)
-        elif not is_open:
-            self.at(day + timedelta(days=span + self.days(7, 40)))
-            close_case(ctx, case.id, _weighted(rng, _CLOSING_REASONS[KI]))
+        if not is_open:
+            self.at(max(self.now, day + timedelta(days=span + self.days(7, 40))))
+            close_case(ctx, case.id, _weighted(rng, _CLOSING_REASONS[PB if converts else KI]))
 
     def support_unit(self, ctx: Context, kommune: str) -> None:
         """Prozesshafte Begleitung: one topic complex, frequent contacts, often a family."""
@@ -1140,8 +1148,10 @@ class _Builder:
         self.summary.cases += 1
         if len(members) > 1 and members[1].role == "Ehepartner:in":
             add_participant(ctx, case.id, members[1].client_id)
+        goal_id = None
         if rng.random() < 0.4:
-            self.goal(ctx, case.id, head, topics[0], day + timedelta(days=7), complete=0.7)
+            goal_id = self.goal(ctx, case.id, head, topics[0], day + timedelta(days=7),
+                                complete=0.7)
         referral_at = day + timedelta(days=span // 3)
         if rng.random() < 0.5 and referral_at <= self.today:
             self.refer_to(ctx, case.id, head, _REFERRAL_TARGETS[topics[0]], kommune,
@@ -1161,14 +1171,27 @@ class _Builder:
                 self.deadline(ctx, head, case.id)
         else:
             self.at(day + timedelta(days=span + self.days(5, 30)))
-            close_case(ctx, case.id, _weighted(rng, _CLOSING_REASONS[PB]))
+            reason = _weighted(rng, _CLOSING_REASONS[PB])
+            if goal_id is not None:
+                evaluate_goal(ctx, goal_id, {"goals_achieved": "full", "no_further_need": "full",
+                                             "handed_over": "partial"}.get(reason, "none"))
+            close_case(ctx, case.id, reason)
 
-    def cm_unit(self, ctx: Context, kommune: str, *, kind: str = CM) -> None:
-        """Rechtskreisübergreifendes Case Management through its phases, often a household."""
+    def cm_unit(self, ctx: Context, kommune: str) -> None:
+        """Rechtskreisübergreifendes Case Management through its phases, often a household.
+
+        Open cases stand in any phase; closed ones went through the evaluation, except some
+        that ended early (moved away, contact lost, ended by the client).
+        """
         rng = self.rng
         is_open = rng.random() < 0.65
-        target = (Phase(_weighted(rng, _OPEN_CM_PHASE_WEIGHTS)) if is_open
-                  else Phase.EVALUATION)
+        ends_early = not is_open and rng.random() < 0.15
+        if is_open:
+            target = Phase(_weighted(rng, _OPEN_CM_PHASE_WEIGHTS))
+        elif ends_early:
+            target = rng.choice(_PHASES[1:5])
+        else:
+            target = Phase.EVALUATION
         durations = [self.days(10, 30), self.days(14, 40), self.days(14, 45),
                      self.days(30, 120), self.days(60, 240), self.days(7, 30)]
         span = sum(durations[: target.index + 1])
@@ -1215,6 +1238,10 @@ class _Builder:
                          [rng.choice(topics)], follow_up=follow)
             if rng.random() < 0.6:
                 self.deadline(ctx, head, case.id)
+        elif ends_early:
+            self.at(phase_day + timedelta(days=durations[target.index] // 2))
+            close_case(ctx, case.id, rng.choice(("moved_away", "contact_lost", "ended_by_client",
+                                                 "handed_over")))
         else:
             self.at(phase_day + timedelta(days=durations[-1]))
             close_case(ctx, case.id, rng.choice(("goals_achieved", "goals_achieved",
@@ -1341,7 +1368,7 @@ class _Builder:
                                                            Deadline.due_on < cutoff)
                 .order_by(Deadline.due_on, Deadline.id)).all()
         for deadline_id, due_on in rows:
-            if due_on < self.today - timedelta(days=45) or self.rng.random() < 0.6:
+            if due_on < self.today - timedelta(days=45) or self.rng.random() < 0.8:
                 done = min(self.today, due_on + timedelta(days=self.days(-3, 5)))
                 complete_deadline(self.ctx, deadline_id, done_on=done, note="erledigt")
 
@@ -1514,6 +1541,7 @@ class _Builder:
             self.at(day + timedelta(days=offset))
             complete_step(ctx, step.id)
         self.at(day + timedelta(days=300))
+        evaluate_goal(ctx, goal.id, "full")
         close_case(ctx, case.id, "no_further_need",
                    note="Nach der Einschulung zufällig getroffen: Tochter hat eine tolle Zeit "
                         "in der Schule; Frau P. sieht keinen weiteren Unterstützungsbedarf.")

@@ -159,7 +159,7 @@ def test_no_password_and_no_terminal_is_exit_1(vault_dir: Path) -> None:
     ("import", "clients"),
     ("init", "--data-dir", "x", "--user", "A", "--team", "atlantis"),
     ("demo", "--clients", "viele"),
-    ("export",),
+    ("zaubern",),  # no such command
 ])
 def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     result = kimdesk(*args)

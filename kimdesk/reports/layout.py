@@ -85,7 +85,8 @@ class Styles:
 @functools.cache
 def styles() -> Styles:
     register_fonts()
-    body = ParagraphStyle("body", fontName=REGULAR, fontSize=9.5, leading=12.5, spaceAfter=3)
+    body = ParagraphStyle("body", fontName=REGULAR, fontSize=9.5, leading=12.5, spaceAfter=3,
+                          bulletFontName=REGULAR)
     cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0)
     return Styles(
         body=body,
@@ -177,6 +178,7 @@ def table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header: boo
     result = Table(body, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT")
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONT", (0, 0), (-1, -1), REGULAR, 8.5),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, LINE),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
@@ -207,6 +209,7 @@ def fields(pairs: Sequence[tuple[str, object]], width: float, label_width: float
     result = Table(rows, colWidths=[label_width, width - label_width], hAlign="LEFT")
     result.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONT", (0, 0), (-1, -1), REGULAR, 8.5),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -233,6 +236,7 @@ def signature_lines(labels: Sequence[str], width: float) -> KeepTogether:
         bottom.append(Paragraph(text(label), st.small))
     result = Table([top, bottom], colWidths=widths, hAlign="LEFT")
     commands: list[tuple[Any, ...]] = [("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                       ("FONT", (0, 0), (-1, -1), REGULAR, 8.5),
                                        ("LEFTPADDING", (0, 0), (-1, -1), 0)]
     for c in range(0, len(widths), 2):
         commands.append(("LINEABOVE", (c, 1), (c, 1), 0.8, colors.black))
@@ -318,6 +322,8 @@ def render(info: DocumentInfo, story: Sequence[Flowable]) -> bytes:
         topMargin=MARGIN + HEADER_HEIGHT - 6 * mm, bottomMargin=MARGIN + FOOTER_HEIGHT - 6 * mm,
         title=info.title, author=ORGANIZATION, creator=APP_NAME, producer=APP_NAME,
         subject=info.title, invariant=1, lang="de-DE",
+        # Otherwise every page starts in Helvetica, a font that is not embedded.
+        initialFontName=REGULAR, initialFontSize=9.5,
     )
     frame = Frame(document.leftMargin, document.bottomMargin, document.width, document.height,
                   id="content", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)

@@ -69,7 +69,7 @@ ENTITY_LABELS = {
     "cases": "Fall",
     "case_participants": "Beteiligung an einem Fall",
     "contacts": "Kontakt",
-    "consents": "Einwilligung/Schweigepflichtentbindung",
+    "consents": "Einwilligung oder Schweigepflichtentbindung",
     "assessments": "Assessment",
     "goals": "Ziel",
     "steps": "Handlungsschritt",
@@ -217,7 +217,7 @@ def zielvereinbarung(ctx: Context, case_id: str, client_id: str | None = None) -
         if len(rows) == 1:
             rows.append(["(noch keine Schritte vereinbart)", "", "", ""])
         block += [Spacer(1, 1.5 * mm),
-                  table(rows, [width - 92 * mm, 46 * mm, 23 * mm, 23 * mm])]
+                  table(rows, [width - 98 * mm, 56 * mm, 21 * mm, 21 * mm])]
         story.append(KeepTogether(block))
     story += [
         Spacer(1, 6 * mm),
@@ -295,7 +295,7 @@ def auskunft(ctx: Context, client_id: str) -> bytes:
 
     story.append(para("2. Einwilligungen und Schweigepflichtentbindungen", st.heading))
     if file.consents:
-        rows: list[list[Any]] = [["Art", "Empfänger", "Informationen, Zweck", "Erteilt",
+        rows: list[list[Any]] = [["Art, Empfänger", "Informationen, Zweck", "Erteilt",
                                   "Gültig bis", "Widerruf"]]
         for consent in file.consents:
             recipient = ("KIM Kreis Kleve" if consent.kind == "data_processing" else
@@ -307,10 +307,10 @@ def auskunft(ctx: Context, client_id: str) -> bytes:
                 what += " (einschließlich Gesundheitsdaten)"
             given = (f"{german_date(consent.given_on)}, "
                      f"{CONSENT_FORMS.get(consent.form, consent.form)}")
-            rows.append([_label(ref, "consent_kinds", consent.kind), recipient, what, given,
-                         german_date(consent.valid_until), german_date(consent.revoked_on)])
-        story.append(table(rows, [30 * mm, 30 * mm, width - 136 * mm, 30 * mm, 23 * mm,
-                                  23 * mm]))
+            rows.append([f"{_label(ref, 'consent_kinds', consent.kind)}\n{recipient}", what,
+                         given, german_date(consent.valid_until),
+                         german_date(consent.revoked_on)])
+        story.append(table(rows, [54 * mm, width - 120 * mm, 26 * mm, 20 * mm, 20 * mm]))
     else:
         story.append(para("Keine."))
 
@@ -358,7 +358,7 @@ def auskunft(ctx: Context, client_id: str) -> bytes:
     story.append(para("7. Protokoll: wer Ihre Akte wann geöffnet oder geändert hat", st.heading))
     rows = [["Zeitpunkt", "Person", "Vorgang", "Bereich", "Betroffene Angaben"]]
     rows += [_audit_row(entry) for entry in trail]
-    story.append(table(rows, [30 * mm, 34 * mm, 26 * mm, 36 * mm, width - 126 * mm],
+    story.append(table(rows, [27 * mm, 32 * mm, 22 * mm, 49 * mm, width - 130 * mm],
                        zebra=True))
 
     story.append(para("8. Weitere Informationen nach Art. 15 Abs. 1 DSGVO", st.heading))
@@ -467,7 +467,7 @@ def _case_section(ref: Reference, item: _CaseRecord, width: float,
             rows.append([f"{_label(ref, 'life_areas', a.life_area)} "
                          f"({german_date(a.assessed_on)})", "\n".join(parts), a.client_view,
                          str(a.need)])
-        result += [para("Assessment", st.small),
+        result += [para("Assessment", st.label),
                    table(rows, [40 * mm, width - 104 * mm, 50 * mm, 14 * mm])]
     if item.goals:
         rows = [["Ziel", "Handlungsschritte (wer, bis wann)", "Stand"]]
@@ -481,7 +481,7 @@ def _case_section(ref: Reference, item: _CaseRecord, width: float,
             if goal.attainment:
                 state += f", Zielerreichung: {_label(ref, 'goal_attainment', goal.attainment)}"
             rows.append([described, step_text, state])
-        result += [para("Ziele", st.small),
+        result += [para("Ziele", st.label),
                    table(rows, [55 * mm, width - 95 * mm, 40 * mm])]
     contacts = [c for c in own_contacts if c.case_id == case.id]
     if contacts:
@@ -494,7 +494,7 @@ def _case_section(ref: Reference, item: _CaseRecord, width: float,
                 how += f", {c.place}"
             rows.append([german_date(c.contact_on), how, _labels(ref, "topics", c.topics),
                          c.note])
-        result += [para("Kontakte", st.small),
+        result += [para("Kontakte", st.label),
                    table(rows, [21 * mm, 48 * mm, 40 * mm, width - 109 * mm])]
     if item.referrals:
         rows = [["Datum", "Einrichtung", "Zweck", "Ergebnis", "Weitergegebene Daten"]]
@@ -503,7 +503,7 @@ def _case_section(ref: Reference, item: _CaseRecord, width: float,
                       if referral.shares_data else "keine")
             rows.append([german_date(referral.referred_on), institution, referral.purpose,
                          _label(ref, "referral_outcomes", referral.outcome), shared])
-        result += [para("Vermittlungen", st.small),
+        result += [para("Vermittlungen", st.label),
                    table(rows, [21 * mm, 40 * mm, width - 125 * mm, 28 * mm, 36 * mm])]
     result.append(Spacer(1, 2 * mm))
     return result
@@ -652,6 +652,8 @@ def case_summary(ctx: Context, case_id: str) -> bytes:
             how = f"{_label(ref, 'contact_kinds', c.mode)}, {c.duration_minutes} Min."
             if c.interpreter:
                 how += f", Sprachmittlung {c.interpreter_language}"
+            if c.client_id != case.client_id:
+                how += f", mit {names.get(c.client_id, 'weiterer Person')}"
             rows.append([german_date(c.contact_on), how, _labels(ref, "topics", c.topics),
                          c.note])
         story.append(table(rows, [21 * mm, 48 * mm, 40 * mm, width - 109 * mm], zebra=True))

@@ -143,7 +143,8 @@ def _widths(figure: Figure, rows: Sequence[int], labels: Sequence[str],
 
 def _cell(figure: Figure, row: int, column: int) -> str:
     value = figure.cells[row][column]
-    if isinstance(value, float) and figure.columns[column].measure != COUNT:
+    measure = figure.measure(figure.rows[row], figure.columns[column])
+    if isinstance(value, float) and measure != COUNT:
         return number(round(value, 1))
     return number(value)
 

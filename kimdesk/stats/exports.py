@@ -67,7 +67,7 @@ def _lines(stats: Statistics, zielsystem: tuple[Zielsystem, Sequence[Measurement
     for figure in stats.figures:
         for row, column, value in figure.iter_cells():
             yield _Line(figure.code, figure.title, row.code, row.label, column.code,
-                        column.label, column.measure, value)
+                        column.label, figure.measure(row, column), value)
     if zielsystem is None:
         return
     system, measurements = zielsystem

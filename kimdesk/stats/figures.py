@@ -92,6 +92,7 @@ class Row:
     code: str
     label: str
     total: bool = False
+    measure: str | None = None  # overrides the column's kind of value (e.g. hours in a list)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,10 @@ class Figure:
         for row, values in zip(self.rows, self.cells, strict=True):
             for column, value in zip(self.columns, values, strict=True):
                 yield row, column, value
+
+    def measure(self, row: Row, column: Column) -> str:
+        """What kind of value the cell holds: COUNT (suppressed when small), HOURS, ..."""
+        return row.measure or column.measure
 
 
 @dataclass(frozen=True)
@@ -434,7 +439,8 @@ class _Draft:
     sort_column: str | None = None  # rows ordered by this column's shown values
 
     def is_count(self, position: Position) -> bool:
-        return self.columns[position[1]].measure == COUNT
+        row, column = self.rows[position[0]], self.columns[position[1]]
+        return (row.measure or column.measure) == COUNT
 
 
 def _table(
@@ -641,7 +647,8 @@ def _overview(data: CaseData) -> _Draft:
         rows.append(("findings", "Dokumentierte Erkenntnisse (Versorgungslücken)", "findings",
                      sum(data.findings.values())))
     draft = _Draft("overview", "Überblick", "Kennzahl",
-                   [Row(code, label) for code, label, _, _ in rows],
+                   [Row(code, label, measure=HOURS if code == "contact_hours" else None)
+                    for code, label, _, _ in rows],
                    [Column("value", "Anzahl")], [[value] for *_, value in rows])
     for r, (code, _label, key, _value) in enumerate(rows):
         if key:

@@ -6,8 +6,8 @@ bar; Strg+Enter saves from anywhere. A Kurzintervention's 6th session offers the
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -113,6 +113,8 @@ class ContactDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
+        # The note field would take Strg+Enter as a line break; it must save there too.
+        self.note.installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -120,6 +122,15 @@ class ContactDialog(QDialog):
         layout.addWidget(self.errors_label)
         layout.addWidget(buttons)
         self.contact_on.setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.note and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.save()
+            return True
+        return super().eventFilter(watched, event)
 
     def checked_topics(self) -> list[str]:
         return [

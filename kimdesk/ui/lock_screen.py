@@ -60,6 +60,7 @@ class LockScreen(QWidget):
         super().__init__(parent)
         self._state = state
         self._busy = False
+        self._demo_hint = ""
 
         self.title = QLabel(objectName="lock_title")
         self.hint = QLabel(objectName="lock_hint")
@@ -85,7 +86,8 @@ class LockScreen(QWidget):
         self.form = QFormLayout()
         card = QFrame(objectName="lock_card")
         card.setFrameShape(QFrame.Shape.StyledPanel)
-        card.setMaximumWidth(520)
+        # A fixed width lets the wrapped hint compute its height (no clipped lines).
+        card.setFixedWidth(480)
         inner = QVBoxLayout(card)
         inner.addWidget(self.title)
         inner.addWidget(self.hint)
@@ -100,6 +102,12 @@ class LockScreen(QWidget):
         self.submit.clicked.connect(self._submit)
         self.password.returnPressed.connect(self._submit)
         self.password_repeat.returnPressed.connect(self._submit)
+        self.prepare()
+
+    def show_demo_hint(self, password: str) -> None:
+        """The demo vault holds invented people only; its password may stand on screen."""
+        self._demo_hint = (f"Demo-Datentresor mit erfundenen Personen – Passwort: "
+                           f"„{password}“")
         self.prepare()
 
     @property
@@ -130,7 +138,8 @@ class LockScreen(QWidget):
             self.user_name.setFocus()
         else:
             self.title.setText(f"<h2>{APP_NAME} ist gesperrt</h2>")
-            self.hint.setText("Bitte geben Sie Ihr Passwort ein, um den Datentresor zu öffnen.")
+            self.hint.setText("Bitte geben Sie Ihr Passwort ein, um den Datentresor zu öffnen."
+                              + (f"<br><br><i>{self._demo_hint}</i>" if self._demo_hint else ""))
             self.form.addRow("Passwort", self.password)
             self.submit.setText("Entsperren")
             self.password.setFocus()
@@ -199,6 +208,10 @@ class LockScreen(QWidget):
 
     def _created(self, result: tuple[object, str]) -> None:
         vault, code = result
-        RecoveryCodeDialog(code, self).exec()
+        # Shown window-modal on top of the unlocked app: nothing proceeds behind a blocking
+        # exec(), and the code is never written anywhere.
+        self.recovery_dialog = RecoveryCodeDialog(code, self.window())
+        self.recovery_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.recovery_dialog.open()
         self._opened(vault)
         self.prepare()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from kimdesk import APP_NAME, __version__
 from kimdesk.casework.profile import load_profile
+from kimdesk.ui import hub as areas
 from kimdesk.ui.case_screen import CaseScreen
 from kimdesk.ui.client_file import ClientFileScreen
 from kimdesk.ui.clients_screen import ClientsScreen
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self._state = state
         self._hidden_dialogs: list[QDialog] = []
+        self._discard_confirmed = False
         self.setWindowTitle(APP_NAME)
         self.resize(1366, 768)
 
@@ -71,6 +73,9 @@ class MainWindow(QMainWindow):
         for label in self.NAVIGATION:
             self.navigation.addItem(QListWidgetItem(label))
         self.navigation.setFixedWidth(170)
+        self.navigation.setStyleSheet(
+            "QListWidget#navigation { font-size: 11pt; }"
+            "QListWidget#navigation::item { padding: 10px 8px; }")
         self.pages = QStackedWidget(objectName="pages")
         for page in (self.today, self.clients, self.network, self.privacy, self.client_file,
                      self.case_screen):
@@ -104,6 +109,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
         self.navigation.currentRowChanged.connect(self._navigate)
         self.lock_screen.unlocked.connect(self._after_unlock)
+        state.hub.vault_locked.connect(self._show_locked)
         state.hub.client_opened.connect(self.open_client)
         state.hub.case_opened.connect(self.open_case)
         state.hub.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -151,9 +157,17 @@ class MainWindow(QMainWindow):
         if self.navigation.currentRow() < 0 and self.pages.currentIndex() < 4:
             self.show_page("Heute")
         for dialog in self._hidden_dialogs:
+            # Hiding ended the dialog's exec(), so its opener no longer waits for the result;
+            # the dialog saves through casework itself, and every screen reloads once it closes.
+            dialog.finished.connect(self._refresh_everything)
             dialog.show()
         self._hidden_dialogs.clear()
         self.idle_timer.start()
+
+    def _refresh_everything(self) -> None:
+        for area in (areas.CLIENTS, areas.CASES, areas.DEADLINES, areas.CONSENTS,
+                     areas.DOCUMENTS, areas.NETWORK):
+            self._state.hub.data_changed.emit(area)
 
     def lock(self) -> None:
         """Auto-lock and Strg+L: drop the key, hide every window with data, keep the input."""
@@ -174,17 +188,27 @@ class MainWindow(QMainWindow):
         return screens_dirty or bool(self._hidden_dialogs) or any(
             isinstance(w, QDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
 
+    def confirm_discard(self) -> bool:
+        answer = QMessageBox.question(
+            self, "Ungespeicherte Eingaben",
+            "Es gibt Eingaben, die noch nicht gespeichert sind. Trotzdem beenden und die "
+            "Eingaben verwerfen?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def discard_and_close(self) -> None:
+        """Close without asking (the user already agreed to drop unsaved input)."""
+        self._discard_confirmed = True
+        for dialog in self._hidden_dialogs:
+            dialog.reject()
+        self._hidden_dialogs.clear()
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.unsaved_work():
-            answer = QMessageBox.question(
-                self, "Ungespeicherte Eingaben",
-                "Es gibt Eingaben, die noch nicht gespeichert sind. Trotzdem beenden und die "
-                "Eingaben verwerfen?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
+        if not self._discard_confirmed and self.unsaved_work() and not self.confirm_discard():
+            event.ignore()
+            return
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self._idle_watcher)

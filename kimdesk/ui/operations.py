@@ -2,6 +2,8 @@
 
 Thread rule: the worker only calls the function it was given; it never touches a widget. The
 result or the error comes back through a queued signal, so callbacks run on the GUI thread.
+The pool is given a plain callable: handing PySide6 6.12 a QRunnable subclass corrupts
+reference counts and crashes the process.
 """
 
 from __future__ import annotations
@@ -9,33 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
-
-
-class _Relay(QObject):
-    succeeded = Signal(object)
-    failed = Signal(object)
-
-
-class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
-        super().__init__()
-        self._fn = fn
-        self._relay = relay
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            result = self._fn()
-        except Exception as exc:  # handed to the GUI thread, which decides how to show it
-            self._relay.failed.emit(exc)
-        else:
-            self._relay.succeeded.emit(result)
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 
 class Operation(QObject):
-    """One background call. Keep a reference until ``finished`` fired (the runner does)."""
+    """One background call. It deletes itself once the callback has run."""
 
+    succeeded = Signal(object)
+    failed = Signal(object)
     finished = Signal()
 
     def __init__(
@@ -46,10 +29,17 @@ class Operation(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._relay = _Relay(self)
-        self._relay.succeeded.connect(lambda result: self._done(on_success, result))
-        self._relay.failed.connect(lambda exc: self._done(on_error, exc))
-        self._job = _Job(fn, self._relay)
+        self._fn = fn
+        self.succeeded.connect(lambda result: self._done(on_success, result))
+        self.failed.connect(lambda exc: self._done(on_error, exc))
+
+    def _run(self) -> None:  # on a pool thread
+        try:
+            result = self._fn()
+        except Exception as exc:  # handed to the GUI thread, which decides how to show it
+            self.failed.emit(exc)
+        else:
+            self.succeeded.emit(result)
 
     def _done(self, callback: Callable[[Any], None], value: Any) -> None:
         try:
@@ -58,7 +48,7 @@ class Operation(QObject):
             self.finished.emit()
 
     def start(self, pool: QThreadPool | None = None) -> None:
-        (pool or QThreadPool.globalInstance()).start(self._job)
+        (pool or QThreadPool.globalInstance()).start(self._run)
 
 
 def run_in_background(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool
+from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
 from kimdesk import APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN, __version__
-from kimdesk.ui.unlock_window import UnlockWindow
+from kimdesk.ui.hub import Hub
+from kimdesk.ui.main_window import MainWindow
+from kimdesk.ui.state import AppState
 
 
 def application() -> QApplication:
@@ -25,10 +28,18 @@ def application() -> QApplication:
 
 
 def run(data_dir: Path, *, demo_password: str | None = None) -> int:
-    """Show the unlock window for the vault in ``data_dir`` until the user closes it."""
+    """Show the main window (locked) for the vault in ``data_dir`` until the user closes it."""
     app = application()
-    window = UnlockWindow(data_dir, demo_password=demo_password)
+    window = MainWindow(AppState(data_dir, Hub()))
+    if demo_password:
+        window.lock_screen.show_demo_hint(demo_password)
     window.show()
+    # Ctrl+C in the terminal closes the window properly (the vault is closed on the way out);
+    # the timer gives Python a moment to notice the signal while Qt's loop runs.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer(interval=300)
+    wake.timeout.connect(lambda: None)
+    wake.start()
     code = app.exec()
     QThreadPool.globalInstance().waitForDone()
     window.close()

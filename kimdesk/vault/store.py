@@ -296,8 +296,12 @@ def create_vault(
     """Create an empty, migrated vault. Returns it with the recovery code to print once."""
     data_dir = Path(data_dir)
     check_password_policy(password)
-    if vault_exists(data_dir) or (data_dir / DB_FILE).exists():
+    if vault_exists(data_dir):
         raise VaultError(f"In {data_dir} gibt es bereits einen Datentresor.")
+    # A database without header is an interrupted creation: its key was never written down,
+    # so nobody can ever read it. Clearing it lets the user simply start again.
+    for leftover in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm", DB_FILE + "-journal"):
+        (data_dir / leftover).unlink(missing_ok=True)
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     kdf = kdf or keys.KdfParams.new()
     db_key = keys.new_key()
@@ -331,6 +335,7 @@ def create_vault(
     except BaseException:
         vault._discard()
         raise
+    restrict_permissions(data_dir)
     return vault, recovery_code
 
 
@@ -356,7 +361,18 @@ def _open_with_key(data_dir: Path, header: VaultHeader, db_key: bytes) -> Vault:
     except BaseException:
         vault._discard()
         raise
+    restrict_permissions(data_dir)
     return vault
+
+
+def restrict_permissions(data_dir: Path) -> None:
+    """Owner-only access to the database files (SQLite creates them with the umask)."""
+    if os.name != "posix":  # NTFS: the data directory's ACL, set by the installer, applies
+        return
+    for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
+        path = data_dir / name
+        if path.exists():
+            path.chmod(0o600)
 
 
 def _open_and_set_password(

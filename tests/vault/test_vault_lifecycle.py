@@ -176,3 +176,29 @@ def test_new_passwords_follow_the_same_rule(vault_dir: Path) -> None:
     with pytest.raises(ValidationError):
         open_with_recovery_code(vault_dir, "0" * 26, "kurz")
     assert file_hashes(vault_dir)[HEADER_FILE] == before[HEADER_FILE]
+
+
+def test_an_interrupted_creation_does_not_block_a_new_start(tmp_path: Path) -> None:
+    # A crash after the database but before the header leaves an unreadable database behind.
+    data_dir = tmp_path / "vault"
+    data_dir.mkdir()
+    (data_dir / "vault.db").write_bytes(b"\x00" * 4096)
+    with pytest.raises(VaultMissing):
+        open_vault(data_dir, PASSWORD)
+
+    vault, _ = create_vault(data_dir, PASSWORD, kdf=KdfParams.for_tests())
+    with vault:
+        write_probe(vault, NAME)
+    with open_vault(data_dir, PASSWORD) as reopened:
+        assert read_probe(reopened) == [NAME]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_database_files_are_readable_by_the_owner_only(tmp_path: Path) -> None:
+    data_dir = tmp_path / "vault"
+    vault, _ = create_vault(data_dir, PASSWORD, kdf=KdfParams.for_tests())
+    with vault:
+        write_probe(vault, NAME)
+        for path in data_dir.iterdir():
+            if path.name.startswith("vault.db"):
+                assert path.stat().st_mode & 0o077 == 0, path.name

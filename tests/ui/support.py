@@ -1,0 +1,69 @@
+"""Helpers for driving real widgets: typing any text, choosing by code, answering dialogs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
+
+
+def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
+    """Type ``text`` key by key. QTest only knows ASCII keys, so umlauts and other letters
+    arrive as key events that carry their text, as a keyboard layout would send them."""
+    for char in text:
+        if char.isascii():
+            qtbot.keyClicks(widget, char)
+            continue
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier,
+                                                     char))
+
+
+def choose(combo: QComboBox, data: Any) -> None:
+    index = combo.findData(data)
+    assert index >= 0, f"{data!r} not offered in {combo.objectName()}"
+    combo.setCurrentIndex(index)
+
+
+def when_modal(kind: type[QWidget], action: Callable[[Any], None], *,
+               attempts: int = 200) -> list[BaseException]:
+    """Run ``action(dialog)`` once a modal ``kind`` is shown (by a blocking exec()).
+
+    Returns a list that receives any exception of ``action``; on an error the dialog is
+    rejected so that exec() returns and the test can fail instead of hanging.
+    """
+    errors: list[BaseException] = []
+
+    def poll(remaining: int) -> None:
+        widget = QApplication.activeModalWidget()
+        if isinstance(widget, kind):
+            try:
+                action(widget)
+            except BaseException as exc:  # re-raised by the test through the list
+                errors.append(exc)
+            if widget.isVisible():  # the action did not finish the dialog: do not hang
+                shown = widget.findChild(QLabel, "errors")
+                errors.append(AssertionError(
+                    f"{kind.__name__} still open: {shown.text() if shown else ''}"))
+                widget.close()
+            return
+        if remaining:
+            QTimer.singleShot(10, lambda: poll(remaining - 1))
+        else:
+            errors.append(AssertionError(f"no modal {kind.__name__} appeared"))
+
+    QTimer.singleShot(0, lambda: poll(attempts))
+    return errors
+
+
+def screenshot(widget: QWidget, directory: Path, name: str, size: tuple[int, int]) -> Path:
+    widget.resize(*size)
+    QApplication.processEvents()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}-{size[0]}x{size[1]}.png"
+    assert widget.grab().save(str(path))
+    return path
