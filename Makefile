@@ -32,6 +32,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/vault_open.py
 	$(BIN)/python benchmarks/client_search.py
+	$(BIN)/python benchmarks/ui_speed.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -30,18 +30,12 @@ class ClientHit:
 
 
 def _tokens(client: Client) -> str:
+    names = [client.first_name, client.last_name, client.organisation_name]
+    # "Al-Hassan" is also typed "Alhassan": index multi-word names joined as well.
+    joined = ["".join(words) for name in names
+              if len(words := textmatch.fold(name or "").split()) > 1]
     dates = textmatch.date_tokens(client.birth_date) if client.birth_date else []
-    return " ".join(
-        filter(
-            None,
-            [
-                textmatch.index_tokens(
-                    client.first_name, client.last_name, client.organisation_name
-                ),
-                *dates,
-            ],
-        )
-    )
+    return " ".join(filter(None, [textmatch.index_tokens(*names, *joined), *dates]))
 
 
 def _id_match(client_id: str) -> str:
@@ -69,15 +63,21 @@ def unindex(session: Session, client_id: str) -> None:
     )
 
 
-def matching_ids(session: Session, query: str, limit: int = DEFAULT_LIMIT) -> list[str]:
-    """Ids of the clients matching what a user typed, best first; [] for an empty query."""
+def matching_ids(session: Session, query: str, limit: int = DEFAULT_LIMIT, *,
+                 ranked: bool = True) -> list[str]:
+    """Ids of the clients matching what a user typed, best first; [] for an empty query.
+
+    ``ranked=False`` skips the relevance ordering (bm25 over every hit), for callers that
+    only need the set, such as the list filter.
+    """
     expression = textmatch.fts_query(query)
     if expression is None:
         return []
+    order = "ORDER BY rank " if ranked else ""
     rows = session.execute(
         text(
-            "SELECT client_id FROM client_search WHERE client_search MATCH :q "
-            "ORDER BY rank LIMIT :limit"
+            f"SELECT client_id FROM client_search WHERE client_search MATCH :q {order}"
+            "LIMIT :limit"
         ),
         {"q": f"tokens : ({expression})", "limit": limit},
     )

@@ -85,12 +85,12 @@ def client_rows(ctx: Context) -> list[ClientRow]:
     return result
 
 
-def matching_client_ids(ctx: Context, query: str, limit: int = 5000) -> set[str] | None:
+def matching_client_ids(ctx: Context, query: str, limit: int = 100_000) -> set[str] | None:
     """Ids matching a typed query (FTS), or None when the query is empty (no text filter)."""
     if not query.strip():
         return None
     with ctx.vault.reading() as session:
-        return set(search.matching_ids(session, query, limit))
+        return set(search.matching_ids(session, query, limit, ranked=False))
 
 
 def filter_rows(rows: list[ClientRow], flt: ClientFilter, ids: set[str] | None

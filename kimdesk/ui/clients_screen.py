@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -52,18 +52,19 @@ class ClientsScreen(QWidget):
         self.count = QLabel(objectName="client_count")
 
         self.model = ClientTableModel(ref, state.today(), self)
-        proxy = QSortFilterProxyModel(self)
-        proxy.setSourceModel(self.model)
-        proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.table = QTableView(objectName="client_table")
-        self.table.setModel(proxy)
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Measuring every row of thousands on each keystroke costs more than the search;
+        # the first rows show the widths well enough.
+        header.setResizeContentsPrecision(200)
         for column in range(1, self.model.columnCount()):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kimdesk.casework import consents, retention, trail, views
+from kimdesk.casework import clients, consents, retention, trail
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import DateField, FieldErrors, format_date
@@ -243,12 +243,12 @@ class PrivacyScreen(QWidget):
         self._state.hub.data_changed.emit(areas.CLIENTS)
 
     def _find_trail(self) -> None:
-        ids = views.matching_client_ids(self._state.ctx, self.trail_search.text(), limit=1)
-        if not ids:
+        hits = clients.find_clients(self._state.ctx, self.trail_search.text(), limit=1)
+        if not hits:
             self.trail_status.setText("Keine passende Akte gefunden.")
             self.trail_table.setRowCount(0)
             return
-        self.show_trail(next(iter(ids)))
+        self.show_trail(hits[0].id)
 
     def show_trail(self, client_id: str) -> None:
         rows = trail.client_trail(self._state.ctx, client_id)

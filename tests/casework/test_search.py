@@ -180,3 +180,9 @@ def test_any_name_is_found_by_its_exact_last_name(
         stored_last_name = find_clients(ctx, last_name)
 
         assert client.id in [hit.id for hit in stored_last_name], (first_name, last_name)
+
+
+def test_a_name_written_joined_finds_the_hyphenated_one(ctx: Context) -> None:
+    client = make_person(ctx, first_name="Mohammed", last_name="Al-Hassan")
+    assert [hit.id for hit in find_clients(ctx, "Alhassan")] == [client.id]
+    assert [hit.id for hit in find_clients(ctx, "al hassan")] == [client.id]
