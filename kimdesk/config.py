@@ -38,3 +38,22 @@ def demo_data_dir() -> Path:
     return Path(user_data_dir(APP_NAME, APP_AUTHOR, roaming=False)).parent / (
         f"{APP_NAME}-{DEMO_DIR_NAME}"
     )
+
+
+AUTO_LOCK_ENV = "KIMDESK_AUTO_LOCK_MINUTES"
+DEFAULT_AUTO_LOCK_MINUTES = 5
+MAX_AUTO_LOCK_MINUTES = 60
+
+
+def auto_lock_minutes() -> int:
+    """Idle minutes before the app locks: ``$KIMDESK_AUTO_LOCK_MINUTES`` (1–60), default 5.
+
+    A value outside the range or not a number falls back to the default rather than to no
+    lock at all; the installer profile will set it per team.
+    """
+    raw = os.environ.get(AUTO_LOCK_ENV, "")
+    try:
+        minutes = int(raw)
+    except ValueError:
+        return DEFAULT_AUTO_LOCK_MINUTES
+    return minutes if 1 <= minutes <= MAX_AUTO_LOCK_MINUTES else DEFAULT_AUTO_LOCK_MINUTES

@@ -24,7 +24,7 @@ from kimdesk.casework import clients
 from kimdesk.casework.consents import CONSENT_FORMS, ConsentInput
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import ClientKind
-from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
+from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, set_tab_order
 from kimdesk.ui.state import AppState
 
 
@@ -74,6 +74,7 @@ class ClientDialog(QDialog):
         self.email = QLineEdit(objectName="email")
         self.notes = QPlainTextEdit(objectName="notes")
         self.notes.setMaximumHeight(70)
+        self.notes.setTabChangesFocus(True)
 
         basics = QFormLayout()
         if organisation:
@@ -130,6 +131,11 @@ class ClientDialog(QDialog):
         layout.addWidget(self.errors_label)
         layout.addWidget(buttons)
 
+        set_tab_order(self.organisation_name, self.first_name, self.last_name, self.anonymous,
+                      self.gender, self.municipality, self.phone, self.languages,
+                      self.interpreter_language, self.consent, self.consent_form,
+                      self.consent_date, self.birth_date, self.nationality, self.arrival_date,
+                      self.address, self.email, self.notes)
         self.consent.toggled.connect(self._consent_toggled)
         self.anonymous.toggled.connect(self._anonymous_toggled)
         self._consent_toggled(False)

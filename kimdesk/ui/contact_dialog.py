@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from kimdesk.casework import cases
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import CaseKind
-from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors
+from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, set_tab_order
 from kimdesk.ui.state import AppState
 
 
@@ -113,18 +113,24 @@ class ContactDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
-        # The note field would take Strg+Enter as a line break; it must save there too.
-        self.note.installEventFilter(self)
+        # Strg+Enter saves from every field, also where the field itself would take the key
+        # (a line break in the note) and where the window is not the active one.
+        for field in (self.contact_on, self.duration, self.mode, self.place, self.person,
+                      self.interpreter_language, self.topics, self.note, self.follow_up):
+            field.installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.warning)
         layout.addWidget(self.errors_label)
         layout.addWidget(buttons)
+        set_tab_order(self.contact_on, self.duration, self.mode, self.place, self.person,
+                      self.client_present, self.interpreter, self.interpreter_language,
+                      self.topics, self.note, self.follow_up, self.save_button)
         self.contact_on.setFocus()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (watched is self.note and event.type() == QEvent.Type.KeyPress
+        if (event.type() == QEvent.Type.KeyPress
                 and isinstance(event, QKeyEvent)
                 and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
                 and event.modifiers() & Qt.KeyboardModifier.ControlModifier):

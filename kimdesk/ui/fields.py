@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from itertools import pairwise
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
@@ -53,6 +54,12 @@ def parse_date(text: str, today: date) -> date | None:
 
 def format_date(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
+
+
+def set_tab_order(*widgets: QWidget) -> None:
+    """Tab moves through ``widgets`` in this order (the order of the form, not of creation)."""
+    for first, second in pairwise(widgets):
+        QWidget.setTabOrder(first, second)
 
 
 class DateField(QLineEdit):

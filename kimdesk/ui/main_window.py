@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kimdesk import APP_NAME, __version__
+from kimdesk import APP_NAME, __version__, config
 from kimdesk.casework.profile import load_profile
 from kimdesk.ui import hub as areas
 from kimdesk.ui.case_screen import CaseScreen
@@ -29,7 +29,6 @@ from kimdesk.ui.privacy_screen import PrivacyScreen
 from kimdesk.ui.state import AppState
 from kimdesk.ui.today_screen import TodayScreen
 
-DEFAULT_AUTO_LOCK_MINUTES = 5
 _USER_INPUT = {
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
     QEvent.Type.Wheel, QEvent.Type.TouchBegin,
@@ -52,7 +51,7 @@ class IdleWatcher(QObject):
 class MainWindow(QMainWindow):
     NAVIGATION = ("Heute", "Ratsuchende", "Netzwerk", "Datenschutz")
 
-    def __init__(self, state: AppState, *, auto_lock_minutes: int = DEFAULT_AUTO_LOCK_MINUTES
+    def __init__(self, state: AppState, *, auto_lock_minutes: int = config.DEFAULT_AUTO_LOCK_MINUTES
                  ) -> None:
         super().__init__()
         self._state = state

@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
-from kimdesk import APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN, __version__
+from kimdesk import APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN, __version__, config
 from kimdesk.ui.hub import Hub
 from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.state import AppState
@@ -30,7 +30,7 @@ def application() -> QApplication:
 def run(data_dir: Path, *, demo_password: str | None = None) -> int:
     """Show the main window (locked) for the vault in ``data_dir`` until the user closes it."""
     app = application()
-    window = MainWindow(AppState(data_dir, Hub()))
+    window = MainWindow(AppState(data_dir, Hub()), auto_lock_minutes=config.auto_lock_minutes())
     if demo_password:
         window.lock_screen.show_demo_hint(demo_password)
     window.show()

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
-from kimdesk.casework import cases, clients, views
+from kimdesk.casework import cases, clients, deadlines, views
 from kimdesk.casework.context import Context
 from kimdesk.ui.client_dialog import ClientDialog
 from kimdesk.ui.client_file_tabs.cases import NewCaseDialog
@@ -336,3 +336,42 @@ def test_the_demo_vault_shows_its_password_on_the_lock_screen(
     main.lock_screen.show_demo_hint("demo-passwort")
     assert "demo-passwort" in main.lock_screen.hint.text()
     screenshot(main, SHOTS, "main-gesperrt-demo", (1366, 768))
+
+
+def test_a_contact_is_recorded_by_keyboard_alone(
+        qtbot: Any, app_state: AppState, ctx: Context) -> None:
+    # The practised path: date, Tab, duration, Tab, mode by typing, Tab … note, Strg+Enter.
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, "process_support")
+    dialog = ContactDialog(app_state, case.id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    assert dialog.focusWidget() is dialog.contact_on or dialog.contact_on.hasFocus()
+
+    qtbot.keyClicks(dialog.contact_on, "h")
+    qtbot.keyClick(dialog.contact_on, Qt.Key.Key_Tab)
+    qtbot.keyClick(dialog.duration, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(dialog.duration, "60")
+    qtbot.keyClick(dialog.duration, Qt.Key.Key_Tab)
+    qtbot.keyClicks(dialog.mode, "Tel")
+    assert dialog.mode.code() == "phone"
+    qtbot.keyClick(dialog.mode, Qt.Key.Key_Tab)
+    qtbot.keyClicks(dialog.place, "Telefon")
+    dialog.topics.setFocus()
+    dialog.topics.setCurrentRow(1)
+    qtbot.keyClick(dialog.topics, Qt.Key.Key_Space)
+    dialog.note.setFocus()
+    qtbot.keyClicks(dialog.note, "Termin beim Jobcenter abgestimmt")
+    qtbot.keyClick(dialog.note, Qt.Key.Key_Tab)
+    assert dialog.focusWidget() is dialog.follow_up, dialog.focusWidget()
+    qtbot.keyClicks(dialog.follow_up, "+14")
+    qtbot.keyClick(dialog.follow_up, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+    [contact] = cases.contacts_of(ctx, case.id)
+    assert (contact.contact_on, contact.duration_minutes, contact.mode) == (
+        date(2026, 11, 25), 60, "phone")
+    assert contact.note == "Termin beim Jobcenter abgestimmt"
+    assert contact.topics == [dialog.topics.item(1).data(Qt.ItemDataRole.UserRole)]
+    due = [d.due_on for d in deadlines.due_items(ctx, within_days=30)]
+    assert date(2026, 12, 9) in due
