@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -20,20 +19,9 @@ from kimdesk.casework import cases
 from kimdesk.casework.case_views import CaseDetail
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import CaseKind
-from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors
+from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, save_cancel_buttons
 from kimdesk.ui.phases.base import plain_text
 from kimdesk.ui.state import AppState
-
-
-def _buttons(dialog: QDialog, save_text: str) -> QDialogButtonBox:
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                               | QDialogButtonBox.StandardButton.Cancel)
-    save = buttons.button(QDialogButtonBox.StandardButton.Save)
-    save.setText(save_text)
-    save.setObjectName("save")
-    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-    buttons.rejected.connect(dialog.reject)
-    return buttons
 
 
 class ConvertCaseDialog(QDialog):
@@ -63,7 +51,7 @@ class ConvertCaseDialog(QDialog):
         self.errors_label = QLabel(objectName="errors")
         self.errors = FieldErrors(self.errors_label, {"kind": self.target,
                                                       "reason": self.reason, "on": self.on})
-        buttons = _buttons(self, "Umwandeln")
+        buttons = save_cancel_buttons(self, "Umwandeln")
         buttons.accepted.connect(self.save)
         layout = QVBoxLayout(self)
         note = QLabel("Der bisherige Verlauf bleibt erhalten; ein Case Management beginnt mit "
@@ -121,7 +109,7 @@ class CloseCaseDialog(QDialog):
         self.errors_label = QLabel(objectName="errors")
         self.errors = FieldErrors(self.errors_label, {
             "closing_reason": self.reason, "closed_on": self.closed_on})
-        buttons = _buttons(self, "Abschließen")
+        buttons = save_cancel_buttons(self, "Abschließen")
         buttons.accepted.connect(self.save)
         warning = QLabel("Nach dem Abschluss kann der Fall nicht mehr geändert werden. Offene "
                          "Wiedervorlagen des Falls werden mit abgeschlossen.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -24,7 +23,14 @@ from kimdesk.casework import clients
 from kimdesk.casework.consents import CONSENT_FORMS, ConsentInput
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import ClientKind
-from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, set_tab_order
+from kimdesk.ui.fields import (
+    CodeCombo,
+    DateField,
+    FieldErrors,
+    format_date,
+    save_cancel_buttons,
+    set_tab_order,
+)
 from kimdesk.ui.state import AppState
 
 
@@ -116,13 +122,7 @@ class ClientDialog(QDialog):
             "arrival_date": self.arrival_date, "address": self.address, "email": self.email,
             "notes": self.notes, "gender": self.gender, "consent_date": self.consent_date,
         })
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Speichern")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("save")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, "Speichern", self.save)
 
         layout = QVBoxLayout(self)
         layout.addLayout(basics)

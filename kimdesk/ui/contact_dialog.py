@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from kimdesk.casework import cases
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import CaseKind
-from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, set_tab_order
+from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, save_cancel_buttons, set_tab_order
 from kimdesk.ui.state import AppState
 
 
@@ -104,14 +104,8 @@ class ContactDialog(QDialog):
             "interpreter_language": self.interpreter_language, "topics": self.topics,
             "follow_up_on": self.follow_up, "client_id": self.person,
         })
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = save_cancel_buttons(self, "Speichern", self.save)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Speichern")
-        self.save_button.setObjectName("save")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
         # Strg+Enter saves from every field, also where the field itself would take the key
         # (a line break in the note) and where the window is not the active one.

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
 
 from kimdesk.errors import ValidationError
 
@@ -54,6 +54,22 @@ def parse_date(text: str, today: date) -> date | None:
 
 def format_date(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else ""
+
+
+def save_cancel_buttons(dialog: QDialog, save_text: str = "Speichern",
+                        on_save: Callable[[], None] | None = None) -> QDialogButtonBox:
+    """The German Speichern/Abbrechen row every form dialog ends with; "save" names the
+    button for tests. ``on_save`` validates and saves; the dialog accepts only on success."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                               | QDialogButtonBox.StandardButton.Cancel)
+    save = buttons.button(QDialogButtonBox.StandardButton.Save)
+    save.setText(save_text)
+    save.setObjectName("save")
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
+    if on_save is not None:
+        buttons.accepted.connect(on_save)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
 
 
 def set_tab_order(*widgets: QWidget) -> None:

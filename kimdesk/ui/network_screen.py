@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -23,7 +22,7 @@ from kimdesk.casework import network
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import Institution
 from kimdesk.ui import hub as areas
-from kimdesk.ui.fields import CodeCombo, FieldErrors
+from kimdesk.ui.fields import CodeCombo, FieldErrors, save_cancel_buttons
 from kimdesk.ui.state import AppState
 
 COLUMNS = ("Einrichtung", "Art", "Rechtskreis", "Kommune", "Ansprechperson", "Telefon", "E-Mail")
@@ -81,13 +80,7 @@ class InstitutionDialog(QDialog):
         self.errors = FieldErrors(self.errors_label, {
             "name": self.name, "institution_type": self.institution_type,
             "legal_domain": self.legal_domain, "municipality": self.municipality})
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Speichern")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("save")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, "Speichern", self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.errors_label)

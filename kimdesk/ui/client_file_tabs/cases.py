@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -24,7 +23,7 @@ from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import Case
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
 from kimdesk.ui.client_file_tabs.rows import hint_label
-from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
+from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.state import AppState
 
 ROW_HEIGHT = 28  # the empty line
@@ -84,13 +83,7 @@ class NewCaseDialog(QDialog):
         self.errors = FieldErrors(self.errors_label, {
             "kind": self.kind, "opened_on": self.opened_on, "access_route": self.access_route,
             "topics": self.topics, "municipality": self.kind})
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Fall anlegen")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("save")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, "Fall anlegen", self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(hint_label(

@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -46,7 +45,7 @@ from kimdesk.ui.client_file_tabs.rows import (
     make_table,
     selected_row,
 )
-from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
+from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.state import AppState
 
 KIND_LABELS = {
@@ -168,13 +167,7 @@ class ConsentDialog(QDialog):
             "purpose": self.purpose, "given_on": self.given_on,
             "valid_until": self.valid_until, "form": self.form, "kind": self.form,
         })
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Speichern")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("save")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, "Speichern", self.save)
 
         layout = QVBoxLayout(self)
         if release:
@@ -256,13 +249,7 @@ class RevokeDialog(QDialog):
         form.addRow("Notiz", self.note)
         self.errors_label = QLabel(objectName="errors")
         self.errors = FieldErrors(self.errors_label, {"revoked_on": self.revoked_on})
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Widerruf speichern")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("save")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, "Widerruf speichern", self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(hint_label(

@@ -47,7 +47,7 @@ from kimdesk.ui.client_file_tabs.rows import (
     make_table,
     selected_row,
 )
-from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date
+from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.operations import run_in_background
 from kimdesk.ui.state import AppState
 
@@ -125,14 +125,8 @@ class AddDocumentDialog(QDialog):
         self.errors_label = QLabel(objectName="errors")
         self.errors = FieldErrors(self.errors_label, {
             "filename": self.path, "content": self.path, "description": self.description})
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = save_cancel_buttons(self, "Verschlüsselt speichern", self.save)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Verschlüsselt speichern")
-        self.save_button.setObjectName("save")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(hint_label(

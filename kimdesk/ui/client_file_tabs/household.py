@@ -13,7 +13,6 @@ from datetime import date
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -39,7 +38,7 @@ from kimdesk.ui.client_file_tabs.rows import (
     make_table,
     selected_row,
 )
-from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date
+from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.state import AppState
 
 # Relation choices as a user says them; (stored kind, this person is the first side).
@@ -77,15 +76,6 @@ def _relation_text(kind: str, first_side: bool) -> str:
                 if stored == kind and first)
 
 
-def _buttons(save_text: str) -> QDialogButtonBox:
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                               | QDialogButtonBox.StandardButton.Cancel)
-    buttons.button(QDialogButtonBox.StandardButton.Save).setText(save_text)
-    buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("save")
-    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-    return buttons
-
-
 class HouseholdDialog(QDialog):
     """Haushalt anlegen: label, Kommune, address, and the role of the person of this file."""
 
@@ -113,9 +103,7 @@ class HouseholdDialog(QDialog):
         self.errors_label = QLabel(objectName="errors")
         self.errors = FieldErrors(self.errors_label, {
             "label": self.label, "municipality": self.municipality})
-        buttons = _buttons("Anlegen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, "Anlegen", self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.errors_label)
@@ -170,9 +158,7 @@ class AddMemberDialog(QDialog):
         search_row.addWidget(self.new_person)
         form = QFormLayout()
         form.addRow("Rolle im Haushalt", self.role)
-        buttons = _buttons("Hinzufügen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, "Hinzufügen", self.save)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Person suchen (Name, Teil des Namens oder Geburtsdatum):"))
         layout.addLayout(search_row)
@@ -282,9 +268,7 @@ class RelationDialog(QDialog):
         form.addRow("", self.search)
         self.errors_label = QLabel(objectName="errors")
         self.errors = FieldErrors(self.errors_label, {"kind": self.kind, "other": self.other})
-        buttons = _buttons("Speichern")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, "Speichern", self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.errors_label)

@@ -13,7 +13,6 @@ from datetime import date
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -38,7 +37,14 @@ from kimdesk.ui.client_file_tabs.rows import (
     hint_label,
     make_table,
 )
-from kimdesk.ui.fields import CodeCombo, DateField, DateParseError, FieldErrors, format_date
+from kimdesk.ui.fields import (
+    CodeCombo,
+    DateField,
+    DateParseError,
+    FieldErrors,
+    format_date,
+    save_cancel_buttons,
+)
 from kimdesk.ui.state import AppState
 
 
@@ -96,13 +102,7 @@ class ResidenceDialog(QDialog):
         self.errors = FieldErrors(self.errors_label, {
             "status": self.status, "granted_on": self.granted_on,
             "valid_until": self.valid_until})
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("Speichern")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName("save")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self, "Speichern", self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.rule_hint)

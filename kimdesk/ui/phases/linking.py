@@ -27,7 +27,7 @@ from kimdesk.models.enums import Phase
 from kimdesk.reference import InstitutionType
 from kimdesk.ui import hub as areas
 from kimdesk.ui.case_models import Column, RowTableModel
-from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
+from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.phases.base import (
     InputSnapshot,
     PhaseForm,
@@ -78,14 +78,8 @@ class InstitutionDialog(QDialog):
             "name": self.name, "institution_type": self.institution_type,
             "legal_domain": self.legal_domain, "municipality": self.municipality,
         })
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = save_cancel_buttons(self, "Speichern", self.save)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("Speichern")
-        self.save_button.setObjectName("save")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.errors_label)
