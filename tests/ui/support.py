@@ -12,8 +12,10 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
 
 
 def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
-    """Type ``text`` key by key. QTest only knows ASCII keys, so umlauts and other letters
-    arrive as key events that carry their text, as a keyboard layout would send them."""
+    """Replace the field's text by typing ``text`` key by key. QTest only knows ASCII keys, so
+    umlauts and other letters arrive as key events that carry their text, as a keyboard
+    layout would send them."""
+    widget.clear()  # type: ignore[attr-defined]
     for char in text:
         if char.isascii():
             qtbot.keyClicks(widget, char)

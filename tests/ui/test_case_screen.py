@@ -19,17 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QTimer
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QCheckBox,
-    QComboBox,
     QLabel,
-    QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QWidget,
@@ -59,6 +55,7 @@ from tests.factories import (
     make_person,
     make_waiver,
 )
+from tests.ui.support import choose, type_text
 
 SCREENSHOT_DIR = os.environ.get("KIMDESK_SCREENSHOT_DIR")
 # The main window gives its screens the window minus the navigation column and the status bar.
@@ -76,25 +73,6 @@ def click(qtbot: Any, button: QAbstractButton) -> None:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
     else:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-
-
-def type_text(qtbot: Any, widget: QLineEdit | QPlainTextEdit, text: str) -> None:
-    """Type ``text`` key by key. QTest only knows ASCII keys, so umlauts and other letters
-    arrive as key events that carry their text, as a keyboard layout would send them."""
-    widget.clear()
-    for char in text:
-        if char.isascii():
-            qtbot.keyClicks(widget, char)
-            continue
-        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier,
-                                                     char))
-
-
-def choose(combo: QComboBox, data: Any) -> None:
-    index = combo.findData(data)
-    assert index >= 0, f"{data!r} not offered in {combo.objectName()}"
-    combo.setCurrentIndex(index)
 
 
 def when_modal(kind: type[QWidget], action: Callable[[Any], None],
