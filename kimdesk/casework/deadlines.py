@@ -196,11 +196,13 @@ def set_checklist_item(ctx: Context, client_id: str, item: str, fulfilled: bool,
     codes = [t.code for t in ctx.reference.rules.p104c_checklist]
     if item not in codes:
         raise ValidationError("Unbekannter Prüfpunkt.", "item")
+    check_not_future(ctx, on, "fulfilled_on", "Das Datum")
     with ctx.vault.writing() as session:
+        load(session, Client, client_id, "Die Person")
+        require_processing_consent(ctx, session, client_id, "Die § 104c-Prüfliste", "item")
         entry = session.scalar(select(ChecklistItem).where(
             ChecklistItem.client_id == client_id, ChecklistItem.item == item))
         if entry is None:
-            load(session, Client, client_id, "Die Person")
             entry = ChecklistItem(client_id=client_id, item=item, created_by=ctx.user)
             session.add(entry)
         entry.fulfilled = fulfilled

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from kimdesk.casework.cases import _open_case_for_write, case_people
-from kimdesk.casework.common import check_code, load, record, stamp
+from kimdesk.casework.common import check_code, check_not_future, load, record, stamp
 from kimdesk.casework.context import Context
 from kimdesk.errors import ValidationError
 from kimdesk.models import Assessment, Case, Deadline, Goal, Step
@@ -149,6 +149,7 @@ def evaluate_goal(ctx: Context, goal_id: str, attainment: str,
                   on: date | None = None) -> Goal:
     """Zielerreichung (vollständig/teilweise/nicht/nicht bewertbar), part of the Evaluation."""
     check_code(ctx, "goal_attainment", attainment, "attainment", "Zielerreichung")
+    check_not_future(ctx, on, "evaluated_on", "Das Datum der Bewertung")
     with ctx.vault.writing() as session:
         goal = load(session, Goal, goal_id, "Das Ziel")
         case = _open_case_for_write(session, goal.case_id)
