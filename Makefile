@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/vault_open.py
 	$(BIN)/python benchmarks/client_search.py
 	$(BIN)/python benchmarks/ui_speed.py
+	$(BIN)/python benchmarks/stats_report.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

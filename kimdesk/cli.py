@@ -26,6 +26,8 @@ from typing import Any, NoReturn
 from kimdesk import APP_NAME, __version__, config
 from kimdesk.errors import KimdeskError
 from kimdesk.reference import load_reference
+from kimdesk.reports import commands as report_commands
+from kimdesk.stats import commands as export_commands
 from kimdesk.vault import KdfParams, Vault, create_vault, open_vault
 from kimdesk.vault.store import MIN_PASSWORD_LENGTH, vault_exists
 
@@ -204,6 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("selftest", help="kurzer Selbsttest (für die Installation)",
                         description="Legt in einem temporären Verzeichnis einen Datentresor an, "
                                     "erfasst, sucht und prüft; zeigt „Selbsttest bestanden“.")
+    report_commands.register(commands)
+    export_commands.register(commands)
     return parser
 
 
@@ -555,6 +559,9 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "find": cmd_find,
     "import": cmd_import,
     "selftest": cmd_selftest,
+    # `report` and `export` bring their own handler (set by their register()).
+    "report": lambda args: args.handler(args),
+    "export": lambda args: args.handler(args),
 }
 
 

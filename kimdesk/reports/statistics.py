@@ -28,7 +28,7 @@ from kimdesk.reports.layout import (
     text_width,
 )
 from kimdesk.stats.exports import LEGEND
-from kimdesk.stats.figures import COUNT, Figure, Statistics, statistics
+from kimdesk.stats.figures import COUNT, Figure, Statistics, build, load
 from kimdesk.stats.scope import Period, Scope
 from kimdesk.stats.zielsystem import Measurement, Zielsystem, measure, zielsystem_for
 
@@ -39,9 +39,11 @@ MIN_NUMBER_WIDTH = 18 * mm
 
 def statistics_pdf(ctx: Context, period: Period, scope: Scope | None = None) -> bytes:
     """Compute the figures (and the Zielsystem covering the end of the period) and print them."""
-    stats = statistics(ctx, period, scope)
+    scope = scope or Scope.county()
+    data = load(ctx, period, scope)
+    stats = build(data, ctx.reference, ctx.today())
     system = zielsystem_for(ctx.reference, period.end)
-    measured = (system, measure(ctx, system, period.end, stats)) if system else None
+    measured = (system, measure(ctx, system, period.end, stats, data)) if system else None
     return statistics_report(ctx, stats, measured)
 
 

@@ -3,8 +3,9 @@
 
 ``register(subparsers)`` adds the sub-command to the ``kimdesk`` parser; each handler is set as
 ``handler`` and returns the exit code (0 ok, 1 runtime error with one German line on stderr,
-2 usage error). Until ``kimdesk/cli.py`` offers shared helpers for opening a vault, they live
-here.
+2 usage error). Data directory and password follow the rest of the CLI (``kimdesk.config``):
+``--data-dir`` or ``$KIMDESK_DATA_DIR`` or the per-user data directory; ``--password-file``,
+``$KIMDESK_PASSWORD`` or a prompt.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kimdesk import config
 from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.stats.scope import Period, Scope, ScopeKind, parse_month
 from kimdesk.vault import open_vault
 
-PASSWORD_ENV = "KIMDESK_PASSWORD"
+PASSWORD_ENV = config.PASSWORD_ENV
 USAGE_ERROR = 2
 
 
@@ -40,8 +42,9 @@ def month_argument(text: str) -> str:
 
 
 def add_vault_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, required=True, metavar="ORDNER",
-                        help="Ordner des Datentresors")
+    parser.add_argument("--data-dir", type=Path, metavar="VERZEICHNIS",
+                        help="Verzeichnis des Datentresors (Standard: "
+                             f"${config.DATA_DIR_ENV} oder das Benutzerdatenverzeichnis)")
     parser.add_argument("--password-file", type=Path, metavar="DATEI",
                         help=f"Passwort aus dieser Datei (erste Zeile); sonst ${PASSWORD_ENV} "
                              "oder Abfrage")
@@ -99,7 +102,8 @@ def read_password(args: argparse.Namespace) -> str:
 @contextmanager
 def opened_context(args: argparse.Namespace) -> Iterator[Context]:
     """The vault owner's context on the vault the arguments name; closed afterwards."""
-    vault = open_vault(args.data_dir, read_password(args))
+    data_dir = args.data_dir or config.default_data_dir()
+    vault = open_vault(data_dir, read_password(args))
     try:
         yield context_for(vault)
     finally:
@@ -138,7 +142,7 @@ def run_guarded(action: Callable[[argparse.Namespace], str]
 
 def _export(args: argparse.Namespace) -> str:
     from kimdesk.stats import exports
-    from kimdesk.stats.figures import statistics
+    from kimdesk.stats.figures import build, load
     from kimdesk.stats.zielsystem import measure, zielsystem_for
 
     fmt = args.format or args.out.suffix.lower().lstrip(".")
@@ -150,9 +154,10 @@ def _export(args: argparse.Namespace) -> str:
             scope.check(ctx.reference)
         except ValidationError as exc:
             raise UsageError(exc.message) from None
-        stats = statistics(ctx, period, scope)
+        data = load(ctx, period, scope)
+        stats = build(data, ctx.reference, ctx.today())
         system = zielsystem_for(ctx.reference, period.end)
-        measured = (system, measure(ctx, system, period.end, stats)) if system else None
+        measured = (system, measure(ctx, system, period.end, stats, data)) if system else None
     content = (exports.to_csv if fmt == "csv" else exports.to_xlsx)(stats, measured)
     write_output(args.out, content)
     return f"Statistik {period.label} ({stats.scope_label}) exportiert: {args.out}"

@@ -21,10 +21,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -218,16 +217,17 @@ def _load(session: Session, ref: Reference, period: Period, scope: Scope) -> Cas
     active_ids = select(Case.id).where(active)
     data = CaseData(period, scope)
 
-    kind_at_end = _latest(session.execute(
-        select(CaseKindChange.case_id, CaseKindChange.to_kind, CaseKindChange.changed_on,
-               CaseKindChange.created_at)
-        .where(CaseKindChange.case_id.in_(active_ids), CaseKindChange.changed_on <= end)))
-    phases: dict[str, list[tuple[date, datetime, str]]] = defaultdict(list)
-    for case_id, to_phase, changed_on, created_at in session.execute(
-            select(PhaseChange.case_id, PhaseChange.to_phase, PhaseChange.changed_on,
-                   PhaseChange.created_at)
-            .where(PhaseChange.case_id.in_(active_ids), PhaseChange.changed_on <= end)):
-        phases[case_id].append((changed_on, created_at, to_phase))
+    # Histories come ordered by (date, entry time): the last row per case is the newest.
+    kind_at_end = {case_id: kind for case_id, kind in session.execute(
+        select(CaseKindChange.case_id, CaseKindChange.to_kind)
+        .where(CaseKindChange.case_id.in_(active_ids), CaseKindChange.changed_on <= end)
+        .order_by(CaseKindChange.changed_on, CaseKindChange.created_at))}
+    phases: dict[str, list[str]] = defaultdict(list)
+    for case_id, to_phase in session.execute(
+            select(PhaseChange.case_id, PhaseChange.to_phase)
+            .where(PhaseChange.case_id.in_(active_ids), PhaseChange.changed_on <= end)
+            .order_by(PhaseChange.changed_on, PhaseChange.created_at)):
+        phases[case_id].append(to_phase)
     topics: dict[str, list[str]] = defaultdict(list)
     for case_id, topic in session.execute(
             select(CaseTopic.case_id, CaseTopic.topic).where(CaseTopic.case_id.in_(active_ids))):
@@ -243,11 +243,11 @@ def _load(session: Session, ref: Reference, period: Period, scope: Scope) -> Cas
          municipality, client_kind, gender, birth_date, nationality) in rows:
         kind = kind_at_end.get(case_id, kind)
         closed_by_end = closed_on is not None and closed_on <= end
-        history = sorted(phases.get(case_id, []))
+        history = phases.get(case_id, [])
         if kind == CaseKind.CASE_MANAGEMENT:
-            highest = max((Phase(p) for _, _, p in history), key=lambda p: p.index,
+            highest = max((Phase(p) for p in history), key=lambda p: p.index,
                           default=Phase(phase) if phase else Phase.INTAKE).value
-            at_end = history[-1][2] if history else (phase or Phase.INTAKE.value)
+            at_end = history[-1] if history else (phase or Phase.INTAKE.value)
         else:
             highest = at_end = ""
         data.cases.append(CaseFacts(
@@ -315,15 +315,6 @@ def _load(session: Session, ref: Reference, period: Period, scope: Scope) -> Cas
             query = query.where(Finding.municipality.in_(scope.municipalities(ref)))
         data.findings = Counter({(area, barrier): n for area, barrier, n in session.execute(query)})
     return data
-
-
-def _latest(rows: Iterable[Any]) -> dict[str, str]:
-    """Per case, the value of the newest (date, entry time) row."""
-    best: dict[str, tuple[date, datetime, str]] = {}
-    for case_id, value, on, created_at in rows:
-        if case_id not in best or (on, created_at) >= best[case_id][:2]:
-            best[case_id] = (on, created_at, value)
-    return {case_id: entry[2] for case_id, entry in best.items()}
 
 
 def _residence_groups(session: Session, ref: Reference, client_ids: object, end: date

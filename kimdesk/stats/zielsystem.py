@@ -375,13 +375,15 @@ def _indicator(path: Path, entry: Mapping[str, Any], where: str,
 
 
 def measure(ctx: Context, system: Zielsystem, until: str | None = None,
-            statistics: Statistics | None = None) -> list[Measurement]:
+            statistics: Statistics | None = None, data: CaseData | None = None
+            ) -> list[Measurement]:
     """Measured values of every indicator over the Zielsystem's period up to ``until``
     (YYYY-MM; default: the current month), suppressed like the figures.
 
     Where ``statistics`` covers exactly the measured period and area, an indicator that is one
     of its figures takes the value shown there, so that the two never disagree about what is
-    hidden.
+    hidden. ``data`` (the raw data of those statistics) is reused when it covers the measured
+    period and area, instead of reading the vault again.
     """
     until = min(until or month_of(ctx.today()), system.period.end)
     if until < system.period.start:
@@ -390,6 +392,8 @@ def measure(ctx: Context, system: Zielsystem, until: str | None = None,
     period = Period(system.period.start, until)
     elapsed = period.months / system.period.months
     cache: dict[Scope, CaseData] = {}
+    if data is not None and data.period == period:
+        cache[data.scope] = data
     results: list[Measurement] = []
     for objective in system.objectives:
         for indicator in objective.indicators:
