@@ -223,6 +223,9 @@ def _make_engine(db_path: Path, db_key: bytes) -> Engine:
         poolclass=QueuePool,
         pool_size=4,
         max_overflow=4,
+        # SQL errors would otherwise quote their parameters (names, notes) in the message,
+        # which ends up in tracebacks, logs and crash reports.
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "begin")

@@ -202,3 +202,12 @@ def test_database_files_are_readable_by_the_owner_only(tmp_path: Path) -> None:
         for path in data_dir.iterdir():
             if path.name.startswith("vault.db"):
                 assert path.stat().st_mode & 0o077 == 0, path.name
+
+
+def test_sql_errors_do_not_quote_client_data(tmp_path: Path) -> None:
+    vault, _ = create_vault(tmp_path / "vault", PASSWORD, kdf=KdfParams.for_tests())
+    with vault:
+        write_probe(vault, NAME)
+        with pytest.raises(Exception) as info, vault.writing() as session:
+            session.execute(text("INSERT INTO no_such_table VALUES (:name)"), {"name": NAME})
+        assert NAME not in str(info.value)
