@@ -31,7 +31,9 @@ from kimdesk.casework import case_views, cases
 from kimdesk.casework.case_views import CaseDetail, ContactRow, KindChangeRow, PhaseChangeRow
 from kimdesk.errors import KimdeskError, NotFound
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
+from kimdesk.reports.personal import case_summary, zielvereinbarung
 from kimdesk.ui import hub as areas
+from kimdesk.ui import printing
 from kimdesk.ui.case_dialogs import CloseCaseDialog, ConvertCaseDialog
 from kimdesk.ui.case_models import Column, RowTableModel
 from kimdesk.ui.contact_dialog import ContactDialog
@@ -88,6 +90,12 @@ class CaseScreen(QWidget):
         self.convert_button = QPushButton("Umwandeln …", objectName="convert_case")
         self.close_button = QPushButton("Fall abschließen …", objectName="close_case")
         self.to_file_button = QPushButton("Zur Akte", objectName="to_client_file")
+        self.goal_agreement_button = QPushButton("Zielvereinbarung drucken …",
+                                                 objectName="print_goal_agreement")
+        self.case_summary_button = QPushButton("Fallübersicht …", objectName="print_case_summary")
+        # Seams for tests: None means the real (modal) dialogs.
+        self.choose_path: printing.PathChooser | None = None
+        self.choose_person: printing.PersonChooser | None = None
         self.message = QLabel(objectName="case_message")
         self.message.setWordWrap(True)
         self.message.hide()
@@ -99,6 +107,7 @@ class CaseScreen(QWidget):
         header_text.addWidget(self.session_count)
         header_buttons = QHBoxLayout()
         for button in (self.record_contact_button, self.convert_button, self.close_button,
+                       self.goal_agreement_button, self.case_summary_button,
                        self.to_file_button):
             header_buttons.addWidget(button)
         header = QHBoxLayout()
@@ -217,6 +226,8 @@ class CaseScreen(QWidget):
         self.convert_button.clicked.connect(self.convert)
         self.close_button.clicked.connect(lambda: self.close_case())
         self.to_file_button.clicked.connect(self.open_client_file)
+        self.goal_agreement_button.clicked.connect(self.print_goal_agreement)
+        self.case_summary_button.clicked.connect(self.print_case_summary)
         self.stepper.phase_selected.connect(lambda code: self.view_phase(Phase(code)))
         self.next_button.clicked.connect(self.next_phase)
         self.revisit_button.clicked.connect(self.revisit_phase)
@@ -478,6 +489,48 @@ class CaseScreen(QWidget):
     def open_client_file(self) -> None:
         if self._detail is not None:
             self._state.hub.client_opened.emit(self._detail.client_id)
+
+    # --- documents --------------------------------------------------------------------------
+
+    def print_goal_agreement(self) -> None:
+        """Zielvereinbarung of one person of the case (asked for when there are several)."""
+        detail = self._detail
+        if detail is None:
+            return
+        person = detail.people[0]
+        if len(detail.people) > 1:
+            chooser = self.choose_person or printing.person_dialog(
+                self, "Zielvereinbarung drucken")
+            chosen = chooser([(p.id, p.name) for p in detail.people])
+            if chosen is None:
+                return
+            person = next(p for p in detail.people if p.id == chosen)
+        ctx, case_id, client_id = self._state.ctx, detail.id, person.id
+        name = printing.file_name("Zielvereinbarung", printing.last_name(person.name),
+                                  self._state.today())
+        self._save_pdf(lambda: zielvereinbarung(ctx, case_id, client_id), name,
+                       "Zielvereinbarung speichern", self.goal_agreement_button)
+
+    def print_case_summary(self) -> None:
+        detail = self._detail
+        if detail is None:
+            return
+        ctx, case_id = self._state.ctx, detail.id
+        name = printing.file_name("Fallübersicht", printing.last_name(detail.client_name),
+                                  self._state.today())
+        self._save_pdf(lambda: case_summary(ctx, case_id), name, "Fallübersicht speichern",
+                       self.case_summary_button)
+
+    def _save_pdf(self, produce: Callable[[], bytes], name: str, title: str,
+                  button: QPushButton) -> None:
+        self._clear_message()
+        button.setEnabled(False)
+        operation = printing.save_document(
+            self, produce, name, title=title, choose_path=self.choose_path,
+            on_saved=lambda path: self._state.hub.status_message.emit(
+                f"Gespeichert: {path}"),
+            on_failed=self._show_message)
+        operation.finished.connect(lambda: button.setEnabled(True))
 
     # --- reloading --------------------------------------------------------------------------
 

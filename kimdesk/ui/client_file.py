@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 from kimdesk.casework import file_actions, views
 from kimdesk.errors import KimdeskError
 from kimdesk.models.enums import ClientKind, ConsentKind
+from kimdesk.reports.personal import auskunft
 from kimdesk.ui import hub as areas
+from kimdesk.ui import printing
 from kimdesk.ui.client_file_tabs.base import FileTab, consent_state
 from kimdesk.ui.client_file_tabs.cases import CasesPanel, NewCaseDialog
 from kimdesk.ui.client_file_tabs.consents import ConsentsTab
@@ -76,6 +78,11 @@ class ClientFileScreen(QWidget):
         self.facts.setTextFormat(Qt.TextFormat.PlainText)
         self.facts.setWordWrap(True)
         self.new_case_button = QPushButton("Neuer Fall …", objectName="new_case")
+        self.access_report_button = QPushButton("Auskunft Art. 15 …",
+                                                objectName="print_access_report")
+        self.access_report_button.setToolTip(
+            "Auskunft nach Art. 15 DSGVO: alles, was über die Person gespeichert ist, als PDF")
+        self.choose_path: printing.PathChooser | None = None  # test seam; None: save dialog
         self.cases_panel = CasesPanel(self)
         self.status = QLabel(objectName="file_status")
         self.status.setStyleSheet("color: #2e7d32;")
@@ -86,6 +93,7 @@ class ClientFileScreen(QWidget):
         title_row.addWidget(self.consent_badge)
         title_row.addStretch(1)
         title_row.addWidget(self.status)
+        title_row.addWidget(self.access_report_button)
         title_row.addWidget(self.new_case_button)
         header = QWidget(objectName="client_header")
         header_layout = QVBoxLayout(header)
@@ -133,6 +141,7 @@ class ClientFileScreen(QWidget):
         layout.addWidget(self.pages)
 
         self.new_case_button.clicked.connect(self.new_case)
+        self.access_report_button.clicked.connect(self.print_access_report)
         self.cases_panel.open_requested.connect(state.hub.case_opened)
         self.cases_panel.contact_requested.connect(self.record_contact)
         self.master_data.edited.connect(self._update_titles)
@@ -286,6 +295,32 @@ class ClientFileScreen(QWidget):
         super().showEvent(event)
 
     # --- header actions -----------------------------------------------------------------------
+
+    def print_access_report(self) -> None:
+        """Auskunft nach Art. 15 DSGVO as PDF, saved only where the user chooses."""
+        if self._client_id is None or self._file is None:
+            return
+        ctx, client_id = self._state.ctx, self._client_id
+        name = printing.file_name("Auskunft-Art15",
+                                  printing.last_name(self._file.client.display_name),
+                                  self._state.today())
+        self.access_report_button.setEnabled(False)
+        self.status.setStyleSheet("color: #2e7d32;")
+        self.status.setText("Auskunft wird erstellt …")
+        operation = printing.save_document(
+            self, lambda: auskunft(ctx, client_id), name, title="Auskunft speichern",
+            choose_path=self.choose_path, on_saved=self._access_report_saved,
+            on_cancelled=self.status.clear, on_failed=self._access_report_failed)
+        operation.finished.connect(lambda: self.access_report_button.setEnabled(True))
+
+    def _access_report_saved(self, path: object) -> None:
+        self.status.setStyleSheet("color: #2e7d32;")
+        self.status.setText("Auskunft gespeichert.")
+        self._state.hub.status_message.emit(f"Auskunft nach Art. 15 DSGVO gespeichert: {path}")
+
+    def _access_report_failed(self, message: str) -> None:
+        self.status.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        self.status.setText(message)
 
     def new_case_dialog(self) -> NewCaseDialog:
         assert self._client_id is not None

@@ -27,6 +27,7 @@ from kimdesk.ui.lock_screen import LockScreen
 from kimdesk.ui.network_screen import NetworkScreen
 from kimdesk.ui.privacy_screen import PrivacyScreen
 from kimdesk.ui.state import AppState
+from kimdesk.ui.stats_screen import StatsScreen
 from kimdesk.ui.today_screen import TodayScreen
 
 _USER_INPUT = {
@@ -49,7 +50,7 @@ class IdleWatcher(QObject):
 
 
 class MainWindow(QMainWindow):
-    NAVIGATION = ("Heute", "Ratsuchende", "Netzwerk", "Datenschutz")
+    NAVIGATION = ("Heute", "Ratsuchende", "Netzwerk", "Datenschutz", "Statistik")
 
     def __init__(self, state: AppState, *, auto_lock_minutes: int = config.DEFAULT_AUTO_LOCK_MINUTES
                  ) -> None:
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.clients = ClientsScreen(state)
         self.network = NetworkScreen(state)
         self.privacy = PrivacyScreen(state)
+        self.stats = StatsScreen(state)
         self.client_file = ClientFileScreen(state)
         self.case_screen = CaseScreen(state)
 
@@ -76,8 +78,9 @@ class MainWindow(QMainWindow):
             "QListWidget#navigation { font-size: 11pt; }"
             "QListWidget#navigation::item { padding: 10px 8px; }")
         self.pages = QStackedWidget(objectName="pages")
-        for page in (self.today, self.clients, self.network, self.privacy, self.client_file,
-                     self.case_screen):
+        # Navigation pages first, in the order of NAVIGATION (the row is the page index).
+        for page in (self.today, self.clients, self.network, self.privacy, self.stats,
+                     self.client_file, self.case_screen):
             self.pages.addWidget(page)
         workspace = QWidget()
         row = QHBoxLayout(workspace)
@@ -153,7 +156,7 @@ class MainWindow(QMainWindow):
         team = self._state.reference.team(profile.team).name
         self.lock_state.setText(f"Entsperrt – {profile.user_name}, {team}")
         self.root.setCurrentWidget(self.root.widget(1))
-        if self.navigation.currentRow() < 0 and self.pages.currentIndex() < 4:
+        if self.navigation.currentRow() < 0 and self.pages.currentIndex() < len(self.NAVIGATION):
             self.show_page("Heute")
         for dialog in self._hidden_dialogs:
             # Hiding ended the dialog's exec(), so its opener no longer waits for the result;

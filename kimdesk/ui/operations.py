@@ -15,7 +15,12 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 
 class Operation(QObject):
-    """One background call. It deletes itself once the callback has run."""
+    """One background call, owned by its parent and deleted with it.
+
+    It is deliberately not deleted when done (no deleteLater): the pool thread may still hold
+    the last reference to the bound method it ran, and deleting the QObject under it crashed
+    PySide6 6.12 about every other run. One small object per call lives until its screen goes.
+    """
 
     succeeded = Signal(object)
     failed = Signal(object)
@@ -58,6 +63,5 @@ def run_in_background(
     on_error: Callable[[Exception], None],
 ) -> Operation:
     operation = Operation(fn, on_success, on_error, parent)
-    operation.finished.connect(operation.deleteLater)
     operation.start()
     return operation
