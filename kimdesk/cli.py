@@ -10,7 +10,6 @@ statement with parameters, say) could carry client data.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import re
@@ -24,12 +23,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from kimdesk import APP_NAME, __version__, config
+from kimdesk.cli_passwords import read_password
 from kimdesk.errors import KimdeskError
 from kimdesk.reference import load_reference
 from kimdesk.reports import commands as report_commands
 from kimdesk.stats import commands as export_commands
 from kimdesk.vault import KdfParams, Vault, create_vault, open_vault
-from kimdesk.vault.store import MIN_PASSWORD_LENGTH, vault_exists
+from kimdesk.vault.store import vault_exists
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -209,47 +209,6 @@ def build_parser() -> argparse.ArgumentParser:
     report_commands.register(commands)
     export_commands.register(commands)
     return parser
-
-
-# --- passwords --------------------------------------------------------------------------------
-
-
-def _password_from_file(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise KimdeskError(f"Die Passwortdatei {path} konnte nicht gelesen werden.") from None
-    first = text.splitlines()[0] if text else ""
-    if not first:
-        raise KimdeskError(f"Die Passwortdatei {path} ist leer.")
-    return first
-
-
-def _prompt(label: str) -> str:
-    if not sys.stdin.isatty():
-        raise KimdeskError(
-            f"Kein Passwort angegeben: bitte {config.PASSWORD_ENV} setzen oder --password-file "
-            "angeben."
-        )
-    return getpass.getpass(label)
-
-
-def read_password(args: argparse.Namespace, *, new: bool = False) -> str:
-    """The vault password: --password-file, then $KIMDESK_PASSWORD, then a prompt."""
-    path = getattr(args, "password_file", None)
-    if path is not None:
-        return _password_from_file(path)
-    from_env = os.environ.get(config.PASSWORD_ENV)
-    if from_env:
-        return from_env
-    if not new:
-        return _prompt("Passwort des Datentresors: ")
-    print(f"Bitte ein Passwort für den Datentresor wählen (mindestens {MIN_PASSWORD_LENGTH} "
-          "Zeichen).")
-    first = _prompt("Neues Passwort: ")
-    if _prompt("Passwort wiederholen: ") != first:
-        raise KimdeskError("Die beiden Passwörter stimmen nicht überein.")
-    return first
 
 
 def _data_dir(args: argparse.Namespace) -> Path:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from typing import Any
 from kimdesk import config
 from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for
+from kimdesk.cli_passwords import read_password
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.stats.scope import Period, Scope, ScopeKind, parse_month
 from kimdesk.vault import open_vault
@@ -78,25 +78,6 @@ def period_and_scope(args: argparse.Namespace) -> tuple[Period, Scope]:
     else:
         scope = Scope.county()
     return period, scope
-
-
-def read_password(args: argparse.Namespace) -> str:
-    if args.password_file is not None:
-        try:
-            lines = args.password_file.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            raise KimdeskError(
-                f"Die Passwortdatei {args.password_file} ist nicht lesbar.") from None
-        if not lines or not lines[0]:
-            raise KimdeskError(f"Die Passwortdatei {args.password_file} ist leer.")
-        return lines[0]
-    password = os.environ.get(PASSWORD_ENV)
-    if password:
-        return password
-    if sys.stdin.isatty():
-        return getpass.getpass("Passwort des Datentresors: ")
-    raise KimdeskError(f"Kein Passwort: bitte ${PASSWORD_ENV} setzen oder --password-file "
-                       "angeben.")
 
 
 @contextmanager
