@@ -249,8 +249,11 @@ def find_clients(ctx: Context, query: str, limit: int = search.DEFAULT_LIMIT
 
 
 def create_household(
-    ctx: Context, label: str, municipality: str, address: str = ""
+    ctx: Context, label: str, municipality: str, address: str = "", *,
+    first_member: str | None = None, role: str = "",
 ) -> Household:
+    """A Haushalt; with ``first_member`` that person joins it in the same transaction, so a
+    refused member (no consent) leaves no empty household behind."""
     label = label.strip()
     if not label:
         raise ValidationError("Bitte eine Bezeichnung angeben, z. B. „Familie H.“.", "label")
@@ -261,19 +264,26 @@ def create_household(
         session.add(household)
         session.flush()
         record(ctx, session, "create", None, household)
+        if first_member is not None:
+            _join(ctx, session, household, first_member, role)
         return household
 
 
 def add_to_household(ctx: Context, household_id: str, client_id: str, role: str) -> None:
     with ctx.vault.writing() as session:
         household = load(session, Household, household_id, "Der Haushalt")
-        client = load(session, Client, client_id, "Die Person")
-        if not has_processing_consent(session, client_id, ctx.today()):
-            raise _require_consent_for(["household_id"])
-        client.household_id = household.id
-        client.household_role = role
-        stamp(ctx, client)
-        record(ctx, session, "update", client.id, client, fields=["household_id", "household_role"])
+        _join(ctx, session, household, client_id, role)
+
+
+def _join(ctx: Context, session: Session, household: Household, client_id: str,
+          role: str) -> None:
+    client = load(session, Client, client_id, "Die Person")
+    if not has_processing_consent(session, client_id, ctx.today()):
+        raise _require_consent_for(["household_id"])
+    client.household_id = household.id
+    client.household_role = role
+    stamp(ctx, client)
+    record(ctx, session, "update", client.id, client, fields=["household_id", "household_role"])
 
 
 def household_members(ctx: Context, household_id: str) -> list[Client]:

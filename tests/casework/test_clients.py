@@ -6,6 +6,7 @@ import unicodedata
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from kimdesk.casework import audit
 from kimdesk.casework.cases import CaseInput, open_case
@@ -24,7 +25,7 @@ from kimdesk.casework.clients import (
 from kimdesk.casework.consents import ConsentInput, consents_of, record_consent, revoke_consent
 from kimdesk.casework.context import Context
 from kimdesk.errors import ValidationError
-from kimdesk.models import Client
+from kimdesk.models import Client, Household
 from kimdesk.models.clients import CONSENT_FIELDS, MINIMAL_FIELDS
 from kimdesk.models.enums import ConsentKind
 from tests.factories import (
@@ -385,3 +386,14 @@ def test_a_named_person_made_anonymous_loses_the_name(ctx: Context) -> None:
     assert (stored.display_name, stored.first_name, stored.last_name) == (
         "Anonyme Beratung", "", "")
     assert find_clients(ctx, "Haddad") == []
+
+
+def test_a_household_whose_first_member_is_refused_is_not_created(ctx: Context) -> None:
+    without_consent = make_person(ctx)
+
+    with pytest.raises(ValidationError):
+        create_household(ctx, "Familie Haddad", "kleve", first_member=without_consent.id,
+                         role="Haushaltsvorstand")
+
+    with ctx.vault.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Household)) == 0

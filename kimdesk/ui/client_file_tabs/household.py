@@ -113,11 +113,10 @@ class HouseholdDialog(QDialog):
         self.errors.clear()
         ctx = self._state.ctx
         try:
-            household = clients.create_household(ctx, self.label.text(),
-                                                 self.municipality.code() or "",
-                                                 self.address.text().strip())
-            clients.add_to_household(ctx, household.id, self._client_id,
-                                     self.role.code() or "")
+            household = clients.create_household(
+                ctx, self.label.text(), self.municipality.code() or "",
+                self.address.text().strip(), first_member=self._client_id,
+                role=self.role.code() or "")
         except ValidationError as exc:
             self.errors.show(exc.message, exc.field)
             return
