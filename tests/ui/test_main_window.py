@@ -53,6 +53,24 @@ def _check_topics(dialog: Any, codes: set[str]) -> None:
             item.setCheckState(Qt.CheckState.Checked)
 
 
+def _open_case_in_the_file(qtbot: Any, window: MainWindow, kind: str, access_route: str,
+                           concern: str, topic: str) -> None:
+    """Neuer Fall … in the open Akte, typed in as a case manager would (begun 02.11.2026)."""
+
+    def fill_case(dialog: NewCaseDialog) -> None:
+        choose(dialog.kind, kind)
+        dialog.opened_on.clear()
+        qtbot.keyClicks(dialog.opened_on, "02.11.2026")
+        choose(dialog.access_route, access_route)
+        type_text(qtbot, dialog.concern, concern)
+        _check_topics(dialog, {topic})
+        dialog.save()
+
+    errors = when_modal(NewCaseDialog, fill_case)
+    qtbot.mouseClick(window.client_file.new_case_button, Qt.MouseButton.LeftButton)
+    _raise(errors)
+
+
 # --- locking ----------------------------------------------------------------------------------
 
 
@@ -174,18 +192,8 @@ def test_beispiel_2_frau_t_kurzintervention_deutschkurs(
     client_id = window.client_file.client_id
     assert client_id is not None
 
-    def fill_case(dialog: NewCaseDialog) -> None:
-        choose(dialog.kind, "short_intervention")
-        dialog.opened_on.clear()
-        qtbot.keyClicks(dialog.opened_on, "02.11.2026")
-        choose(dialog.access_route, "accommodation")
-        type_text(qtbot, dialog.concern, "Sucht einen Deutschkurs, kennt Träger nicht")
-        _check_topics(dialog, {"language"})
-        dialog.save()
-
-    errors = when_modal(NewCaseDialog, fill_case)
-    qtbot.mouseClick(window.client_file.new_case_button, Qt.MouseButton.LeftButton)
-    _raise(errors)
+    _open_case_in_the_file(qtbot, window, "short_intervention", "accommodation",
+                           "Sucht einen Deutschkurs, kennt Träger nicht", "language")
     ctx = app_state.ctx
     [case] = cases.cases_of(ctx, client_id)
     assert case.kind == "short_intervention"
@@ -247,18 +255,8 @@ def test_beispiel_3_frau_p_begleitung_schulanmeldung(
     client_id = window.client_file.client_id
     assert client_id is not None
 
-    def fill_case(dialog: NewCaseDialog) -> None:
-        choose(dialog.kind, "process_support")
-        dialog.opened_on.clear()
-        qtbot.keyClicks(dialog.opened_on, "02.11.2026")
-        choose(dialog.access_route, "school_daycare")
-        type_text(qtbot, dialog.concern, "Schreiben des Kindergartens zur Schulanmeldung")
-        _check_topics(dialog, {"education"})
-        dialog.save()
-
-    errors = when_modal(NewCaseDialog, fill_case)
-    qtbot.mouseClick(window.client_file.new_case_button, Qt.MouseButton.LeftButton)
-    _raise(errors)
+    _open_case_in_the_file(qtbot, window, "process_support", "school_daycare",
+                           "Schreiben des Kindergartens zur Schulanmeldung", "education")
     ctx = app_state.ctx
     [case] = cases.cases_of(ctx, client_id)
 
