@@ -1040,16 +1040,19 @@ class _Builder:
         while self.summary.clients < total:
             team = _weighted(self.rng, weights)
             ctx = self.staff_ctx(team)
-            if team == "welcome":
-                kommune = _weighted(self.rng, _KOMMUNE_WEIGHTS)
-                self.welcome_unit(ctx, kommune)
-            else:
-                kommune = _weighted(self.rng, {
-                    m.code: _KOMMUNE_WEIGHTS[m.code] for m in self.reference.municipalities
-                    if m.team == team})
-                kind = _weighted(self.rng, {KI: 40, PB: 30, CM: 30})
-                {KI: self.short_unit, PB: self.support_unit, CM: self.cm_unit}[kind](
-                    ctx, kommune)
+            # One household's whole story is one unit of work: the use cases nest as
+            # savepoints in a single transaction instead of committing one by one.
+            with ctx.vault.writing():
+                if team == "welcome":
+                    kommune = _weighted(self.rng, _KOMMUNE_WEIGHTS)
+                    self.welcome_unit(ctx, kommune)
+                else:
+                    kommune = _weighted(self.rng, {
+                        m.code: _KOMMUNE_WEIGHTS[m.code] for m in self.reference.municipalities
+                        if m.team == team})
+                    kind = _weighted(self.rng, {KI: 40, PB: 30, CM: 30})
+                    {KI: self.short_unit, PB: self.support_unit, CM: self.cm_unit}[kind](
+                        ctx, kommune)
             if progress is not None and self.summary.clients - reported >= 100:
                 reported = self.summary.clients
                 progress(min(reported, total), total)

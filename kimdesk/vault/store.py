@@ -68,6 +68,7 @@ class Vault:
         self._header = header
         self._db_key: bytes | None = db_key
         self._write_lock = threading.RLock()
+        self._unit_of_work = threading.local()
         # The engine's connection factory holds the key; close() drops the engine with it.
         self._engine: Engine | None = _make_engine(self.db_path, db_key)
         self.attachments = AttachmentStore(
@@ -109,7 +110,15 @@ class Vault:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reads; it sees one consistent snapshot of the database."""
+        """A session for reads; it sees one consistent snapshot of the database.
+
+        Inside a write transaction of the same thread it is that transaction's session, so a
+        use case reads what the enclosing unit of work has written so far.
+        """
+        outer: Session | None = getattr(self._unit_of_work, "session", None)
+        if outer is not None:
+            yield outer
+            return
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
@@ -118,13 +127,25 @@ class Vault:
         """A session in a write transaction; commits on success, rolls back on any error.
 
         Writes are serialised in this process by a lock and across processes by BEGIN IMMEDIATE.
+        Nested in another ``writing()`` of the same thread it becomes a SAVEPOINT of that
+        transaction (a unit of work: many use cases, one commit); an error rolls back only
+        the nested part and propagates.
         """
+        outer: Session | None = getattr(self._unit_of_work, "session", None)
+        if outer is not None:
+            with outer.begin_nested():
+                yield outer
+            return
         engine = self.engine
         with self._write_lock:
             conn = engine.connect().execution_options(kimdesk_immediate=True)
             try:
                 with Session(bind=conn, expire_on_commit=False) as session, session.begin():
-                    yield session
+                    self._unit_of_work.session = session
+                    try:
+                        yield session
+                    finally:
+                        self._unit_of_work.session = None
             finally:
                 conn.close()
 
