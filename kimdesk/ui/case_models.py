@@ -1,7 +1,7 @@
 """Qt item models of the Fall screen: adapters over the plain rows of ``casework.case_views``.
 
-``RowTableModel`` shows any list of frozen row dataclasses through column definitions;
-``GoalTreeModel`` shows the Zielvereinbarung per person as a tree (person → goal → step).
+``GoalTreeModel`` shows the Zielvereinbarung per person as a tree (person → goal → step);
+tables use the shared ``kimdesk.ui.row_model.RowTableModel``.
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import (
     QAbstractItemModel,
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -24,72 +23,14 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from kimdesk.casework.case_views import GoalRow, PersonRef, StepRow
 from kimdesk.reference import Reference
 from kimdesk.ui.fields import format_date
+from kimdesk.ui.row_model import ID_ROLE
 
 R = TypeVar("R")
 _Index = QModelIndex | QPersistentModelIndex
-ID_ROLE = Qt.ItemDataRole.UserRole  # the row's id
+
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1  # tree: "person", "goal" or "step"
 _OVERDUE = QColor("#b71c1c")
 _DONE = QColor("#2e7d32")
-
-
-@dataclass(frozen=True)
-class Column(Generic[R]):
-    header: str
-    text: Callable[[R], str]
-    # Optional colour per row (e.g. overdue dates in red).
-    colour: Callable[[R], QColor | None] | None = None
-
-
-class RowTableModel(QAbstractTableModel, Generic[R]):
-    """A read-only table over frozen row dataclasses that carry an ``id`` (or none)."""
-
-    def __init__(self, columns: Sequence[Column[R]], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._columns = list(columns)
-        self._rows: list[R] = []
-
-    def set_rows(self, rows: Sequence[R]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> R:
-        return self._rows[row]
-
-    @property
-    def rows(self) -> list[R]:
-        return list(self._rows)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self._columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self._columns)):
-            return self._columns[section].header
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = self._columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(row)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            text = column.text(row)
-            return text if len(text) > 40 else None
-        if role == Qt.ItemDataRole.ForegroundRole and column.colour is not None:
-            colour = column.colour(row)
-            return QBrush(colour) if colour is not None else None
-        if role == ID_ROLE:
-            return getattr(row, "id", None)
-        return None
 
 
 @dataclass(frozen=True)

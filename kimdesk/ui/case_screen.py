@@ -35,7 +35,6 @@ from kimdesk.reports.personal import case_summary, zielvereinbarung
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
 from kimdesk.ui.case_dialogs import CloseCaseDialog, ConvertCaseDialog
-from kimdesk.ui.case_models import Column, RowTableModel
 from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.fields import format_date
 from kimdesk.ui.phases.assessment import AssessmentForm
@@ -46,6 +45,7 @@ from kimdesk.ui.phases.linking import LinkingForm
 from kimdesk.ui.phases.monitoring import MonitoringForm, configure_contact_table, contact_columns
 from kimdesk.ui.phases.planning import PlanningForm
 from kimdesk.ui.phases.stepper import PhaseStepper, phase_title
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 # Areas whose changes this screen shows.

@@ -39,10 +39,11 @@ from kimdesk.models import Case, Client
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
 from kimdesk.ui import hub as areas
 from kimdesk.ui.case_dialogs import CloseCaseDialog, ConvertCaseDialog
-from kimdesk.ui.case_models import Column, GoalTreeModel, RowTableModel
+from kimdesk.ui.case_models import GoalTreeModel
 from kimdesk.ui.case_screen import CaseScreen
 from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.phases.linking import InstitutionDialog
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 from tests.factories import (
     CM,

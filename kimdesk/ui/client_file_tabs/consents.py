@@ -38,14 +38,13 @@ from kimdesk.ui import hub as areas
 from kimdesk.ui.client_file_tabs.base import FileTab, consent_state
 from kimdesk.ui.client_file_tabs.rows import (
     MUTED,
-    Column,
-    RowTableModel,
     compact,
     hint_label,
     make_table,
     selected_row,
 )
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 KIND_LABELS = {

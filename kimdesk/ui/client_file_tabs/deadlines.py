@@ -27,8 +27,6 @@ from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
     HIGHLIGHT,
     OVERDUE,
-    Column,
-    RowTableModel,
     case_label,
     compact,
     hint_label,
@@ -36,6 +34,7 @@ from kimdesk.ui.client_file_tabs.rows import (
     selected_row,
 )
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 

@@ -39,8 +39,6 @@ from kimdesk.models.enums import CaseKind
 from kimdesk.ui import hub as areas
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
-    Column,
-    RowTableModel,
     case_label,
     compact,
     hint_label,
@@ -49,6 +47,7 @@ from kimdesk.ui.client_file_tabs.rows import (
 )
 from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.operations import run_in_background
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 TEXT_TYPES = {"application/json", "application/xml", "application/csv"}

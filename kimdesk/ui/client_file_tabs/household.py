@@ -31,14 +31,13 @@ from kimdesk.ui import hub as areas
 from kimdesk.ui.client_dialog import ClientDialog
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
-    Column,
-    RowTableModel,
     compact,
     hint_label,
     make_table,
     selected_row,
 )
 from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date, save_cancel_buttons
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 # Relation choices as a user says them; (stored kind, this person is the first side).

@@ -31,8 +31,6 @@ from kimdesk.reference import ResidenceStatus
 from kimdesk.ui import hub as areas
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
-    Column,
-    RowTableModel,
     compact,
     hint_label,
     make_table,
@@ -45,6 +43,7 @@ from kimdesk.ui.fields import (
     format_date,
     save_cancel_buttons,
 )
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 

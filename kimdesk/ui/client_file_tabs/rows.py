@@ -1,4 +1,4 @@
-"""A read-only Qt table model over plain row dataclasses, and the helpers the tabs share.
+"""Helpers the tabs of the client file share; their tables use ``kimdesk.ui.row_model``.
 
 Each tab turns what ``views.open_client_file`` loaded into small frozen dataclasses first, so
 no model ever holds an ORM object; the columns say how a row is shown.
@@ -6,13 +6,11 @@ no model ever holds an ORM object; the columns say how a row is shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-R = TypeVar("R")
+from kimdesk.ui.row_model import RowTableModel
 
 # Case kinds short enough for a table column.
 SHORT_CASE_KIND = {
@@ -30,81 +28,9 @@ SHORT_CASE_KIND = {
     "process_support": "Begleitung",
     "case_management": "Case Management",
 }
-_Index = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()  # the default parent of Qt's signatures
-
 OVERDUE = QColor("#b71c1c")
 HIGHLIGHT = QColor("#fff3cd")  # § 104c rows, as on the Heute screen
 MUTED = QColor("#6b6b6b")
-
-
-@dataclass(frozen=True)
-class Column(Generic[R]):
-    """One column: its header and how a row becomes the text in it."""
-
-    header: str
-    text: Callable[[R], str]
-    stretch: bool = False
-
-
-class RowTableModel(QAbstractTableModel, Generic[R]):
-    """Rows of one dataclass type, shown through ``columns``; UserRole gives the row itself.
-
-    ``foreground``/``background`` may colour a whole row (overdue Fristen, § 104c).
-    """
-
-    def __init__(self, columns: Sequence[Column[R]], parent: Any = None, *,
-                 foreground: Callable[[R], QColor | None] | None = None,
-                 background: Callable[[R], QColor | None] | None = None) -> None:
-        super().__init__(parent)
-        self._columns = list(columns)
-        self._rows: list[R] = []
-        self._foreground = foreground
-        self._background = background
-
-    @property
-    def columns(self) -> list[Column[R]]:
-        return self._columns
-
-    def set_rows(self, rows: Sequence[R]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[R]:
-        return list(self._rows)
-
-    def row_at(self, row: int) -> R:
-        return self._rows[row]
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self._columns)):
-            return self._columns[section].header
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._columns[index.column()].text(row)
-        if role == Qt.ItemDataRole.UserRole:
-            return row
-        if role == Qt.ItemDataRole.ForegroundRole and self._foreground is not None:
-            color = self._foreground(row)
-            return QBrush(color) if color is not None else None
-        if role == Qt.ItemDataRole.BackgroundRole and self._background is not None:
-            color = self._background(row)
-            return QBrush(color) if color is not None else None
-        return None
 
 
 def make_table(model: RowTableModel[Any], name: str, parent: QWidget | None = None

@@ -12,8 +12,9 @@ from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QTableView, QVBo
 
 from kimdesk.casework.views import TimelineEntry
 from kimdesk.ui.client_file_tabs.base import FileTab
-from kimdesk.ui.client_file_tabs.rows import MUTED, Column, RowTableModel, case_label, make_table
+from kimdesk.ui.client_file_tabs.rows import MUTED, case_label, make_table
 from kimdesk.ui.fields import CodeCombo, format_date
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 KIND_LABELS = {

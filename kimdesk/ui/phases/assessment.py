@@ -28,7 +28,6 @@ from kimdesk.casework import planning
 from kimdesk.casework.case_views import AssessmentRow, CaseDetail
 from kimdesk.models.enums import Phase
 from kimdesk.ui import hub as areas
-from kimdesk.ui.case_models import Column, RowTableModel
 from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date
 from kimdesk.ui.phases.base import (
     InputSnapshot,
@@ -40,6 +39,7 @@ from kimdesk.ui.phases.base import (
     plain_text,
     set_people,
 )
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 NEED_LABELS = {0: "0 – kein Bedarf", 1: "1 – gering", 2: "2 – mittel", 3: "3 – hoch"}
@@ -185,7 +185,7 @@ class AssessmentForm(PhaseForm):
         draft = self._drafts.pop(key, None)
         if draft is not None:
             self._set_values(draft)
-        rows = self.model.rows
+        rows = self.model.rows()
         number = next((n for n, r in enumerate(rows) if (r.client_id, r.life_area) == key), None)
         if number is None:
             self.table.clearSelection()

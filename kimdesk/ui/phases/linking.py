@@ -26,7 +26,6 @@ from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import Phase
 from kimdesk.reference import InstitutionType
 from kimdesk.ui import hub as areas
-from kimdesk.ui.case_models import Column, RowTableModel
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.phases.base import (
     InputSnapshot,
@@ -38,6 +37,7 @@ from kimdesk.ui.phases.base import (
     refill,
     set_people,
 )
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 
@@ -293,7 +293,7 @@ class LinkingForm(PhaseForm):
         return self.model.row_at(rows[0].row()) if rows else None
 
     def select_referral(self, referral_id: str) -> None:
-        for number, row in enumerate(self.model.rows):
+        for number, row in enumerate(self.model.rows()):
             if row.id == referral_id:
                 self.table.selectRow(number)
                 return

@@ -20,7 +20,7 @@ from kimdesk.casework.case_views import CaseDetail, ContactRow, DeadlineRow, Ste
 from kimdesk.errors import ValidationError
 from kimdesk.models.enums import Phase
 from kimdesk.ui import hub as areas
-from kimdesk.ui.case_models import Column, GoalTreeModel, RowTableModel, overdue_colour
+from kimdesk.ui.case_models import GoalTreeModel, overdue_colour
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
 from kimdesk.ui.phases.base import (
     InputSnapshot,
@@ -32,6 +32,7 @@ from kimdesk.ui.phases.base import (
     set_people,
 )
 from kimdesk.ui.phases.planning import goal_of_index, goal_tree
+from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
 
