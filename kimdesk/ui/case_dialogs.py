@@ -72,11 +72,8 @@ class ConvertCaseDialog(QDialog):
             cases.convert_case(self._state.ctx, self._case_id, target,
                                reason=self.reason.text().strip(),
                                on=self.on.checked_value("on"))
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.accept()
 
@@ -131,10 +128,7 @@ class CloseCaseDialog(QDialog):
             cases.close_case(self._state.ctx, self._case_id, reason,
                              note=self.note.toPlainText().strip(),
                              on=self.closed_on.checked_value("closed_on"))
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.accept()

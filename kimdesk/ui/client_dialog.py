@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from kimdesk.casework import clients
 from kimdesk.casework.consents import CONSENT_FORMS, ConsentInput
-from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.errors import KimdeskError
 from kimdesk.models.enums import ClientKind
 from kimdesk.ui.fields import (
     CodeCombo,
@@ -199,11 +199,8 @@ class ClientDialog(QDialog):
         except clients.LikelyDuplicate as duplicate:
             self._ask_duplicate(duplicate)
             return
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.created_id = client.id
         self.accept()

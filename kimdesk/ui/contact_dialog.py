@@ -166,11 +166,8 @@ class ContactDialog(QDialog):
             if self._offer_conversion(exc):
                 self.save()
             return
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.accept()
 

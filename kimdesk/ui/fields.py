@@ -14,7 +14,7 @@ from itertools import pairwise
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
 
-from kimdesk.errors import ValidationError
+from kimdesk.errors import KimdeskError, ValidationError
 
 _DOTTED = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\s*$")
 _ISO = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
@@ -162,6 +162,10 @@ class FieldErrors:
             widget.setToolTip(message)
             widget.setFocus()
             self._marked.append(widget)
+
+    def show_error(self, error: KimdeskError) -> None:
+        """An expected error of a use case: at its field if it names one, else as a banner."""
+        self.show(error.message, getattr(error, "field", None))
 
     @property
     def message(self) -> str:

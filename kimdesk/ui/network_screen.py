@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import network
-from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.errors import KimdeskError
 from kimdesk.models import Institution
 from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import CodeCombo, FieldErrors, save_cancel_buttons
@@ -99,11 +99,8 @@ class InstitutionDialog(QDialog):
                 saved = network.create_institution(self._state.ctx, data)
             else:
                 saved = network.update_institution(self._state.ctx, self._institution.id, data)
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.saved_id = saved.id
         self.accept()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import cases
-from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.errors import KimdeskError
 from kimdesk.models import Case
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
 from kimdesk.ui.client_file_tabs.rows import hint_label
@@ -116,11 +116,8 @@ class NewCaseDialog(QDialog):
                 topics=self.checked_topics(),
             )
             self.created = cases.open_case(self._state.ctx, self._client_id, data)
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.accept()
 

@@ -213,11 +213,8 @@ class ConsentDialog(QDialog):
         try:
             self.created = consents.record_consent(self._state.ctx, self._client_id,
                                                    self.consent_input())
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.accept()
 
@@ -263,11 +260,8 @@ class RevokeDialog(QDialog):
             on = self.revoked_on.checked_value("revoked_on")
             consents.revoke_consent(self._state.ctx, self._consent_id, on,
                                     self.note.toPlainText().strip())
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.revoked = True
         self.accept()

@@ -106,11 +106,8 @@ class DeadlineDialog(QDialog):
             self.created = deadlines.add_deadline(
                 self._state.ctx, self._client_id, self.kind.code() or "follow_up", due_on,
                 self.title.text(), case_id=self.case.code(), note=self.note.toPlainText().strip())
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.accept()
 

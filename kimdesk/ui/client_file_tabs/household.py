@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import clients, file_actions
-from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.errors import KimdeskError
 from kimdesk.ui import hub as areas
 from kimdesk.ui.client_dialog import ClientDialog
 from kimdesk.ui.client_file_tabs.base import FileTab
@@ -116,11 +116,8 @@ class HouseholdDialog(QDialog):
                 ctx, self.label.text(), self.municipality.code() or "",
                 self.address.text().strip(), first_member=self._client_id,
                 role=self.role.code() or "")
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.created_id = household.id
         self.accept()
@@ -225,11 +222,8 @@ class AddMemberDialog(QDialog):
         try:
             clients.add_to_household(self._state.ctx, self._household_id, client_id,
                                      self.role.code() or "")
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.added_id = client_id
         self.accept()
@@ -296,11 +290,8 @@ class RelationDialog(QDialog):
         first, second = (self._client_id, other) if first_side else (other, self._client_id)
         try:
             clients.add_relation(self._state.ctx, first, second, kind)
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.created = True
         self.accept()

@@ -140,11 +140,8 @@ class ResidenceDialog(QDialog):
                 granted_on=self.granted_on.checked_value("granted_on"),
                 valid_until=self.valid_until.checked_value("valid_until"),
                 note=self.note.text().strip())
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.accept()
 

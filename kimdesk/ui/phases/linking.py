@@ -104,11 +104,8 @@ class InstitutionDialog(QDialog):
             email=self.email.text().strip())
         try:
             institution = network.create_institution(self._state.ctx, data)
-        except ValidationError as exc:
-            self.errors.show(exc.message, exc.field)
-            return
         except KimdeskError as exc:
-            self.errors.show(exc.message)
+            self.errors.show_error(exc)
             return
         self.created_id = institution.id
         self.accept()
