@@ -260,6 +260,7 @@ def case_people(session: Session, case: Case) -> list[str]:
     ids = [case.client_id]
     ids += session.scalars(
         select(CaseParticipant.client_id).where(CaseParticipant.case_id == case.id)
+        .order_by(CaseParticipant.created_at)
     ).all()
     return ids
 

@@ -10,19 +10,17 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from kimdesk.casework import cases
 from kimdesk.casework.common import load, record
 from kimdesk.casework.context import Context
 from kimdesk.casework.documents import read_attachment
-from kimdesk.models import Attachment, Case, CaseParticipant, Client
+from kimdesk.models import Attachment, Case, Client
 
 
 def case_people(ctx: Context, case_id: str) -> list[tuple[str, str]]:
     """(client id, display name) of the case's client, then its further participants."""
     with ctx.vault.reading() as session:
-        case = load(session, Case, case_id, "Der Fall")
-        ids = [case.client_id, *session.scalars(
-            select(CaseParticipant.client_id).where(CaseParticipant.case_id == case_id)
-            .order_by(CaseParticipant.created_at))]
+        ids = cases.case_people(session, load(session, Case, case_id, "Der Fall"))
         names = {c.id: c.display_name
                  for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
     return [(client_id, names[client_id]) for client_id in dict.fromkeys(ids)

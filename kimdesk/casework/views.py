@@ -1,7 +1,8 @@
 """Read models for the screens: list rows of Ratsuchende and the whole client file.
 
-Plain dataclasses, no ORM objects, so the UI holds nothing that could lazily hit the database
-from the GUI thread.
+List rows are plain dataclasses. The ClientFile carries the entities it loaded, detached and
+fully loaded (no lazy relationships), so reading them never touches the database again; the
+screens turn them into their own row dataclasses for their models.
 """
 
 from __future__ import annotations
