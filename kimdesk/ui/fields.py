@@ -73,8 +73,12 @@ def save_cancel_buttons(dialog: QDialog, save_text: str = "Speichern",
 
 
 def set_tab_order(*widgets: QWidget) -> None:
-    """Tab moves through ``widgets`` in this order (the order of the form, not of creation)."""
-    for first, second in pairwise(widgets):
+    """Tab moves through ``widgets`` in this order (the order of the form, not of creation).
+
+    Widgets a form variant leaves out (never placed, so without a parent) are skipped.
+    """
+    placed = [widget for widget in widgets if widget.parent() is not None]
+    for first, second in pairwise(placed):
         QWidget.setTabOrder(first, second)
 
 
