@@ -7,13 +7,13 @@ DEMO_DIR ?= $(CURDIR)/.demo-vault
 # The demo vault's password; documented in README, never used for real data.
 DEMO_PASSWORD ?= demo-passwort
 
-.PHONY: run test lint bench clean venv
+.PHONY: run test lint bench bundle clean venv
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q --upgrade pip
-	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev,server]'
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev,server,installer]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -34,6 +34,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/client_search.py
 	$(BIN)/python benchmarks/ui_speed.py
 	$(BIN)/python benchmarks/stats_report.py
+	$(BIN)/python benchmarks/sync_full.py
+	$(BIN)/python benchmarks/server_load.py
+
+# The installation package for Team Nord (installer/build.py: other teams with --team).
+bundle: $(STAMP)
+	$(BIN)/python installer/build.py --team nord
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache build/installer dist

@@ -28,8 +28,16 @@ from kimdesk.errors import KimdeskError
 from kimdesk.reference import load_reference
 from kimdesk.reports import commands as report_commands
 from kimdesk.stats import commands as export_commands
+from kimdesk.sync import commands as sync_commands
 from kimdesk.vault import KdfParams, Vault, create_vault, open_vault
 from kimdesk.vault.store import vault_exists
+
+try:  # the county server's commands; the laptops' installer bundle leaves kimdesk.server out
+    from kimdesk.server import cli as server_commands
+except ModuleNotFoundError as exc:
+    if exc.name != "kimdesk.server":
+        raise
+    server_commands = None  # type: ignore[assignment]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -208,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "erfasst, sucht und prüft; zeigt „Selbsttest bestanden“.")
     report_commands.register(commands)
     export_commands.register(commands)
+    sync_commands.register(commands)
+    if server_commands is not None:
+        server_commands.register(commands)
     return parser
 
 
@@ -487,10 +498,24 @@ def _selftest_steps(work: Path) -> None:
         vault.close()
 
 
+def _profile_line() -> str:
+    """The installation profile in one line; raises KimdeskError for an invalid one."""
+    profile = config.install_profile()
+    if profile is None:
+        return "Installationsprofil: keines (Entwicklungsumgebung)"
+    team = load_reference().team(profile.team).name
+    ca = (f"CA-Zertifikat {profile.ca_certificate.name}" if profile.ca_certificate
+          else "öffentliche Zertifizierungsstellen")
+    return (f"Installationsprofil: {team} ({profile.team}), Server {profile.server_url}, {ca}, "
+            f"Sperre nach {profile.auto_lock_minutes} min")
+
+
 def cmd_selftest(args: argparse.Namespace) -> int:
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="kimdesk-selftest-"))
     try:
+        # An installation with an unreadable profile must not pass (installer smoke test).
+        profile_line = _profile_line()
         _selftest_steps(work)
     except _SelftestFailed as exc:
         print(f"Selbsttest fehlgeschlagen: {exc}", file=sys.stderr)
@@ -504,6 +529,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(profile_line)
     print(f"Selbsttest bestanden ({time.monotonic() - started:.1f} s)")
     return EXIT_OK
 
@@ -521,6 +547,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     # `report` and `export` bring their own handler (set by their register()).
     "report": lambda args: args.handler(args),
     "export": lambda args: args.handler(args),
+    "serve": lambda args: args.handler(args),
+    "server-admin": lambda args: args.handler(args),
 }
 
 
@@ -531,7 +559,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
     try:
-        return _COMMANDS[args.command](args)
+        # Sub-commands registered by their package (report, export, sync …) bring a handler.
+        command = _COMMANDS.get(args.command) or args.handler
+        return command(args)
     except KimdeskError as exc:
         print(f"Fehler: {exc.message}", file=sys.stderr)
         return EXIT_ERROR

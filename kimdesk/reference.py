@@ -45,6 +45,13 @@ REQUIRED_VOCABULARIES = (
     "information_kinds",
     "provider_kinds",
     "world_regions",
+    "barrier_kinds",
+    "finding_sources",
+    "review_tag_groups",
+    "review_tags",
+    "project_group_statuses",
+    "decision_statuses",
+    "steering_member_roles",
 )
 
 _CODE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -111,6 +118,20 @@ class InformationKind(Term):
     """A kind of information a release may cover; special categories are Art. 9 DSGVO data."""
 
     special_category: bool = False
+
+
+@dataclass(frozen=True)
+class ReviewTag(Term):
+    """A Schlagwort of a Fallbesprechung; ``group`` is need, resource or challenge."""
+
+    group: str
+
+
+@dataclass(frozen=True)
+class SteeringRole(Term):
+    """A seat kind of the Lenkungsgruppe (concept 4.4) and how many seats it has."""
+
+    seats: int = 1
 
 
 @dataclass(frozen=True)
@@ -377,6 +398,12 @@ def _parse_vocabularies(data: dict[str, Any]) -> dict[str, tuple[Term, ...]]:
             _fail(VOCABULARIES_FILE, f"Institutionsart „{institution.code}“: Rechtskreis "
                   f"„{institution.legal_domain}“ fehlt in legal_domains")
     _check_age_bands(vocabularies["age_bands"])
+    tag_groups = {t.code for t in vocabularies["review_tag_groups"]}
+    for tag in vocabularies["review_tags"]:
+        assert isinstance(tag, ReviewTag)
+        if tag.group not in tag_groups:
+            _fail(VOCABULARIES_FILE, f"Schlagwort „{tag.code}“: Gruppe „{tag.group}“ fehlt in "
+                  "review_tag_groups")
     return vocabularies
 
 
@@ -400,6 +427,13 @@ def _parse_term(vocabulary: str, entry: dict[str, Any], where: str) -> Term:
         )
     if vocabulary == "information_kinds":
         return InformationKind(code, label, _get(entry, "special_category", bool, where, False))
+    if vocabulary == "review_tags":
+        return ReviewTag(code, label, _get(entry, "group", str, where))
+    if vocabulary == "steering_member_roles":
+        seats = _get(entry, "seats", int, where, 1)
+        if seats < 1:
+            _fail(where, "seats ist mindestens 1")
+        return SteeringRole(code, label, seats)
     return Term(code, label)
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the app and its tests need beyond Python wheels: the shared
-# libraries Qt's offscreen platform loads and a TrueType font family. Safe to run repeatedly:
+# libraries Qt's offscreen platform loads, a TrueType font family, and PostgreSQL's server
+# binaries (the county server's tests start a PostgreSQL of their own). Safe to run repeatedly:
 # it installs only what is missing, and does nothing when not root (then it only reports).
 set -euo pipefail
 
@@ -12,6 +13,7 @@ packages=(
     libxkbcommon0      # Qt Gui keyboard handling
     libegl1            # Qt Gui OpenGL integration, loaded even offscreen
     fonts-dejavu-core  # widgets render text offscreen; DejaVu covers ł ś ș ț ă ğ ı
+    postgresql         # server tests start their own PostgreSQL (initdb, pg_ctl, postgres user)
 )
 
 missing=()

@@ -30,6 +30,8 @@ ACTION_LABELS = {
     "purge": "endgültig gelöscht (Aufbewahrungsfrist)",
     "export": "exportiert",
     "import": "importiert",
+    "conflict_kept": "Abgleichskonflikt geprüft: geltende Fassung behalten",
+    "conflict_restored": "Abgleichskonflikt geprüft: andere Fassung übernommen",
 }
 
 

@@ -41,6 +41,7 @@ from kimdesk.models import (
     Relation,
     ResidenceRecord,
     Step,
+    changelog,
 )
 from kimdesk.models.enums import CaseStatus, Phase, ProposalStatus
 
@@ -204,6 +205,10 @@ def purge_client(session: Session, client_id: str) -> list[str]:
         (Relation, or_(Relation.client_id == client_id, Relation.other_id == client_id)),
         (Client, Client.id == client_id),
     ):
+        # Bulk deletes bypass the change capture: the erasure is entered explicitly, and as
+        # an erasure it wins over any edit elsewhere and purges the record on every device.
+        ids = list(session.scalars(select(model.id).where(condition)))
+        changelog.record_erasure(session, model.__tablename__, ids)
         session.execute(delete(model).where(condition))
     # A household (label, address) goes with its last member and its last case.
     for household_id in household_ids:
@@ -211,6 +216,7 @@ def purge_client(session: Session, client_id: str) -> list[str]:
                                 .limit(1)) or session.scalar(
             select(Case.id).where(Case.household_id == household_id).limit(1))
         if in_use is None:
+            changelog.record_erasure(session, Household.__tablename__, [household_id])
             session.execute(delete(Household).where(Household.id == household_id))
     search.unindex(session, client_id)
     return attachment_ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kimdesk.models import changelog  # noqa: F401 - registers the change capture
 from kimdesk.models.audit import AuditEntry
 from kimdesk.models.base import Base, Entity, new_id, utcnow
 from kimdesk.models.cases import (
@@ -25,12 +26,15 @@ from kimdesk.models.coordination import (
     MunicipalAgreement,
     ProjectGroup,
     SteeringDecision,
+    SteeringMeeting,
+    SteeringMember,
 )
 from kimdesk.models.deadlines import Deadline
 from kimdesk.models.documents import Attachment
 from kimdesk.models.network import Institution, Referral
 from kimdesk.models.profile import VaultProfile
 from kimdesk.models.retention import DeletionProposal, PurgedCaseCount
+from kimdesk.models.syncstate import SyncDevice, TeamKey
 
 __all__ = [
     "Assessment",
@@ -63,7 +67,11 @@ __all__ = [
     "Relation",
     "ResidenceRecord",
     "SteeringDecision",
+    "SteeringMeeting",
+    "SteeringMember",
     "Step",
+    "SyncDevice",
+    "TeamKey",
     "VaultProfile",
     "new_id",
     "utcnow",

@@ -5,7 +5,7 @@ refers to its case by id only and carries pseudonymised text the presenter confi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
@@ -28,6 +28,12 @@ class CaseReview(Entity):
     advice: Mapped[str] = mapped_column(Text, default="")  # Empfehlungen des Teams
     next_steps: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     tags: Mapped[list[str]] = mapped_column(default=list)  # Bedarfe, Ressourcen, Herausforderungen
+    title: Mapped[str] = mapped_column(String(200), default="")  # pseudonymised: "Frau A. (…)"
+    team: Mapped[str] = mapped_column(String(20), default="")  # the Fachteam that discusses it
+    presenter: Mapped[str] = mapped_column(String(120), default="")  # the presenting case manager
+    # Who confirmed the (pseudonymised) texts, and when: only confirmed text is stored here.
+    confirmed_by: Mapped[str] = mapped_column(String(120), default="")
+    confirmed_at: Mapped[datetime | None]
 
 
 class Finding(Entity):
@@ -43,6 +49,10 @@ class Finding(Entity):
     municipality: Mapped[str] = mapped_column(String(40), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     theme_id: Mapped[str | None] = mapped_column(ForeignKey("generative_themes.id"))
+    # Only a Fallbesprechung is remembered as the source: a case or contact id would lead back
+    # to a person, and findings travel county-wide.
+    review_id: Mapped[str | None] = mapped_column(
+        ForeignKey("case_reviews.id", ondelete="SET NULL"))
 
 
 class CaseReconstruction(Entity):
@@ -65,6 +75,7 @@ class GenerativeTheme(Entity):
 
     reconstruction_id: Mapped[str | None] = mapped_column(ForeignKey("case_reconstructions.id"))
     statement: Mapped[str] = mapped_column(Text)
+    mandate: Mapped[str] = mapped_column(Text, default="")  # Arbeitsauftrag that comes with it
 
 
 class ProjectGroup(Entity):
@@ -97,6 +108,30 @@ class SteeringDecision(Entity):
     theme_ids: Mapped[list[str]] = mapped_column(default=list)
     finding_ids: Mapped[list[str]] = mapped_column(default=list)
     project_group_id: Mapped[str | None] = mapped_column(ForeignKey("project_groups.id"))
+    meeting_id: Mapped[str | None] = mapped_column(ForeignKey("steering_meetings.id"))
+
+
+class SteeringMember(Entity):
+    """A seat of the Lenkungsgruppe (concept 4.4): a leadership role of an institution."""
+
+    __tablename__ = "steering_members"
+
+    role: Mapped[str] = mapped_column(String(40))  # steering_member_roles code
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")  # the official, not a client
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class SteeringMeeting(Entity):
+    """A Sitzung der Lenkungsgruppe with agenda, minutes and who attended."""
+
+    __tablename__ = "steering_meetings"
+
+    held_on: Mapped[date]
+    title: Mapped[str] = mapped_column(String(200), default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    attendee_ids: Mapped[list[str]] = mapped_column(default=list)  # steering member ids
 
 
 class MunicipalAgreement(Entity):

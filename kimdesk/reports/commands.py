@@ -1,4 +1,5 @@
-"""Command line: ``kimdesk report zielvereinbarung|auskunft|fall|statistik ... --out F.pdf``.
+"""Command line: ``kimdesk report zielvereinbarung|auskunft|fall|statistik|reconstruction|
+fallbesprechung ... --out F.pdf``.
 
 ``register(subparsers)`` adds the sub-commands; each handler is set as ``handler`` and returns
 the exit code (0 ok, 1 runtime error with one German line on stderr, 2 usage error).
@@ -63,15 +64,34 @@ def _statistik(args: argparse.Namespace) -> str:
     return f"Statistikbericht {period.label} gespeichert: {args.out}"
 
 
+def _reconstruction(args: argparse.Namespace) -> str:
+    from kimdesk.reports.reconstruction import reconstruction_pdf
+
+    with opened_context(args) as ctx:
+        content = reconstruction_pdf(ctx, args.id)
+    write_output(args.out, content)
+    return f"Fallrekonstruktion gespeichert: {args.out}"
+
+
+def _fallbesprechung(args: argparse.Namespace) -> str:
+    from kimdesk.reports.reconstruction import review_protocol_pdf
+
+    with opened_context(args) as ctx:
+        content = review_protocol_pdf(ctx, args.id)
+    write_output(args.out, content)
+    return f"Protokoll der Fallbesprechung gespeichert: {args.out}"
+
+
 def _out(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="DATEI.pdf",
                         help="Zieldatei (PDF); wird nur dort gespeichert")
 
 
 def register(subparsers: Any) -> None:
-    """Add ``report`` with its four documents to the sub-commands of ``kimdesk``."""
+    """Add ``report`` with its documents to the sub-commands of ``kimdesk``."""
     report = subparsers.add_parser(
-        "report", help="PDF erstellen: Zielvereinbarung, Auskunft, Fallübersicht, Statistik",
+        "report", help="PDF erstellen: Zielvereinbarung, Auskunft, Fallübersicht, Statistik, "
+                       "Fallrekonstruktion, Fallbesprechung",
         description="Erstellt ein PDF und speichert es nur unter --out.")
     kinds = report.add_subparsers(dest="report_kind", metavar="DOKUMENT", required=True)
 
@@ -101,3 +121,19 @@ def register(subparsers: Any) -> None:
     add_period_arguments(parser)
     _out(parser)
     parser.set_defaults(handler=run_guarded(_statistik))
+
+    parser = kinds.add_parser("reconstruction",
+                              help="Fallrekonstruktion mit Dienstleistungskette (anonymisiert)")
+    add_vault_arguments(parser)
+    parser.add_argument("--id", required=True, metavar="REKONSTRUKTIONS-ID",
+                        help="Kennung der Fallrekonstruktion")
+    _out(parser)
+    parser.set_defaults(handler=run_guarded(_reconstruction))
+
+    parser = kinds.add_parser("fallbesprechung",
+                              help="Protokoll einer Fallbesprechung (pseudonymisiert)")
+    add_vault_arguments(parser)
+    parser.add_argument("--id", required=True, metavar="BESPRECHUNGS-ID",
+                        help="Kennung der Fallbesprechung")
+    _out(parser)
+    parser.set_defaults(handler=run_guarded(_fallbesprechung))

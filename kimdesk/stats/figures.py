@@ -193,12 +193,16 @@ class CaseData:
         return len({c.client for c in self.cases if c.client is not None})
 
 
-def load(ctx: Context, period: Period, scope: Scope) -> CaseData:
-    """Read everything the figures need for ``period`` and ``scope`` in one snapshot."""
+def load(ctx: Context, period: Period, scope: Scope, *, case_manager: str | None = None
+         ) -> CaseData:
+    """Read everything the figures need for ``period`` and ``scope`` in one snapshot.
+
+    ``case_manager`` keeps only that person's cases (a device reports its own cases to the
+    county server, so a team's shared cases are counted once)."""
     ref = ctx.reference
     scope.check(ref)
     with ctx.vault.reading() as session:
-        return _load(session, ref, period, scope)
+        return _load(session, ref, period, scope, case_manager)
 
 
 def _scope_condition(ref: Reference, scope: Scope) -> ColumnElement[bool]:
@@ -209,9 +213,12 @@ def _scope_condition(ref: Reference, scope: Scope) -> ColumnElement[bool]:
     return Case.municipality.in_(scope.municipalities(ref))
 
 
-def _load(session: Session, ref: Reference, period: Period, scope: Scope) -> CaseData:
+def _load(session: Session, ref: Reference, period: Period, scope: Scope,
+          case_manager: str | None = None) -> CaseData:
     start, end = period.first_day, period.last_day
     in_scope = _scope_condition(ref, scope)
+    if case_manager is not None:
+        in_scope = and_(in_scope, Case.case_manager == case_manager)
     active = and_(in_scope, Case.opened_on <= end,
                   or_(Case.closed_on.is_(None), Case.closed_on >= start))
     active_ids = select(Case.id).where(active)

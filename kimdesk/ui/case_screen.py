@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -36,6 +37,7 @@ from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
 from kimdesk.ui.case_dialogs import CloseCaseDialog, ConvertCaseDialog
 from kimdesk.ui.contact_dialog import ContactDialog
+from kimdesk.ui.coordination.finding_dialog import FindingDialog
 from kimdesk.ui.fields import format_date
 from kimdesk.ui.phases.assessment import AssessmentForm
 from kimdesk.ui.phases.base import PhaseForm, configure_table
@@ -93,6 +95,11 @@ class CaseScreen(QWidget):
         self.goal_agreement_button = QPushButton("Zielvereinbarung drucken …",
                                                  objectName="print_goal_agreement")
         self.case_summary_button = QPushButton("Fallübersicht …", objectName="print_case_summary")
+        # A short label: the header row is full at 1366 px; the tooltip says it in full.
+        self.finding_button = QPushButton("Erkenntnis …", objectName="record_finding")
+        self.finding_button.setToolTip("Erkenntnis festhalten: eine Versorgungslücke oder "
+                                       "defizitäre Schnittstelle, die dieser Fall zeigt (ohne "
+                                       "Personendaten)")
         # Seams for tests: None means the real (modal) dialogs.
         self.choose_path: printing.PathChooser | None = None
         self.choose_person: printing.PersonChooser | None = None
@@ -108,7 +115,7 @@ class CaseScreen(QWidget):
         header_buttons = QHBoxLayout()
         for button in (self.record_contact_button, self.convert_button, self.close_button,
                        self.goal_agreement_button, self.case_summary_button,
-                       self.to_file_button):
+                       self.finding_button, self.to_file_button):
             header_buttons.addWidget(button)
         header = QHBoxLayout()
         header.addLayout(header_text, 1)
@@ -162,6 +169,8 @@ class CaseScreen(QWidget):
         self.contacts_table = QTableView(objectName="case_contacts")
         self.contacts_table.setModel(self.contacts_model)
         configure_contact_table(self.contacts_table)
+        self.contacts_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.contacts_table.customContextMenuRequested.connect(self._contact_menu)
         contacts_page = QWidget(objectName="contacts_page")
         contacts_layout = QVBoxLayout(contacts_page)
         contacts_layout.addWidget(self.concern)
@@ -228,6 +237,7 @@ class CaseScreen(QWidget):
         self.to_file_button.clicked.connect(self.open_client_file)
         self.goal_agreement_button.clicked.connect(self.print_goal_agreement)
         self.case_summary_button.clicked.connect(self.print_case_summary)
+        self.finding_button.clicked.connect(lambda: self.record_finding())
         self.stepper.phase_selected.connect(lambda code: self.view_phase(Phase(code)))
         self.next_button.clicked.connect(self.next_phase)
         self.revisit_button.clicked.connect(self.revisit_phase)
@@ -485,6 +495,33 @@ class CaseScreen(QWidget):
                 self._state.hub.status_message.emit("Fall abgeschlossen.")
 
         self._open(CloseCaseDialog(self._state, self._detail, proposed_reason, self), finished)
+
+    def record_finding(self, contact_id: str | None = None) -> None:
+        """Erkenntnis festhalten from this case (or one of its contacts): structural, checked
+        against the case's people when saved."""
+        detail = self._detail
+        if detail is None or self._dialog is not None:
+            return
+        dialog = FindingDialog(self._state, source="contact" if contact_id else "case",
+                               case_id=detail.id, contact_id=contact_id,
+                               municipality=detail.municipality, parent=self)
+
+        def finished(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                self._state.hub.data_changed.emit(areas.COORDINATION)
+                self._state.hub.status_message.emit("Erkenntnis gespeichert.")
+
+        self._open(dialog, finished)
+
+    def _contact_menu(self, position: QPoint) -> None:
+        index = self.contacts_table.indexAt(position)
+        if not index.isValid():
+            return
+        contact = self.contacts_model.row_at(index.row())
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction("Erkenntnis festhalten …", lambda: self.record_finding(contact.id))
+        menu.popup(self.contacts_table.viewport().mapToGlobal(position))
 
     def open_client_file(self) -> None:
         if self._detail is not None:

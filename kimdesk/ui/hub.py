@@ -16,6 +16,7 @@ CONSENTS = "consents"
 NETWORK = "network"
 DOCUMENTS = "documents"
 RETENTION = "retention"
+COORDINATION = "coordination"  # Fallbesprechungen, Erkenntnisse, Rekonstruktionen …
 
 
 class Hub(QObject):

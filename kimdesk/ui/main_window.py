@@ -14,20 +14,30 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from kimdesk import APP_NAME, __version__, config
 from kimdesk.casework.profile import load_profile
+from kimdesk.sync.offline import lease_state
 from kimdesk.ui import hub as areas
 from kimdesk.ui.case_screen import CaseScreen
 from kimdesk.ui.client_file import ClientFileScreen
 from kimdesk.ui.clients_screen import ClientsScreen
+from kimdesk.ui.coordination.screen import CoordinationScreen
 from kimdesk.ui.lock_screen import LockScreen
 from kimdesk.ui.network_screen import NetworkScreen
 from kimdesk.ui.privacy_screen import PrivacyScreen
 from kimdesk.ui.state import AppState
 from kimdesk.ui.stats_screen import StatsScreen
+from kimdesk.ui.sync_status import (
+    ConnectionFactory,
+    LeaseBanner,
+    LeaseScreen,
+    SyncController,
+    SyncStatusWidget,
+)
 from kimdesk.ui.today_screen import TodayScreen
 
 _USER_INPUT = {
@@ -50,10 +60,11 @@ class IdleWatcher(QObject):
 
 
 class MainWindow(QMainWindow):
-    NAVIGATION = ("Heute", "Ratsuchende", "Netzwerk", "Datenschutz", "Statistik")
+    NAVIGATION = ("Heute", "Ratsuchende", "Netzwerk", "Datenschutz", "Statistik", "Koordination")
 
-    def __init__(self, state: AppState, *, auto_lock_minutes: int = config.DEFAULT_AUTO_LOCK_MINUTES
-                 ) -> None:
+    def __init__(self, state: AppState, *,
+                 auto_lock_minutes: int = config.DEFAULT_AUTO_LOCK_MINUTES,
+                 sync_connection: ConnectionFactory | None = None) -> None:
         super().__init__()
         self._state = state
         self._hidden_dialogs: list[QDialog] = []
@@ -67,8 +78,13 @@ class MainWindow(QMainWindow):
         self.network = NetworkScreen(state)
         self.privacy = PrivacyScreen(state)
         self.stats = StatsScreen(state)
+        self.coordination = CoordinationScreen(state)
         self.client_file = ClientFileScreen(state)
         self.case_screen = CaseScreen(state)
+        # Background sync with the county server; tests hand in their own connection.
+        self.sync = SyncController(state, sync_connection, self)
+        self.lease_screen = LeaseScreen(state, self.sync)
+        self.lease_banner = LeaseBanner(self.sync)
 
         self.navigation = QListWidget(objectName="navigation")
         for label in self.NAVIGATION:
@@ -80,22 +96,25 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget(objectName="pages")
         # Navigation pages first, in the order of NAVIGATION (the row is the page index).
         for page in (self.today, self.clients, self.network, self.privacy, self.stats,
-                     self.client_file, self.case_screen):
+                     self.coordination, self.client_file, self.case_screen):
             self.pages.addWidget(page)
         workspace = QWidget()
-        row = QHBoxLayout(workspace)
-        row.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout(workspace)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.lease_banner)
+        row = QHBoxLayout()
+        column.addLayout(row, 1)
         row.addWidget(self.navigation)
         row.addWidget(self.pages, 1)
         self.root = QStackedWidget()
         self.root.addWidget(self.lock_screen)
         self.root.addWidget(workspace)
+        self.root.addWidget(self.lease_screen)
         self.setCentralWidget(self.root)
 
         self.lock_state = QLabel(objectName="lock_state")
-        self.online_state = QLabel("Offline – Synchronisierung noch nicht eingerichtet",
-                                   objectName="online_state")
-        self.statusBar().addPermanentWidget(self.online_state)
+        self.sync_status = SyncStatusWidget(self.sync)
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.lock_state)
         self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}"))
 
@@ -111,6 +130,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
         self.navigation.currentRowChanged.connect(self._navigate)
         self.lock_screen.unlocked.connect(self._after_unlock)
+        self.lease_screen.released.connect(self._after_unlock)
+        self.sync.device_revoked.connect(self._device_revoked)
         state.hub.vault_locked.connect(self._show_locked)
         state.hub.client_opened.connect(self.open_client)
         state.hub.case_opened.connect(self.open_case)
@@ -155,6 +176,15 @@ class MainWindow(QMainWindow):
         profile = load_profile(self._state.ctx.vault)
         team = self._state.reference.team(profile.team).name
         self.lock_state.setText(f"Entsperrt – {profile.user_name}, {team}")
+        lease = lease_state(self._state.ctx)
+        self.lease_banner.show_lease(lease)
+        if lease.locked:
+            # Offline too long (DESIGN.md, "Offline lease"): the workspace stays closed until
+            # a sync or a one-time code from county IT; hidden dialogs stay hidden until then.
+            self.lease_screen.prepare(lease)
+            self.root.setCurrentWidget(self.lease_screen)
+            self.idle_timer.start()
+            return
         self.root.setCurrentWidget(self.root.widget(1))
         if self.navigation.currentRow() < 0 and self.pages.currentIndex() < len(self.NAVIGATION):
             self.show_page("Heute")
@@ -168,8 +198,26 @@ class MainWindow(QMainWindow):
 
     def _refresh_everything(self) -> None:
         for area in (areas.CLIENTS, areas.CASES, areas.DEADLINES, areas.CONSENTS,
-                     areas.DOCUMENTS, areas.NETWORK):
+                     areas.DOCUMENTS, areas.NETWORK, areas.COORDINATION):
             self._state.hub.data_changed.emit(area)
+
+    def _device_revoked(self) -> None:
+        """The county revoked this laptop and the sync wiped its vault: close what showed
+        data, say what happened, and offer the first start (a new vault after re-enrolment)."""
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible():
+                widget.reject()
+        for dialog in self._hidden_dialogs:
+            dialog.reject()
+        self._hidden_dialogs.clear()
+        self._state.lock()
+        self.revoked_message = QMessageBox(
+            QMessageBox.Icon.Warning, APP_NAME,
+            "Dieses Gerät wurde vom Kreis gesperrt, zum Beispiel weil es als verloren gemeldet "
+            "wurde. Alle Daten der Ratsuchenden wurden von diesem Laptop entfernt.\n\n"
+            "Bitte wenden Sie sich an die Kreis-IT.", QMessageBox.StandardButton.Ok, self)
+        self.revoked_message.setObjectName("revoked_message")
+        self.revoked_message.open()  # window-modal, never a blocking exec()
 
     def lock(self) -> None:
         """Auto-lock and Strg+L: drop the key, hide every window with data, keep the input."""
@@ -186,7 +234,8 @@ class MainWindow(QMainWindow):
 
     def unsaved_work(self) -> bool:
         screens_dirty = any(screen.has_unsaved_changes()
-                            for screen in (self.client_file, self.case_screen))
+                            for screen in (self.client_file, self.case_screen,
+                                           self.coordination))
         return screens_dirty or bool(self._hidden_dialogs) or any(
             isinstance(w, QDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
 

@@ -1,5 +1,6 @@
 """Datenschutz: Einwilligungen and Schweigepflichtentbindungen with revocation, the files due
-for deletion (confirm or postpone with a reason), and the audit trail of a client file."""
+for deletion (confirm or postpone with a reason), the audit trail of a client file, and the
+review of concurrent edits from sync (Abgleich)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from kimdesk.casework import clients, consents, retention, trail
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
+from kimdesk.ui.conflicts_screen import ConflictsView
 from kimdesk.ui.fields import DateField, FieldErrors, format_date
 from kimdesk.ui.state import AppState
 
@@ -108,10 +110,12 @@ class PrivacyScreen(QWidget):
         self.confirm_button = QPushButton("Löschung bestätigen …", objectName="confirm_deletion")
         deletion_page = QWidget()
         layout = QVBoxLayout(deletion_page)
-        layout.addWidget(QLabel(
+        deletion_hint = QLabel(
             "Abgeschlossene Akten werden nach Ablauf der Aufbewahrungsfrist zur Löschung "
             "vorgeschlagen. Gelöscht wird erst nach Ihrer Bestätigung; übrig bleiben nur ein "
-            "Protokolleintrag und anonyme Zahlen für die Statistik."))
+            "Protokolleintrag und anonyme Zahlen für die Statistik.")
+        deletion_hint.setWordWrap(True)  # unwrapped it made the window wider than 1366 px
+        layout.addWidget(deletion_hint)
         layout.addWidget(self.deletion_table, 1)
         row = QHBoxLayout()
         row.addWidget(self.check_button)
@@ -135,6 +139,8 @@ class PrivacyScreen(QWidget):
         row.addWidget(self.verify_button)
         layout.addLayout(row)
         self.tabs.addTab(trail_page, "Protokoll einer Akte")
+        self.conflicts = ConflictsView(state)  # concurrent edits from sync, to review
+        self.tabs.addTab(self.conflicts, "Abgleich")
 
         outer = QVBoxLayout(self)
         outer.addWidget(QLabel("<h2>Datenschutz</h2>"))

@@ -5,10 +5,19 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QThreadPool, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import (
+    QEvent,
+    QLibraryInfo,
+    QLocale,
+    QObject,
+    QThreadPool,
+    QTimer,
+    QTranslator,
+)
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from kimdesk import APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN, __version__, config
 from kimdesk.ui.hub import Hub
@@ -25,7 +34,45 @@ def application() -> QApplication:
     app.setApplicationVersion(__version__)
     app.setOrganizationName(ORGANIZATION)
     app.setOrganizationDomain(ORGANIZATION_DOMAIN)
+    _install_qt_translation(app)
     return app
+
+
+def _install_qt_translation(app: QApplication) -> None:
+    """Qt's own texts in German (Ja/Nein, Speichern unter …, the context menu of a field).
+
+    The translation ships with PySide6 (and in the installer's bundle); without it Qt's
+    standard buttons and dialogs would speak English.
+    """
+    translator = QTranslator(app)
+    if translator.load(QLocale(QLocale.Language.German, QLocale.Country.Germany), "qtbase", "_",
+                       QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(translator)
+
+
+# For benchmarks/bundle_start.py: print `ready <ms>` and quit once the lock screen is painted.
+EXIT_AFTER_START_ENV = "KIMDESK_EXIT_AFTER_START"
+
+
+class _ReadyProbe(QObject):
+    """Quits the app after the first paint of ``screen``; prints the ms since ``since``."""
+
+    def __init__(self, screen: QWidget, since: float) -> None:
+        super().__init__(screen)
+        self._since = since
+        self._done = False
+        screen.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._done:
+            self._done = True
+            # After this paint has finished, not in the middle of it.
+            QTimer.singleShot(0, self._report)
+        return False
+
+    def _report(self) -> None:
+        print(f"ready {(time.perf_counter() - self._since) * 1000:.0f}", flush=True)
+        QApplication.quit()
 
 
 def _report_unexpected(kind: type[BaseException], error: BaseException, tb: object) -> None:
@@ -49,11 +96,14 @@ def _report_unexpected(kind: type[BaseException], error: BaseException, tb: obje
 
 def run(data_dir: Path, *, demo_password: str | None = None) -> int:
     """Show the main window (locked) for the vault in ``data_dir`` until the user closes it."""
+    started = time.perf_counter()
     app = application()
     sys.excepthook = _report_unexpected
     window = MainWindow(AppState(data_dir, Hub()), auto_lock_minutes=config.auto_lock_minutes())
     if demo_password:
         window.lock_screen.show_demo_hint(demo_password)
+    if os.environ.get(EXIT_AFTER_START_ENV) == "1":
+        _ReadyProbe(window.lock_screen, started)
     window.show()
     # Ctrl+C in the terminal closes the window properly (the vault is closed on the way out);
     # the timer gives Python a moment to notice the signal while Qt's loop runs.

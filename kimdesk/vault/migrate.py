@@ -14,17 +14,22 @@ import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where it is used: it costs ~0.2 s at start, before the unlock screen
+# can show, and is needed only once a vault is opened.
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def _config(connection: object | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -33,10 +38,14 @@ def _config(connection: object | None = None) -> Config:
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -48,6 +57,8 @@ def upgrade(engine: Engine) -> None:
         return
     if current is not None:
         _backup(engine, current)
+    from alembic import command
+
     with engine.begin() as conn:
         command.upgrade(_config(conn), "head")
 
@@ -66,6 +77,7 @@ def _backup(engine: Engine, revision: str) -> None:
 def _make_revision(message: str) -> None:  # pragma: no cover - developer tool
     import tempfile
 
+    from alembic import command
     from sqlalchemy import create_engine
 
     from kimdesk.models import Base

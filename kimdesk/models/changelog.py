@@ -1,0 +1,289 @@
+"""The change log: every write to a synced entity appends field-level changes to the outbox.
+
+A SQLAlchemy ``after_flush`` listener records, in the same transaction as the domain write, one
+outbox row per written record: the new values of the fields that changed, the clock each field
+had before (its *base*, so a receiver can tell a fast-forward from a concurrent edit), the
+record's causal length (odd alive, even deleted; cr-sqlite) and a hybrid logical clock (HLC)
+timestamp. Per record, ``sync_records`` keeps the causal length, the newest HLC and, per field,
+the clock of the write whose value the vault holds; last-writer-wins compares ``(hlc, origin)``,
+so every device decides the same way whatever order changes arrive in.
+
+Nothing here knows about keys or the network: ``kimdesk.sync`` encrypts and sends the outbox
+and applies what it receives with ``session.info[APPLYING] = True`` (which this listener skips).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import JSON, Integer, String, event, inspect, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from kimdesk.models.base import Base, utcnow
+
+# Set on a session while it applies received changes: those are not new local changes.
+APPLYING = "kimdesk_sync_applying"
+# Set on a session to keep its writes out of the outbox (device-local bookkeeping only).
+LOCAL_ONLY = "kimdesk_sync_local_only"
+
+# Tables whose records a team shares. Everything else (audit trail, vault profile, deletion
+# proposals, sync bookkeeping) stays on the device.
+SYNCED_TABLES: tuple[str, ...] = (
+    "households", "clients", "relations", "residence_records", "checklist_items",
+    "institutions", "cases", "case_participants", "case_topics", "case_kind_changes",
+    "phase_changes", "contacts", "assessments", "goals", "steps", "consents", "referrals",
+    "deadlines", "attachments", "generative_themes", "case_reconstructions", "case_reviews",
+    "findings", "project_groups", "steering_members", "steering_meetings",
+    "steering_decisions", "municipal_agreements",
+)
+# Bookkeeping fields: merged last-writer-wins like the rest, but never reported as a conflict.
+META_FIELDS = frozenset({"created_at", "created_by", "updated_at", "updated_by"})
+ALIVE = 1
+# Causal length of an erasure under retention rules: even (deleted) and higher than any
+# ordinary delete/undelete count, so it always wins and purges.
+ERASED = 1_000_000
+
+
+class OutboxChange(Base):
+    """A local change not yet acknowledged by the county server."""
+
+    __tablename__ = "sync_outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    change_id: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(32))
+    hlc: Mapped[str] = mapped_column(String(24))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RecordState(Base):
+    """Per record: its causal length, the newest HLC seen for it (the team checksum) and the
+    field clocks ``{field: [hlc, origin]}`` (one row per record keeps merging fast)."""
+
+    __tablename__ = "sync_records"
+
+    record_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    cl: Mapped[int] = mapped_column(Integer, default=ALIVE)
+    max_hlc: Mapped[str] = mapped_column(String(24))
+    clocks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FieldClock(NamedTuple):
+    """The clock of the write whose value a field holds."""
+
+    hlc: str
+    origin: str
+
+
+def field_clock(session: Session, record_id: str, name: str) -> FieldClock | None:
+    """The clock of a field's current value; None if it never went through the change log."""
+    state = session.get(RecordState, record_id)
+    clock = state.clocks.get(name) if state is not None else None
+    return FieldClock(clock[0], clock[1]) if clock else None
+
+
+class ClockState(Base):
+    """The last HLC this device issued or saw (one row), so clocks never run backwards."""
+
+    __tablename__ = "sync_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_hlc: Mapped[str] = mapped_column(String(24))
+
+
+class Conflict(Base):
+    """Two concurrent writes of one field: the value that won and the one it overwrote.
+
+    Kept until a person reviewed it; the losing value stays readable here (no silent loss).
+    """
+
+    __tablename__ = "sync_conflicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(32), index=True)
+    field: Mapped[str] = mapped_column(String(60))
+    kept_value: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"v": value}
+    kept_hlc: Mapped[str] = mapped_column(String(24))
+    kept_origin: Mapped[str] = mapped_column(String(32))
+    lost_value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lost_hlc: Mapped[str] = mapped_column(String(24))
+    lost_origin: Mapped[str] = mapped_column(String(32))
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str] = mapped_column(String(120), default="")
+    resolution: Mapped[str] = mapped_column(String(20), default="")  # "kept", "restored"
+
+
+# --- hybrid logical clock ---------------------------------------------------------------------
+
+
+def format_hlc(wall_ms: int, counter: int) -> str:
+    """Fixed width, so string order is clock order."""
+    return f"{wall_ms:013d}.{counter:05d}"
+
+
+def parse_hlc(value: str) -> tuple[int, int]:
+    wall, _, counter = value.partition(".")
+    return int(wall), int(counter)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def tick(conn: Connection, *, seen: str | None = None) -> str:
+    """The next HLC of this device: after every HLC it issued and ``seen`` (a received one)."""
+    table = ClockState.__table__
+    last = conn.execute(select(table.c.last_hlc).where(table.c.id == 1)).scalar()
+    candidates = [parse_hlc(last)] if last else []
+    if seen:
+        candidates.append(parse_hlc(seen))
+    wall = _now_ms()
+    newest = max(candidates, default=(0, 0))
+    value = format_hlc(wall, 0) if wall > newest[0] else format_hlc(newest[0], newest[1] + 1)
+    conn.execute(
+        sqlite_insert(table).values(id=1, last_hlc=value)
+        .on_conflict_do_update(index_elements=["id"], set_={"last_hlc": value}))
+    return value
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def encode_value(value: Any) -> Any:
+    """A column value as JSON (dates, datetimes and bytes tagged, so they come back typed)."""
+    if isinstance(value, datetime):
+        return {"$dt": value.astimezone(UTC).isoformat()}
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    if isinstance(value, bytes):
+        return {"$b": base64.b64encode(value).decode("ascii")}
+    return value
+
+
+def decode_value(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        (tag, raw), = value.items()
+        if tag == "$dt":
+            return datetime.fromisoformat(raw)
+        if tag == "$d":
+            return date.fromisoformat(raw)
+        if tag == "$b":
+            return base64.b64decode(raw)
+    return value
+
+
+def synced_tables() -> dict[str, Any]:
+    """Table name → Table of every synced entity, parents before children."""
+    return {t.name: t for t in Base.metadata.sorted_tables if t.name in SYNCED_TABLES}
+
+
+def record_fields(table: Any) -> list[str]:
+    return [column.name for column in table.columns if column.name != "id"]
+
+
+# --- capture ----------------------------------------------------------------------------------
+
+
+def _origin(conn: Connection) -> str:
+    row = conn.exec_driver_sql("SELECT device_id FROM vault_profile LIMIT 1").first()
+    return row[0] if row else "0" * 32
+
+
+def append_change(conn: Connection, *, kind: str, record_id: str, fields: dict[str, Any],
+                  origin: str, hlc: str, deleted: bool = False, cl: int | None = None) -> None:
+    """Write one local change: outbox row and record state, in ``conn``'s transaction.
+
+    ``fields`` holds already encoded values; ``deleted`` makes the causal length even; ``cl``
+    sets it outright (an erasure)."""
+    states = RecordState.__table__
+    state = conn.execute(select(states.c.cl, states.c.clocks)
+                         .where(states.c.record_id == record_id)).first()
+    clocks: dict[str, Any] = dict(state.clocks) if state else {}
+    if cl is None:
+        cl = state.cl if state else ALIVE
+        if deleted and cl % 2:
+            cl += 1
+    base = {name: clocks.get(name) for name in fields}
+    for name in fields:
+        clocks[name] = [hlc, origin]
+    stmt = sqlite_insert(states).values(record_id=record_id, kind=kind, cl=cl, max_hlc=hlc,
+                                        clocks=clocks)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=["record_id"], set_={"cl": cl, "max_hlc": hlc, "clocks": clocks}))
+    conn.execute(OutboxChange.__table__.insert().values(
+        change_id=uuid.uuid4().hex, kind=kind, record_id=record_id, hlc=hlc,
+        payload={"origin": origin, "cl": cl, "fields": fields, "base": base}))
+
+
+def _changed_fields(obj: Any, table: Any, *, new: bool) -> dict[str, Any]:
+    state = inspect(obj)
+    fields: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        column = attr.columns[0]
+        if column.table is not table or column.name == "id":
+            continue
+        if new or state.attrs[attr.key].history.has_changes():
+            fields[column.name] = encode_value(getattr(obj, attr.key))
+    if fields and not new:
+        # The model sets updated_at itself (onupdate), so it has no history of its own.
+        for name in ("updated_at", "updated_by"):
+            if name in table.c and name not in fields:
+                fields[name] = encode_value(getattr(obj, name))
+    return fields
+
+
+@event.listens_for(Session, "after_flush")
+def _capture(session: Session, _flush_context: Any) -> None:
+    if session.info.get(APPLYING) or session.info.get(LOCAL_ONLY):
+        return
+    work: list[tuple[Any, str]] = []
+    for bucket, objects in (("new", session.new), ("dirty", session.dirty),
+                            ("deleted", session.deleted)):
+        for obj in objects:
+            table = getattr(type(obj), "__table__", None)
+            if table is not None and table.name in SYNCED_TABLES:
+                work.append((obj, bucket))
+    if not work:
+        return
+    conn = session.connection()
+    origin = _origin(conn)
+    for obj, bucket in work:
+        table = type(obj).__table__
+        fields = {} if bucket == "deleted" else _changed_fields(obj, table, new=bucket == "new")
+        if not fields and bucket != "deleted":
+            continue
+        append_change(conn, kind=table.name, record_id=obj.id, fields=fields, origin=origin,
+                      hlc=tick(conn), deleted=bucket == "deleted")
+
+
+def record_erasure(session: Session, kind: str, record_ids: list[str]) -> None:
+    """Tombstones that always win: a purge under retention rules reaches every device.
+
+    Call before the bulk delete of a purge (bulk statements bypass the flush listener)."""
+    if session.info.get(APPLYING) or session.info.get(LOCAL_ONLY):
+        return
+    conn = session.connection()
+    forget_values(conn, record_ids)
+    origin = _origin(conn)
+    for record_id in record_ids:
+        append_change(conn, kind=kind, record_id=record_id, fields={}, cl=ERASED,
+                      origin=origin, hlc=tick(conn))
+
+
+def forget_values(conn: Connection, record_ids: list[str]) -> None:
+    """An erased record's values leave the sync bookkeeping too: unsent changes, field clocks
+    and conflicts (its id stays in the tombstone, which carries no data)."""
+    if not record_ids:
+        return
+    for table in (OutboxChange.__table__, Conflict.__table__):
+        conn.execute(table.delete().where(table.c.record_id.in_(record_ids)))

@@ -1,0 +1,49 @@
+"""This device's membership in a team's sync: enrolment, keys, cursor and the offline lease.
+
+The private keys and team keys live here, inside the encrypted vault, like any other secret.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kimdesk.models.base import Base, utcnow
+
+
+class SyncDevice(Base):
+    """Exactly one row once the device is enrolled with the county server."""
+
+    __tablename__ = "sync_device"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_url: Mapped[str] = mapped_column(String(300))
+    device_id: Mapped[str] = mapped_column(String(32))  # the server's id of this device
+    team: Mapped[str] = mapped_column(String(20))
+    token: Mapped[str] = mapped_column(String(120))
+    coordinator: Mapped[bool] = mapped_column(default=False)
+    sign_private: Mapped[bytes] = mapped_column(LargeBinary)  # Ed25519 (raw 32 bytes)
+    box_private: Mapped[bytes] = mapped_column(LargeBinary)  # X25519 (raw 32 bytes)
+    fingerprint: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending, active
+    cursor: Mapped[int] = mapped_column(Integer, default=0)  # last server seq applied
+    lease_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    lease_counter_used: Mapped[int] = mapped_column(Integer, default=0)
+    lease_warn_days: Mapped[int] = mapped_column(Integer, default=30)
+    lease_lock_days: Mapped[int] = mapped_column(Integer, default=60)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)  # server reached
+    last_sync_at: Mapped[datetime | None]  # last complete push + pull
+    lease_unlocked_at: Mapped[datetime | None]  # one-time code from IT accepted
+
+
+class TeamKey(Base):
+    """One epoch of the team key (a new epoch after every revocation)."""
+
+    __tablename__ = "sync_team_keys"
+
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

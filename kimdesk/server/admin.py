@@ -1,0 +1,230 @@
+"""What county IT does with the server (``kimdesk server-admin``), as functions over the database.
+
+Teams, one-time enrolment codes, the device list, revocation (which asks the team to rotate its
+key), the lost-device report for a notification under Art. 33/34 DSGVO, unlock codes for the
+offline lease, and the audit log. Each action that changes something is audited in the same
+transaction. Errors are :class:`~kimdesk.errors.KimdeskError` with a German message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from kimdesk.errors import KimdeskError
+from kimdesk.server import audit, enrolment
+from kimdesk.server.db import Database, as_utc, utcnow
+from kimdesk.server.settings import Settings, normalise_db_url
+from kimdesk.server.tables import device_records, devices, teams
+from kimdesk.sync.lease import lease_code
+
+TEAM_CODE = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
+STATE_LABELS = {"pending": "wartet auf Bestätigung", "active": "aktiv", "revoked": "gesperrt"}
+CLIENT_KIND = "clients"
+MIN_ID_PREFIX = 4
+
+
+def open_database(db_url: str | None, *, must_exist: bool = False) -> Database:
+    """The server database (tables created if missing); ``must_exist`` for commands that only
+    make sense on a database that is already in use (a typo must not create a new one)."""
+    url = normalise_db_url(db_url)
+    parsed = make_url(url)
+    if must_exist and parsed.get_backend_name() == "sqlite" \
+            and not Path(parsed.database or "").is_file():
+        raise KimdeskError(f"Keine Server-Datenbank unter {parsed.database} "
+                           "(zuerst „server-admin create-team“ oder „serve“).")
+    db = Database(Settings.from_env(url))
+    db.create_schema()
+    return db
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    code: str
+    name: str
+    epoch: int
+    rotation_needed: bool
+    head: int
+    active_devices: int
+    pending_devices: int
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    id: str
+    team: str
+    user: str
+    device_name: str
+    fingerprint: str
+    coordinator: bool
+    state: str
+    enrolled_at: datetime
+    last_seen_at: datetime | None
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["enrolled_at"] = self.enrolled_at.isoformat()
+        data["last_seen_at"] = self.last_seen_at.isoformat() if self.last_seen_at else None
+        return data
+
+
+@dataclass(frozen=True)
+class LostDeviceReport:
+    device: DeviceInfo
+    records: list[tuple[str, str]]  # (kind, record id), sorted
+
+    @property
+    def client_count(self) -> int:
+        return len({record_id for kind, record_id in self.records if kind == CLIENT_KIND})
+
+    def by_kind(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for kind, _record_id in self.records:
+            counts[kind] = counts.get(kind, 0) + 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "device": self.device.to_json(),
+            "last_seen_at": self.device.to_json()["last_seen_at"],
+            "record_count": len(self.records),
+            "client_count": self.client_count,
+            "by_kind": self.by_kind(),
+            "records": [{"kind": kind, "record_id": record_id}
+                        for kind, record_id in self.records],
+        }
+
+
+def create_team(db: Database, code: str, name: str) -> TeamInfo:
+    if not TEAM_CODE.fullmatch(code):
+        raise KimdeskError("Der Team-Code besteht aus Kleinbuchstaben, Ziffern, - und _ "
+                           "(z. B. nord).")
+    name = " ".join(name.split())
+    if not name:
+        raise KimdeskError("Bitte einen Namen für das Team angeben.")
+    try:
+        with db.write() as conn:
+            conn.execute(insert(teams).values(code=code, name=name, epoch=0,
+                                              rotation_needed=False, head=0, compacted_below=0,
+                                              created_at=utcnow()))
+            audit.record(conn, "team_created", audit.admin_actor(), team=code, name=name)
+    except IntegrityError:
+        raise KimdeskError(f"Das Team {code} gibt es schon.") from None
+    return next(t for t in list_teams(db) if t.code == code)
+
+
+def list_teams(db: Database) -> list[TeamInfo]:
+    with db.read() as conn:
+        counts: dict[tuple[str, str], int] = {
+            (team, state): n for team, state, n in conn.execute(
+                select(devices.c.team, devices.c.state, func.count())
+                .group_by(devices.c.team, devices.c.state))}
+        rows = conn.execute(select(teams).order_by(teams.c.code)).all()
+    return [TeamInfo(code=r.code, name=r.name, epoch=r.epoch,
+                     rotation_needed=bool(r.rotation_needed), head=r.head,
+                     active_devices=counts.get((r.code, "active"), 0),
+                     pending_devices=counts.get((r.code, "pending"), 0)) for r in rows]
+
+
+def issue_code(db: Database, team: str, user: str, *, coordinator: bool = False,
+               valid_days: int | None = None) -> tuple[str, datetime]:
+    """A one-time enrolment code for ``user`` in ``team`` and its expiry."""
+    return enrolment.issue_code(
+        db, team=team, user=user, coordinator=coordinator,
+        valid_days=valid_days if valid_days is not None else db.settings.code_valid_days,
+        actor=audit.admin_actor())
+
+
+def _device_info(row: Row[Any]) -> DeviceInfo:
+    return DeviceInfo(id=row.id, team=row.team, user=row.user_name,
+                      device_name=row.device_name, fingerprint=row.fingerprint,
+                      coordinator=bool(row.coordinator), state=row.state,
+                      enrolled_at=as_utc(row.enrolled_at) or utcnow(),
+                      last_seen_at=as_utc(row.last_seen_at))
+
+
+def list_devices(db: Database, team: str | None = None) -> list[DeviceInfo]:
+    stmt = select(devices).order_by(devices.c.team, devices.c.enrolled_at, devices.c.id)
+    if team is not None:
+        stmt = stmt.where(devices.c.team == team)
+    with db.read() as conn:
+        if team is not None and conn.execute(
+                select(teams.c.code).where(teams.c.code == team)).first() is None:
+            raise KimdeskError(f"Das Team {team} gibt es auf diesem Server nicht.")
+        return [_device_info(r) for r in conn.execute(stmt)]
+
+
+def _find_device(conn: Connection, text: str) -> Row[Any]:
+    """The device with this id, or the only one whose id starts with it (≥ 4 characters)."""
+    key = text.strip().lower()
+    if len(key) < MIN_ID_PREFIX or not re.fullmatch(r"[0-9a-f]+", key):
+        raise KimdeskError("Bitte die Geräte-ID angeben (aus „server-admin devices“).")
+    rows = conn.execute(select(devices).where(devices.c.id.startswith(key, autoescape=True))
+                        .limit(2)).all()
+    if not rows:
+        raise KimdeskError(f"Ein Gerät {key} gibt es auf diesem Server nicht.")
+    if len(rows) > 1 and rows[0].id != key:
+        raise KimdeskError(f"Mehrere Geräte beginnen mit {key}; bitte die ganze ID angeben.")
+    return rows[0]
+
+
+def revoke(db: Database, device_id: str) -> tuple[DeviceInfo, bool]:
+    """Revoke a device; the team must then rotate its key. Returns (device, newly revoked)."""
+    with db.write() as conn:
+        row = _find_device(conn, device_id)
+        if row.state == "revoked":
+            return _device_info(row), False
+        db.lock_team(conn, row.team)
+        now = utcnow()
+        conn.execute(update(devices).where(devices.c.id == row.id)
+                     .values(state="revoked", revoked_at=now))
+        conn.execute(update(teams).where(teams.c.code == row.team)
+                     .values(rotation_needed=True))
+        audit.record(conn, "device_revoked", audit.admin_actor(), team=row.team,
+                     device_id=row.id, user=row.user_name, device_name=row.device_name)
+        row = conn.execute(select(devices).where(devices.c.id == row.id)).one()
+    return _device_info(row), True
+
+
+def lost_device_report(db: Database, device_id: str) -> LostDeviceReport:
+    """Which record ids the device wrote or was sent (what a lost laptop may hold)."""
+    with db.write() as conn:
+        row = _find_device(conn, device_id)
+        records = sorted(conn.execute(
+            select(device_records.c.kind, device_records.c.record_id)
+            .where(device_records.c.device_id == row.id)))
+        report = LostDeviceReport(_device_info(row), [(k, r) for k, r in records])
+        audit.record(conn, "lost_device_report", audit.admin_actor(), team=row.team,
+                     device_id=row.id, records=len(records), clients=report.client_count)
+    return report
+
+
+def next_lease_code(db: Database, device_id: str) -> tuple[str, DeviceInfo]:
+    """The device's next one-time unlock code for the offline lease (counter + 1)."""
+    with db.write() as conn:
+        row = _find_device(conn, device_id)
+        if row.state == "revoked":
+            raise KimdeskError("Das Gerät ist gesperrt; für ein gesperrtes Gerät gibt es keinen "
+                               "Freischaltcode.")
+        counter = row.lease_counter + 1
+        conn.execute(update(devices).where(devices.c.id == row.id)
+                     .values(lease_counter=counter))
+        audit.record(conn, "lease_code_issued", audit.admin_actor(), team=row.team,
+                     device_id=row.id, counter=counter)
+    return lease_code(bytes(row.lease_secret), row.id, counter), _device_info(row)
+
+
+def audit_entries(db: Database, limit: int = 50) -> list[audit.Entry]:
+    with db.read() as conn:
+        return audit.entries(conn, limit)

@@ -1,0 +1,274 @@
+"""The HTTP API of the county server (FastAPI): ``create_app(db_url)``; OpenAPI at /openapi.json.
+
+Endpoints are plain functions (FastAPI runs them in its thread pool) over the service modules:
+``enrolment`` (codes, devices, tokens), ``keys`` (envelopes), ``changelog`` (push, pull,
+checksum) and ``statistics``. Every error body is ``{"detail": "<one German line>"}`` plus the
+extra keys an endpoint documents; request bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Path, Query, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kimdesk import __version__
+from kimdesk.server import changelog, enrolment, keys, schemas, statistics
+from kimdesk.server.db import Database, iso, utcnow
+from kimdesk.server.enrolment import Caller
+from kimdesk.server.errors import ApiError
+from kimdesk.server.settings import Settings
+from kimdesk.server.tables import devices, teams
+from kimdesk.sync import protocol
+
+log = logging.getLogger("kimdesk.server")
+
+_STATUS_TEXT = {
+    400: "Die Anfrage ist fehlerhaft.",
+    401: "Anmeldung am Server fehlgeschlagen.",
+    403: "Keine Berechtigung.",
+    404: "Diese Adresse gibt es auf dem Server nicht.",
+    405: "Diese Methode ist für diese Adresse nicht vorgesehen.",
+    413: "Die Anfrage ist zu groß.",
+}
+_ERRORS = {
+    401: {"model": schemas.ErrorBody, "description": "Token fehlt oder ist ungültig"},
+    403: {"model": schemas.RevokedBody, "description": "Gerät gesperrt (wipe) oder keine "
+                                                       "Berechtigung"},
+    422: {"model": schemas.ErrorBody, "description": "Ungültige Angaben"},
+}
+
+
+class _BodyTooLarge(StarletteHTTPException):
+    # An HTTPException, so FastAPI's body parsing passes it on instead of answering 400.
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
+
+
+class BodyLimit:
+    """Refuses request bodies above ``limit`` bytes with 413 and a German JSON body."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(scope, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await _too_large(scope, send)
+
+
+async def _too_large(scope: Scope, send: Send) -> None:
+    async def no_body() -> Message:
+        return {"type": "http.disconnect"}
+
+    response = JSONResponse({"detail": _STATUS_TEXT[413]}, status_code=413)
+    await response(scope, no_body, send)
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "Ungültige Angaben in der Anfrage."
+    where = " → ".join(str(part) for part in errors[0].get("loc", ()) if part != "body")
+    return f"Ungültige Angabe: {where or 'Anfrage'} ({errors[0].get('type', 'ungültig')})."
+
+
+_bearer = HTTPBearer(auto_error=False, description="Bearer <device_id>.<secret>")
+_Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+
+
+def current_device(request: Request, _credentials: _Credentials) -> Caller:
+    """The authenticated device (the security scheme documents the header in OpenAPI)."""
+    return enrolment.authenticate(request.app.state.db, request.headers.get("authorization"))
+
+
+def current_device_seen_now(request: Request, _credentials: _Credentials) -> Caller:
+    return enrolment.authenticate(request.app.state.db, request.headers.get("authorization"),
+                                  always_touch=True)
+
+
+_PERIOD = "^" + statistics.PERIOD_PATTERN + "$"
+Device = Annotated[Caller, Depends(current_device)]
+DeviceSeenNow = Annotated[Caller, Depends(current_device_seen_now)]
+
+
+def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
+    """The API over the database at ``db_url`` (tables are created if missing)."""
+    settings = settings or Settings(db_url=db_url)
+    db = Database(settings)
+    db.create_schema()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            db.dispose()
+
+    app = FastAPI(
+        title="KIMdesk-Kreisserver", version=__version__, lifespan=lifespan,
+        description="Synchronisation der KIMdesk-Geräte: angemeldete Geräte, verschlüsselte "
+                    "Änderungen, Team-Schlüssel (nur verpackt), anonymisierte Statistik.",
+        # Swagger UI would load scripts from the internet; the schema is enough.
+        docs_url=None, redoc_url=None,
+    )
+    app.state.db = db
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # The offending input is not echoed back: it may be a token or ciphertext.
+        errors = [{"loc": list(e.get("loc", ())), "type": e.get("type")} for e in exc.errors()]
+        return JSONResponse({"detail": _validation_detail(exc), "errors": errors},
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = _STATUS_TEXT.get(exc.status_code, "Die Anfrage konnte nicht bearbeitet "
+                                                   "werden.")
+        return JSONResponse({"detail": detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # Only the type: the text of a database error may quote parameters.
+        log.error("Unerwarteter Fehler: %s", type(exc).__name__)
+        return JSONResponse({"detail": "Interner Fehler des Servers; bitte später erneut "
+                                       "versuchen."}, status_code=500)
+
+    v1 = protocol.API_PREFIX
+
+    @app.get(f"{v1}/health", response_model=schemas.Health, tags=["Betrieb"])
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @app.post(f"{v1}/enrol", status_code=201, response_model=schemas.EnrolResponse,
+              tags=["Geräte"], responses={403: {"model": schemas.ErrorBody}, 422: _ERRORS[422]})
+    def enrol(body: schemas.EnrolRequest) -> dict[str, Any]:
+        return enrolment.enrol(db, code=body.code, user=body.user, device_name=body.device_name,
+                               sign_public_b64=body.sign_public_key,
+                               box_public_b64=body.box_public_key)
+
+    @app.get(f"{v1}/status", response_model=schemas.StatusResponse, tags=["Geräte"],
+             responses=_ERRORS)
+    def status(device: DeviceSeenNow) -> dict[str, Any]:
+        with db.read() as conn:
+            team = conn.execute(select(teams).where(teams.c.code == device.team)).one()
+        return {"device_id": device.id, "team": device.team, "state": device.state,
+                "coordinator": device.coordinator, "epoch": team.epoch,
+                "rotation_needed": bool(team.rotation_needed), "head": team.head,
+                "server_time": utcnow().isoformat()}
+
+    @app.get(f"{v1}/devices", response_model=schemas.DevicesResponse, tags=["Geräte"],
+             responses=_ERRORS)
+    def team_devices(device: Device) -> dict[str, Any]:
+        with db.read() as conn:
+            rows = conn.execute(select(devices).where(devices.c.team == device.team)
+                                .order_by(devices.c.enrolled_at, devices.c.id)).all()
+        return {"devices": [{
+            "device_id": r.id, "user": r.user_name, "device_name": r.device_name,
+            "fingerprint": r.fingerprint, "coordinator": bool(r.coordinator),
+            "state": r.state, "enrolled_at": iso(r.enrolled_at),
+            "last_seen_at": iso(r.last_seen_at),
+            "sign_public_key": protocol.b64e(bytes(r.sign_public)),
+            "box_public_key": protocol.b64e(bytes(r.box_public))} for r in rows]}
+
+    @app.post(f"{v1}/envelopes", response_model=schemas.Stored, tags=["Team-Schlüssel"],
+              responses={**_ERRORS, 409: {"model": schemas.EpochErrorBody}})
+    def post_envelopes(body: schemas.EnvelopesRequest, device: Device) -> dict[str, Any]:
+        return {"stored": keys.store(db, device, [e.model_dump() for e in body.envelopes])}
+
+    @app.get(f"{v1}/envelopes", response_model=schemas.EnvelopesResponse,
+             tags=["Team-Schlüssel"], responses=_ERRORS)
+    def get_envelopes(device: Device) -> dict[str, Any]:
+        return {"envelopes": keys.for_recipient(db, device)}
+
+    @app.post(f"{v1}/push", response_model=schemas.PushResponse, tags=["Änderungen"],
+              responses={**_ERRORS, 409: {"model": schemas.EpochErrorBody},
+                         413: {"model": schemas.ErrorBody}})
+    def push(body: schemas.PushRequest, device: Device) -> dict[str, Any]:
+        if len(body.changes) > protocol.MAX_BATCH:
+            raise ApiError(413, f"Höchstens {protocol.MAX_BATCH} Änderungen je Paket.")
+        items = [{"change_id": c.change_id, "record_id": c.record_id, "kind": c.kind,
+                  "hlc": c.hlc, "epoch": c.epoch, "nonce": protocol.b64d(c.nonce),
+                  "ciphertext": protocol.b64d(c.ciphertext)} for c in body.changes]
+        return {"seqs": changelog.push(db, device, items)}
+
+    @app.get(f"{v1}/pull", response_model=schemas.PullResponse, tags=["Änderungen"],
+             responses={**_ERRORS, 409: {"model": schemas.ErrorBody},
+                        410: {"model": schemas.ErrorBody}})
+    def pull(device: Device,
+             after: Annotated[int, Query(ge=0, le=schemas.MAX_INT64)] = 0,
+             limit: Annotated[int, Query(ge=1, le=protocol.MAX_BATCH)] = protocol.MAX_BATCH,
+             ) -> dict[str, Any]:
+        return changelog.pull(db, device, after, limit)
+
+    @app.get(f"{v1}/checksum", response_model=schemas.ChecksumResponse, tags=["Änderungen"],
+             responses=_ERRORS)
+    def checksum(device: Device) -> dict[str, Any]:
+        return changelog.checksum(db, device)
+
+    @app.put(f"{v1}/stats/{{period}}", response_model=schemas.Stored, tags=["Statistik"],
+             responses=_ERRORS)
+    def put_stats(period: Annotated[str, Path(pattern=_PERIOD)],
+                  body: schemas.StatsPutRequest, device: Device) -> dict[str, Any]:
+        cells = [c.model_dump() for c in body.cells]
+        return {"stored": statistics.replace(db, device, period, cells)}
+
+    @app.get(f"{v1}/stats", response_model=schemas.StatsResponse, tags=["Statistik"],
+             responses={**_ERRORS, 409: {"model": schemas.ErrorBody}})
+    def get_stats(device: Device,
+                  period: Annotated[str, Query(pattern=_PERIOD)],
+                  team: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$")
+                                  ] = None,
+                  municipality: Annotated[str | None,
+                                          Query(pattern="^" + statistics.CODE_PATTERN + "$")
+                                          ] = None,
+                  dimension: Annotated[schemas.Dimension | None, Query()] = None,  # type: ignore[valid-type]
+                  ) -> dict[str, Any]:
+        return statistics.read(db, device, period, team=team, municipality=municipality,
+                               dimension=dimension)
+
+    return app

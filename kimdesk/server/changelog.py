@@ -1,0 +1,140 @@
+"""The encrypted change log of a team: push with idempotency, pull after a cursor, checksum.
+
+Seqs are assigned under the team lock (PostgreSQL: the team row ``FOR UPDATE``; SQLite: the
+write transaction), and the lock is held until commit. So the committed seqs of a team are always
+1..head without a gap, and a pull that reads ``head`` first and then the changes up to it never
+serves a cursor that a later commit could land below.
+
+Test hook: with ``KIMDESK_SERVER_FAULT=push-before-commit`` in its environment the server process
+ends itself (``os._exit(70)``) inside a push, after the changes were inserted and before the
+commit: the first push of the process, or every push with ``KIMDESK_SERVER_FAULT_EVERY=1``.
+Crash tests restart the server without it and sync again; nothing of the batch may be stored.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from kimdesk.server.db import Database, utcnow
+from kimdesk.server.enrolment import Caller
+from kimdesk.server.errors import ApiError, not_confirmed
+from kimdesk.server.settings import FAULT_ENV, FAULT_EVERY_ENV
+from kimdesk.server.tables import changes, device_records, record_versions, teams
+from kimdesk.sync import protocol
+
+FAULT_PUSH_BEFORE_COMMIT = "push-before-commit"
+FAULT_EXIT_CODE = 70
+_fault_lock = threading.Lock()
+_fault_fired = False
+# SQLite allows at most 999 (older builds) host parameters in one IN list.
+_IN_CHUNK = 400
+
+
+def _fault_point() -> None:
+    global _fault_fired
+    if os.environ.get(FAULT_ENV) != FAULT_PUSH_BEFORE_COMMIT:
+        return
+    with _fault_lock:
+        if _fault_fired and os.environ.get(FAULT_EVERY_ENV) != "1":
+            return
+        _fault_fired = True
+    os._exit(FAULT_EXIT_CODE)
+
+
+def push(db: Database, caller: Caller, items: list[dict[str, Any]]) -> list[int]:
+    """Store the changes not stored yet; the seq of every change, in request order.
+
+    ``items`` carry ``nonce``/``ciphertext`` as bytes. A change id already stored for the team
+    gets its original seq back and is not stored again; any new change of another epoch than
+    the team's current one refuses the whole batch (409, nothing stored).
+    """
+    if not caller.active:
+        raise not_confirmed()
+    ids = list(dict.fromkeys(i["change_id"] for i in items))
+    with db.write() as conn:
+        team = db.lock_team(conn, caller.team)
+        assert team is not None
+        known: dict[str, int] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start:start + _IN_CHUNK]
+            known.update(conn.execute(select(changes.c.change_id, changes.c.seq).where(
+                changes.c.team == caller.team, changes.c.change_id.in_(chunk))).all())
+        fresh: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if item["change_id"] not in known and item["change_id"] not in fresh:
+                fresh[item["change_id"]] = item
+        if any(i["epoch"] != team.epoch for i in fresh.values()):
+            raise ApiError(409, "Die Änderungen sind mit einer veralteten Schlüsselversion "
+                                "verschlüsselt; bitte den aktuellen Team-Schlüssel holen.",
+                           epoch=team.epoch)
+        if fresh:
+            now = utcnow()
+            seq = team.head
+            rows = []
+            for item in fresh.values():
+                seq += 1
+                known[item["change_id"]] = seq
+                rows.append({"team": caller.team, "seq": seq, "change_id": item["change_id"],
+                             "device_id": caller.id, "record_id": item["record_id"],
+                             "kind": item["kind"], "hlc": item["hlc"], "epoch": item["epoch"],
+                             "nonce": item["nonce"], "ciphertext": item["ciphertext"],
+                             "received_at": now})
+            conn.execute(insert(changes), rows)
+            conn.execute(update(teams).where(teams.c.code == caller.team).values(head=seq))
+            highest: dict[tuple[str, str], str] = {}
+            for item in fresh.values():
+                key = (item["record_id"], item["kind"])
+                if key not in highest or item["hlc"] > highest[key]:
+                    highest[key] = item["hlc"]
+            db.upsert_max(conn, record_versions, [
+                {"team": caller.team, "record_id": r, "kind": k, "max_hlc": h}
+                for (r, k), h in highest.items()], "max_hlc")
+            db.insert_ignore(conn, device_records, [
+                {"device_id": caller.id, "record_id": r, "kind": k} for r, k in highest])
+            _fault_point()
+    return [known[i["change_id"]] for i in items]
+
+
+def pull(db: Database, caller: Caller, after: int, limit: int) -> dict[str, Any]:
+    """The team's changes with seq > ``after``, at most ``limit``, in seq order."""
+    if not caller.active:
+        raise not_confirmed()
+    with db.read(snapshot=True) as conn:
+        head, compacted_below = conn.execute(
+            select(teams.c.head, teams.c.compacted_below)
+            .where(teams.c.code == caller.team)).one()
+        if after < compacted_below:
+            raise ApiError(410, "Der Stand dieses Geräts ist zu alt; die Daten des Teams "
+                                "werden vollständig neu geladen.")
+        rows = conn.execute(
+            select(changes).where(changes.c.team == caller.team, changes.c.seq > after,
+                                  changes.c.seq <= head)
+            .order_by(changes.c.seq).limit(limit)).all()
+    # What this device has been sent: the basis of a lost-device report. Recorded before the
+    # answer leaves; its own changes were recorded when it pushed them.
+    delivered = {(r.record_id, r.kind) for r in rows if r.device_id != caller.id}
+    if delivered:
+        with db.write() as conn:
+            db.insert_ignore(conn, device_records, [
+                {"device_id": caller.id, "record_id": r, "kind": k} for r, k in delivered])
+    return {
+        "changes": [{"seq": r.seq, "change_id": r.change_id, "device_id": r.device_id,
+                     "record_id": r.record_id, "kind": r.kind, "hlc": r.hlc,
+                     "epoch": r.epoch, "nonce": protocol.b64e(bytes(r.nonce)),
+                     "ciphertext": protocol.b64e(bytes(r.ciphertext))} for r in rows],
+        "head": head,
+        "more": bool(rows) and rows[-1].seq < head,
+    }
+
+
+def checksum(db: Database, caller: Caller) -> dict[str, Any]:
+    """The team checksum over (record id, highest HLC), with the head it belongs to."""
+    with db.read(snapshot=True) as conn:
+        head = conn.execute(select(teams.c.head).where(teams.c.code == caller.team)).scalar_one()
+        pairs = conn.execute(select(record_versions.c.record_id, record_versions.c.max_hlc)
+                             .where(record_versions.c.team == caller.team)).all()
+    return {"head": head, "checksum": protocol.team_checksum(pairs)}

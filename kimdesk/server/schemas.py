@@ -1,0 +1,225 @@
+"""Request and response bodies of the HTTP API (pydantic), as the OpenAPI schema shows them.
+
+Limits are part of the contract: every string has a length and, where it is a code or an id,
+a pattern; every number a range that fits the database columns. Base64 must be canonical
+(``protocol.b64d``): signatures cover the base64 text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from kimdesk.server.statistics import CODE_PATTERN, DIMENSIONS
+from kimdesk.sync import protocol
+
+MAX_INT32 = 2**31 - 1
+MAX_INT64 = 2**63 - 1
+MAX_CIPHERTEXT_CHARS = 16 * 1024 * 1024
+MAX_ENVELOPES = 1000
+MAX_STAT_CELLS = 20000
+
+
+def _canonical_b64(text: str) -> str:
+    protocol.b64d(text)  # ValueError → 422
+    return text
+
+
+def _plain_text(text: str) -> str:
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError("must not be empty")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
+        raise ValueError("control or unassigned characters are not allowed")
+    return text
+
+
+# Canonical standard base64 (what protocol.b64e makes): groups of 4, zero padding bits.
+B64_PATTERN = (r"^(?:[A-Za-z0-9+/]{4})*"
+               r"(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$")
+KEY_PATTERN = r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"  # exactly 32 bytes
+SIGNATURE_PATTERN = r"^[A-Za-z0-9+/]{85}[AQgw]==$"  # exactly 64 bytes
+
+
+def _b64(max_chars: int, pattern: str = B64_PATTERN) -> object:
+    return Annotated[str, Field(min_length=4, max_length=max_chars, pattern=pattern),
+                     AfterValidator(_canonical_b64)]
+
+
+B64Key = _b64(44, KEY_PATTERN)
+B64Nonce = _b64(64)
+B64Signature = _b64(88, SIGNATURE_PATTERN)
+B64EnvelopeCiphertext = _b64(1024)
+B64Ciphertext = _b64(MAX_CIPHERTEXT_CHARS)
+DeviceId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", examples=["9f1c" * 8])]
+TeamCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["nord"])]
+PlainText = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*\S"),
+                      AfterValidator(_plain_text)]
+Code = Annotated[str, Field(pattern="^" + CODE_PATTERN + "$")]
+Period = Annotated[str, Field(pattern=r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$",
+                              examples=["2026", "2026-Q2", "2026-05"])]
+Epoch = Annotated[int, Field(ge=1, le=MAX_INT32)]
+Seq = Annotated[int, Field(ge=0, le=MAX_INT64)]
+Dimension = Literal[DIMENSIONS]  # type: ignore[valid-type]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorBody(_Model):
+    detail: str = Field(description="eine Zeile auf Deutsch")
+
+
+class RevokedBody(ErrorBody):
+    wipe: bool = True
+
+
+class EpochErrorBody(ErrorBody):
+    epoch: int = Field(description="aktuelle Schlüsselversion des Teams")
+
+
+class Health(_Model):
+    status: Literal["ok"]
+    version: str
+
+
+class EnrolRequest(_Model):
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9 \-]+$",
+                      examples=["7KQM-3XNP-W8RT-2HJD"])
+    user: PlainText
+    device_name: PlainText
+    sign_public_key: B64Key  # type: ignore[valid-type]
+    box_public_key: B64Key  # type: ignore[valid-type]
+
+
+class EnrolResponse(_Model):
+    device_id: str
+    team: str
+    token: str
+    fingerprint: str
+    coordinator: bool
+    team_has_key: bool
+    lease_secret: str
+    lease_warn_days: int
+    lease_lock_days: int
+
+
+class StatusResponse(_Model):
+    device_id: str
+    team: str
+    state: Literal["pending", "active"]
+    coordinator: bool
+    epoch: int
+    rotation_needed: bool
+    head: int
+    server_time: str
+
+
+class DeviceInfo(_Model):
+    device_id: str
+    user: str
+    device_name: str
+    fingerprint: str
+    coordinator: bool
+    state: Literal["pending", "active", "revoked"]
+    enrolled_at: str
+    last_seen_at: str | None
+    sign_public_key: str
+    box_public_key: str
+
+
+class DevicesResponse(_Model):
+    devices: list[DeviceInfo]
+
+
+class Envelope(_Model):
+    recipient_id: DeviceId
+    epoch: Epoch
+    granter_id: DeviceId
+    ephemeral_public: B64Key  # type: ignore[valid-type]
+    nonce: B64Nonce  # type: ignore[valid-type]
+    ciphertext: B64EnvelopeCiphertext  # type: ignore[valid-type]
+    signature: B64Signature  # type: ignore[valid-type]
+
+
+class EnvelopesRequest(_Model):
+    envelopes: list[Envelope] = Field(min_length=1, max_length=MAX_ENVELOPES)
+
+
+class EnvelopesResponse(_Model):
+    envelopes: list[Envelope]
+
+
+class Stored(_Model):
+    stored: int
+
+
+class Change(_Model):
+    change_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    record_id: str = Field(pattern=r"^[\x21-\x7e]{1,200}$")
+    kind: str = Field(pattern=r"^[A-Za-z0-9_.:\-]{1,60}$", examples=["clients"])
+    hlc: str = Field(pattern=r"^[\x21-\x7e]{1,100}$")
+    epoch: Epoch
+    nonce: B64Nonce  # type: ignore[valid-type]
+    ciphertext: B64Ciphertext  # type: ignore[valid-type]
+
+
+class PushRequest(_Model):
+    batch_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    # More than protocol.MAX_BATCH is refused with 413 by the endpoint.
+    changes: list[Change] = Field(min_length=1)
+
+
+class PushResponse(_Model):
+    seqs: list[int]
+
+
+class PulledChange(_Model):
+    seq: int
+    change_id: str
+    device_id: str
+    record_id: str
+    kind: str
+    hlc: str
+    epoch: int
+    nonce: str
+    ciphertext: str
+
+
+class PullResponse(_Model):
+    changes: list[PulledChange]
+    head: int
+    more: bool
+
+
+class ChecksumResponse(_Model):
+    head: int
+    checksum: str
+
+
+class StatCell(_Model):
+    municipality: Code
+    dimension: Dimension
+    value: Code
+    count: int = Field(ge=0, le=10**9)
+
+
+class StatsPutRequest(_Model):
+    cells: list[StatCell] = Field(max_length=MAX_STAT_CELLS)
+
+
+class StatCellOut(_Model):
+    team: str
+    municipality: str
+    dimension: str
+    value: str
+    count: int | None
+    suppressed: bool
+
+
+class StatsResponse(_Model):
+    period: str
+    cells: list[StatCellOut]

@@ -1,0 +1,146 @@
+"""The county server's tables (SQLAlchemy Core); the same schema on SQLite and PostgreSQL.
+
+What is stored: teams with their key epoch and change-log head, enrolment codes (as hashes),
+devices with public keys and a hash of their token, wrapped team keys, the encrypted change log,
+per record the highest HLC (for the team checksum), which device holds which record id (for a
+lost-device report), statistics counts, and the server's own audit. No client name, ever: records
+are ciphertext under team keys the server never has.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+def _sortable(length: int) -> String:
+    # HLCs are compared as strings: byte order, not a locale's (which may skip dashes).
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+teams = Table(
+    "teams", metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("epoch", Integer, nullable=False, default=0),  # current team key; 0 = none yet
+    Column("rotation_needed", Boolean, nullable=False, default=False),
+    Column("head", BigInteger, nullable=False, default=0),  # highest seq assigned
+    Column("compacted_below", BigInteger, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+enrolment_codes = Table(
+    "enrolment_codes", metadata,
+    Column("code_hash", String(64), primary_key=True),  # sha256 of the normalised code
+    Column("team", ForeignKey("teams.code"), nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("coordinator", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("device_id", String(32)),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("id", String(32), primary_key=True),  # uuid4 hex
+    Column("team", ForeignKey("teams.code"), nullable=False, index=True),
+    Column("user_name", String(200), nullable=False),
+    Column("device_name", String(200), nullable=False),
+    Column("coordinator", Boolean, nullable=False),
+    Column("state", String(10), nullable=False),  # pending | active | revoked
+    Column("sign_public", LargeBinary(32), nullable=False),
+    Column("box_public", LargeBinary(32), nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("token_hash", String(64), nullable=False),  # sha256 hex of the token's secret
+    Column("lease_secret", LargeBinary(32), nullable=False),
+    Column("lease_counter", Integer, nullable=False, default=0),  # last unlock code issued
+    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+# Base64 text exactly as signed: the signature covers these strings.
+envelopes = Table(
+    "envelopes", metadata,
+    Column("recipient_id", ForeignKey("devices.id"), primary_key=True),
+    Column("epoch", Integer, primary_key=True),
+    Column("team", ForeignKey("teams.code"), nullable=False),
+    Column("granter_id", ForeignKey("devices.id"), nullable=False),
+    Column("ephemeral_public", Text, nullable=False),
+    Column("nonce", Text, nullable=False),
+    Column("ciphertext", Text, nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+changes = Table(
+    "changes", metadata,
+    Column("team", ForeignKey("teams.code"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("change_id", String(32), nullable=False),
+    Column("device_id", String(32), nullable=False),  # author
+    Column("record_id", String(200), nullable=False),
+    Column("kind", String(60), nullable=False),
+    Column("hlc", String(100), nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("nonce", LargeBinary, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("team", "change_id", name="uq_changes_team_change_id"),
+)
+
+# The highest HLC per record: the team checksum is computed from it.
+record_versions = Table(
+    "record_versions", metadata,
+    Column("team", ForeignKey("teams.code"), primary_key=True),
+    Column("record_id", String(200), primary_key=True),
+    Column("kind", String(60), primary_key=True),
+    Column("max_hlc", _sortable(100), nullable=False),
+)
+
+# Which record ids a device wrote or was sent: what a lost laptop may hold.
+device_records = Table(
+    "device_records", metadata,
+    Column("device_id", String(32), primary_key=True),
+    Column("record_id", String(200), primary_key=True),
+    Column("kind", String(60), primary_key=True),
+)
+
+stat_cells = Table(
+    "stat_cells", metadata,
+    Column("device_id", ForeignKey("devices.id"), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("municipality", String(60), primary_key=True),
+    Column("dimension", String(40), primary_key=True),
+    Column("value", String(60), primary_key=True),
+    Column("team", ForeignKey("teams.code"), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Index("ix_stat_cells_period_team", "period", "team"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),  # "admin:<os user>" or "device:<id>"
+    Column("team", String(40)),
+    Column("device_id", String(32)),
+    Column("detail", Text, nullable=False, default="{}"),  # JSON; ids and counts only
+)

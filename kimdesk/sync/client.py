@@ -1,0 +1,485 @@
+"""The sync client: enrolment, team keys, push of the outbox, pull after the cursor, repair.
+
+One :meth:`SyncClient.run` is one sync: status → keys → push → pull → checksum → statistics.
+Every step can be interrupted at any moment (laptop closed, process killed, server gone):
+
+- a pushed batch is acknowledged (outbox rows deleted) only after the server answered; pushing
+  it again returns the original sequence numbers and stores nothing twice;
+- a pulled batch is applied and the cursor moved in one vault transaction.
+
+The HTTP client is injected (``httpx.Client``), so tests drive the real server app in-process.
+Thread rule: a ``SyncClient`` belongs to the thread that made it (the app runs it on a worker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kimdesk.casework.context import Context
+from kimdesk.errors import KimdeskError
+from kimdesk.models import SyncDevice, TeamKey
+from kimdesk.models.changelog import OutboxChange
+from kimdesk.sync import crypto, merge, protocol, statistics
+
+FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
+FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
+               "pull-mid-apply", "pull-after-commit")
+BATCH_ENV = "KIMDESK_SYNC_BATCH"  # smaller batches (tests, slow links); at most the protocol's
+
+
+def _batch_size() -> int:
+    try:
+        wanted = int(os.environ.get(BATCH_ENV, protocol.MAX_BATCH))
+    except ValueError:
+        wanted = protocol.MAX_BATCH
+    return max(1, min(wanted, protocol.MAX_BATCH))
+
+
+class SyncError(KimdeskError):
+    """Sync failed; nothing was lost, the next sync continues where this one stopped."""
+
+
+class ServerUnreachable(SyncError):
+    pass
+
+
+class DeviceRevoked(SyncError):
+    """The county server revoked this device; its vault has been wiped."""
+
+
+class NotEnrolled(SyncError):
+    pass
+
+
+@dataclass
+class SyncReport:
+    state: str = "active"  # "pending" until a coordinator confirmed the device
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    repaired: bool = False
+    finished_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _fault(step: str) -> None:
+    if os.environ.get(FAULT_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def enrolled_device(ctx: Context) -> SyncDevice:
+    with ctx.vault.reading() as session:
+        device = session.get(SyncDevice, 1)
+        if device is None:
+            raise NotEnrolled(
+                "Dieses Gerät ist noch nicht beim Kreis-Server angemeldet (kimdesk enrol).")
+        session.expunge(device)
+        return device
+
+
+def is_enrolled(ctx: Context) -> bool:
+    with ctx.vault.reading() as session:
+        return session.get(SyncDevice, 1) is not None
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail")
+        except ValueError:
+            detail = None
+        if not isinstance(detail, str):
+            detail = f"Der Kreis-Server antwortet mit Fehler {response.status_code}."
+        raise SyncError(detail)
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def enrol(ctx: Context, http: httpx.Client, *, server_url: str, code: str,
+          device_name: str) -> SyncDevice:
+    """Register this device with a one-time code from county IT; keys are made here."""
+    with ctx.vault.reading() as session:
+        if session.get(SyncDevice, 1) is not None:
+            raise SyncError("Dieses Gerät ist bereits angemeldet.")
+    keys = crypto.DeviceKeys.generate()
+    try:
+        response = http.post(f"{protocol.API_PREFIX}/enrol", json={
+            "code": code.strip(), "user": ctx.user, "device_name": device_name,
+            "sign_public_key": protocol.b64e(keys.sign_public),
+            "box_public_key": protocol.b64e(keys.box_public)})
+    except httpx.HTTPError as exc:
+        raise ServerUnreachable("Der Kreis-Server ist nicht erreichbar.") from exc
+    answer = _answer(response)
+    with ctx.vault.writing() as session:
+        device = SyncDevice(
+            id=1, server_url=server_url, device_id=answer["device_id"], team=answer["team"],
+            token=answer["token"], coordinator=bool(answer["coordinator"]),
+            sign_private=keys.sign_private, box_private=keys.box_private,
+            fingerprint=answer["fingerprint"], state="pending", cursor=0,
+            lease_secret=protocol.b64d(answer["lease_secret"]), lease_counter_used=0,
+            lease_warn_days=int(answer["lease_warn_days"]),
+            lease_lock_days=int(answer["lease_lock_days"]))
+        session.add(device)
+        # Records written before enrolment join the change log now, so the team gets them.
+        merge.seed_change_log(session)
+    return enrolled_device(ctx)
+
+
+def wipe_vault(data_dir: Path) -> None:
+    """Remove the vault of a revoked device: the header (with every wrapped key) goes first,
+    which leaves the encrypted database unreadable even if removing the rest fails."""
+    data_dir = Path(data_dir)
+    for name in ("vault-header.json", "vault.db", "vault.db-wal", "vault.db-shm",
+                 "unlock-attempts.json"):
+        (data_dir / name).unlink(missing_ok=True)
+    for folder in ("attachments", "backups"):
+        shutil.rmtree(data_dir / folder, ignore_errors=True)
+
+
+class SyncClient:
+    """One enrolled device talking to the county server."""
+
+    def __init__(self, ctx: Context, http: httpx.Client, *,
+                 progress: Callable[[str], None] | None = None,
+                 statistics: bool = True) -> None:
+        self._ctx = ctx
+        self._send_statistics = statistics
+        self._http = http
+        self._device = enrolled_device(ctx)
+        self._progress = progress or (lambda _text: None)
+        self._keys = crypto.DeviceKeys(self._device.sign_private, self._device.box_private)
+        self._team_keys: dict[int, bytes] = {}
+        self._devices: dict[str, dict[str, Any]] | None = None
+
+    # --- HTTP ---------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._device.token}"}
+        try:
+            response = self._http.request(method, f"{protocol.API_PREFIX}{path}",
+                                          headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServerUnreachable("Der Kreis-Server ist nicht erreichbar.") from exc
+        if response.status_code == 403:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            if body.get("wipe"):
+                self._wipe()
+        return response
+
+    def _wipe(self) -> None:
+        data_dir = self._ctx.vault.data_dir
+        self._ctx.vault.close()
+        wipe_vault(data_dir)
+        raise DeviceRevoked("Dieses Gerät wurde vom Kreis gesperrt. Der Datentresor wurde "
+                            "gelöscht; bitte wenden Sie sich an die Kreis-IT.")
+
+    def _get(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        return _answer(self._call("GET", path, **kwargs))
+
+    def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        return self._call("POST", path, json=body)
+
+    # --- keys ---------------------------------------------------------------------------
+
+    def _load_team_keys(self) -> None:
+        with self._ctx.vault.reading() as session:
+            self._team_keys = {k.epoch: k.key for k in session.scalars(select(TeamKey))}
+
+    def _store_team_key(self, epoch: int, key: bytes) -> None:
+        with self._ctx.vault.writing() as session:
+            if session.get(TeamKey, epoch) is None:
+                session.add(TeamKey(epoch=epoch, key=key))
+        self._team_keys[epoch] = key
+
+    def devices(self, *, refresh: bool = False) -> dict[str, dict[str, Any]]:
+        if self._devices is None or refresh:
+            self._devices = {d["device_id"]: d for d in self._get("/devices")["devices"]}
+        return self._devices
+
+    def _grant(self, epoch: int, key: bytes, recipient: dict[str, Any]) -> dict[str, Any]:
+        return crypto.seal_team_key(
+            team_key=key, team=self._device.team, epoch=epoch,
+            recipient_id=recipient["device_id"],
+            recipient_box_public=protocol.b64d(recipient["box_public_key"]),
+            granter_id=self._device.device_id, granter=self._keys)
+
+    def _fetch_envelopes(self) -> None:
+        for envelope in self._get("/envelopes")["envelopes"]:
+            epoch = int(envelope["epoch"])
+            if epoch in self._team_keys:
+                continue
+            granter = self.devices().get(envelope["granter_id"]) or self.devices(
+                refresh=True).get(envelope["granter_id"])
+            if granter is None:
+                continue
+            key = crypto.open_team_key(
+                envelope, team=self._device.team, recipient_id=self._device.device_id,
+                recipient=self._keys, granter_sign_public=protocol.b64d(
+                    granter["sign_public_key"]))
+            self._store_team_key(epoch, key)
+
+    def _ensure_keys(self, status: dict[str, Any]) -> int:
+        """The current epoch, with its key in hand; 0 while this device waits for a key."""
+        self._load_team_keys()
+        epoch = int(status["epoch"])
+        if epoch == 0:
+            key = crypto.new_team_key()
+            me = {"device_id": self._device.device_id,
+                  "box_public_key": protocol.b64e(self._keys.box_public)}
+            response = self._post("/envelopes", {"envelopes": [self._grant(1, key, me)]})
+            if response.status_code == 200:
+                self._store_team_key(1, key)
+                epoch = 1
+            else:  # another device of the team was first
+                epoch = int(self._get("/status")["epoch"])
+        if epoch not in self._team_keys:
+            self._fetch_envelopes()
+        if epoch not in self._team_keys:
+            return 0
+        if status.get("rotation_needed"):
+            epoch = self._rotate(epoch)
+        return epoch
+
+    def _rotate(self, epoch: int) -> int:
+        """A device was revoked: a new team key for every remaining device."""
+        key = crypto.new_team_key()
+        recipients = [d for d in self.devices(refresh=True).values() if d["state"] == "active"]
+        envelopes = [self._grant(epoch + 1, key, d) for d in recipients]
+        response = self._post("/envelopes", {"envelopes": envelopes})
+        if response.status_code == 200:
+            self._store_team_key(epoch + 1, key)
+            return epoch + 1
+        self._fetch_envelopes()  # someone else rotated first
+        current = int(self._get("/status")["epoch"])
+        return current if current in self._team_keys else 0
+
+    def confirm_device(self, fingerprint: str) -> dict[str, Any]:
+        """Coordinator: give a new device of the team the team keys, after comparing the
+        fingerprint it shows with the one the server lists."""
+        wanted = fingerprint.strip().upper().replace(" ", "")
+        status = self._get("/status")
+        self._ensure_keys(status)
+        for device in self.devices(refresh=True).values():
+            computed = protocol.fingerprint(protocol.b64d(device["sign_public_key"]),
+                                            protocol.b64d(device["box_public_key"]))
+            if computed.replace("-", "") != wanted.replace("-", ""):
+                continue
+            if computed != device["fingerprint"]:
+                raise SyncError("Der Fingerabdruck passt nicht zu den Schlüsseln des Geräts.")
+            envelopes = [self._grant(epoch, key, device)
+                         for epoch, key in sorted(self._team_keys.items())]
+            _answer(self._post("/envelopes", {"envelopes": envelopes}))
+            return device
+        raise SyncError("Kein Gerät des Teams hat diesen Fingerabdruck.")
+
+    # --- push ---------------------------------------------------------------------------
+
+    def _wire_change(self, change: OutboxChange, epoch: int) -> dict[str, Any]:
+        payload = merge.outgoing_payload(self._ctx.vault, change)
+        nonce, ciphertext = crypto.encrypt_change(
+            self._team_keys[epoch], team=self._device.team, record_id=change.record_id,
+            kind=change.kind, hlc=change.hlc, epoch=epoch, payload=payload)
+        return {"change_id": change.change_id, "record_id": change.record_id,
+                "kind": change.kind, "hlc": change.hlc, "epoch": epoch, "nonce": nonce,
+                "ciphertext": ciphertext}
+
+    def push(self, epoch: int) -> int:
+        pushed = 0
+        while True:
+            with self._ctx.vault.reading() as session:
+                batch = merge.pending(session, _batch_size())
+                for change in batch:
+                    session.expunge(change)
+            if not batch:
+                return pushed
+            changes = [self._wire_change(change, epoch) for change in batch]
+            batch_id = hashlib.sha256(
+                "".join(c["change_id"] for c in changes).encode()).hexdigest()[:32]
+            _fault("push-before-send")
+            response = self._post("/push", {"batch_id": batch_id, "changes": changes})
+            if response.status_code == 409 and "epoch" in _json(response):
+                raise _EpochChanged()
+            answer = _answer(response)
+            _fault("push-after-send")
+            if len(answer["seqs"]) != len(changes):
+                raise SyncError("Der Kreis-Server hat nicht alle Änderungen bestätigt.")
+            with self._ctx.vault.writing() as session:
+                merge.acknowledge(session, [c["change_id"] for c in changes])
+            _fault("push-after-ack")
+            pushed += len(changes)
+            self._progress(f"{pushed} Änderungen gesendet")
+
+    # --- pull ---------------------------------------------------------------------------
+
+    def pull(self, *, repair: bool = False) -> tuple[int, int]:
+        pulled = conflicts = 0
+        while True:
+            cursor = self._cursor()
+            response = self._call("GET", "/pull", params={"after": cursor, "limit": _batch_size()})
+            if response.status_code == 410:
+                raise _ResyncNeeded()
+            answer = _answer(response)
+            changes = answer["changes"]
+            _fault("pull-after-fetch")
+            if not changes:
+                return pulled, conflicts
+            received = [self._open(change) for change in changes
+                        if repair or change["device_id"] != self._device.device_id]
+            last_seq = int(changes[-1]["seq"])
+
+            def within(session: Session, index: int, last_seq: int = last_seq,
+                       count: int = len(received)) -> None:
+                if index == count // 2:
+                    _fault("pull-mid-apply")
+                if index == count - 1:
+                    self._move_cursor(session, last_seq)
+
+            result = merge.apply_batch(self._ctx.vault, received, within=within)
+            if not received:
+                with self._ctx.vault.writing() as session:
+                    self._move_cursor(session, last_seq)
+            _fault("pull-after-commit")
+            pulled += len(changes)
+            conflicts += result.conflicts
+            self._progress(f"{pulled} Änderungen empfangen")
+            if not answer.get("more"):
+                return pulled, conflicts
+
+    @staticmethod
+    def _move_cursor(session: Session, seq: int) -> None:
+        device = session.get(SyncDevice, 1)
+        assert device is not None
+        device.cursor = seq
+
+    def _cursor(self) -> int:
+        with self._ctx.vault.reading() as session:
+            device = session.get(SyncDevice, 1)
+            assert device is not None
+            return device.cursor
+
+    def _open(self, change: dict[str, Any]) -> merge.Received:
+        epoch = int(change["epoch"])
+        key = self._team_keys.get(epoch)
+        if key is None:
+            self._fetch_envelopes()
+            key = self._team_keys.get(epoch)
+        if key is None:
+            raise SyncError("Für diese Änderungen fehlt dem Gerät der Teamschlüssel.")
+        payload = crypto.decrypt_change(
+            key, team=self._device.team, record_id=change["record_id"], kind=change["kind"],
+            hlc=change["hlc"], epoch=epoch, nonce=change["nonce"],
+            ciphertext=change["ciphertext"])
+        return merge.Received(kind=change["kind"], record_id=change["record_id"],
+                              hlc=change["hlc"], payload=payload)
+
+    # --- checksum and repair ------------------------------------------------------------
+
+    def verify(self) -> bool:
+        """True if this device holds what the team's log says; False means damage."""
+        answer = self._get("/checksum")
+        with self._ctx.vault.reading() as session:
+            if int(answer["head"]) != self._cursor() or merge.pending(session, 1):
+                return True  # the team moved on meanwhile; the next sync checks again
+            if merge.consistency_problems(session):
+                return False
+            return merge.local_checksum(session) == answer["checksum"]
+
+    def resync(self) -> tuple[int, int]:
+        """Rebuild this device's merge state from the server's log (nothing local is lost:
+        the outbox stays and is pushed first)."""
+        with self._ctx.vault.writing() as session:
+            merge.forget_merge_state(session)
+            device = session.get(SyncDevice, 1)
+            assert device is not None
+            device.cursor = 0
+        return self.pull(repair=True)
+
+    # --- one sync -----------------------------------------------------------------------
+
+    def run(self) -> SyncReport:
+        report = SyncReport()
+        status = self._get("/status")
+        self._touch(last_contact=True)
+        epoch = self._ensure_keys(status)
+        if epoch == 0 or (status["state"] == "pending" and epoch not in self._team_keys):
+            report.state = "pending"
+            report.notes.append("Das Gerät wartet auf die Bestätigung durch die Koordination.")
+            return report
+        self._set_state("active")
+        try:
+            report.pushed = self.push(epoch)
+        except _EpochChanged:
+            epoch = self._ensure_keys(self._get("/status"))
+            report.pushed = self.push(epoch)
+        try:
+            report.pulled, report.conflicts = self.pull()
+        except _ResyncNeeded:
+            report.pulled, report.conflicts = self.resync()
+            report.repaired = True
+        if not self.verify():
+            report.pulled, report.conflicts = self.resync()
+            report.repaired = True
+            if not self.verify():
+                raise SyncError("Der Abgleich mit dem Team ist nicht vollständig; bitte "
+                                "erneut synchronisieren oder die Kreis-IT fragen.")
+        if self._send_statistics:
+            self.push_statistics()
+        report.finished_at = datetime.now(UTC)
+        self._touch(last_contact=True, finished=report.finished_at)
+        return report
+
+    def push_statistics(self) -> None:
+        """The anonymised counts of this and last month (replacing what was sent before)."""
+        for month in statistics.months_to_report(self._ctx.today()):
+            cells = statistics.month_cells(self._ctx, month)
+            _answer(self._call("PUT", f"/stats/{month}", json={"cells": cells}))
+
+    def _touch(self, *, last_contact: bool = False, finished: datetime | None = None) -> None:
+        with self._ctx.vault.writing() as session:
+            device = session.get(SyncDevice, 1)
+            assert device is not None
+            now = datetime.now(UTC)
+            if last_contact:
+                device.last_contact_at = now
+            if finished is not None:
+                device.last_sync_at = finished
+
+    def _set_state(self, state: str) -> None:
+        if self._device.state == state:
+            return
+        with self._ctx.vault.writing() as session:
+            device = session.get(SyncDevice, 1)
+            assert device is not None
+            device.state = state
+        self._device.state = state
+
+
+class _EpochChanged(Exception):
+    pass
+
+
+class _ResyncNeeded(Exception):
+    pass
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,1 @@
+"""Koordination: Fallbesprechung, Fallrekonstruktion, Erkenntnisse, Projektgruppen, Lenkung."""

@@ -1,0 +1,430 @@
+"""Sync in the desktop: the background sync controller, its status-bar widget, and the offline
+lease (banner while it warns, a screen while it locks).
+
+Thread rule: a sync runs on a pool worker through ``run_in_background``; the worker opens its
+own HTTP connection, never touches a widget, and reports progress through a queued signal.
+A lock of the vault discards a running sync: the worker stops at its next step (a closed vault
+raises VaultError, which is reported quietly) and the sync protocol loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+
+import httpx
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kimdesk import APP_NAME
+from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.sync import transport
+from kimdesk.sync.client import (
+    DeviceRevoked,
+    NotEnrolled,
+    ServerUnreachable,
+    SyncClient,
+    SyncReport,
+    enrolled_device,
+    is_enrolled,
+)
+from kimdesk.sync.offline import LeaseState, lease_state, unlock_with_code
+from kimdesk.ui import hub as areas
+from kimdesk.ui.fields import FieldErrors
+from kimdesk.ui.operations import run_in_background
+from kimdesk.ui.state import AppState
+from kimdesk.vault import VaultError
+
+# How often the app syncs on its own while the vault is open.
+SYNC_INTERVAL_MINUTES = 10
+SHORTCUT = "Ctrl+Shift+S"
+
+# Opens the connection to the county server for one sync: (server URL) → httpx client.
+ConnectionFactory = Callable[[str], AbstractContextManager[httpx.Client]]
+
+# Tones of the status text: its colour in the status bar.
+NORMAL, BUSY, WARNING, ERROR = "normal", "busy", "warning", "error"
+_COLOURS = {NORMAL: "", BUSY: "", WARNING: "color: #e65100; font-weight: bold;",
+            ERROR: "color: #b71c1c;"}
+# Every area a pulled change may touch: screens showing any of them reload.
+_AREAS = (areas.CLIENTS, areas.CASES, areas.DEADLINES, areas.CONSENTS, areas.NETWORK,
+          areas.DOCUMENTS, areas.RETENTION, areas.COORDINATION)
+
+
+@contextmanager
+def county_connection(server_url: str) -> Iterator[httpx.Client]:
+    """The production connection: the device's server, TLS checked against the county CA of
+    the installation profile."""
+    url, ca_certificate = transport.server_settings(server_url)
+    http = transport.connect(url, ca_certificate)
+    try:
+        yield http
+    finally:
+        http.close()
+
+
+def when(moment: datetime, *, with_time: bool = True) -> str:
+    """"heute 14:32", "gestern 09:05" or "20.11.2026" in local time."""
+    local = moment.astimezone()
+    today = datetime.now().astimezone().date()
+    if local.date() == today:
+        return f"heute {local:%H:%M}"
+    if local.date() == today - timedelta(days=1):
+        return f"gestern {local:%H:%M}"
+    return f"{local:%d.%m.%Y %H:%M}" if with_time else f"{local:%d.%m.%Y}"
+
+
+class _Discarded(Exception):
+    """Raised in the worker when the vault was locked meanwhile: the sync stops."""
+
+
+class SyncController(QObject):
+    """Syncs in the background while the vault is open: at unlock, every
+    ``SYNC_INTERVAL_MINUTES`` and on demand. Owned by the main window."""
+
+    status_changed = Signal(str, str)  # text, tone
+    lease_checked = Signal(object)  # LeaseState, after unlock and after every sync
+    synced = Signal(object)  # SyncReport of a successful sync
+    sync_failed = Signal(str)  # the German reason, as the status bar shows it
+    device_revoked = Signal()  # the county revoked this device; its vault is gone
+    _progressed = Signal(int, str)  # from the worker: generation, progress text
+
+    def __init__(self, state: AppState, connection: ConnectionFactory | None = None,
+                 parent: QObject | None = None, *,
+                 interval_minutes: float = SYNC_INTERVAL_MINUTES) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._connection = connection or county_connection
+        self._running = False
+        # Counts locks: a sync started under an older generation is discarded.
+        self._generation = 0
+        self.text, self.tone = "", NORMAL
+        self._idle = ("", NORMAL)  # the last text that was not progress
+        self.timer = QTimer(self)
+        self.timer.setInterval(max(1, int(interval_minutes * 60_000)))
+        self.timer.timeout.connect(self.sync_now)
+        # The first sync after unlock runs once the event loop turns: the window is wired.
+        self._kickoff = QTimer(self, singleShot=True, interval=0)
+        self._kickoff.timeout.connect(self._first_sync)
+        self._progressed.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
+        state.hub.vault_unlocked.connect(self.start)
+        state.hub.vault_locked.connect(self.stop)
+        if state.unlocked:
+            self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.timer.start()
+        self._kickoff.start()
+
+    def stop(self) -> None:
+        """The vault was locked: no sync until it is open again; a running one is dropped."""
+        self.timer.stop()
+        self._kickoff.stop()
+        self._generation += 1
+        if self._running:
+            self._running = False
+            self._show(*self._idle)
+
+    def _first_sync(self) -> None:
+        self.refresh()
+        self.sync_now()
+
+    # --- status ---------------------------------------------------------------------------
+
+    def _show(self, text: str, tone: str) -> None:
+        self.text, self.tone = text, tone
+        if tone != BUSY:
+            self._idle = (text, tone)
+        self.status_changed.emit(text, tone)
+
+    def _lease(self) -> LeaseState | None:
+        if not self._state.unlocked:
+            return None
+        try:
+            lease = lease_state(self._state.ctx)
+        except VaultError:
+            return None
+        self.lease_checked.emit(lease)
+        return lease
+
+    def _with_lease(self, text: str, tone: str) -> None:
+        """Show ``text``; orange with the days offline while the lease warns or locks."""
+        lease = self._lease()
+        if lease is not None and (lease.warning or lease.locked):
+            text = f"{text} · {lease.days_offline} Tage offline"
+            tone = WARNING
+        self._show(text, tone)
+
+    def refresh(self) -> None:
+        """The status from what the vault knows (after unlock, before the first sync)."""
+        if not self._state.unlocked:
+            return
+        try:
+            enrolled = is_enrolled(self._state.ctx)
+        except VaultError:
+            return
+        if not enrolled:
+            self._show("Nicht angemeldet – kein Abgleich mit dem Kreis-Server", NORMAL)
+            return
+        self._with_lease(self._last_sync_text(), NORMAL)
+
+    def _last_sync_text(self) -> str:
+        lease = lease_state(self._state.ctx)
+        if lease.last_sync_at is None:
+            return "Noch nicht synchronisiert"
+        return f"Synchronisiert: {when(lease.last_sync_at)}"
+
+    # --- one sync -------------------------------------------------------------------------
+
+    def sync_now(self) -> bool:
+        """Start a sync in the background; False if none can run now (locked, not enrolled,
+        one already running)."""
+        if self._running or not self._state.unlocked:
+            return False
+        ctx = self._state.ctx
+        try:
+            enrolled = is_enrolled(ctx)
+        except VaultError:
+            return False
+        if not enrolled:
+            self._show("Nicht angemeldet – kein Abgleich mit dem Kreis-Server", NORMAL)
+            return False
+        generation = self._generation
+        connection = self._connection
+
+        def progress(text: str) -> None:  # on the worker
+            if self._generation != generation:
+                raise _Discarded
+            self._progressed.emit(generation, text)
+
+        def work() -> SyncReport:  # on the worker: its own connection, no widgets
+            device = enrolled_device(ctx)
+            with connection(device.server_url) as http:
+                return SyncClient(ctx, http, progress=progress).run()
+
+        self._running = True
+        self._show("Synchronisiere …", BUSY)
+        run_in_background(self, work, lambda report: self._succeeded(generation, report),
+                          lambda exc: self._failed(generation, exc))
+        return True
+
+    def _on_progress(self, generation: int, text: str) -> None:
+        if generation == self._generation and self._running:
+            self._show(f"Synchronisiere … {text}", BUSY)
+
+    def _succeeded(self, generation: int, report: SyncReport) -> None:
+        if generation != self._generation:
+            return  # locked meanwhile: the next unlock shows the state afresh
+        self._running = False
+        if report.state == "pending":
+            self._show("Angemeldet – wartet auf Bestätigung durch die Koordination", WARNING)
+        else:
+            finished = report.finished_at or datetime.now().astimezone()
+            self._with_lease(f"Synchronisiert: {when(finished)}", NORMAL)
+        if report.pulled:
+            for area in _AREAS:
+                self._state.hub.data_changed.emit(area)
+        if report.conflicts:
+            self._state.hub.status_message.emit(
+                f"Abgleich: {report.conflicts} gleichzeitige Änderung(en) – bitte unter "
+                "Datenschutz › Abgleich prüfen.")
+        self.synced.emit(report)
+
+    def _failed(self, generation: int, exc: Exception) -> None:
+        if isinstance(exc, DeviceRevoked):
+            self._running = False
+            self._generation += 1
+            self.timer.stop()
+            self.device_revoked.emit()
+            return
+        if generation != self._generation or isinstance(exc, VaultError | _Discarded):
+            return  # the vault was locked under the sync: nothing to report
+        self._running = False
+        if isinstance(exc, ServerUnreachable):
+            lease = lease_state(self._state.ctx)
+            last = (when(lease.last_sync_at, with_time=False) if lease.last_sync_at
+                    else "noch keiner")
+            text, tone = f"Kreis-Server nicht erreichbar – letzter Abgleich: {last}", NORMAL
+        elif isinstance(exc, NotEnrolled):
+            text, tone = "Nicht angemeldet – kein Abgleich mit dem Kreis-Server", NORMAL
+        elif isinstance(exc, KimdeskError):
+            text, tone = f"Abgleich nicht möglich: {exc.message}", ERROR
+        else:
+            # Nothing is lost either way: the next sync continues where this one stopped.
+            text, tone = (f"Abgleich fehlgeschlagen ({type(exc).__name__}); der nächste "
+                          "Versuch setzt dort fort.", ERROR)
+        self._with_lease(text, tone)
+        self.sync_failed.emit(self.text)
+
+
+class SyncStatusWidget(QWidget):
+    """The status-bar part: what the last sync did, and "Jetzt synchronisieren"."""
+
+    def __init__(self, controller: SyncController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self.label = QLabel(objectName="sync_status")
+        self.button = QToolButton(objectName="sync_now")
+        self.button.setText("Jetzt synchronisieren")
+        self.button.setToolTip("Jetzt mit dem Kreis-Server abgleichen (Strg+Umschalt+S)")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)  # text and button stay together at the right
+        row.addWidget(self.label)
+        row.addWidget(self.button)
+        self.shortcut = QShortcut(QKeySequence(SHORTCUT), self)
+        self.shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        self.shortcut.activated.connect(controller.sync_now)
+        self.button.clicked.connect(controller.sync_now)
+        controller.status_changed.connect(self._show)
+        self._show(controller.text, controller.tone)
+
+    def _show(self, text: str, tone: str) -> None:
+        # Style first: a bold text set before its style would keep the narrower width.
+        self.label.setStyleSheet(_COLOURS.get(tone, ""))
+        self.label.setText(text)
+        self.label.setToolTip(text)
+        # Room for the whole text, but never so much that the window outgrows 1366 px.
+        self.label.setMinimumWidth(min(self.label.sizeHint().width(), 560))
+        self.button.setEnabled(tone != BUSY)
+
+
+class LeaseBanner(QLabel):
+    """A band above the workspace while the offline lease warns; never blocks work."""
+
+    def __init__(self, controller: SyncController, parent: QWidget | None = None) -> None:
+        super().__init__(parent, objectName="lease_banner")
+        self.setWordWrap(True)
+        self.setStyleSheet("QLabel#lease_banner { background: #ffe0b2; color: #6d3200; "
+                           "border-bottom: 1px solid #e65100; padding: 6px 10px; }")
+        self.hide()
+        controller.lease_checked.connect(self.show_lease)
+
+    def show_lease(self, lease: LeaseState) -> None:
+        if lease.warning:
+            self.setText(f"<b>Bitte bald synchronisieren.</b> {lease.message}")
+            self.show()
+        else:
+            self.hide()
+
+
+class LeaseScreen(QWidget):
+    """Instead of the workspace while the offline lease locks: sync now, or the one-time
+    code that county IT reads out on the phone."""
+
+    released = Signal()  # the lease no longer locks: the workspace may open
+
+    def __init__(self, state: AppState, controller: SyncController,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._controller = controller
+        self.title = QLabel(f"<h2>{APP_NAME} ist vorübergehend gesperrt</h2>")
+        self.explanation = QLabel(objectName="lease_explanation")
+        self.explanation.setWordWrap(True)
+        self.sync_button = QPushButton("Jetzt synchronisieren", objectName="lease_sync")
+        self.sync_state = QLabel(objectName="lease_sync_state")
+        self.sync_state.setWordWrap(True)
+        self.code = QLineEdit(objectName="lease_code")
+        self.code.setPlaceholderText("z. B. 1-ABCD-EFGH-IJKL-MNOP")
+        self.unlock_button = QPushButton("Freischalten", objectName="lease_unlock")
+        self.message = QLabel(objectName="lease_message")
+        self.message.setWordWrap(True)
+        self.errors = FieldErrors(self.message, {"code": self.code})
+
+        card = QFrame(objectName="lease_card")
+        card.setFrameShape(QFrame.Shape.StyledPanel)
+        card.setFixedWidth(560)
+        inner = QVBoxLayout(card)
+        inner.addWidget(self.title)
+        inner.addWidget(self.explanation)
+        inner.addSpacing(8)
+        inner.addWidget(QLabel("<b>1. Mit dem Kreis-Server verbinden</b> (im Netz des Kreises "
+                               "oder über VPN):"))
+        inner.addWidget(self.sync_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        inner.addWidget(self.sync_state)
+        inner.addSpacing(8)
+        self.code_hint = QLabel(objectName="lease_code_hint")
+        self.code_hint.setWordWrap(True)
+        self.code_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        inner.addWidget(self.code_hint)
+        code_row = QHBoxLayout()
+        code_row.addWidget(self.code, 1)
+        code_row.addWidget(self.unlock_button)
+        inner.addLayout(code_row)
+        inner.addWidget(self.message)
+        # Centred between stretches rather than by alignment: so the wrapped texts get their
+        # height for the card's real width and no line is clipped.
+        centre = QHBoxLayout()
+        centre.addStretch(1)
+        centre.addWidget(card)
+        centre.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(centre)
+        outer.addStretch(2)
+
+        self.sync_button.clicked.connect(self._sync)
+        self.unlock_button.clicked.connect(self._unlock)
+        self.code.returnPressed.connect(self._unlock)
+        controller.status_changed.connect(self._sync_status)
+        controller.lease_checked.connect(self._lease_checked)
+
+    def prepare(self, lease: LeaseState) -> None:
+        self.explanation.setText(
+            f"{lease.message}<br><br>So bleibt ein verlorener oder gestohlener Laptop nicht "
+            "dauerhaft nutzbar. Ihre Daten sind vollständig erhalten; nach dem Abgleich oder "
+            "mit dem Code arbeiten Sie sofort weiter.")
+        # County IT finds the device by (the start of) its id: `server-admin lease-code ID`.
+        device_id = enrolled_device(self._state.ctx).device_id[:8]
+        self.code_hint.setText(
+            "<b>2. Oder den Freischaltcode eingeben</b>, den die Kreis-IT Ihnen am Telefon "
+            f"nennt. Sie fragt nach der Geräte-ID: <b>{device_id}</b>")
+        self.code.clear()
+        self.errors.clear()
+        self.sync_state.clear()
+        self.code.setFocus()
+
+    def _sync(self) -> None:
+        self._controller.sync_now()
+
+    def _sync_status(self, text: str, tone: str) -> None:
+        if self.isVisible():
+            self.sync_state.setText(text)
+            self.sync_state.setStyleSheet(_COLOURS.get(tone, ""))
+            self.sync_button.setEnabled(tone != BUSY)
+
+    def _lease_checked(self, lease: LeaseState) -> None:
+        if self.isVisible() and not lease.locked:
+            self.released.emit()
+
+    def _unlock(self) -> None:
+        if not self._state.unlocked:
+            return
+        try:
+            unlock_with_code(self._state.ctx, self.code.text())
+        except ValidationError as exc:
+            self.errors.show(exc.message, "code")
+            self.code.selectAll()
+            return
+        self.errors.clear()
+        self.code.clear()
+        self.released.emit()
+        self._controller.refresh()  # the status bar no longer counts the days offline

@@ -1,0 +1,88 @@
+"""The wire helpers both sides share: base64, canonical JSON, fingerprints, signatures, AAD."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kimdesk.sync import protocol
+from tests.server.support import Device
+
+
+def test_base64_round_trips_and_refuses_other_spellings() -> None:
+    for data in (b"", b"A", b"\x00\xff" * 7, bytes(range(256))):
+        assert protocol.b64d(protocol.b64e(data)) == data
+    assert protocol.b64e(b"A") == "QQ=="
+    # Same bytes, other padding bits or no padding: a signature over the text would not hold.
+    for text in ("QR==", "QQ", "QQ==\n", "Q Q==", "QQ==QQ==", "-_8=", "ÄÖ=="):
+        with pytest.raises(ValueError):
+            protocol.b64d(text)
+
+
+def test_canonical_json_is_sorted_compact_utf8() -> None:
+    data = protocol.canonical_json({"b": 1, "a": ["Jülich", {"y": None, "x": True}]})
+
+    assert data == '{"a":["Jülich",{"x":true,"y":null}],"b":1}'.encode()
+    with pytest.raises(ValueError):
+        protocol.canonical_json({"x": float("nan")})
+
+
+def test_fingerprint_is_eight_groups_of_upper_hex_from_both_keys() -> None:
+    device = Device()
+    text = protocol.fingerprint(device.sign_public, device.box_public)
+
+    assert re.fullmatch(r"[0-9A-F]{4}(-[0-9A-F]{4}){7}", text)
+    digest = hashlib.sha256(device.sign_public + device.box_public).hexdigest().upper()
+    assert text.replace("-", "") == digest[:32]
+    assert text != protocol.fingerprint(device.box_public, device.sign_public)
+
+
+def test_an_envelope_signature_covers_every_field_and_the_team() -> None:
+    granter, recipient = Device(device_id="a" * 32, team="nord"), Device(device_id="b" * 32)
+    envelope = granter.seal(recipient, 3, b"k" * 32)
+
+    assert protocol.verify_envelope_signature(granter.sign_public, envelope, "nord")
+    assert not protocol.verify_envelope_signature(granter.sign_public, envelope, "sued")
+    assert not protocol.verify_envelope_signature(recipient.sign_public, envelope, "nord")
+    for name, other in (("epoch", 4), ("recipient_id", "c" * 32), ("granter_id", "c" * 32),
+                        ("nonce", protocol.b64e(b"\x00" * 12)),
+                        ("ciphertext", protocol.b64e(b"\x01" * 48)),
+                        ("ephemeral_public", protocol.b64e(b"\x02" * 32)),
+                        ("signature", protocol.b64e(b"\x03" * 64)), ("signature", "kaputt")):
+        assert not protocol.verify_envelope_signature(
+            granter.sign_public, {**envelope, name: other}, "nord"), name
+    assert not protocol.verify_envelope_signature(b"short", envelope, "nord")
+    assert not protocol.verify_envelope_signature(granter.sign_public, {}, "nord")
+
+
+def test_signing_bytes_are_canonical_json_with_version() -> None:
+    data = protocol.envelope_signing_bytes("nord", 1, "r", "g", "RQ==", "Tg==", "Qw==")
+
+    assert data == (b'{"ciphertext":"Qw==","ephemeral_public":"RQ==","epoch":1,"granter_id":"g",'
+                    b'"nonce":"Tg==","recipient_id":"r","team":"nord","v":1}')
+    signature = Ed25519PrivateKey.generate()
+    assert len(signature.sign(data)) == 64
+
+
+def test_record_aad_binds_every_part() -> None:
+    base = protocol.record_aad("nord", "r1", "clients", "0001-a", 1)
+    others = {protocol.record_aad("ost", "r1", "clients", "0001-a", 1),
+              protocol.record_aad("nord", "r2", "clients", "0001-a", 1),
+              protocol.record_aad("nord", "r1", "cases", "0001-a", 1),
+              protocol.record_aad("nord", "r1", "clients", "0002-a", 1),
+              protocol.record_aad("nord", "r1", "clients", "0001-a", 2)}
+
+    assert base not in others and len(others) == 5
+
+
+def test_team_checksum_is_order_free_and_defined_for_nothing() -> None:
+    pairs = [("r2", "0005"), ("r1", "0009")]
+
+    assert protocol.team_checksum([]) == hashlib.sha256(b"").hexdigest()
+    assert protocol.team_checksum(pairs) == protocol.team_checksum(reversed(pairs))
+    assert protocol.team_checksum(pairs) == hashlib.sha256(b"r1:0009\nr2:0005\n").hexdigest()
+    assert protocol.team_checksum(pairs) != protocol.team_checksum([("r2", "0006"),
+                                                                     ("r1", "0009")])

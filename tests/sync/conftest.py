@@ -1,0 +1,42 @@
+"""Fixtures of the sync tests: several devices of Team Nord, each a vault of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from kimdesk.casework.context import Context
+from kimdesk.reference import load_reference
+from tests.factories import Clock
+from tests.sync.devices import USERS, open_device
+from tests.sync.team import Team, sqlite_url
+
+
+@pytest.fixture
+def devices(template_vault: Path, tmp_path: Path, clock: Clock
+            ) -> Iterator[Callable[[int], list[Context]]]:
+    """``devices(n)``: n vaults of colleagues, closed after the test."""
+    opened: list[Context] = []
+    reference = load_reference()
+
+    def make(count: int) -> list[Context]:
+        for index in range(count):
+            opened.append(open_device(template_vault, tmp_path / f"device-{len(opened)}",
+                                      USERS[index % len(USERS)], reference, clock))
+        return opened[-count:]
+
+    yield make
+    for ctx in opened:
+        ctx.vault.close()
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    """Team Nord on a county server with its own SQLite database."""
+    folder = tmp_path / "server"
+    folder.mkdir()
+    made = Team(sqlite_url(folder))
+    yield made
+    made.close()

@@ -1,0 +1,62 @@
+"""A team on a county server in one test: the real server app (in-process over HTTP via
+Starlette's TestClient), real enrolment, real keys, real vaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from kimdesk.casework.context import Context
+from kimdesk.server import admin
+from kimdesk.server.app import create_app
+from kimdesk.sync import client
+from kimdesk.sync.client import SyncClient, SyncReport
+
+
+class Team:
+    """Team Nord on a fresh server database; ``join`` enrols a device (the first one is the
+    coordinator and creates the team key, later ones are confirmed by it)."""
+
+    def __init__(self, db_url: str, team: str = "nord", *, existing: bool = False,
+                 statistics: bool = True) -> None:
+        self.db_url = db_url
+        self.team = team
+        self.statistics = statistics
+        self.db = admin.open_database(db_url)
+        if not existing:
+            admin.create_team(self.db, team, "Team 1 Nord")
+        self.http = TestClient(create_app(db_url), base_url="http://kreis.test")
+        self.http.__enter__()
+        self.members: list[Context] = []
+
+    def join(self, ctx: Context, *, coordinator: bool | None = None, confirm: bool = True
+             ) -> Context:
+        first = not self.members
+        code, _expires = admin.issue_code(self.db, self.team, ctx.user,
+                                          coordinator=first if coordinator is None
+                                          else coordinator)
+        client.enrol(ctx, self.http, server_url="http://kreis.test", code=code,
+                     device_name=f"Laptop {len(self.members) + 1}")
+        self.members.append(ctx)
+        self.sync(ctx)
+        if confirm and not first:
+            fingerprint = client.enrolled_device(ctx).fingerprint
+            SyncClient(self.members[0], self.http).confirm_device(fingerprint)
+        return ctx
+
+    def sync(self, ctx: Context) -> SyncReport:
+        return SyncClient(ctx, self.http, statistics=self.statistics).run()
+
+    def sync_all(self, rounds: int = 2) -> None:
+        for _ in range(rounds):
+            for ctx in self.members:
+                self.sync(ctx)
+
+    def close(self) -> None:
+        self.http.__exit__(None, None, None)
+        self.db.dispose()
+
+
+def sqlite_url(folder: Path) -> str:
+    return f"sqlite:///{folder / 'kimdesk-server.db'}"

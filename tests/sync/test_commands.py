@@ -1,0 +1,99 @@
+"""The sync commands as county IT and case managers type them, each in its own process:
+create a team, issue codes, enrol two laptops, confirm, sync, unlock the lease, revoke."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kimdesk.vault.store import vault_exists
+from tests.factories import PASSWORD, make_person
+from tests.server.support import ServerProcess
+from tests.sync.devices import open_device
+from tests.sync.team import sqlite_url
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def kimdesk(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIMDESK_")}
+    env["KIMDESK_PASSWORD"] = PASSWORD
+    return subprocess.run([sys.executable, "-m", "kimdesk.cli", *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_county_it_and_two_case_managers_set_up_sync_from_the_command_line(
+        template_vault, tmp_path, clock):
+    from kimdesk.reference import load_reference
+
+    url = sqlite_url(tmp_path)
+    admin = ("server-admin", "--db", url)
+    assert kimdesk(*admin, "create-team", "nord", "Team 1 Nord").returncode == 0
+    server = ServerProcess(url, log_path=tmp_path / "serve.log").start()
+    reference = load_reference()
+    anna = open_device(template_vault, tmp_path / "anna", "Anna Becker", reference, clock)
+    ewa = open_device(template_vault, tmp_path / "ewa", "Ewa Nowak", reference, clock)
+    person = make_person(anna, consent=True, last_name="Wiśniewska")
+    anna_dir, ewa_dir = anna.vault.data_dir, ewa.vault.data_dir
+    anna.vault.close()
+    ewa.vault.close()
+    try:
+        codes = {}
+        for user, extra in (("Anna Becker", ["--coordinator"]), ("Ewa Nowak", [])):
+            issued = kimdesk(*admin, "issue-code", "--team", "nord", "--user", user, "--json",
+                             *extra)
+            assert issued.returncode == 0, issued.stderr
+            codes[user] = json.loads(issued.stdout)["code"]
+
+        enrolled = kimdesk("enrol", "--data-dir", str(anna_dir), "--server", server.url,
+                           "--code", codes["Anna Becker"], "--name", "Laptop Anna")
+        assert enrolled.returncode == 0, enrolled.stderr
+        reused = kimdesk("enrol", "--data-dir", str(ewa_dir), "--server", server.url,
+                         "--code", codes["Anna Becker"])
+        assert reused.returncode == 1 and reused.stderr.startswith("Fehler: ")
+        enrolled = kimdesk("enrol", "--data-dir", str(ewa_dir), "--server", server.url,
+                           "--code", codes["Ewa Nowak"], "--name", "Laptop Ewa")
+        assert enrolled.returncode == 0, enrolled.stderr
+        fingerprint = re.search(r"Fingerabdruck: (\S+)", enrolled.stdout).group(1)
+        assert "Koordination" in enrolled.stdout  # waits for confirmation
+
+        listed = kimdesk("devices", "--data-dir", str(anna_dir))
+        assert fingerprint in listed.stdout and "wartet auf Bestätigung" in listed.stdout
+        confirmed = kimdesk("devices", "confirm", fingerprint, "--data-dir", str(anna_dir))
+        assert confirmed.returncode == 0, confirmed.stderr
+        assert "Laptop Ewa" in confirmed.stdout
+
+        synced = kimdesk("sync", "--data-dir", str(ewa_dir))
+        assert synced.returncode == 0, synced.stderr
+        assert "empfangen" in synced.stdout
+        found = kimdesk("find", "Wisniewska", "--data-dir", str(ewa_dir), "--json")
+        assert [row["id"] for row in json.loads(found.stdout)] == [person.id]
+
+        device_id = next(line.split()[0] for line in kimdesk(*admin, "devices").stdout
+                         .splitlines() if "Laptop Ewa" in line)
+        wrong = kimdesk("freischalten", "1-AAAA-BBBB-CCCC-DDDD", "--data-dir", str(ewa_dir))
+        assert wrong.returncode == 1 and "nicht gültig" in wrong.stderr
+        lease = kimdesk(*admin, "lease-code", device_id)
+        code = re.search(r"Freischaltcode: (\S+)", lease.stdout).group(1)
+        assert kimdesk("freischalten", code, "--data-dir", str(ewa_dir)).returncode == 0
+        again = kimdesk("freischalten", code, "--data-dir", str(ewa_dir))
+        assert again.returncode == 1  # each code works once
+
+        assert kimdesk(*admin, "revoke", device_id).returncode == 0
+        revoked = kimdesk("sync", "--data-dir", str(ewa_dir))
+        assert revoked.returncode == 1 and "gesperrt" in revoked.stderr
+        assert not vault_exists(ewa_dir)
+        report = kimdesk(*admin, "lost-device", device_id, "--json")
+        assert report.returncode == 0, report.stderr
+        assert person.id in report.stdout
+
+        assert kimdesk("sync", "--data-dir", str(anna_dir)).returncode == 0  # rotates the key
+    finally:
+        server.stop()
