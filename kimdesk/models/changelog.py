@@ -90,6 +90,16 @@ def field_clock(session: Session, record_id: str, name: str) -> FieldClock | Non
     return FieldClock(clock[0], clock[1]) if clock else None
 
 
+class DeviceAuthor(Base):
+    """Whose device an origin id is (from the changes received), so a conflict can say who
+    wrote the value that lost."""
+
+    __tablename__ = "sync_authors"
+
+    origin: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(120))
+
+
 class ClockState(Base):
     """The last HLC this device issued or saw (one row), so clocks never run backwards."""
 
@@ -194,13 +204,15 @@ def record_fields(table: Any) -> list[str]:
 # --- capture ----------------------------------------------------------------------------------
 
 
-def _origin(conn: Connection) -> str:
-    row = conn.exec_driver_sql("SELECT device_id FROM vault_profile LIMIT 1").first()
-    return row[0] if row else "0" * 32
+def _origin(conn: Connection) -> tuple[str, str]:
+    """This vault's device id and its user, the origin and author of its changes."""
+    row = conn.exec_driver_sql("SELECT device_id, user_name FROM vault_profile LIMIT 1").first()
+    return (row[0], row[1]) if row else ("0" * 32, "")
 
 
 def append_change(conn: Connection, *, kind: str, record_id: str, fields: dict[str, Any],
-                  origin: str, hlc: str, deleted: bool = False, cl: int | None = None) -> None:
+                  origin: tuple[str, str], hlc: str, deleted: bool = False,
+                  cl: int | None = None) -> None:
     """Write one local change: outbox row and record state, in ``conn``'s transaction.
 
     ``fields`` holds already encoded values; ``deleted`` makes the causal length even; ``cl``
@@ -213,16 +225,18 @@ def append_change(conn: Connection, *, kind: str, record_id: str, fields: dict[s
         cl = state.cl if state else ALIVE
         if deleted and cl % 2:
             cl += 1
+    device, author = origin
     base = {name: clocks.get(name) for name in fields}
     for name in fields:
-        clocks[name] = [hlc, origin]
+        clocks[name] = [hlc, device]
     stmt = sqlite_insert(states).values(record_id=record_id, kind=kind, cl=cl, max_hlc=hlc,
                                         clocks=clocks)
     conn.execute(stmt.on_conflict_do_update(
         index_elements=["record_id"], set_={"cl": cl, "max_hlc": hlc, "clocks": clocks}))
     conn.execute(OutboxChange.__table__.insert().values(
         change_id=uuid.uuid4().hex, kind=kind, record_id=record_id, hlc=hlc,
-        payload={"origin": origin, "cl": cl, "fields": fields, "base": base}))
+        payload={"origin": device, "author": author, "cl": cl, "fields": fields,
+                 "base": base}))
 
 
 def _changed_fields(obj: Any, table: Any, *, new: bool) -> dict[str, Any]:

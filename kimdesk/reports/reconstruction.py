@@ -59,7 +59,7 @@ EDGE_STYLE: dict[str, tuple[Any, float, tuple[float, ...] | None]] = {
     "cooperation": (colors.HexColor("#4a4a4a"), 0.9, None),
     "precondition": (colors.HexColor("#2b5d8a"), 1.1, None),
     "influence": (colors.HexColor("#7a5a9a"), 0.9, (3.0, 2.0)),
-    "obstacle": (OBSTACLE_RED, 2.2, None),
+    "obstacle": (OBSTACLE_RED, 2.2, (5.0, 3.0)),  # dashed with a ✕, as on the canvas
 }
 # Directed relations get an arrow head at their target.
 DIRECTED = ("precondition", "influence", "obstacle")
@@ -185,11 +185,11 @@ def _edge(group: Group, relation: dict[str, Any], source: _Node, target: _Node,
     mx, my = (x1 + x2) / 2, (y1 + y2) / 2
     label = relation.get("label", "")
     if kind == "obstacle":
-        # The obstacle mark: a red disc with "!" on the line, label in bold red beside it.
+        # The obstacle mark: a red disc with a cross on the line (as the canvas draws it),
+        # label in bold red beside it.
         group.add(Circle(mx, my, 6.5, fillColor=OBSTACLE_RED, strokeColor=colors.white,
                          strokeWidth=1))
-        group.add(String(mx, my - 3.2, "!", fontName=BOLD, fontSize=9,
-                         fillColor=colors.white, textAnchor="middle"))
+        _cross(group, mx, my, 2.8)
     if label:
         font = BOLD if kind == "obstacle" else REGULAR
         text_width = pdfmetrics.stringWidth(label, font, EDGE_FONT_SIZE)
@@ -199,6 +199,12 @@ def _edge(group: Group, relation: dict[str, Any], source: _Node, target: _Node,
         group.add(String(mx, ly, label, fontName=font, fontSize=EDGE_FONT_SIZE,
                          fillColor=OBSTACLE_RED if kind == "obstacle" else colors.black,
                          textAnchor="middle"))
+
+
+def _cross(group: Any, x: float, y: float, size: float) -> None:
+    for dx in (size, -size):
+        group.add(Line(x - dx, y - size, x + dx, y + size, strokeColor=colors.white,
+                       strokeWidth=1.4))
 
 
 def _node(group: Group, node: _Node, point: Any) -> None:
@@ -240,8 +246,7 @@ def legend_drawing(width: float) -> Drawing:
                                 strokeColor=colour))
         if kind == "obstacle":
             drawing.add(Circle(x + 15, 8, 5, fillColor=OBSTACLE_RED, strokeColor=colors.white))
-            drawing.add(String(x + 15, 5.3, "!", fontName=BOLD, fontSize=7,
-                               fillColor=colors.white, textAnchor="middle"))
+            _cross(drawing, x + 15, 8, 2.2)
         drawing.add(String(x + 40, 5, label, fontName=BOLD if kind == "obstacle" else REGULAR,
                            fontSize=8))
         x += 50 + pdfmetrics.stringWidth(label, REGULAR, 8) + 14

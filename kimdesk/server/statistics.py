@@ -1,10 +1,12 @@
 """Anonymised statistics on the server: counts per period, Kommune, team and dimension.
 
-A device sends its full counts for a period and they replace what it sent before (resending is
-harmless). Reading sums over devices and suppresses small cells: no count of 1–4 ever leaves the
-server, and within each (team, Kommune, dimension) group a lone hidden cell takes the smallest
-other non-zero cell with it, so it cannot be recomputed from the group's total (which other
-dimensions of the same cases reveal). The rules are those of ``kimdesk.stats.suppression``.
+A device sends its full counts for a period (the cases of its own user) and they replace what
+that user's devices sent before: resending is harmless, and a replacement laptop of the same
+person does not count her cases twice. Reading sums over devices and suppresses small cells:
+no count of 1–4 ever leaves the server, and within each (team, Kommune, dimension) group a
+lone hidden cell takes the smallest other non-zero cell with it, so it cannot be recomputed
+from the group's total (which other dimensions of the same cases reveal). The rules are those
+of ``kimdesk.stats.suppression``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy import delete, func, insert, select
 from kimdesk.server.db import Database
 from kimdesk.server.enrolment import Caller
 from kimdesk.server.errors import ApiError, not_confirmed
-from kimdesk.server.tables import stat_cells
+from kimdesk.server.tables import devices, stat_cells
 from kimdesk.stats.suppression import Relation, suppress
 
 DIMENSIONS = ("case_kind", "phase", "topic", "age_band", "gender", "nationality_group",
@@ -39,14 +41,16 @@ def protect_group(members: list[tuple[str, int]]) -> list[tuple[str, int | None]
 
 
 def replace(db: Database, caller: Caller, period: str, cells: list[dict[str, Any]]) -> int:
-    """The caller's counts for ``period`` become exactly ``cells``."""
+    """The counts of the caller's user for ``period`` become exactly ``cells``."""
     keys = [(c["municipality"], c["dimension"], c["value"]) for c in cells]
     if len(set(keys)) != len(keys):
         raise ApiError(422, "Eine Zelle (Kommune, Merkmal, Wert) erscheint doppelt.")
     with db.write() as conn:
         # One device's resends are applied one after another.
         db.lock_device(conn, caller.id)
-        conn.execute(delete(stat_cells).where(stat_cells.c.device_id == caller.id,
+        same_user = select(devices.c.id).where(devices.c.team == caller.team,
+                                               devices.c.user_name == caller.user_name)
+        conn.execute(delete(stat_cells).where(stat_cells.c.device_id.in_(same_user),
                                               stat_cells.c.period == period))
         if cells:
             conn.execute(insert(stat_cells), [

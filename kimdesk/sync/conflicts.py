@@ -22,6 +22,7 @@ from kimdesk.models import Case, Client, Entity, Goal, Household, VaultProfile, 
 from kimdesk.models.base import Base
 from kimdesk.models.changelog import (
     Conflict,
+    DeviceAuthor,
     decode_value,
     encode_value,
     field_clock,
@@ -281,8 +282,9 @@ def _record_label(session: Session, kind: str, entity: Entity) -> str:
 
 
 class _Authors:
-    """Who wrote a value, where this device can know it: itself, or the author of the
-    record's last change when that change wrote the field too."""
+    """Who wrote a value: this device's user, the user of the device the change came from
+    (every change names its author), or the author of the record's last change when that
+    change wrote the field too."""
 
     def __init__(self, session: Session) -> None:
         profile = session.scalars(select(VaultProfile)).first()
@@ -292,6 +294,9 @@ class _Authors:
     def name(self, entity: Entity, hlc: str, origin: str) -> str:
         if origin == self._own[0]:
             return self._own[1]
+        author = self._session.get(DeviceAuthor, origin)
+        if author is not None:
+            return author.user_name
         clock = field_clock(self._session, entity.id, "updated_by")
         if clock is not None and (clock.hlc, clock.origin) == (hlc, origin):
             return entity.updated_by

@@ -35,6 +35,7 @@ from kimdesk.models.changelog import (
     ERASED,
     META_FIELDS,
     Conflict,
+    DeviceAuthor,
     OutboxChange,
     RecordState,
     append_change,
@@ -134,6 +135,7 @@ class _Merger:
         self.received = [c for c in received if c.kind in self.tables]
         self.ids = sorted({c.record_id for c in self.received})
         self.kinds: dict[str, str] = {}
+        self.authors: dict[str, str] = {}
         self._load()
 
     # --- reading --------------------------------------------------------------------------
@@ -215,6 +217,8 @@ class _Merger:
         self.kinds[change.record_id] = change.kind
         self.dirty_states.add(change.record_id)
         self.result.applied += 1
+        if payload.get("author"):
+            self.authors[origin] = payload["author"]
         table = self.tables[change.kind]
         if cl % 2 == 0:
             if self._current(change.kind, change.record_id) is not None:
@@ -339,6 +343,12 @@ class _Merger:
                 self.rows.setdefault(record_id, {}).update(values)
         if self.conflicts:
             conn.execute(Conflict.__table__.insert(), self.conflicts)
+        if self.authors:
+            stmt = sqlite_insert(DeviceAuthor.__table__)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["origin"], set_={"user_name": stmt.excluded.user_name}),
+                [{"origin": o, "user_name": n} for o, n in sorted(self.authors.items())])
+            self.authors = {}
         if self.reindex:
             self._reindex(conn)
         self.new_rows, self.updates, self.conflicts = {}, {}, []
@@ -416,8 +426,9 @@ def seed_change_log(session: Session) -> int:
     or records written while sync was off). Returns how many records were entered."""
     conn = session.connection()
     states = RecordState.__table__
-    origin_row = conn.exec_driver_sql("SELECT device_id FROM vault_profile LIMIT 1").first()
-    origin = origin_row[0] if origin_row else "0" * 32
+    origin_row = conn.exec_driver_sql(
+        "SELECT device_id, user_name FROM vault_profile LIMIT 1").first()
+    origin = (origin_row[0], origin_row[1]) if origin_row else ("0" * 32, "")
     known = set(conn.execute(select(states.c.record_id)).scalars())
     entered = 0
     for name, table in synced_tables().items():

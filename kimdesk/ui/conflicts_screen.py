@@ -25,6 +25,7 @@ from kimdesk.sync import conflicts
 from kimdesk.sync.conflicts import ConflictRow
 from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import FieldErrors
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
@@ -49,7 +50,7 @@ class ConflictsView(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._stale = True
+        self._reloader = ReloadWhenShown(self, state, self.reload)
         self.model: RowTableModel[ConflictRow] = RowTableModel(
             [Column("Akte / Datensatz", lambda r: r.record),
              Column("Feld", lambda r: r.field_label),
@@ -138,21 +139,9 @@ class ConflictsView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.keep_button.clicked.connect(self.keep_selected)
         self.restore_button.clicked.connect(self.restore_selected)
-        state.hub.data_changed.connect(self._on_changed)
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
-    def _on_changed(self, _area: str) -> None:
-        # Any change can settle a conflict (a sync, an edit of the same field).
-        self._stale = True
-        if self.isVisible() and self._state.unlocked:
-            self.reload()
 
     def reload(self) -> None:
-        self._stale = False
+        self._reloader.stale = False
         rows = conflicts.open_conflicts(self._state.ctx)
         self.model.set_rows(rows)
         self.pages.setCurrentIndex(1 if rows else 0)

@@ -23,6 +23,7 @@ from kimdesk.errors import KimdeskError
 from kimdesk.models import Institution
 from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import CodeCombo, FieldErrors, save_cancel_buttons
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
 COLUMNS = ("Einrichtung", "Art", "Rechtskreis", "Kommune", "Ansprechperson", "Telefon", "E-Mail")
@@ -111,7 +112,7 @@ class NetworkScreen(QWidget):
         super().__init__(parent)
         self._state = state
         self._institutions: list[Institution] = []
-        self._stale = True
+        self._reloader = ReloadWhenShown(self, state, self.reload, areas=(areas.NETWORK,))
         ref = state.reference
         self.municipality = CodeCombo(((m.code, m.name) for m in ref.municipalities),
                                       empty="Alle Kommunen", parent=self)
@@ -146,24 +147,12 @@ class NetworkScreen(QWidget):
         self.new_button.clicked.connect(lambda: self._edit(None))
         self.edit_button.clicked.connect(self._edit_selected)
         self.table.cellDoubleClicked.connect(lambda row, _c: self._edit_selected())
-        state.hub.data_changed.connect(self._on_changed)
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
-    def _on_changed(self, area: str) -> None:
-        if area == areas.NETWORK:
-            self._stale = True
-            if self.isVisible():
-                self.reload()
 
     def reload(self) -> None:
         if not self._state.unlocked:
             return
         self._institutions = network.institutions(self._state.ctx, self.municipality.code())
-        self._stale = False
+        self._reloader.stale = False
         self._fill()
 
     def _fill(self) -> None:

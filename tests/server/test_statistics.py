@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from kimdesk.server.statistics import protect_group
+from tests.server.conftest import grant
 from tests.server.support import Device
 
 Enrol = Callable[..., Device]
@@ -62,6 +63,20 @@ def test_resending_a_period_replaces_the_devices_counts(
     assert _put(client, member, "2026-Q2", {"cells": []}) == {"stored": 0}
     assert _counts(_get(client, member, period="2026-Q2")) == {
         ("nord", "kleve", "case_kind", "case_management"): 7}
+
+
+def test_a_replacement_laptop_replaces_the_counts_of_the_same_person(
+        client: TestClient, active_team: tuple[Device, Device],
+        enrolled_device: Enrol) -> None:
+    coordinator, old_laptop = active_team
+    _put(client, old_laptop, "2026-11", _cells(("kleve", "case_kind", "case_management", 20)))
+    new_laptop = enrolled_device("nord", "Anna Becker", device_name="Neuer Laptop")
+    grant(client, coordinator, new_laptop, epoch=1)
+
+    _put(client, new_laptop, "2026-11", _cells(("kleve", "case_kind", "case_management", 21)))
+
+    assert _counts(_get(client, new_laptop, period="2026-11")) == {
+        ("nord", "kleve", "case_kind", "case_management"): 21}
 
 
 def test_small_cells_are_hidden_with_a_second_cell_beside_them(

@@ -53,6 +53,7 @@ from kimdesk.ui.fields import (
     set_tab_order,
 )
 from kimdesk.ui.phases.base import configure_table
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
@@ -483,7 +484,8 @@ class ProjectGroupsTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._stale = True
+        self._reloader = ReloadWhenShown(self, state, self.reload,
+                                         areas=_RELOAD_ON, after_unlock=True)
         self._dialog: QDialog | None = None
         self.model: RowTableModel[ProjectGroupRow] = RowTableModel(_columns(), self)
         self.table = QTableView(objectName="project_group_table")
@@ -539,30 +541,16 @@ class ProjectGroupsTab(QWidget):
         self.edit_button.clicked.connect(self.edit_selected)
         self.table.doubleClicked.connect(lambda _index: self.edit_selected())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._show_selected())
-        state.hub.data_changed.connect(self._on_changed)
-        # After an unlock the vault may hold what another window or a sync wrote meanwhile.
-        state.hub.vault_unlocked.connect(lambda: self._on_changed(areas.COORDINATION))
         self._show_selected()
 
     # --- loading ----------------------------------------------------------------------------
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
-    def _on_changed(self, area: str) -> None:
-        if area in _RELOAD_ON:
-            self._stale = True
-            if self.isVisible():
-                self.reload()
 
     def reload(self) -> None:
         if not self._state.unlocked:
             return
         selected = self.selected()
         self.model.set_rows(project_groups.project_group_rows(self._state.ctx))
-        self._stale = False
+        self._reloader.stale = False
         if selected is not None:
             self.select(selected.id)
         self._show_selected()

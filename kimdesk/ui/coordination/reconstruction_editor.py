@@ -61,6 +61,7 @@ from kimdesk.ui.coordination.reviews_tab import CasePickerDialog
 from kimdesk.ui.coordination.service_chain import ServiceChainEditor
 from kimdesk.ui.fields import DateField, FieldErrors, format_date, set_tab_order
 from kimdesk.ui.phases.base import configure_table
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
@@ -774,7 +775,9 @@ class ReconstructionsTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._stale = True
+        self._reloader = ReloadWhenShown(self, state, self.reload,
+                                         areas=(areas.COORDINATION, areas.NETWORK),
+                                         after_unlock=True)
         self.model: RowTableModel[ReconstructionRow] = RowTableModel(_row_columns(), self)
         self.table = QTableView(objectName="reconstruction_table")
         self.table.setModel(self.model)
@@ -819,26 +822,12 @@ class ReconstructionsTab(QWidget):
         self.delete_button.clicked.connect(self.delete_selected)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         self.editor.closed.connect(self.show_list)
-        state.hub.data_changed.connect(self._on_changed)
-        # After an unlock the vault may hold what another window or a sync wrote meanwhile.
-        state.hub.vault_unlocked.connect(lambda: self._on_changed(areas.COORDINATION))
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
-    def _on_changed(self, area: str) -> None:
-        if area in (areas.COORDINATION, areas.NETWORK):
-            self._stale = True
-            if self.isVisible():
-                self.reload()
 
     def reload(self) -> None:
         if not self._state.unlocked:
             return
         self.model.set_rows(reconstructions.reconstruction_rows(self._state.ctx))
-        self._stale = False
+        self._reloader.stale = False
 
     def has_unsaved_changes(self) -> bool:
         return self.stack.currentWidget() is self.editor and self.editor.has_unsaved_changes()

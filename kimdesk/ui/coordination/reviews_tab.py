@@ -100,7 +100,7 @@ class CasePickerDialog(QDialog):
         self.errors_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
         buttons = save_cancel_buttons(self, "Weiter …", self._choose)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Einen eigenen offenen Fall wählen. In der Fallbesprechung "
+        layout.addWidget(QLabel("Einen eigenen offenen Fall wählen. In der Koordination "
                                 "erscheint er nur pseudonymisiert."))
         layout.addWidget(self.filter)
         layout.addWidget(self.table, 1)

@@ -41,5 +41,7 @@ class CoordinationScreen(QWidget):
         self.tabs.setCurrentIndex(TABS.index(title))
 
     def has_unsaved_changes(self) -> bool:
-        """An open Fallrekonstruktion with changes (the other tabs edit in dialogs)."""
-        return self.reconstructions.has_unsaved_changes()
+        """An open Fallrekonstruktion with changes, or a meeting result not saved yet (the
+        other tabs edit in dialogs)."""
+        return (self.reconstructions.has_unsaved_changes()
+                or self.reviews.has_unsaved_changes())

@@ -57,6 +57,7 @@ from kimdesk.ui.fields import (
     set_tab_order,
 )
 from kimdesk.ui.phases.base import configure_table
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
@@ -381,7 +382,8 @@ class SteeringTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._stale = True
+        self._reloader = ReloadWhenShown(self, state, self.reload,
+                                         areas=_RELOAD_ON, after_unlock=True)
         self._dialog: QDialog | None = None
         ref = state.reference
 
@@ -542,23 +544,9 @@ class SteeringTab(QWidget):
         self.add_member_button.clicked.connect(self.add_member)
         self.edit_member_button.clicked.connect(self.edit_member)
         self.retire_member_button.clicked.connect(self.retire_member)
-        state.hub.data_changed.connect(self._on_changed)
-        # After an unlock the vault may hold what another window or a sync wrote meanwhile.
-        state.hub.vault_unlocked.connect(lambda: self._on_changed(areas.COORDINATION))
         self._update_buttons()
 
     # --- loading ----------------------------------------------------------------------------
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
-    def _on_changed(self, area: str) -> None:
-        if area in _RELOAD_ON:
-            self._stale = True
-            if self.isVisible():
-                self.reload()
 
     def reload(self) -> None:
         if not self._state.unlocked:
@@ -572,7 +560,7 @@ class SteeringTab(QWidget):
                          "14 Tagen oder überfällig" if due else "")
         self.meetings_model.set_rows(steering.meeting_rows(ctx))
         self._fill_members(steering.steering_composition(ctx))
-        self._stale = False
+        self._reloader.stale = False
         if decision is not None:
             self.select_decision(decision.id)
         if meeting is not None:

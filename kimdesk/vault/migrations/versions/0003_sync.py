@@ -37,6 +37,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('record_id', name=op.f('pk_sync_records'))
     )
     op.create_index(op.f('ix_sync_records_kind'), 'sync_records', ['kind'], unique=False)
+    op.create_table('sync_authors',
+    sa.Column('origin', sa.String(length=32), nullable=False),
+    sa.Column('user_name', sa.String(length=120), nullable=False),
+    sa.PrimaryKeyConstraint('origin', name=op.f('pk_sync_authors'))
+    )
     op.create_table('sync_clock',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('last_hlc', sa.String(length=24), nullable=False),
@@ -93,6 +98,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in ('sync_team_keys', 'sync_device', 'sync_conflicts', 'sync_clock',
-                  'sync_records', 'sync_outbox'):
+                  'sync_authors', 'sync_records', 'sync_outbox'):
         op.drop_table(table)
 
