@@ -1,14 +1,16 @@
-"""Fallzahlschlüssel: weighted open cases against 50 cases per VZÄ (weights configurable)."""
+"""Fallzahlschlüssel: weighted open cases against 50 cases per VZÄ (weights configurable),
+and the list of one case manager's open cases."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import func, select
 
 from kimdesk.casework.context import Context
-from kimdesk.models import Case
+from kimdesk.models import Case, Client
 from kimdesk.models.enums import CaseStatus
 
 
@@ -46,3 +48,26 @@ def caseload(ctx: Context, *, fte: float, case_manager: str | None = None,
 
 def team_caseload(ctx: Context, team: str) -> Caseload:
     return caseload(ctx, fte=ctx.reference.team(team).vza, team=team)
+
+
+@dataclass(frozen=True)
+class OwnCase:
+    """One open case of a case manager, as her own lists show it (with the client's name)."""
+
+    id: str
+    client_name: str
+    kind: str
+    phase: str | None
+    opened_on: date
+
+
+def open_cases_of(ctx: Context, case_manager: str) -> list[OwnCase]:
+    """The open cases ``case_manager`` is responsible for, by client name (one query)."""
+    with ctx.vault.reading() as session:
+        rows = session.execute(
+            select(Case.id, Client, Case.kind, Case.phase, Case.opened_on)
+            .join(Client, Client.id == Case.client_id)
+            .where(Case.status == CaseStatus.OPEN, Case.case_manager == case_manager)).all()
+        found = [OwnCase(case_id, client.display_name, kind, phase, opened_on)
+                 for case_id, client, kind, phase, opened_on in rows]
+    return sorted(found, key=lambda c: (c.client_name.casefold(), c.opened_on))

@@ -6,9 +6,11 @@ import dataclasses
 
 import pytest
 
-from kimdesk.casework.caseload import caseload, compute, team_caseload
+from kimdesk.casework.caseload import caseload, compute, open_cases_of, team_caseload
 from kimdesk.casework.cases import close_case
 from kimdesk.casework.context import Context
+from kimdesk.models import Case
+from kimdesk.models.enums import CaseStatus
 from tests.factories import CM, SHORT, SUPPORT, make_case, make_person
 
 
@@ -67,3 +69,19 @@ def test_team_caseload_uses_the_teams_vza(ctx: Context) -> None:
 
     assert (nord.fte, nord.capacity, nord.weighted) == (2.5, 125, 1.5)
     assert (mitte.fte, mitte.capacity, mitte.weighted) == (3.0, 150, 1.0)
+
+
+def test_open_cases_of_lists_only_the_own_open_cases_by_name(ctx: Context) -> None:
+    zofia = make_person(ctx, first_name="Zofia", last_name="Wiśniewska", consent=True)
+    ahmad = make_person(ctx, first_name="Ahmad", last_name="Haidari", consent=True)
+    own = make_case(ctx, zofia, CM)
+    other = make_case(ctx, ahmad, CM)
+    closed = make_case(ctx, ahmad)
+    with ctx.vault.writing() as session:
+        session.get(Case, other.id).case_manager = "Mehmet Yılmaz"
+        session.get(Case, closed.id).status = CaseStatus.CLOSED.value
+
+    listed = open_cases_of(ctx, ctx.user)
+
+    assert [(c.id, c.client_name, c.kind) for c in listed] == [
+        (own.id, "Wiśniewska, Zofia", CM)]

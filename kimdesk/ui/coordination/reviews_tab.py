@@ -4,8 +4,6 @@ projector, the result (advice and next steps) and findings taken from a review."
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
@@ -23,12 +21,13 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from kimdesk.casework import cases, views
+from kimdesk.casework import caseload
+from kimdesk.casework.caseload import OwnCase
 from kimdesk.casework.context import Context
 from kimdesk.casework.coordination import reviews
 from kimdesk.casework.coordination.reviews import ReviewRow
 from kimdesk.errors import KimdeskError
-from kimdesk.models.enums import CaseKind, CaseStatus
+from kimdesk.models.enums import CaseKind
 from kimdesk.ui import hub as areas
 from kimdesk.ui.coordination.finding_dialog import FindingDialog
 from kimdesk.ui.coordination.meeting_view import MeetingView, OutcomeDialog
@@ -41,33 +40,10 @@ from kimdesk.ui.state import AppState
 _RELOAD_ON = (areas.COORDINATION, areas.CASES)
 
 
-@dataclass(frozen=True)
-class CaseChoice:
-    """One of the user's own open cases, for choosing what to present. The picker is the
+def own_open_cases(ctx: Context) -> list[OwnCase]:
+    """The open cases the user is responsible for, by client name. The picker is the
     presenter's own view of her case load, so it shows names; nothing of it goes further."""
-
-    id: str
-    client_name: str
-    kind: str
-    phase: str | None
-    opened_on: date
-
-
-def own_open_cases(ctx: Context) -> list[CaseChoice]:
-    """The open cases the user is responsible for, by client name.
-
-    Adapter over the existing read use cases (there is no "cases of a case manager" read yet):
-    the clients with an open case, then their cases.
-    """
-    found: list[CaseChoice] = []
-    for row in views.client_rows(ctx):
-        if row.case_status != CaseStatus.OPEN:
-            continue
-        for case in cases.cases_of(ctx, row.id):
-            if case.status == CaseStatus.OPEN and case.case_manager == ctx.user:
-                found.append(CaseChoice(case.id, row.display_name, case.kind, case.phase,
-                                        case.opened_on))
-    return found
+    return caseload.open_cases_of(ctx, ctx.user)
 
 
 class CasePickerDialog(QDialog):
@@ -81,7 +57,7 @@ class CasePickerDialog(QDialog):
         ref = state.reference
         self.filter = QLineEdit(objectName="case_filter")
         self.filter.setPlaceholderText("Nach Name filtern …")
-        self.model: RowTableModel[CaseChoice] = RowTableModel([
+        self.model: RowTableModel[OwnCase] = RowTableModel([
             Column("Ratsuchende", lambda r: r.client_name, stretch=True),
             Column("Fallart", lambda r: CaseKind(r.kind).label),
             Column("Phase", lambda r: ref.label("phases", r.phase) if r.phase else "–"),
@@ -117,7 +93,7 @@ class CasePickerDialog(QDialog):
                                             lambda: own_open_cases(ctx), self._loaded,
                                             self._failed)
 
-    def _loaded(self, rows: list[CaseChoice]) -> None:
+    def _loaded(self, rows: list[OwnCase]) -> None:
         if not isValid(self):
             return  # cancelled and deleted meanwhile
         self.model.set_rows(rows)
