@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kimdesk import APP_NAME
+from kimdesk import APP_NAME, config
 from kimdesk.casework.profile import create_profile
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui.fields import CodeCombo, FieldErrors
@@ -72,6 +72,7 @@ class LockScreen(QWidget):
         self.user_name = QLineEdit(objectName="user_name")
         self.team = CodeCombo(((t.code, t.name) for t in state.reference.teams), parent=self)
         self.team.setObjectName("team")
+        self.team.set_code(_installed_team())
         self.fte = QDoubleSpinBox(objectName="fte")
         self.fte.setRange(0.1, 1.0)
         self.fte.setSingleStep(0.1)
@@ -215,3 +216,12 @@ class LockScreen(QWidget):
         self.recovery_dialog.open()
         self._opened(vault)
         self.prepare()
+
+
+def _installed_team() -> str | None:
+    """The team the installer was built for: the first start proposes it."""
+    try:
+        profile = config.install_profile()
+    except KimdeskError:
+        return None  # an invalid profile is reported where it matters (sync, selftest)
+    return profile.team if profile is not None else None

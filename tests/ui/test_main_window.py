@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
+from kimdesk import config
 from kimdesk.casework import cases, clients, deadlines, views
 from kimdesk.casework.context import Context
 from kimdesk.ui.client_dialog import ClientDialog
@@ -72,6 +73,21 @@ def _open_case_in_the_file(qtbot: Any, window: MainWindow, kind: str, access_rou
 
 
 # --- locking ----------------------------------------------------------------------------------
+
+
+def test_the_first_start_proposes_the_team_of_the_installation(
+        qtbot: Any, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    profile = tmp_path / "profile.toml"
+    profile.write_text('team = "ost"\nmunicipalities = ["emmerich", "rees", "kalkar"]\n'
+                       'server_url = "https://kim-sync.kreis-kleve.de"\n'
+                       'auto_lock_minutes = 5\n', encoding="utf-8")
+    monkeypatch.setenv(config.PROFILE_ENV, str(profile))
+    main = MainWindow(AppState(tmp_path / "neu", Hub(), clock=clock))
+    qtbot.addWidget(main)
+    main.show()
+
+    assert main.lock_screen.first_start
+    assert main.lock_screen.team.code() == "ost"
 
 
 def test_a_locked_vault_opens_with_the_password_typed_on_the_lock_screen(
