@@ -436,9 +436,52 @@ def delete_theme(ctx: Context, theme_id: str) -> None:
         used += sum(theme_id in d.theme_ids for d in session.scalars(select(SteeringDecision)))
         if used:
             raise ValidationError("Auf dieses Thema verweisen Erkenntnisse, Projektgruppen oder "
-                                  "Beschlüsse; es kann nicht gelöscht werden.")
+                                  "Beschlüsse; es kann nicht gelöscht werden.", THEME_IN_USE)
         record(ctx, session, "delete", None, theme)
         session.delete(theme)
+
+
+# The field of the error a refused theme deletion raises (the editor shows the theme again).
+THEME_IN_USE = "theme_in_use"
+
+
+@dataclass(frozen=True)
+class ThemeEdit:
+    """A generative theme as the editor holds it: ``id`` None for a new one."""
+
+    id: str | None
+    statement: str
+    mandate: str = ""
+
+
+def save_reconstruction(ctx: Context, reconstruction_id: str | None, data: ReconstructionInput,
+                        themes: list[ThemeEdit], *, removed_theme_ids: tuple[str, ...] = (),
+                        case_id: str | None = None) -> tuple[str, list[str]]:
+    """The reconstruction with its themes in one transaction: all stored, or nothing.
+
+    With ``case_id`` the themes' texts are checked against that case's people too. Returns
+    the reconstruction's id and the themes' ids in the order given."""
+    with ctx.vault.writing() as session:
+        if reconstruction_id is None:
+            reconstruction_id = create_reconstruction(ctx, data, case_id=case_id).id
+        else:
+            update_reconstruction(ctx, reconstruction_id, data, case_id=case_id)
+        for theme_id in removed_theme_ids:
+            delete_theme(ctx, theme_id)
+        checker = _checker(ctx, session, case_id)
+        stored = {t.id: t for t in _theme_rows(session, reconstruction_id)}
+        ids: list[str] = []
+        for theme in themes:
+            _check(checker, theme.statement, "statement", "Das generative Thema")
+            _check(checker, theme.mandate, "mandate", "Der Arbeitsauftrag")
+            if theme.id is None or theme.id not in stored:
+                ids.append(add_theme(ctx, reconstruction_id, theme.statement, theme.mandate).id)
+                continue
+            if (stored[theme.id].statement, stored[theme.id].mandate) != (
+                    theme.statement, theme.mandate):
+                update_theme(ctx, theme.id, theme.statement, theme.mandate)
+            ids.append(theme.id)
+    return reconstruction_id, ids
 
 
 # --- reads ------------------------------------------------------------------------------------

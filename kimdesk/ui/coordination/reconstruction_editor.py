@@ -47,11 +47,13 @@ from PySide6.QtWidgets import (
 
 from kimdesk.casework.coordination import reconstructions
 from kimdesk.casework.coordination.reconstructions import (
+    THEME_IN_USE,
     ReconstructionDraft,
     ReconstructionInput,
     ReconstructionRow,
+    ThemeEdit,
 )
-from kimdesk.casework.pseudonymise import FreeTextCandidate, confirm_free_text
+from kimdesk.casework.pseudonymise import FreeTextCandidate
 from kimdesk.errors import KimdeskError
 from kimdesk.reports.reconstruction import reconstruction_pdf
 from kimdesk.ui import hub as areas
@@ -661,63 +663,45 @@ class ReconstructionEditor(QWidget):
     # --- saving -----------------------------------------------------------------------------
 
     def save(self) -> bool:
-        """Save the reconstruction, then its themes; True when all of it was stored."""
+        """Save the reconstruction with its themes in one transaction: all of it, or nothing
+        (the typed input stays, with the error at its field)."""
         self.errors.clear()
         ctx = self._state.ctx
+        entries = self.themes.entries()
         try:
             data = ReconstructionInput(
                 title=self.title.text(), goal=self.goal.toPlainText(),
                 presented_on=self.presented_on.checked_value("presented_on"),
                 life_areas=self.life_areas.value(), actors=self.chain.actors(),
                 relations=self.chain.relations())
-            if self._id is None:
-                self._id = reconstructions.create_reconstruction(
-                    ctx, data, case_id=self._case_id).id
-            else:
-                reconstructions.update_reconstruction(ctx, self._id, data,
-                                                      case_id=self._case_id)
-            self._save_themes()
+            self._id, theme_ids = reconstructions.save_reconstruction(
+                ctx, self._id, data,
+                [ThemeEdit(entry.id, entry.statement, entry.mandate) for entry in entries],
+                removed_theme_ids=tuple(self.themes.removed_ids), case_id=self._case_id)
         except KimdeskError as exc:
+            if getattr(exc, "field", None) == THEME_IN_USE:
+                self._restore_removed_themes()
             self.errors.show_error(exc)
-            if self._id is not None:  # the reconstruction itself may be stored by now
-                self._state.hub.data_changed.emit(areas.COORDINATION)
             return False
+        self.themes.removed_ids.clear()
+        for row, theme_id in enumerate(theme_ids):
+            self.themes.set_id(row, theme_id)
         self._clean = self._snapshot()
         self._update_heading()
         self._show_message("Gespeichert.")
         self._state.hub.data_changed.emit(areas.COORDINATION)
         return True
 
-    def _save_themes(self) -> None:
-        """Each theme is its own record; one that fails stops here with its error, the ones
-        before it are stored (saving again carries on where it stopped)."""
-        ctx = self._state.ctx
-        assert self._id is not None
-        stored = {t.id: t for t in reconstructions.theme_rows(ctx, self._id)}
+    def _restore_removed_themes(self) -> None:
+        """A theme that findings or decisions build on cannot go: show it again."""
+        if self._id is None:
+            return
+        stored = {t.id: t for t in reconstructions.theme_rows(self._state.ctx, self._id)}
         for theme_id in list(self.themes.removed_ids):
             self.themes.removed_ids.remove(theme_id)
-            if theme_id not in stored:
-                continue
-            try:
-                reconstructions.delete_theme(ctx, theme_id)
-            except KimdeskError:
-                # Refused (findings or decisions build on it): the theme stays, so it is shown.
-                kept = stored[theme_id]
+            kept = stored.get(theme_id)
+            if kept is not None:
                 self.themes.restore(_ThemeEntry(kept.id, kept.statement, kept.mandate))
-                raise
-        for row, entry in enumerate(self.themes.entries()):
-            if self._case_id is not None:
-                # Themes of a reconstruction from a case are checked against its people too.
-                confirm_free_text(ctx, self._case_id, entry.statement, "statement",
-                                  "Das generative Thema")
-                confirm_free_text(ctx, self._case_id, entry.mandate, "mandate",
-                                  "Der Arbeitsauftrag")
-            if entry.id is None:
-                theme = reconstructions.add_theme(ctx, self._id, entry.statement, entry.mandate)
-                self.themes.set_id(row, theme.id)
-            elif (stored[entry.id].statement, stored[entry.id].mandate) != (
-                    entry.statement, entry.mandate):
-                reconstructions.update_theme(ctx, entry.id, entry.statement, entry.mandate)
 
     def save_pdf(self) -> None:
         """Save first if needed, then make the PDF off the GUI thread and ask where to put it."""

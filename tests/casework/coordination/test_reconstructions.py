@@ -9,6 +9,7 @@ import pytest
 
 from kimdesk.casework.context import Context
 from kimdesk.casework.coordination.reconstructions import (
+    ThemeEdit,
     add_theme,
     create_reconstruction,
     delete_reconstruction,
@@ -18,6 +19,7 @@ from kimdesk.casework.coordination.reconstructions import (
     reconstruction_detail,
     reconstruction_rows,
     save_diagram,
+    save_reconstruction,
     theme_rows,
     update_reconstruction,
     update_theme,
@@ -158,3 +160,28 @@ def test_themes(ctx: Context) -> None:
     delete_theme(ctx, theme.id)
     delete_reconstruction(ctx, reconstruction.id)
     assert reconstruction_rows(ctx) == []
+
+
+def test_a_reconstruction_and_its_themes_are_saved_all_or_nothing(ctx: Context) -> None:
+    example = build_example5_case(ctx)
+    data = example5_reconstruction_input()
+
+    with pytest.raises(ValidationError, match="Name"):
+        save_reconstruction(ctx, None, data,
+                            [ThemeEdit(None, THEME), ThemeEdit(None, "Elif wird betreut.")],
+                            case_id=example.case.id)
+    assert reconstruction_rows(ctx) == []
+    assert theme_rows(ctx) == []
+
+    reconstruction_id, [theme_id] = save_reconstruction(
+        ctx, None, data, [ThemeEdit(None, THEME, "Projektgruppe Kinderbetreuung")],
+        case_id=example.case.id)
+    assert [(t.id, t.statement) for t in theme_rows(ctx, reconstruction_id)] == [
+        (theme_id, THEME)]
+
+    renamed = example5_reconstruction_input(title="Fallrekonstruktion Frau A. (überarbeitet)")
+    same_id, ids = save_reconstruction(ctx, reconstruction_id, renamed, [],
+                                       removed_theme_ids=(theme_id,), case_id=example.case.id)
+    assert (same_id, ids) == (reconstruction_id, [])
+    assert reconstruction_detail(ctx, reconstruction_id).title.endswith("(überarbeitet)")
+    assert theme_rows(ctx, reconstruction_id) == []

@@ -206,11 +206,18 @@ def test_an_existing_reconstruction_opens_edits_and_refuses_to_drop_a_theme_in_u
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
     assert "nicht gelöscht werden" in editor.errors_label.text()
     assert [e.statement for e in editor.themes.entries()] == [THEME], "shown again"
+    # All or nothing: the refused save stored none of the edits, and they are still typed.
+    detail = reconstructions.reconstruction_detail(app_state.ctx, example.reconstruction.id)
+    assert detail.life_areas[0]["area"] == "Arbeit"
+    assert editor.has_unsaved_changes()
+
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
     detail = reconstructions.reconstruction_detail(app_state.ctx, example.reconstruction.id)
     assert detail.life_areas[0] == {
         "area": "Gesundheit",
         "topics": ["Tochter häufig krank", "wenig Zeit für ausgewogene Ernährung"]}
     assert [t.statement for t in detail.themes] == [THEME]
+    assert not editor.has_unsaved_changes()
 
 
 def test_a_draft_from_her_case_is_pseudonymised_and_checked_against_her_file(
@@ -238,18 +245,21 @@ def test_a_draft_from_her_case_is_pseudonymised_and_checked_against_her_file(
     area = editor.life_areas.area("Kinderbetreuung")
     assert area is not None and area.child(0).text(0) == childcare.suggestion
 
-    # A theme that names her daughter is refused against the case; the rest is stored.
+    # A theme that names her daughter is refused against the case, and with it the whole save
+    # (all or nothing); what was typed stays.
     type_text(qtbot, editor.themes.statement, "Für Elif steht eine Betreuung bereit.")
     qtbot.mouseClick(editor.themes.add_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
     assert "Name" in editor.errors_label.text()
     assert reconstructions.theme_rows(app_state.ctx) == []
-    stored = reconstructions.reconstruction_detail(app_state.ctx, editor.reconstruction_id)
-    assert stored.title == "Fallrekonstruktion Frau A."
+    assert reconstructions.reconstruction_rows(app_state.ctx) == []
+    assert editor.reconstruction_id is None
 
     editor.themes.table.item(0, 0).setText(THEME)
     assert editor.save()
     assert [t.statement for t in reconstructions.theme_rows(app_state.ctx)] == [THEME]
+    stored = reconstructions.reconstruction_detail(app_state.ctx, editor.reconstruction_id)
+    assert stored.title == "Fallrekonstruktion Frau A."
     assert leaked(visible_texts(tab), example.secrets) == []
 
 
