@@ -175,12 +175,14 @@ def purge_client(session: Session, client_id: str) -> list[str]:
         or_(Goal.client_id == client_id, Goal.case_id.in_(case_ids)))))
     attachment_ids = list(session.scalars(select(Attachment.id).where(
         or_(Attachment.client_id == client_id, Attachment.case_id.in_(case_ids)))))
+    # The updated_at stamps stay: a purge reaches every device at another moment, and its own
+    # time must not make their copies differ.
     session.execute(update(CaseReview).where(CaseReview.case_id.in_(case_ids))
-                    .values(case_id=None))
+                    .values(case_id=None, updated_at=CaseReview.updated_at))
     session.execute(update(Contact).where(Contact.client_id == client_id)
-                    .values(supersedes_id=None))
+                    .values(supersedes_id=None, updated_at=Contact.updated_at))
     session.execute(update(Referral).where(Referral.client_id == client_id)
-                    .values(consent_id=None))
+                    .values(consent_id=None, updated_at=Referral.updated_at))
     household_ids = {
         *session.scalars(select(Client.household_id).where(Client.id == client_id)),
         *session.scalars(select(Case.household_id).where(Case.id.in_(case_ids))),

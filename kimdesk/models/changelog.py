@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
@@ -150,8 +151,9 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def tick(conn: Connection, *, seen: str | None = None) -> str:
-    """The next HLC of this device: after every HLC it issued and ``seen`` (a received one)."""
+def tick(conn: Connection, *, seen: str | None = None, count: int = 1) -> list[str]:
+    """The next ``count`` HLCs of this device, after every HLC it issued and after ``seen``
+    (a received one); the last of them is stored, so clocks never run backwards."""
     table = ClockState.__table__
     last = conn.execute(select(table.c.last_hlc).where(table.c.id == 1)).scalar()
     candidates = [parse_hlc(last)] if last else []
@@ -159,11 +161,13 @@ def tick(conn: Connection, *, seen: str | None = None) -> str:
         candidates.append(parse_hlc(seen))
     wall = _now_ms()
     newest = max(candidates, default=(0, 0))
-    value = format_hlc(wall, 0) if wall > newest[0] else format_hlc(newest[0], newest[1] + 1)
-    conn.execute(
-        sqlite_insert(table).values(id=1, last_hlc=value)
-        .on_conflict_do_update(index_elements=["id"], set_={"last_hlc": value}))
-    return value
+    start = (wall, 0) if wall > newest[0] else (newest[0], newest[1] + 1)
+    values = [format_hlc(start[0], start[1] + offset) for offset in range(count)]
+    if values:
+        conn.execute(
+            sqlite_insert(table).values(id=1, last_hlc=values[-1])
+            .on_conflict_do_update(index_elements=["id"], set_={"last_hlc": values[-1]}))
+    return values
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -210,33 +214,90 @@ def _origin(conn: Connection) -> tuple[str, str]:
     return (row[0], row[1]) if row else ("0" * 32, "")
 
 
-def append_change(conn: Connection, *, kind: str, record_id: str, fields: dict[str, Any],
-                  origin: tuple[str, str], hlc: str, deleted: bool = False,
-                  cl: int | None = None) -> None:
-    """Write one local change: outbox row and record state, in ``conn``'s transaction.
+@dataclass(frozen=True)
+class LocalChange:
+    """A write of this device to one record: encoded new values, or a delete/erasure."""
 
-    ``fields`` holds already encoded values; ``deleted`` makes the causal length even; ``cl``
-    sets it outright (an erasure)."""
-    states = RecordState.__table__
-    state = conn.execute(select(states.c.cl, states.c.clocks)
-                         .where(states.c.record_id == record_id)).first()
-    clocks: dict[str, Any] = dict(state.clocks) if state else {}
-    if cl is None:
-        cl = state.cl if state else ALIVE
-        if deleted and cl % 2:
+    kind: str
+    record_id: str
+    fields: dict[str, Any]
+    deleted: bool = False
+    cl: int | None = None  # set outright: an erasure
+
+
+_ORIGIN = "kimdesk_sync_origin"
+_LAST_HLC = "kimdesk_sync_last_hlc"
+
+
+def _next_hlcs(session: Session, conn: Connection, count: int) -> list[str]:
+    """HLCs for a flush: the transaction keeps its high-water mark in memory and stores it
+    once, before it commits (a flush is frequent; a statement costs under SQLCipher)."""
+    last = session.info.get(_LAST_HLC)
+    if last is None:
+        table = ClockState.__table__
+        last = conn.execute(select(table.c.last_hlc).where(table.c.id == 1)).scalar() or ""
+    newest = parse_hlc(last) if last else (0, 0)
+    wall = _now_ms()
+    start = (wall, 0) if wall > newest[0] else (newest[0], newest[1] + 1)
+    values = [format_hlc(start[0], start[1] + offset) for offset in range(count)]
+    session.info[_LAST_HLC] = values[-1]
+    return values
+
+
+@event.listens_for(Session, "before_commit")
+def _store_clock(session: Session) -> None:
+    last = session.info.pop(_LAST_HLC, None)
+    session.info.pop(_ORIGIN, None)
+    if last is not None:
+        table = ClockState.__table__
+        session.connection().execute(
+            sqlite_insert(table).values(id=1, last_hlc=last)
+            .on_conflict_do_update(index_elements=["id"], set_={"last_hlc": last}))
+
+
+def append_changes(session: Session, changes: list[LocalChange]) -> None:
+    """Enter local changes into the outbox and the record states, in the session's
+    transaction, with three statements however many there are (a demo or an import writes
+    many)."""
+    if not changes:
+        return
+    conn = session.connection()
+    if _ORIGIN not in session.info:
+        session.info[_ORIGIN] = _origin(conn)
+    device, author = session.info[_ORIGIN]
+    hlcs = _next_hlcs(session, conn, len(changes))
+    states_table = RecordState.__table__
+    ids = sorted({change.record_id for change in changes})
+    states: dict[str, tuple[int, dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        for record_id, cl, clocks in conn.execute(
+                select(states_table.c.record_id, states_table.c.cl, states_table.c.clocks)
+                .where(states_table.c.record_id.in_(ids[start:start + 500]))):
+            states[record_id] = (cl, dict(clocks))
+    outbox: list[dict[str, Any]] = []
+    written: dict[str, dict[str, Any]] = {}
+    for change, hlc in zip(changes, hlcs, strict=True):
+        cl, clocks = states.get(change.record_id, (ALIVE, {}))
+        if change.cl is not None:
+            cl = change.cl
+        elif change.deleted and cl % 2:
             cl += 1
-    device, author = origin
-    base = {name: clocks.get(name) for name in fields}
-    for name in fields:
-        clocks[name] = [hlc, device]
-    stmt = sqlite_insert(states).values(record_id=record_id, kind=kind, cl=cl, max_hlc=hlc,
-                                        clocks=clocks)
+        base = {name: clocks.get(name) for name in change.fields}
+        clocks = {**clocks, **{name: [hlc, device] for name in change.fields}}
+        states[change.record_id] = (cl, clocks)
+        written[change.record_id] = {"record_id": change.record_id, "kind": change.kind,
+                                     "cl": cl, "max_hlc": hlc, "clocks": clocks}
+        outbox.append({"change_id": uuid.uuid4().hex, "kind": change.kind,
+                       "record_id": change.record_id, "hlc": hlc,
+                       "payload": {"origin": device, "author": author, "cl": cl,
+                                   "fields": change.fields, "base": base}})
+    stmt = sqlite_insert(states_table)
     conn.execute(stmt.on_conflict_do_update(
-        index_elements=["record_id"], set_={"cl": cl, "max_hlc": hlc, "clocks": clocks}))
-    conn.execute(OutboxChange.__table__.insert().values(
-        change_id=uuid.uuid4().hex, kind=kind, record_id=record_id, hlc=hlc,
-        payload={"origin": device, "author": author, "cl": cl, "fields": fields,
-                 "base": base}))
+        index_elements=["record_id"], set_={"cl": stmt.excluded.cl,
+                                            "max_hlc": stmt.excluded.max_hlc,
+                                            "clocks": stmt.excluded.clocks}),
+        list(written.values()))
+    conn.execute(OutboxChange.__table__.insert(), outbox)
 
 
 def _changed_fields(obj: Any, table: Any, *, new: bool) -> dict[str, Any]:
@@ -269,15 +330,13 @@ def _capture(session: Session, _flush_context: Any) -> None:
                 work.append((obj, bucket))
     if not work:
         return
-    conn = session.connection()
-    origin = _origin(conn)
+    changes = []
     for obj, bucket in work:
         table = type(obj).__table__
         fields = {} if bucket == "deleted" else _changed_fields(obj, table, new=bucket == "new")
-        if not fields and bucket != "deleted":
-            continue
-        append_change(conn, kind=table.name, record_id=obj.id, fields=fields, origin=origin,
-                      hlc=tick(conn), deleted=bucket == "deleted")
+        if fields or bucket == "deleted":
+            changes.append(LocalChange(table.name, obj.id, fields, deleted=bucket == "deleted"))
+    append_changes(session, changes)
 
 
 def record_erasure(session: Session, kind: str, record_ids: list[str]) -> None:
@@ -288,10 +347,8 @@ def record_erasure(session: Session, kind: str, record_ids: list[str]) -> None:
         return
     conn = session.connection()
     forget_values(conn, record_ids)
-    origin = _origin(conn)
-    for record_id in record_ids:
-        append_change(conn, kind=kind, record_id=record_id, fields={}, cl=ERASED,
-                      origin=origin, hlc=tick(conn))
+    append_changes(session, [LocalChange(kind, record_id, {}, cl=ERASED)
+                             for record_id in record_ids])
 
 
 def forget_values(conn: Connection, record_ids: list[str]) -> None:

@@ -36,9 +36,10 @@ from kimdesk.models.changelog import (
     META_FIELDS,
     Conflict,
     DeviceAuthor,
+    LocalChange,
     OutboxChange,
     RecordState,
-    append_change,
+    append_changes,
     decode_value,
     encode_value,
     forget_values,
@@ -91,11 +92,9 @@ def _remove_rows(conn: Connection, table: Table, ids: list[str], result: ApplyRe
     if not ids:
         return
     for child, column in _references(table):
-        if child is table and column.nullable:
-            conn.execute(update(child).where(column.in_(ids)).values({column.name: None}))
-            continue
         if column.nullable:
-            conn.execute(update(child).where(column.in_(ids)).values({column.name: None}))
+            conn.execute(update(child).where(column.in_(ids))
+                         .values({column.name: None, **_unstamped(child)}))
         else:
             child_ids = list(conn.execute(select(child.c.id).where(column.in_(ids))).scalars())
             _remove_rows(conn, child, child_ids, result)
@@ -107,6 +106,12 @@ def _remove_rows(conn: Connection, table: Table, ids: list[str], result: ApplyRe
     if table.name == "attachments":
         result.removed_attachments.extend(ids)
     conn.execute(delete(table).where(table.c.id.in_(ids)))
+
+
+def _unstamped(table: Table) -> dict[str, Any]:
+    """Keeps the columns a model stamps on every UPDATE (``updated_at``) as they are: a merge
+    happens at a different moment on every device, so its own time must not enter a row."""
+    return {column.name: column for column in table.columns if column.onupdate is not None}
 
 
 def _bury(conn: Connection, table: Table, ids: list[str]) -> None:
@@ -258,6 +263,13 @@ class _Merger:
                        and c.server_default is None and c.name not in values]
             if missing:
                 return  # not a whole record: the change that creates it is still to come
+            for column in table.columns:
+                # A reference to a dead record is cleared, as the cascade clears it where the
+                # row already was; without the referenced record the row cannot be.
+                target = values.get(column.name)
+                if column.nullable and column.foreign_keys and target is not None and \
+                        not self._parents_alive(table, {column.name: target}):
+                    values[column.name] = None
             if not self._parents_alive(table, values):
                 self.states[change.record_id][0] = cl + 1  # dies with its parent, everywhere
                 return
@@ -339,7 +351,8 @@ class _Merger:
                 self.rows.update(rows)
         for name, table in self.tables.items():
             for record_id, values in self.updates.get(name, {}).items():
-                conn.execute(update(table).where(table.c.id == record_id).values(values))
+                conn.execute(update(table).where(table.c.id == record_id)
+                             .values({**_unstamped(table), **values}))
                 self.rows.setdefault(record_id, {}).update(values)
         if self.conflicts:
             conn.execute(Conflict.__table__.insert(), self.conflicts)
@@ -426,20 +439,15 @@ def seed_change_log(session: Session) -> int:
     or records written while sync was off). Returns how many records were entered."""
     conn = session.connection()
     states = RecordState.__table__
-    origin_row = conn.exec_driver_sql(
-        "SELECT device_id, user_name FROM vault_profile LIMIT 1").first()
-    origin = (origin_row[0], origin_row[1]) if origin_row else ("0" * 32, "")
     known = set(conn.execute(select(states.c.record_id)).scalars())
-    entered = 0
+    changes = []
     for name, table in synced_tables().items():
         for row in conn.execute(select(table)).mappings():
-            if row["id"] in known:
-                continue
-            fields = {column: encode_value(row[column]) for column in record_fields(table)}
-            append_change(conn, kind=name, record_id=row["id"], fields=fields, cl=ALIVE,
-                          origin=origin, hlc=tick(conn))
-            entered += 1
-    return entered
+            if row["id"] not in known:
+                fields = {column: encode_value(row[column]) for column in record_fields(table)}
+                changes.append(LocalChange(name, row["id"], fields))
+    append_changes(session, changes)
+    return len(changes)
 
 
 def local_checksum(session: Session) -> str:
