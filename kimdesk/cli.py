@@ -269,7 +269,7 @@ def _open(args: argparse.Namespace) -> Vault:
 
 
 def _progress_printer() -> Callable[[int, int], None] | None:
-    if not sys.stderr.isatty():
+    if sys.stderr is None or not sys.stderr.isatty():  # None: a windowed .exe has no console
         return None
 
     def show(done: int, total: int) -> None:

@@ -265,3 +265,11 @@ def test_selftest_passes() -> None:
     result = kimdesk("selftest", password=None)
     assert result.returncode == 0, result.stderr
     assert "Selbsttest bestanden" in result.stdout
+
+
+def test_demo_progress_is_silent_without_a_console(monkeypatch) -> None:
+    """The windowed Windows program has no stderr at all: `--demo` must not crash on it."""
+    from kimdesk import cli
+
+    monkeypatch.setattr(sys, "stderr", None)
+    assert cli._progress_printer() is None
