@@ -75,6 +75,26 @@ def record(
     )
 
 
+def add_recorded(ctx: Context, session: Session, entity: E, client_id: str | None = None,
+                 **detail: Any) -> E:
+    """A new entity: stamped, added, flushed (so it has its id) and audited as created."""
+    stamp(ctx, entity, created=True)
+    session.add(entity)
+    session.flush()
+    record(ctx, session, "create", client_id, entity, **detail)
+    return entity
+
+
+def update_recorded(ctx: Context, session: Session, entity: E, values: dict[str, Any],
+                    client_id: str | None = None) -> E:
+    """Checked values set on an entity, stamped and audited with the fields' names."""
+    for name, value in values.items():
+        setattr(entity, name, value)
+    stamp(ctx, entity)
+    record(ctx, session, "update", client_id, entity, fields=sorted(values))
+    return entity
+
+
 # Reloading an open file after each save is one reading, not many: a read of the same file by
 # the same person within this window is not recorded again.
 READ_AUDIT_WINDOW = timedelta(minutes=10)

@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Integer, String, event, inspect, select
@@ -196,8 +197,10 @@ def decode_value(value: Any) -> Any:
     return value
 
 
+@cache
 def synced_tables() -> dict[str, Any]:
-    """Table name → Table of every synced entity, parents before children."""
+    """Table name → Table of every synced entity, parents before children (computed once;
+    the schema does not change while the program runs — read it, don't modify it)."""
     return {t.name: t for t in Base.metadata.sorted_tables if t.name in SYNCED_TABLES}
 
 

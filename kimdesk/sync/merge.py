@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select, update
@@ -76,8 +77,10 @@ class ApplyResult:
     blobs: dict[str, bytes] = field(default_factory=dict)
 
 
+@cache
 def _references(table: Table) -> list[tuple[Table, Any]]:
-    """(child table, FK column) pairs of every table pointing at ``table``'s id."""
+    """(child table, FK column) pairs of every table pointing at ``table``'s id (computed
+    once per table: a cascade asks for every record it removes)."""
     found = []
     for child in Base.metadata.sorted_tables:
         for column in child.columns:

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kimdesk.casework.common import (
+    add_recorded,
     check_code,
     check_municipality,
     check_not_future,
@@ -169,10 +170,7 @@ def record_finding(ctx: Context, data: FindingInput, *, case_id: str | None = No
             life_area=data.life_area, institution_type=data.institution_type,
             barrier=data.barrier, municipality=municipality, description=description,
             theme_id=data.theme_id, review_id=source_review)
-        stamp(ctx, finding, created=True)
-        session.add(finding)
-        session.flush()
-        record(ctx, session, "create", None, finding, source=data.source)
+        add_recorded(ctx, session, finding, None, source=data.source)
         return finding
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kimdesk.casework.common import check_code, load, record, stamp
+from kimdesk.casework.common import add_recorded, check_code, load, record, stamp, update_recorded
 from kimdesk.casework.context import Context
 from kimdesk.casework.coordination.findings import FindingRow, rows_by_id
 from kimdesk.casework.pseudonymise import check_general_text
@@ -134,10 +134,7 @@ def _checked(ctx: Context, session: Session, data: ProjectGroupInput) -> dict[st
 def create_project_group(ctx: Context, data: ProjectGroupInput) -> ProjectGroup:
     with ctx.vault.writing() as session:
         group = ProjectGroup(**_checked(ctx, session, data))
-        stamp(ctx, group, created=True)
-        session.add(group)
-        session.flush()
-        record(ctx, session, "create", None, group)
+        add_recorded(ctx, session, group)
         return group
 
 
@@ -145,10 +142,7 @@ def update_project_group(ctx: Context, group_id: str, data: ProjectGroupInput) -
     with ctx.vault.writing() as session:
         group = load(session, ProjectGroup, group_id, "Die Projektgruppe")
         values = _checked(ctx, session, data)
-        for name, value in values.items():
-            setattr(group, name, value)
-        stamp(ctx, group)
-        record(ctx, session, "update", None, group, fields=sorted(values))
+        update_recorded(ctx, session, group, values)
         return group
 
 

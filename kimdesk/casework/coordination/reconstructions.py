@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kimdesk.casework.common import load, record, stamp
+from kimdesk.casework.common import add_recorded, load, record, stamp, update_recorded
 from kimdesk.casework.context import Context
 from kimdesk.casework.pseudonymise import (
     CasePseudonymiser,
@@ -286,10 +286,7 @@ def create_reconstruction(ctx: Context, data: ReconstructionInput, *,
     with ctx.vault.writing() as session:
         values = _checked_input(ctx, session, data, case_id)
         reconstruction = CaseReconstruction(**values)
-        stamp(ctx, reconstruction, created=True)
-        session.add(reconstruction)
-        session.flush()
-        record(ctx, session, "create", None, reconstruction)
+        add_recorded(ctx, session, reconstruction)
         return reconstruction
 
 
@@ -299,10 +296,7 @@ def update_reconstruction(ctx: Context, reconstruction_id: str, data: Reconstruc
         reconstruction = load(session, CaseReconstruction, reconstruction_id,
                               "Die Fallrekonstruktion")
         values = _checked_input(ctx, session, data, case_id)
-        for name, value in values.items():
-            setattr(reconstruction, name, value)
-        stamp(ctx, reconstruction)
-        record(ctx, session, "update", None, reconstruction, fields=sorted(values))
+        update_recorded(ctx, session, reconstruction, values)
         return reconstruction
 
 
@@ -405,10 +399,7 @@ def add_theme(ctx: Context, reconstruction_id: str | None, statement: str,
             load(session, CaseReconstruction, reconstruction_id, "Die Fallrekonstruktion")
         theme = GenerativeTheme(reconstruction_id=reconstruction_id, statement=statement,
                                 mandate=mandate)
-        stamp(ctx, theme, created=True)
-        session.add(theme)
-        session.flush()
-        record(ctx, session, "create", None, theme)
+        add_recorded(ctx, session, theme)
         return theme
 
 

@@ -18,7 +18,14 @@ from types import MappingProxyType
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kimdesk.casework.common import check_codes, check_not_future, load, record, stamp
+from kimdesk.casework.common import (
+    add_recorded,
+    check_codes,
+    check_not_future,
+    load,
+    record,
+    stamp,
+)
 from kimdesk.casework.context import Context
 from kimdesk.casework.deadlines import add_deadline
 from kimdesk.casework.planning import add_step
@@ -198,10 +205,7 @@ def prepare_review(ctx: Context, case_id: str, draft: ReviewDraft) -> CaseReview
         review = CaseReview(case_id=case_id, team=case.team, presenter=ctx.user,
                             title=_title(p))
         _apply_draft(ctx, review, draft, p)
-        stamp(ctx, review, created=True)
-        session.add(review)
-        session.flush()
-        record(ctx, session, "create", case.client_id, review)
+        add_recorded(ctx, session, review, case.client_id)
         return review
 
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kimdesk.casework.common import check_code, load, record, stamp
+from kimdesk.casework.common import add_recorded, check_code, load, record, stamp, update_recorded
 from kimdesk.casework.context import Context
 from kimdesk.casework.coordination.findings import FindingRow, count_between, rows_by_id
 from kimdesk.casework.deadlines import add_months
@@ -170,10 +170,7 @@ def add_steering_member(ctx: Context, data: SteeringMemberInput) -> SteeringMemb
             _check_seats(ctx, session, role)
         member = SteeringMember(role=role.code, organisation=data.organisation.strip(),
                                 name=data.name.strip(), active=data.active)
-        stamp(ctx, member, created=True)
-        session.add(member)
-        session.flush()
-        record(ctx, session, "create", None, member)
+        add_recorded(ctx, session, member)
         return member
 
 
@@ -226,10 +223,7 @@ def _meeting_values(session: Session, data: MeetingInput) -> dict[str, object]:
 def create_meeting(ctx: Context, data: MeetingInput) -> SteeringMeeting:
     with ctx.vault.writing() as session:
         meeting = SteeringMeeting(**_meeting_values(session, data))
-        stamp(ctx, meeting, created=True)
-        session.add(meeting)
-        session.flush()
-        record(ctx, session, "create", None, meeting)
+        add_recorded(ctx, session, meeting)
         return meeting
 
 
@@ -237,10 +231,7 @@ def update_meeting(ctx: Context, meeting_id: str, data: MeetingInput) -> Steerin
     with ctx.vault.writing() as session:
         meeting = load(session, SteeringMeeting, meeting_id, "Die Sitzung")
         values = _meeting_values(session, data)
-        for name, value in values.items():
-            setattr(meeting, name, value)
-        stamp(ctx, meeting)
-        record(ctx, session, "update", None, meeting, fields=sorted(values))
+        update_recorded(ctx, session, meeting, values)
         return meeting
 
 
@@ -299,10 +290,7 @@ def record_decision(ctx: Context, data: DecisionInput) -> SteeringDecision:
     """A Beschluss; it must name what led to it (theme, findings or Projektgruppe)."""
     with ctx.vault.writing() as session:
         decision = SteeringDecision(**_decision_values(ctx, session, data))
-        stamp(ctx, decision, created=True)
-        session.add(decision)
-        session.flush()
-        record(ctx, session, "create", None, decision)
+        add_recorded(ctx, session, decision)
         return decision
 
 
@@ -310,10 +298,7 @@ def update_decision(ctx: Context, decision_id: str, data: DecisionInput) -> Stee
     with ctx.vault.writing() as session:
         decision = load(session, SteeringDecision, decision_id, "Der Beschluss")
         values = _decision_values(ctx, session, data)
-        for name, value in values.items():
-            setattr(decision, name, value)
-        stamp(ctx, decision)
-        record(ctx, session, "update", None, decision, fields=sorted(values))
+        update_recorded(ctx, session, decision, values)
         return decision
 
 
