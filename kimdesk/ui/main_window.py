@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.root)
 
         self.lock_state = QLabel(objectName="lock_state")
-        self.sync_status = SyncStatusWidget(self.sync)
+        self.sync_status = SyncStatusWidget(self.sync, state)
         self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.lock_state)
         self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}"))

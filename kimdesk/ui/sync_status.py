@@ -277,7 +277,8 @@ class SyncController(QObject):
 class SyncStatusWidget(QWidget):
     """The status-bar part: what the last sync did, and "Jetzt synchronisieren"."""
 
-    def __init__(self, controller: SyncController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: SyncController, state: AppState,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
         self.label = QLabel(objectName="sync_status")
@@ -295,6 +296,10 @@ class SyncStatusWidget(QWidget):
         self.button.clicked.connect(controller.sync_now)
         controller.status_changed.connect(self._show)
         self._show(controller.text, controller.tone)
+        # Locked, nothing can sync: the button would do nothing, so it is not offered.
+        self.button.setVisible(state.unlocked)
+        state.hub.vault_locked.connect(self.button.hide)
+        state.hub.vault_unlocked.connect(self.button.show)
 
     def _show(self, text: str, tone: str) -> None:
         # Style first: a bold text set before its style would keep the narrower width.

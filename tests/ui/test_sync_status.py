@@ -146,6 +146,7 @@ def test_no_sync_while_locked_and_it_resumes_after_unlock(
     assert not window.sync.running
     assert not window.sync.timer.isActive()
     assert not window.sync.sync_now()
+    assert window.sync_status.button.isHidden()  # nothing to offer while locked
     QThreadPool.globalInstance().waitForDone(WAIT_MS)  # the dropped sync has ended
     QApplication.processEvents()
     assert not window.sync_status.label.text().startswith("Synchronisiere")
@@ -159,6 +160,7 @@ def test_no_sync_while_locked_and_it_resumes_after_unlock(
 
     assert len(network.opened) == opened + 1
     assert window.sync.timer.isActive()
+    assert not window.sync_status.button.isHidden()
     assert window.sync_status.label.text().startswith("Synchronisiert: heute ")
     assert failures == []
 
