@@ -8,10 +8,42 @@ reference counts and crashes the process.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+
+GC_INTERVAL_MS = 1000
+
+
+class GuiThreadGarbageCollector(QObject):
+    """Cyclic garbage is collected on the GUI thread only.
+
+    Python's collector runs on whichever thread happens to allocate; when that is a pool
+    thread and the garbage holds Qt wrappers, PySide6 destroys Qt objects off their thread
+    and the process crashes (seen in a worker of the test suite). So automatic collection is
+    switched off while this object lives and a timer collects on the GUI thread instead.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start(GC_INTERVAL_MS)
+
+    @staticmethod
+    def collect() -> None:
+        gc.collect()
+
+    def stop(self) -> None:
+        """Back to automatic collection (tests, and the end of the program)."""
+        self._timer.stop()
+        gc.collect()
+        if self._was_enabled:
+            gc.enable()
 
 
 class Operation(QObject):

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from kimdesk import APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN, __version__, config
 from kimdesk.ui.hub import Hub
 from kimdesk.ui.main_window import MainWindow
+from kimdesk.ui.operations import GuiThreadGarbageCollector
 from kimdesk.ui.state import AppState
 
 
@@ -111,7 +112,9 @@ def run(data_dir: Path, *, demo_password: str | None = None) -> int:
     wake = QTimer(interval=300)
     wake.timeout.connect(lambda: None)
     wake.start()
+    collector = GuiThreadGarbageCollector(app)
     code = app.exec()
     QThreadPool.globalInstance().waitForDone()
     window.close()
+    collector.stop()
     return code
