@@ -141,3 +141,38 @@ def test_models_never_import_casework() -> None:
 
 def test_vault_never_imports_models_or_casework() -> None:
     assert _offending(_modules("vault"), ("kimdesk.models", "kimdesk.casework")) == {}
+
+
+def test_nothing_imports_the_command_line() -> None:
+    # cli.py is the top: it wires everything; whatever it shares lives in kimdesk.cli_toolkit.
+    others = {name: imported for name, imported in _modules().items() if name != "kimdesk.cli"}
+    assert _offending(others, ("kimdesk.cli",)) == {}
+
+
+def _orm_entities(imported: set[str]) -> list[str]:
+    import importlib
+
+    from kimdesk.models import Base
+
+    found = []
+    for name in imported:
+        module, _, attribute = name.rpartition(".")
+        if not module.startswith("kimdesk.models"):
+            continue
+        try:
+            value = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError):
+            continue
+        if isinstance(value, type) and issubclass(value, Base):
+            found.append(name)
+    return sorted(found)
+
+
+def test_the_ui_never_imports_orm_entities() -> None:
+    # Screens get frozen records (kimdesk/casework/records.py) and row dataclasses, never
+    # detached entities; enumerations and constants of the models are fine.
+    ui = {name: imported for name, imported in _modules("ui").items()}
+    assert {name: hits for name, imported in ui.items() if (hits := _orm_entities(imported))} \
+        == {}
+    assert _orm_entities({"kimdesk.models.Client", "kimdesk.models.enums.CaseKind"}) == [
+        "kimdesk.models.Client"]

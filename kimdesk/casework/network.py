@@ -21,6 +21,7 @@ from kimdesk.casework.common import (
     stamp,
 )
 from kimdesk.casework.context import Context
+from kimdesk.casework.records import InstitutionRecord
 from kimdesk.errors import ValidationError
 from kimdesk.models import Institution, Referral
 from kimdesk.reference import InstitutionType
@@ -76,12 +77,13 @@ def create_institution(ctx: Context, data: InstitutionInput) -> Institution:
         return institution
 
 
-def institutions(ctx: Context, municipality: str | None = None) -> list[Institution]:
+def institutions(ctx: Context, municipality: str | None = None) -> list[InstitutionRecord]:
+    """The network's institutions (of one Kommune and the county-wide ones), by name."""
     with ctx.vault.reading() as session:
         query = select(Institution).order_by(Institution.name)
         if municipality:
             query = query.where(Institution.municipality.in_((municipality, "")))
-        return list(session.scalars(query))
+        return [InstitutionRecord.of(i) for i in session.scalars(query)]
 
 
 def refer(ctx: Context, case_id: str, data: ReferralInput) -> Referral:

@@ -1,8 +1,8 @@
 """Read models for the screens: list rows of Ratsuchende and the whole client file.
 
-List rows are plain dataclasses. The ClientFile carries the entities it loaded, detached and
-fully loaded (no lazy relationships), so reading them never touches the database again; the
-screens turn them into their own row dataclasses for their models.
+List rows are plain dataclasses. The ClientFile carries frozen records of what it loaded
+(``kimdesk/casework/records.py``), never ORM entities, so screens can keep and pass them on
+without touching the database again.
 """
 
 from __future__ import annotations
@@ -15,6 +15,18 @@ from sqlalchemy import func, select
 from kimdesk.casework import search
 from kimdesk.casework.common import load, record_read
 from kimdesk.casework.context import Context
+from kimdesk.casework.records import (
+    AttachmentRecord,
+    CaseRecord,
+    ChecklistEntry,
+    ClientRecord,
+    ConsentRecord,
+    ContactRecord,
+    DeadlineRecord,
+    HouseholdRecord,
+    RelationRecord,
+    ResidenceEntry,
+)
 from kimdesk.models import (
     Attachment,
     Case,
@@ -120,17 +132,17 @@ class TimelineEntry:
 
 @dataclass
 class ClientFile:
-    client: Client
-    household: Household | None
-    members: list[Client]
-    relations: list[Relation]
-    consents: list[Consent]
-    residence: list[ResidenceRecord]
-    checklist: list[ChecklistItem]
-    attachments: list[Attachment]
-    cases: list[Case]
-    contacts: list[Contact]
-    open_deadlines: list[Deadline]
+    client: ClientRecord
+    household: HouseholdRecord | None
+    members: list[ClientRecord]
+    relations: list[RelationRecord]
+    consents: list[ConsentRecord]
+    residence: list[ResidenceEntry]
+    checklist: list[ChecklistEntry]
+    attachments: list[AttachmentRecord]
+    cases: list[CaseRecord]
+    contacts: list[ContactRecord]
+    open_deadlines: list[DeadlineRecord]
     timeline: list[TimelineEntry] = field(default_factory=list)
 
     def has_processing_consent(self, on: date) -> bool:
@@ -164,15 +176,20 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
                            order=ResidenceRecord.created_at)
         deadlines = all_of(Deadline, Deadline.client_id == client_id, order=Deadline.due_on)
         file = ClientFile(
-            client=client, household=household, members=members,
-            relations=all_of(Relation, (Relation.client_id == client_id)
-                             | (Relation.other_id == client_id)),
-            consents=consents, residence=residence,
-            checklist=all_of(ChecklistItem, ChecklistItem.client_id == client_id),
-            attachments=all_of(Attachment, Attachment.client_id == client_id,
-                               order=Attachment.created_at),
-            cases=cases, contacts=contacts,
-            open_deadlines=[d for d in deadlines if d.done_on is None],
+            client=ClientRecord.of(client),
+            household=HouseholdRecord.of(household) if household else None,
+            members=[ClientRecord.of(m) for m in members],
+            relations=[RelationRecord.of(r) for r in all_of(
+                Relation, (Relation.client_id == client_id) | (Relation.other_id == client_id))],
+            consents=[ConsentRecord.of(c) for c in consents],
+            residence=[ResidenceEntry.of(r) for r in residence],
+            checklist=[ChecklistEntry.of(c) for c in all_of(
+                ChecklistItem, ChecklistItem.client_id == client_id)],
+            attachments=[AttachmentRecord.of(a) for a in all_of(
+                Attachment, Attachment.client_id == client_id, order=Attachment.created_at)],
+            cases=[CaseRecord.of(c) for c in cases],
+            contacts=[ContactRecord.of(c) for c in contacts],
+            open_deadlines=[DeadlineRecord.of(d) for d in deadlines if d.done_on is None],
         )
     timeline: list[TimelineEntry] = []
     for contact in contacts:

@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import views
+from kimdesk.errors import KimdeskError
 from kimdesk.models.enums import CaseKind, Phase
 from kimdesk.ui import hub as areas
 from kimdesk.ui.client_dialog import ClientDialog
 from kimdesk.ui.client_table import ClientTableModel
 from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo
+from kimdesk.ui.operations import run_in_background
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
@@ -30,6 +32,10 @@ class ClientsScreen(QWidget):
         super().__init__(parent)
         self._state = state
         self._all_rows: list[views.ClientRow] = []
+        # The name search runs off the GUI thread; only the newest query's answer is shown.
+        self._generation = 0
+        self._searching = False
+        self._open_when_found = False
         ref = state.reference
 
         self.search = QLineEdit(objectName="client_search")
@@ -114,15 +120,39 @@ class ClientsScreen(QWidget):
         )
 
     def apply_filter(self) -> None:
+        """Show the rows that match the search and the filters. The filters alone are applied
+        at once (in memory); a name search asks the register on a worker thread."""
         if not self._state.unlocked:
             return
         self._debounce.stop()
         flt = self.current_filter()
-        ids = views.matching_client_ids(self._state.ctx, flt.query)
+        self._generation += 1
+        generation = self._generation
+        if not flt.query.strip():
+            self._searching = False
+            self._show(generation, flt, None)
+            return
+        ctx = self._state.ctx
+        self._searching = True
+        run_in_background(self, lambda: views.matching_client_ids(ctx, flt.query),
+                          lambda ids: self._show(generation, flt, ids), self._search_failed)
+
+    def _show(self, generation: int, flt: views.ClientFilter, ids: set[str] | None) -> None:
+        if generation != self._generation or not self._state.unlocked:
+            return  # an older query, or locked meanwhile
+        self._searching = False
         rows = views.filter_rows(self._all_rows, flt, ids)
         self.model.set_rows(rows, self._state.today())
-        total = len(self._all_rows)
-        self.count.setText(f"{len(rows)} von {total} Ratsuchenden")
+        self.count.setText(f"{len(rows)} von {len(self._all_rows)} Ratsuchenden")
+        if self._open_when_found:
+            self._open_when_found = False
+            self._open_first_row()
+
+    def _search_failed(self, exc: Exception) -> None:
+        self._searching = False
+        self._open_when_found = False
+        message = exc.message if isinstance(exc, KimdeskError) else "Die Suche ist fehlgeschlagen."
+        self.count.setText(message)
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -132,7 +162,11 @@ class ClientsScreen(QWidget):
             self._state.hub.client_opened.emit(client_id)
 
     def _open_first(self) -> None:
+        """Enter in the search: open the first hit once the search has answered."""
+        self._open_when_found = True
         self.apply_filter()
+
+    def _open_first_row(self) -> None:
         if self.table.model().rowCount() > 0:
             self._open_index(self.table.model().index(0, 0))
 

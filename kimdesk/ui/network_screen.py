@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import network
+from kimdesk.casework.records import InstitutionRecord
 from kimdesk.errors import KimdeskError
-from kimdesk.models import Institution
 from kimdesk.ui import hub as areas
 from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo, FieldErrors, save_cancel_buttons
@@ -33,7 +33,7 @@ COLUMNS = ("Einrichtung", "Art", "Rechtskreis", "Kommune", "Ansprechperson", "Te
 class InstitutionDialog(QDialog):
     """Create or edit one Einrichtung; the Rechtskreis defaults to the type's."""
 
-    def __init__(self, state: AppState, institution: Institution | None = None,
+    def __init__(self, state: AppState, institution: InstitutionRecord | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
@@ -112,7 +112,7 @@ class NetworkScreen(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._institutions: list[Institution] = []
+        self._institutions: list[InstitutionRecord] = []
         self._reloader = ReloadWhenShown(self, state, self.reload, areas=(areas.NETWORK,))
         ref = state.reference
         self.municipality = CodeCombo(((m.code, m.name) for m in ref.municipalities),
@@ -184,5 +184,5 @@ class NetworkScreen(QWidget):
         match = next((i for i in self._institutions if i.id == institution_id), None)
         self._edit(match)
 
-    def _edit(self, institution: Institution | None) -> None:
+    def _edit(self, institution: InstitutionRecord | None) -> None:
         open_dialog(InstitutionDialog(self._state, institution, self))

@@ -7,8 +7,8 @@ from datetime import date
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from kimdesk.casework.records import ConsentRecord
 from kimdesk.casework.views import ClientFile
-from kimdesk.models import Consent
 from kimdesk.ui.state import AppState
 
 
@@ -17,7 +17,7 @@ def has_active_processing_consent(file: ClientFile, today: date) -> bool:
     return any(c.kind == "data_processing" and c.is_active(today) for c in file.consents)
 
 
-def consent_state(consent: Consent, today: date) -> str:
+def consent_state(consent: ConsentRecord, today: date) -> str:
     """aktiv / widerrufen / abgelaufen / ab <date>, as the lists show it."""
     if consent.revoked_on is not None and consent.revoked_on <= today:
         return "widerrufen"

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import cases
+from kimdesk.casework.records import CaseRecord
 from kimdesk.errors import KimdeskError
-from kimdesk.models import Case
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
 from kimdesk.ui.client_file_tabs.rows import hint_label
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
@@ -29,7 +29,7 @@ from kimdesk.ui.state import AppState
 ROW_HEIGHT = 28  # the empty line
 
 
-def case_summary(case: Case) -> str:
+def case_summary(case: CaseRecord) -> str:
     """"Case Management · Intake · seit 01.10.2026" as a header line shows it."""
     parts = [CaseKind(case.kind).label]
     if case.phase and case.status == CaseStatus.OPEN:
@@ -49,7 +49,7 @@ class NewCaseDialog(QDialog):
         super().__init__(parent)
         self._state = state
         self._client_id = client_id
-        self.created: Case | None = None
+        self.created: CaseRecord | None = None
         ref = state.reference
         self.setWindowTitle("Neuer Fall")
         self.setMinimumWidth(560)
@@ -115,7 +115,7 @@ class NewCaseDialog(QDialog):
                 concern=self.concern.toPlainText(),
                 topics=self.checked_topics(),
             )
-            self.created = cases.open_case(self._state.ctx, self._client_id, data)
+            self.created = CaseRecord.of(cases.open_case(self._state.ctx, self._client_id, data))
         except KimdeskError as exc:
             self.errors.show_error(exc)
             return
@@ -147,7 +147,7 @@ class CasesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._scroll)
 
-    def set_cases(self, items: list[Case]) -> None:
+    def set_cases(self, items: list[CaseRecord]) -> None:
         while self._rows.count():
             child = self._rows.takeAt(0)
             if child.widget() is not None:
@@ -170,7 +170,7 @@ class CasesPanel(QWidget):
                   + self._rows.spacing() * max(len(shown) - 1, 0)) if shown else ROW_HEIGHT
         self._scroll.setFixedHeight(height + 2)
 
-    def _row(self, case: Case) -> QWidget:
+    def _row(self, case: CaseRecord) -> QWidget:
         row = QWidget(objectName="case_row")
         row.setProperty("case_id", case.id)
         layout = QHBoxLayout(row)

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from kimdesk.casework import consents, network
 from kimdesk.casework.consents import CONSENT_FORMS, ConsentInput
+from kimdesk.casework.records import ConsentRecord
 from kimdesk.errors import KimdeskError, ValidationError
-from kimdesk.models import Consent
 from kimdesk.models.enums import ConsentKind
 from kimdesk.ui.client_file_tabs.base import FileTab, consent_state
 from kimdesk.ui.client_file_tabs.rows import (
@@ -68,7 +68,7 @@ class ConsentRow:
     form: str
 
 
-def _recipient(consent: Consent, institutions: dict[str, str], state: AppState) -> str:
+def _recipient(consent: ConsentRecord, institutions: dict[str, str], state: AppState) -> str:
     if consent.kind != ConsentKind.RELEASE:
         return "KIM Kreis Kleve"
     parts = []
@@ -91,7 +91,7 @@ class ConsentDialog(QDialog):
         self._state = state
         self._client_id = client_id
         self._kind = kind
-        self.created: Consent | None = None
+        self.created: ConsentRecord | None = None
         ref = state.reference
         release = kind == ConsentKind.RELEASE
         self.setWindowTitle("Schweigepflichtentbindung erfassen" if release
@@ -211,8 +211,8 @@ class ConsentDialog(QDialog):
     def save(self) -> None:
         self.errors.clear()
         try:
-            self.created = consents.record_consent(self._state.ctx, self._client_id,
-                                                   self.consent_input())
+            self.created = ConsentRecord.of(consents.record_consent(
+                self._state.ctx, self._client_id, self.consent_input()))
         except KimdeskError as exc:
             self.errors.show_error(exc)
             return

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import deadlines
+from kimdesk.casework.records import DeadlineRecord
 from kimdesk.errors import KimdeskError, ValidationError
-from kimdesk.models import Deadline
 from kimdesk.models.enums import CaseKind
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
@@ -58,7 +58,7 @@ class DeadlineDialog(QDialog):
         super().__init__(parent)
         self._state = state
         self._client_id = client_id
-        self.created: Deadline | None = None
+        self.created: DeadlineRecord | None = None
         self.setWindowTitle("Wiedervorlage anlegen")
         self.setMinimumWidth(520)
         self.kind = CodeCombo(((t.code, t.label) for t in state.reference.terms("deadline_kinds")),
@@ -103,9 +103,10 @@ class DeadlineDialog(QDialog):
             if due_on is None:
                 raise ValidationError("Bitte angeben, wann die Wiedervorlage fällig ist.",
                                       "due_on")
-            self.created = deadlines.add_deadline(
+            self.created = DeadlineRecord.of(deadlines.add_deadline(
                 self._state.ctx, self._client_id, self.kind.code() or "follow_up", due_on,
-                self.title.text(), case_id=self.case.code(), note=self.note.toPlainText().strip())
+                self.title.text(), case_id=self.case.code(),
+                note=self.note.toPlainText().strip()))
         except KimdeskError as exc:
             self.errors.show_error(exc)
             return

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import documents, file_actions
+from kimdesk.casework.records import AttachmentRecord
 from kimdesk.errors import KimdeskError, ValidationError
-from kimdesk.models import Attachment
 from kimdesk.models.enums import CaseKind
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
@@ -101,7 +101,7 @@ class AddDocumentDialog(QDialog):
         super().__init__(parent)
         self._state = state
         self._client_id = client_id
-        self.created: Attachment | None = None
+        self.created: AttachmentRecord | None = None
         self.setWindowTitle("Dokument hinzufügen")
         self.setMinimumWidth(600)
         self.path = QLineEdit(objectName="document_path")
@@ -163,9 +163,10 @@ class AddDocumentDialog(QDialog):
         ctx, client_id = self._state.ctx, self._client_id
         description, case_id = self.description.text().strip(), self.case.code()
 
-        def work() -> Attachment:  # worker thread: no widgets here
-            return documents.add_attachment(ctx, client_id, path.name, path.read_bytes(),
-                                            case_id=case_id, description=description)
+        def work() -> AttachmentRecord:  # worker thread: no widgets here
+            return AttachmentRecord.of(documents.add_attachment(
+                ctx, client_id, path.name, path.read_bytes(), case_id=case_id,
+                description=description))
 
         self._set_busy(True)
         run_in_background(self, work, self._saved, self._failed)
@@ -175,7 +176,7 @@ class AddDocumentDialog(QDialog):
         self.buttons.setEnabled(not busy)
         self.browse.setEnabled(not busy)
 
-    def _saved(self, attachment: Attachment) -> None:
+    def _saved(self, attachment: AttachmentRecord) -> None:
         self._set_busy(False)
         self.created = attachment
         self.accept()
@@ -188,7 +189,7 @@ class AddDocumentDialog(QDialog):
 class DocumentViewer(QDialog):
     """Shows a decrypted document from memory: images, text, or says it cannot preview."""
 
-    def __init__(self, attachment: Attachment, content: bytes,
+    def __init__(self, attachment: AttachmentRecord, content: bytes,
                  save_copy: Callable[[], None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -248,7 +249,7 @@ class DocumentViewer(QDialog):
         super().closeEvent(event)
 
 
-def _looks_like_text(attachment: Attachment) -> bool:
+def _looks_like_text(attachment: AttachmentRecord) -> bool:
     return (attachment.media_type.startswith("text/") or attachment.media_type in TEXT_TYPES
             or Path(attachment.filename).suffix.lower() in TEXT_SUFFIXES)
 
@@ -350,10 +351,13 @@ class DocumentsTab(FileTab):
             return
         ctx = self._state.ctx
         self.status.setText("Wird entschlüsselt …")
-        run_in_background(self, lambda: documents.read_attachment(ctx, row.id),
-                          self._show_viewer, self._failed)
+        def work() -> tuple[AttachmentRecord, bytes]:  # worker thread: no widgets here
+            attachment, content = documents.read_attachment(ctx, row.id)
+            return AttachmentRecord.of(attachment), content
 
-    def _show_viewer(self, result: tuple[Attachment, bytes]) -> None:
+        run_in_background(self, work, self._show_viewer, self._failed)
+
+    def _show_viewer(self, result: tuple[AttachmentRecord, bytes]) -> None:
         attachment, content = result
         self.status.clear()
         if self.viewer is not None:

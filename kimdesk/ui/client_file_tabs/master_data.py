@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import clients
+from kimdesk.casework.records import ClientRecord
 from kimdesk.casework.views import ClientFile
 from kimdesk.errors import KimdeskError, ValidationError
-from kimdesk.models import Client
 from kimdesk.models.enums import ClientKind
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import hint_label
@@ -246,7 +246,7 @@ class MasterDataTab(FileTab):
         self._file = file
         self._load(file.client, keep_edits=False)
 
-    def _load(self, client: Client, *, keep_edits: bool) -> None:
+    def _load(self, client: ClientRecord, *, keep_edits: bool) -> None:
         self._loading = True
         try:
             for name, spec in self._fields.items():
@@ -273,7 +273,7 @@ class MasterDataTab(FileTab):
         else:
             self._baseline[name] = value or ""
 
-    def _arrange(self, client: Client) -> None:
+    def _arrange(self, client: ClientRecord) -> None:
         organisation = client.kind == ClientKind.ORGANISATION
         self.basics.setRowVisible(self.organisation_name, organisation)
         self._name_labels["first_name"].setText(
@@ -337,7 +337,8 @@ class MasterDataTab(FileTab):
             if not changes:
                 self._load(self._file.client, keep_edits=False)
                 return True
-            client = clients.update_client(self._state.ctx, self._file.client.id, changes)
+            client = ClientRecord.of(clients.update_client(self._state.ctx, self._file.client.id,
+                                                                 changes))
         except ValidationError as exc:
             self.errors.show(exc.message, exc.field)
             return False

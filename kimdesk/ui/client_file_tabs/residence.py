@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import deadlines
+from kimdesk.casework.records import ResidenceEntry
 from kimdesk.errors import KimdeskError, ValidationError
-from kimdesk.models import ResidenceRecord
 from kimdesk.reference import ResidenceStatus
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
@@ -71,7 +71,7 @@ class ResidenceDialog(QDialog):
         super().__init__(parent)
         self._state = state
         self._client_id = client_id
-        self.created: ResidenceRecord | None = None
+        self.created: ResidenceEntry | None = None
         self.setWindowTitle("Aufenthaltsstatus erfassen")
         self.setMinimumWidth(640)
         self.status = CodeCombo(((t.code, t.label)
@@ -135,11 +135,11 @@ class ResidenceDialog(QDialog):
             status = self.status.code()
             if status is None:
                 raise ValidationError("Bitte einen Aufenthaltsstatus wählen.", "status")
-            self.created = deadlines.record_residence(
+            self.created = ResidenceEntry.of(deadlines.record_residence(
                 self._state.ctx, self._client_id, status,
                 granted_on=self.granted_on.checked_value("granted_on"),
                 valid_until=self.valid_until.checked_value("valid_until"),
-                note=self.note.text().strip())
+                note=self.note.text().strip()))
         except KimdeskError as exc:
             self.errors.show_error(exc)
             return
@@ -233,7 +233,7 @@ class ResidenceTab(FileTab):
             when = entry.fulfilled_on if entry and entry.fulfilled else None
             self.check_dates[code].setText(f"erfüllt seit {format_date(when)}" if when else "")
 
-    def _describe(self, record: ResidenceRecord | None) -> str:
+    def _describe(self, record: ResidenceEntry | None) -> str:
         if record is None:
             return "Noch kein Aufenthaltsstatus erfasst."
         label = html.escape(self._state.reference.label("residence_statuses", record.status))
@@ -266,7 +266,7 @@ class ResidenceTab(FileTab):
         if dialog.created is not None:
             self.residence_saved(dialog.created)
 
-    def residence_saved(self, record: ResidenceRecord) -> None:
+    def residence_saved(self, record: ResidenceEntry) -> None:
         """Say what casework computed (end date, Fristen), then reload the file."""
         assert self._file is not None
         ref = self._state.reference
