@@ -229,8 +229,9 @@ def fields(pairs: Sequence[tuple[str, object]], width: float, label_width: float
     return result
 
 
-def signature_lines(labels: Sequence[str], width: float) -> KeepTogether:
-    """Lines to sign on, side by side, with what each signature stands for below."""
+def signature_lines(labels: Sequence[str | Flowable], width: float) -> KeepTogether:
+    """Lines to sign on, side by side, with what each signature stands for below (a text, or a
+    flowable such as a bilingual label)."""
     st = styles()
     gap = 12 * mm
     column = (width - gap * (len(labels) - 1)) / len(labels)
@@ -244,7 +245,7 @@ def signature_lines(labels: Sequence[str], width: float) -> KeepTogether:
             bottom.append("")
         widths.append(column)
         top.append(Spacer(1, 16 * mm))
-        bottom.append(Paragraph(text(label), st.small))
+        bottom.append(label if isinstance(label, Flowable) else Paragraph(text(label), st.small))
     result = Table([top, bottom], colWidths=widths, hAlign="LEFT")
     commands: list[tuple[Any, ...]] = [("VALIGN", (0, 0), (-1, -1), "TOP"),
                                        ("FONT", (0, 0), (-1, -1), REGULAR, 8.5),

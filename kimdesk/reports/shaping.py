@@ -42,8 +42,12 @@ ARABIC_FILES = {ARABIC: "NotoSansArabic-Regular.ttf", ARABIC_BOLD: "NotoSansArab
 # Arabic script: Arabic, Arabic Supplement, Arabic Extended-A, presentation forms A and B.
 _ARABIC_CHARS = "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
 _ARABIC = re.compile(f"[{_ARABIC_CHARS}]")
-# A run of Arabic-script words (spaces between them belong to the run).
-_ARABIC_RUN = re.compile(f"[{_ARABIC_CHARS}](?:[{_ARABIC_CHARS} ]*[{_ARABIC_CHARS}])?")
+# A run of Arabic-script words: spaces, digits and punctuation between them belong to the run
+# (Latin letters end it).
+_ARABIC_RUN = re.compile(
+    f"[{_ARABIC_CHARS}](?:[{_ARABIC_CHARS}0-9 .,:;!?()«»\"'/–-]*[{_ARABIC_CHARS}])?")
+# Longer runs may break between lines (then in the wrong order: use RtlParagraph for sentences).
+_KEEP_TOGETHER = 60
 _PRESENTATION_FORMS = ((0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
 NO_BREAK_SPACE = "\u00a0"
 
@@ -117,7 +121,9 @@ def inline(escaped: str, *, bold: bool = False) -> str:
     font = ARABIC_BOLD if bold else ARABIC
 
     def replace(match: re.Match[str]) -> str:
-        run = visual(match.group(0)).replace(" ", NO_BREAK_SPACE)
+        run = visual(match.group(0))
+        if len(run) <= _KEEP_TOGETHER:
+            run = run.replace(" ", NO_BREAK_SPACE)
         return f'<font name="{font}">{run}</font>'
 
     return _ARABIC_RUN.sub(replace, escaped)
