@@ -49,6 +49,8 @@ _ARABIC_RUN = re.compile(
 # Longer runs may break between lines (then in the wrong order: use RtlParagraph for sentences).
 _KEEP_TOGETHER = 60
 _PRESENTATION_FORMS = ((0xFB50, 0xFDFF), (0xFE70, 0xFEFF))
+# Zero-width non-joiner and joiner (Persian میکنم → می‌کنم) belong to the Arabic run.
+_JOINER_CONTROLS = "\u200c\u200d"
 NO_BREAK_SPACE = "\u00a0"
 
 
@@ -134,7 +136,7 @@ def runs(line: str, latin: str, arabic: str) -> list[tuple[str, str]]:
     (Latin, Cyrillic, digits, punctuation, spaces) in ``latin``."""
     result: list[tuple[str, str]] = []
     for char in line:
-        font = arabic if _ARABIC.match(char) else latin
+        font = arabic if _ARABIC.match(char) or char in _JOINER_CONTROLS else latin
         if char == " " and result:
             font = result[-1][1]
         if result and result[-1][1] == font:
