@@ -159,6 +159,7 @@ class RtlParagraph(Flowable):  # type: ignore[misc]  # reportlab has no type hin
         self.latin = style.fontName
         self.arabic = ARABIC_BOLD if self.bold else ARABIC
         self._lines = lines
+        self._split_part = lines is not None  # a part after a page break keeps its lines
         self.width = 0.0
         self.height = 0.0
 
@@ -182,7 +183,7 @@ class RtlParagraph(Flowable):  # type: ignore[misc]  # reportlab has no type hin
         return lines
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        if self._lines is None or self.width != availWidth:
+        if self._lines is None or (self.width != availWidth and not self._split_part):
             self._lines = self._wrap_lines(availWidth)
         self.width = availWidth
         self.height = len(self._lines) * self.style.leading

@@ -203,3 +203,17 @@ def test_cli_writes_the_documents_only_where_asked(
 def test_pdftotext_is_installed() -> None:
     # The reading-order checks need poppler-utils (scripts/install-system-deps.sh).
     assert subprocess.run(["pdftotext", "-v"], capture_output=True, check=False).returncode == 0
+
+
+def test_an_rtl_paragraph_longer_than_a_page_continues_on_the_next(tmp_path: Path) -> None:
+    words = docs.load_texts("ar").get("datenschutzinfo", "voluntary").replace(".", "").split()
+    count = len(words) * 60
+    # Each word numbered from 10000 on (five digits: not to be confused with dates or pages).
+    numbered = " ".join(f"{word} {10000 + index}" for index, word in enumerate(words * 60))
+    pdf = layout.render(layout.DocumentInfo("Test", "Team 1 Nord", PRINTED),
+                        [RtlParagraph(numbered, layout.styles().body)])
+    pages = poppler_text(pdf, tmp_path)
+    assert "Seite 2 von" in pages
+    # Every numbered word exactly once and in order: nothing lost or repeated at the break.
+    found = [int(n) - 10000 for n in re.findall(r"(?<!\d)1\d{4}(?!\d)", pages)]
+    assert found == list(range(count))
