@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the app and its tests need beyond Python wheels: the shared
-# libraries Qt's offscreen platform loads, a TrueType font family, and PostgreSQL's server
-# binaries (the county server's tests start a PostgreSQL of their own). Safe to run repeatedly:
+# libraries Qt's offscreen platform loads, a TrueType font family, PostgreSQL's server
+# binaries (the county server's tests start a PostgreSQL of their own) and poppler's PDF tools.
+# The PDF fonts themselves (DejaVu Sans, Noto Sans Arabic) ship in resources/fonts. Safe to run repeatedly:
 # it installs only what is missing, and does nothing when not root (then it only reports).
 set -euo pipefail
 
@@ -14,6 +15,7 @@ packages=(
     libegl1            # Qt Gui OpenGL integration, loaded even offscreen
     fonts-dejavu-core  # widgets render text offscreen; DejaVu covers ł ś ș ț ă ğ ı
     postgresql         # server tests start their own PostgreSQL (initdb, pg_ctl, postgres user)
+    poppler-utils      # PDF tests read Arabic script back in reading order (pdftotext, pdftoppm)
 )
 
 missing=()

@@ -1,5 +1,5 @@
 """Command line: ``kimdesk report zielvereinbarung|auskunft|fall|statistik|reconstruction|
-fallbesprechung ... --out F.pdf``.
+fallbesprechung|datenschutzinfo|einwilligung ... --out F.pdf``.
 
 ``register(subparsers)`` adds the sub-commands; each handler is set as ``handler`` and returns
 the exit code (0 ok, 1 runtime error with one German line on stderr, 2 usage error).
@@ -26,9 +26,36 @@ def _zielvereinbarung(args: argparse.Namespace) -> str:
     from kimdesk.reports.personal import zielvereinbarung
 
     with opened_context(args) as ctx:
-        content = zielvereinbarung(ctx, args.case, args.client)
+        content = zielvereinbarung(ctx, args.case, args.client, args.sprache)
     write_output(args.out, content)
     return f"Zielvereinbarung gespeichert: {args.out}"
+
+
+def _datenschutzinfo(args: argparse.Namespace) -> str:
+    from kimdesk.reports.client_documents import datenschutzinfo
+
+    with opened_context(args) as ctx:
+        content = datenschutzinfo(ctx, args.sprache)
+    write_output(args.out, content)
+    return f"Informationsblatt zum Datenschutz gespeichert: {args.out}"
+
+
+def _einwilligung(args: argparse.Namespace) -> str:
+    from kimdesk.reports.client_documents import einwilligung
+
+    with opened_context(args) as ctx:
+        content = einwilligung(ctx, args.client, args.sprache)
+    write_output(args.out, content)
+    return f"Einwilligung und Schweigepflichtentbindung gespeichert: {args.out}"
+
+
+def _language(value: str) -> str:
+    from kimdesk.reports.client_documents import language_code
+
+    try:
+        return language_code(value)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def _auskunft(args: argparse.Namespace) -> str:
@@ -90,7 +117,7 @@ def register(subparsers: Any) -> None:
     """Add ``report`` with its documents to the sub-commands of ``kimdesk``."""
     report = subparsers.add_parser(
         "report", help="PDF erstellen: Zielvereinbarung, Auskunft, Fallübersicht, Statistik, "
-                       "Fallrekonstruktion, Fallbesprechung",
+                       "Fallrekonstruktion, Fallbesprechung, Datenschutzinfo, Einwilligung",
         description="Erstellt ein PDF und speichert es nur unter --out.")
     kinds = report.add_subparsers(dest="report_kind", metavar="DOKUMENT", required=True)
 
@@ -99,6 +126,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--case", required=True, metavar="FALL-ID", help="Kennung des Falls")
     parser.add_argument("--client", metavar="PERSON-ID",
                         help="Person im Fall (sonst die Ratsuchende/der Ratsuchende des Falls)")
+    parser.add_argument("--sprache", type=_language, metavar="SPRACHE",
+                        help="Überschriften und feste Texte zusätzlich in dieser Sprache "
+                             "(z. B. ar, uk, ru, tr, fa, pl, ro, bg, en, fr); Ziele auf Deutsch")
     _out(parser)
     parser.set_defaults(handler=run_guarded(_zielvereinbarung))
 
@@ -136,3 +166,24 @@ def register(subparsers: Any) -> None:
                         help="Kennung der Fallbesprechung")
     _out(parser)
     parser.set_defaults(handler=run_guarded(_fallbesprechung))
+
+    parser = kinds.add_parser("datenschutzinfo",
+                              help="Informationsblatt zum Datenschutz (Art. 13 DSGVO), "
+                                   "Deutsch und eine zweite Sprache")
+    add_vault_arguments(parser)
+    parser.add_argument("--sprache", type=_language, required=True, metavar="SPRACHE",
+                        help="zweite Sprache: ar, uk, ru, tr, fa (Dari/Farsi), pl, ro, bg, en, "
+                             "fr (oder de für nur Deutsch)")
+    _out(parser)
+    parser.set_defaults(handler=run_guarded(_datenschutzinfo))
+
+    parser = kinds.add_parser("einwilligung",
+                              help="Einwilligung und Schweigepflichtentbindung zum Unterschreiben, "
+                                   "Deutsch und die Sprache der Person")
+    add_vault_arguments(parser)
+    parser.add_argument("--client", required=True, metavar="PERSON-ID",
+                        help="Kennung der Person")
+    parser.add_argument("--sprache", type=_language, metavar="SPRACHE",
+                        help="zweite Sprache (sonst die in den Daten der Person eingetragene)")
+    _out(parser)
+    parser.set_defaults(handler=run_guarded(_einwilligung))

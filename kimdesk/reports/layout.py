@@ -2,7 +2,9 @@
 of printing and "Seite X von Y" on every page, plain tables. Documents are built in memory.
 
 The fonts are TrueType and embedded (as subsets), so names such as Łucja, Ștefănescu or Yılmaz
-print as written on any computer; reportlab's built-in fonts cannot print ł, ș, ğ or ı.
+print as written on any computer; reportlab's built-in fonts cannot print ł, ș, ğ or ı. Arabic
+script (a name such as محمد, the Arabic and Dari/Farsi documents) is shaped, right to left and in
+Noto Sans Arabic (see ``shaping``); every text goes through ``text``, which does that.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from reportlab.platypus import (
 
 from kimdesk import APP_NAME, ORGANIZATION
 from kimdesk.errors import KimdeskError
+from kimdesk.reports import shaping
 
 FONT_DIRECTORY = Path(__file__).resolve().parents[2] / "resources" / "fonts"
 REGULAR = "KIMdesk-DejaVuSans"
@@ -53,10 +56,11 @@ TOTAL_FILL = colors.HexColor("#f2f2f2")
 
 @functools.cache
 def register_fonts() -> None:
-    """Register the DejaVu fonts with reportlab once per process."""
+    """Register the DejaVu and Noto Sans Arabic fonts with reportlab once per process."""
     try:
         pdfmetrics.registerFont(TTFont(REGULAR, str(FONT_DIRECTORY / "DejaVuSans.ttf")))
         pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIRECTORY / "DejaVuSans-Bold.ttf")))
+        shaping.register_arabic_fonts(FONT_DIRECTORY)
     except Exception as exc:  # reportlab raises TTFError, OSError ... for a missing/bad file
         raise KimdeskError(
             "Die Schriftart für PDF-Dokumente fehlt oder ist beschädigt "
@@ -121,13 +125,20 @@ class DocumentInfo:
     wide: bool = False  # landscape pages for wide tables
 
 
-def text(value: object) -> str:
-    """Plain text made safe for a reportlab Paragraph (which reads a little XML)."""
-    return escape(str(value)).replace("\n", "<br/>")
+def text(value: object, *, bold: bool = False) -> str:
+    """Plain text made safe for a reportlab Paragraph (which reads a little XML); Arabic script
+    in it shaped and right to left (``bold``: for a bold style)."""
+    result = escape(str(value)).replace("\n", "<br/>")
+    return shaping.inline(result, bold=bold) if shaping.has_arabic(result) else result
+
+
+def _is_bold(style: ParagraphStyle) -> bool:
+    return style.fontName == BOLD
 
 
 def para(value: object, style: ParagraphStyle | None = None) -> Paragraph:
-    return Paragraph(text(value), style or styles().body)
+    style = style or styles().body
+    return Paragraph(text(value, bold=_is_bold(style)), style)
 
 
 def markup(value: str, style: ParagraphStyle | None = None) -> Paragraph:
@@ -171,9 +182,9 @@ def table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header: boo
             bold = (header and r == 0) or r in total_rows
             if (numeric_from is not None and c >= numeric_from) or c in numeric:
                 style = st.number_bold if bold else st.number
-                line.append(Paragraph(text(number(value)), style))
+                line.append(Paragraph(text(number(value), bold=bold), style))
             else:
-                line.append(Paragraph(text(value), st.cell_bold if bold else st.cell))
+                line.append(Paragraph(text(value, bold=bold), st.cell_bold if bold else st.cell))
         body.append(line)
     result = Table(body, colWidths=list(widths), repeatRows=1 if header else 0, hAlign="LEFT")
     commands: list[tuple[Any, ...]] = [
@@ -203,7 +214,7 @@ def fields(pairs: Sequence[tuple[str, object]], width: float, label_width: float
            ) -> Table:
     """Label/value lines without a header (Stammdaten, Falldaten)."""
     st = styles()
-    rows = [[Paragraph(text(label), st.cell_bold), Paragraph(text(value if value not in
+    rows = [[Paragraph(text(label, bold=True), st.cell_bold), Paragraph(text(value if value not in
                                                                   (None, "") else "–"), st.cell)]
             for label, value in pairs]
     result = Table(rows, colWidths=[label_width, width - label_width], hAlign="LEFT")
@@ -218,8 +229,9 @@ def fields(pairs: Sequence[tuple[str, object]], width: float, label_width: float
     return result
 
 
-def signature_lines(labels: Sequence[str], width: float) -> KeepTogether:
-    """Lines to sign on, side by side, with what each signature stands for below."""
+def signature_lines(labels: Sequence[str | Flowable], width: float) -> KeepTogether:
+    """Lines to sign on, side by side, with what each signature stands for below (a text, or a
+    flowable such as a bilingual label)."""
     st = styles()
     gap = 12 * mm
     column = (width - gap * (len(labels) - 1)) / len(labels)
@@ -233,7 +245,7 @@ def signature_lines(labels: Sequence[str], width: float) -> KeepTogether:
             bottom.append("")
         widths.append(column)
         top.append(Spacer(1, 16 * mm))
-        bottom.append(Paragraph(text(label), st.small))
+        bottom.append(label if isinstance(label, Flowable) else Paragraph(text(label), st.small))
     result = Table([top, bottom], colWidths=widths, hAlign="LEFT")
     commands: list[tuple[Any, ...]] = [("VALIGN", (0, 0), (-1, -1), "TOP"),
                                        ("FONT", (0, 0), (-1, -1), REGULAR, 8.5),

@@ -168,9 +168,14 @@ def _case_and_people(ctx: Context, case_id: str) -> tuple[Case, list[str]]:
 # --- Zielvereinbarung -------------------------------------------------------------------------
 
 
-def zielvereinbarung(ctx: Context, case_id: str, client_id: str | None = None) -> bytes:
+def zielvereinbarung(ctx: Context, case_id: str, client_id: str | None = None,
+                     language: str | None = None) -> bytes:
     """The Zielvereinbarung of one person in a case: goals, steps (who does what by when),
-    lines to sign for the Ratsuchende:n and the Case Manager:in."""
+    lines to sign for the Ratsuchende:n and the Case Manager:in. With ``language`` (code or
+    German name, e.g. "ar") headings and fixed text are bilingual; the goals stay German."""
+    from kimdesk.reports.client_documents import bilingual, bilingual_signatures, title_block
+
+    texts = bilingual("zielvereinbarung", language or "de")
     ref = ctx.reference
     case, people = _case_and_people(ctx, case_id)
     client_id = client_id or case.client_id
@@ -182,27 +187,29 @@ def zielvereinbarung(ctx: Context, case_id: str, client_id: str | None = None) -
         raise KimdeskError("Für diese Person sind in diesem Fall noch keine Ziele vereinbart.")
     client = views.open_client_file(ctx, client_id).client
     steps = {goal.id: planning.steps_of(ctx, goal.id) for goal in goals}
-    _record_export(ctx, client_id, ZIELVEREINBARUNG, case_id=case_id)
+    _record_export(ctx, client_id, ZIELVEREINBARUNG, case_id=case_id,
+                   **({"language": texts.other.code} if texts.other else {}))
 
     info = _info(ctx, "Zielvereinbarung")
     width = content_width(info)
     st = styles()
     story: list[Flowable] = [
-        para("Zielvereinbarung", st.title),
+        *(title_block(texts, width) if texts.other else [para(texts.de("title"), st.title)]),
         fields([
-            ("Ratsuchende:r", person_name(client)),
-            ("Geburtsdatum", german_date(client.birth_date, "")),
-            ("Fall", f"{_case_label(case)}, seit {german_date(case.opened_on)}"),
-            ("Case Manager:in", case.case_manager),
-            ("Team", _team_name(ref, case.team)),
-        ], width),
+            (texts.both("client"), person_name(client)),
+            (texts.both("birth_date"), german_date(client.birth_date, "")),
+            (texts.both("case"), f"{_case_label(case)}, seit {german_date(case.opened_on)}"),
+            (texts.both("case_manager"), case.case_manager),
+            (texts.both("team"), _team_name(ref, case.team)),
+        ], width, label_width=58 * mm if texts.other else 48 * mm),
         Spacer(1, 4 * mm),
-        para("Wir vereinbaren die folgenden Ziele und die Schritte dorthin: wer was bis wann "
-             "tut. Die Teilnahme ist freiwillig. Wir überprüfen die Vereinbarung regelmäßig "
-             "gemeinsam und passen sie an, wenn sich etwas ändert."),
+        texts.rows(width, [[("intro", "body")]]) if texts.other else para(texts.de("intro")),
     ]
     for number, goal in enumerate(goals, start=1):
-        block: list[Flowable] = [para(f"Ziel {number}: {goal.title}", st.heading)]
+        goal_label = f"{texts.de('goal')} {number}"
+        if texts.other:
+            goal_label += f" / {texts.tr('goal')} {number}"
+        block: list[Flowable] = [para(f"{goal_label}: {goal.title}", st.heading)]
         if goal.detail:
             block.append(markup(f"<b>Genauer:</b> {text(goal.detail)}"))
         details = [f"Lebensbereich: {_label(ref, 'life_areas', goal.life_area)}",
@@ -211,7 +218,8 @@ def zielvereinbarung(ctx: Context, case_id: str, client_id: str | None = None) -
         if goal.agreed_on:
             details.insert(2, f"vereinbart am {german_date(goal.agreed_on)}")
         block.append(para(" · ".join(details), st.small))
-        rows: list[list[Any]] = [["Handlungsschritt (was)", "Wer", "Bis wann", "Erledigt"]]
+        rows: list[list[Any]] = [[texts.heading_cell(key) if texts.other else texts.de(key)
+                                  for key in ("step", "who", "until", "done")]]
         rows += [[s.description, s.responsible, german_date(s.due_on),
                   german_date(s.done_on, "")] for s in steps[goal.id]]
         if len(rows) == 1:
@@ -219,12 +227,15 @@ def zielvereinbarung(ctx: Context, case_id: str, client_id: str | None = None) -
         block += [Spacer(1, 1.5 * mm),
                   table(rows, [width - 98 * mm, 56 * mm, 21 * mm, 21 * mm])]
         story.append(KeepTogether(block))
+    story += [Spacer(1, 6 * mm),
+              para(f"{texts.de('next_review')}: ____________________")]
+    if texts.other:
+        story.append(texts.block(f"{texts.tr('next_review')}:", "small"))
     story += [
-        Spacer(1, 6 * mm),
-        para("Nächste gemeinsame Überprüfung am: ____________________"),
         Spacer(1, 8 * mm),
-        signature_lines(["Ort, Datum, Unterschrift Ratsuchende:r",
-                         "Ort, Datum, Unterschrift Case Manager:in"], width),
+        bilingual_signatures(texts, ["sign_client", "sign_case_manager"], width)
+        if texts.other else signature_lines([texts.de("sign_client"),
+                                             texts.de("sign_case_manager")], width),
     ]
     return render(info, story)
 

@@ -122,7 +122,10 @@ def test_profile_of_the_team_is_baked_in(internal: Path) -> None:
 
 def test_fonts_reference_data_and_migrations(internal: Path) -> None:
     fonts = internal / "resources" / "fonts"
-    assert {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf"} <= {p.name for p in fonts.iterdir()}
+    assert {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "NotoSansArabic-Regular.ttf",
+            "NotoSansArabic-Bold.ttf"} <= {p.name for p in fonts.iterdir()}
+    texts = {p.name for p in (internal / "resources" / "client_texts").iterdir()}
+    assert {"de.toml", "ar.toml", "fa.toml", "uk.toml"} <= texts
     reference = internal / "resources" / "reference"
     names = {p.name for p in reference.iterdir()}
     assert {"organisation.toml", "vocabularies.toml", "nationalities.toml", "rules.toml"} <= names
@@ -197,3 +200,20 @@ def test_a_pdf_from_the_bundle_embeds_its_fonts(tmp_path: Path) -> None:
              for page in PdfReader(out).pages
              for font in page["/Resources"]["/Font"].values()}
     assert fonts == {"DejaVuSans", "DejaVuSans-Bold"}
+
+
+def test_the_arabic_information_sheet_from_the_bundle_embeds_noto(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    password = "Schwanenburg-Kleve-2026"
+    created = _run("init", "--data-dir", str(tmp_path / "vault"), "--user", "Test IT",
+                   "--team", "nord", password=password)
+    assert created.returncode == 0, created.stderr
+    out = tmp_path / "datenschutzinfo.pdf"
+    report = _run("report", "datenschutzinfo", "--sprache", "ar", "--data-dir",
+                  str(tmp_path / "vault"), "--out", str(out), password=password)
+    assert report.returncode == 0, report.stderr
+    fonts = {str(font.get_object()["/BaseFont"]).split("+")[-1]
+             for page in PdfReader(out).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert {"NotoSansArabic-Regular", "DejaVuSans"} <= fonts
