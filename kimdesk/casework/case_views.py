@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from kimdesk.casework.cases import case_people
@@ -30,6 +31,7 @@ from kimdesk.models import (
 )
 from kimdesk.models.enums import CaseKind, CaseStatus, ConsentKind
 
+E = TypeVar("E")  # an entity class loaded by a view
 
 @dataclass(frozen=True)
 class PersonRef:
@@ -243,7 +245,8 @@ def load_case(ctx: Context, case_id: str) -> CaseDetail:
                                                                               today))
                                for m in members)
 
-        def all_of(model, *where, order):  # type: ignore[no-untyped-def]
+        def all_of(model: type[E], *where: ColumnElement[bool],
+                   order: tuple[Any, ...]) -> list[E]:
             return list(session.scalars(select(model).where(*where).order_by(*order)))
 
         contacts = tuple(

@@ -37,7 +37,7 @@ def create_profile(vault: Vault, user_name: str, team: str, *, role: str = Role.
 
 def load_profile(vault: Vault) -> VaultProfile:
     with vault.reading() as session:
-        profile = session.scalar(select(VaultProfile))
+        profile: VaultProfile | None = session.scalar(select(VaultProfile))
     if profile is None:
         raise KimdeskError("Der Datentresor hat noch kein Profil (kimdesk init).")
     return profile

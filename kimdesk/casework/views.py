@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from kimdesk.casework import search
 from kimdesk.casework.common import load, record_read
@@ -44,6 +45,7 @@ from kimdesk.models import (
 )
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
 
+E = TypeVar("E")  # an entity class loaded by a view
 
 @dataclass(frozen=True)
 class ClientRow:
@@ -157,7 +159,7 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
         client = load(session, Client, client_id, "Die Person")
         record_read(ctx, session, client)
 
-        def all_of(model, *where, order=None):  # type: ignore[no-untyped-def]
+        def all_of(model: type[E], *where: ColumnElement[bool], order: Any = None) -> list[E]:
             query = select(model).where(*where)
             return list(session.scalars(query.order_by(order) if order is not None else query))
 
@@ -204,10 +206,10 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
         title = f"Fall eröffnet: {label}" if change.from_kind is None else f"Umgewandelt in {label}"
         timeline.append(TimelineEntry(change.changed_on, "case_kind", title, change.reason,
                                       change.case_id))
-    for change in phases:
-        timeline.append(TimelineEntry(change.changed_on, "phase",
-                                      f"Phase: {Phase(change.to_phase).label}", change.note,
-                                      change.case_id))
+    for step in phases:
+        timeline.append(TimelineEntry(step.changed_on, "phase",
+                                      f"Phase: {Phase(step.to_phase).label}", step.note,
+                                      step.case_id))
     for referral in referrals:
         timeline.append(TimelineEntry(
             referral.referred_on, "referral", "Vermittlung",

@@ -45,7 +45,7 @@ class Phase(StrEnum):
         return _PHASE_LABELS[self]
 
     @property
-    def index(self) -> int:
+    def index(self) -> int:  # type: ignore[override]  # str.index is never wanted on a Phase
         return list(Phase).index(self)
 
 

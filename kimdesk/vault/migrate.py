@@ -66,7 +66,9 @@ def upgrade(engine: Engine) -> None:
 def _backup(engine: Engine, revision: str) -> None:
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        db_file = conn.exec_driver_sql("PRAGMA database_list").fetchone()[2]
+        main = conn.exec_driver_sql("PRAGMA database_list").fetchone()
+        assert main is not None  # SQLite always lists the main database
+        db_file = main[2]
     source = Path(db_file)
     backups = source.parent / "backups"
     backups.mkdir(exist_ok=True, mode=0o700)

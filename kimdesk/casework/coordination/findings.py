@@ -224,7 +224,7 @@ def delete_finding(ctx: Context, finding_id: str) -> None:
 # --- register ---------------------------------------------------------------------------------
 
 
-def _filtered(flt: FindingFilter | None) -> Select[tuple[Finding]]:
+def _filtered(flt: FindingFilter | None) -> Select[Finding]:
     query = select(Finding)
     if flt is None:
         return query
