@@ -242,8 +242,9 @@ def load_public_key_pem(pem: bytes) -> X25519PublicKey:
     return key
 
 
-def load_private_key_pem(pem: bytes) -> X25519PrivateKey:
-    key = serialization.load_pem_private_key(pem, password=None)
+def load_private_key_pem(pem: bytes, passphrase: bytes | None = None) -> X25519PrivateKey:
+    """The county's private recovery key from PEM (PKCS#8, optionally with a passphrase)."""
+    key = serialization.load_pem_private_key(pem, password=passphrase)
     if not isinstance(key, X25519PrivateKey):
         raise ValueError("not an X25519 private key")
     return key
