@@ -222,7 +222,7 @@ def test_the_county_recovery_key_is_baked_into_the_bundle(build: ModuleType,
 
     key = X25519PrivateKey.generate().public_key()
     line = key.public_bytes(serialization.Encoding.PEM,
-                            serialization.PublicFormat.SubjectPublicKeyInfo).decode().split()[4]
+                            serialization.PublicFormat.SubjectPublicKeyInfo).decode().splitlines()[1]
     profile = dataclasses.replace(build.load_team_profile("nord"), recovery_public_key=line)
     stage = build.stage_profile(profile, tmp_path / "stage", team_name="Team 1 Nord")
     baked = config.read_install_profile(stage / "profile.toml")
