@@ -144,33 +144,29 @@ def _print_new_code(code: str) -> None:
 
 
 def cmd_recover(args: argparse.Namespace) -> int:
-    from kimdesk.casework.profile import load_profile
+    from kimdesk.casework.recovery import recover_with_code, recover_with_county_key
     from kimdesk.vault.passwords import check_password_policy
-    from kimdesk.vault.store import (
-        unlock_with_county_key,
-        unlock_with_recovery_code,
-        vault_exists,
-    )
+    from kimdesk.vault.store import vault_exists
 
     data_dir = _data_dir(args)
     if not vault_exists(data_dir):
         raise KimdeskError(f"In {data_dir} wurde kein Datentresor gefunden.")
     county_key = _county_key(args.county_key_file) if args.county_key_file else None
+    code = ""
     if county_key is None:
         code = (_first_line(args.recovery_code_file, "Wiederherstellungscode")
                 if args.recovery_code_file
                 else _prompt("Wiederherstellungscode: ", "Wiederherstellungscode "
                              "(--recovery-code-file)"))
     new_password = read_new_password()
-    check_password_policy(new_password)  # before the vault is opened; the name comes below
-    vault = (unlock_with_county_key(data_dir, county_key) if county_key is not None
-             else unlock_with_recovery_code(data_dir, code))
-    try:
-        user = load_profile(vault).user_name
-        new_code = vault.reset_password(new_password, user_inputs=[user],
-                                        county_public_key=_profile_recovery_key())
-    finally:
-        vault.close()
+    check_password_policy(new_password)  # before the vault is opened; the name comes later
+    vault, new_code = (
+        recover_with_county_key(data_dir, county_key, new_password,
+                                county_public_key=_profile_recovery_key())
+        if county_key is not None
+        else recover_with_code(data_dir, code, new_password,
+                               county_public_key=_profile_recovery_key()))
+    vault.close()
     print(f"Neues Passwort für den Datentresor in {data_dir} gesetzt; der Tresor hat einen "
           "neuen Schlüssel.")
     print("Das alte Passwort öffnet ihn nicht mehr.")
@@ -179,7 +175,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
 
 
 def cmd_password(args: argparse.Namespace) -> int:
-    from kimdesk.casework.profile import load_profile
+    from kimdesk.casework.recovery import change_password
     from kimdesk.vault import open_vault
     from kimdesk.vault.passwords import check_password_policy
     from kimdesk.vault.store import vault_exists
@@ -192,10 +188,8 @@ def cmd_password(args: argparse.Namespace) -> int:
     check_password_policy(new_password)
     vault = open_vault(data_dir, old_password)
     try:
-        user = load_profile(vault).user_name
-        new_code = vault.change_password(old_password, new_password, user_inputs=[user],
-                                         rekey=args.rekey,
-                                         county_public_key=_profile_recovery_key())
+        new_code = change_password(vault, old_password, new_password, rekey=args.rekey,
+                                   county_public_key=_profile_recovery_key())
     finally:
         vault.close()
     print("Das Passwort wurde geändert.")

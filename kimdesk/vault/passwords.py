@@ -106,6 +106,11 @@ class PasswordStrength:
     def acceptable(self) -> bool:
         return self.score >= MIN_SCORE
 
+    def summary(self) -> str:
+        """One short German line for a live display beside the password field."""
+        verdict = "" if self.acceptable else " – zu leicht zu erraten"
+        return f"Passwortstärke: {self.rating}{verdict}"
+
     def explanation(self) -> str:
         """One German paragraph: rating, the weakness and what to do instead."""
         parts = [f"Passwortstärke: {self.rating}."]
