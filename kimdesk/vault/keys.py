@@ -1,7 +1,9 @@
 """Key derivation and wrapping: Argon2id, AES-256-GCM, HKDF and the X25519 recovery wrap.
 
 Key hierarchy (DESIGN.md): password → Argon2id → KEK → unwraps the random DB key; the DB key is
-SQLCipher's raw key and, through HKDF, the parent of the attachment and audit keys.
+SQLCipher's raw key and, through HKDF, the parent of the attachment key. The audit key derives
+from the vault's first DB key (the "derivation root"), which a re-key keeps wrapped in the header,
+so the audit chain still verifies after the DB key was replaced.
 """
 
 from __future__ import annotations
