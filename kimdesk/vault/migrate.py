@@ -99,8 +99,9 @@ def _overwrite_and_delete(path: Path) -> None:
 def _backup(engine: Engine, revision: str) -> None:
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        db_file = conn.exec_driver_sql("PRAGMA database_list").fetchone()[2]
-    source = Path(db_file)
+        main = conn.exec_driver_sql("PRAGMA database_list").first()
+    assert main is not None  # "main" is always listed
+    source = Path(main[2])
     backups = source.parent / "backups"
     backups.mkdir(exist_ok=True, mode=0o700)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
