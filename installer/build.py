@@ -127,6 +127,8 @@ def _as_toml_data(profile: config.InstallProfile, ca_name: str | None) -> dict[s
     }
     if ca_name is not None:
         data["ca_certificate"] = ca_name
+    if profile.recovery_public_key is not None:
+        data["recovery_public_key"] = profile.recovery_public_key
     return data
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from kimdesk import APP_NAME, __version__, config
+from kimdesk import cli_recovery as recovery_commands
 from kimdesk.cli_passwords import read_password
 from kimdesk.cli_toolkit import (
     EXIT_ERROR,
@@ -212,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("selftest", help="kurzer Selbsttest (für die Installation)",
                         description="Legt in einem temporären Verzeichnis einen Datentresor an, "
                                     "erfasst, sucht und prüft; zeigt „Selbsttest bestanden“.")
+    recovery_commands.register(commands)
     report_commands.register(commands)
     export_commands.register(commands)
     sync_commands.register(commands)
@@ -233,7 +235,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not user:
         raise KimdeskError("Bitte mit --user einen Namen angeben.")
     password = read_password(args, new=True)
-    vault, recovery_code = create_vault(data_dir, password, kdf=KdfParams.new())
+    # The county's recovery key from the installation profile lets county IT restore access.
+    vault, recovery_code = create_vault(data_dir, password, kdf=KdfParams.new(),
+                                        county_public_key=config.county_recovery_key(),
+                                        user_inputs=[user])
     try:
         create_profile(vault, user, args.team, role=args.role, fte=args.fte)
     finally:
@@ -276,7 +281,11 @@ def make_demo_vault(data_dir: Path, password: str, *, team: str | None = None,
     if vault_exists(data_dir):
         vault = open_vault(data_dir, password)
     else:
-        vault, _recovery_code = create_vault(data_dir, password, kdf=KdfParams.new())
+        # The demo vault holds invented people only: its fixed, published password may be
+        # weak. Any other password for a demo vault must pass the strength check.
+        vault, _recovery_code = create_vault(
+            data_dir, password, kdf=KdfParams.new(),
+            allow_weak_password=password == demo.DEMO_PASSWORD)
         try:
             create_profile(vault, demo.DEMO_USER, team or demo.DEMO_TEAM)
         except BaseException:

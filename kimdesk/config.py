@@ -15,13 +15,16 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 
 from kimdesk import APP_NAME
 from kimdesk.errors import KimdeskError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 APP_AUTHOR = "Kreis Kleve"
 # Environment variables; all of them are documented in README.md and `kimdesk --help`.
@@ -81,7 +84,9 @@ MAX_OFFLINE_DAYS = 365
 # Plain HTTP only to this computer (a test server); client data never crosses a network unencrypted.
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _PROFILE_KEYS = frozenset({"team", "municipalities", "server_url", "ca_certificate",
-                           "auto_lock_minutes", "offline_warn_days", "offline_lock_days"})
+                           "auto_lock_minutes", "offline_warn_days", "offline_lock_days",
+                           "recovery_public_key"})
+_PEM_PUBLIC = ("-----BEGIN PUBLIC KEY-----", "-----END PUBLIC KEY-----")
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,35 @@ class InstallProfile:
     auto_lock_minutes: int  # 1..60
     offline_warn_days: int = DEFAULT_OFFLINE_WARN_DAYS
     offline_lock_days: int = DEFAULT_OFFLINE_LOCK_DAYS
+    # The county's recovery public key (X25519, the base64 line of its PEM): every vault
+    # created on this installation wraps its key for it, so county IT can restore access.
+    recovery_public_key: str | None = None
+
+    def county_recovery_key(self) -> X25519PublicKey | None:
+        """The county's recovery public key as a key object, or ``None`` when not configured."""
+        if self.recovery_public_key is None:
+            return None
+        return _recovery_key(self.recovery_public_key)
+
+
+def _recovery_key(text: str) -> X25519PublicKey:
+    """An X25519 public key from the base64 line of its PEM (or the whole PEM);
+    ``ValueError`` for anything else."""
+    from kimdesk.vault.keys import load_public_key_pem
+
+    body = "".join(text.replace(_PEM_PUBLIC[0], "").replace(_PEM_PUBLIC[1], "").split())
+    pem = f"{_PEM_PUBLIC[0]}\n{body}\n{_PEM_PUBLIC[1]}\n".encode("ascii", errors="replace")
+    return load_public_key_pem(pem)
+
+
+def county_recovery_key() -> X25519PublicKey | None:
+    """The installation profile's recovery public key; ``None`` without profile or key.
+
+    An invalid profile raises :class:`KimdeskError` (an installation must not create a vault
+    under a half-understood profile).
+    """
+    profile = install_profile()
+    return profile.county_recovery_key() if profile is not None else None
 
 
 def bundled_profile_path() -> Path | None:
@@ -215,10 +249,21 @@ def parse_install_profile(data: dict[str, Any], base: Path, *, where: str) -> In
     if lock_days <= warn_days:
         raise fail("„offline_lock_days“ muss größer sein als „offline_warn_days“ (erst warnen, "
                    "dann sperren).")
+    recovery_key = data.get("recovery_public_key")
+    if recovery_key is not None:
+        try:
+            if not isinstance(recovery_key, str):
+                raise ValueError("not a string")
+            _recovery_key(recovery_key)
+        except ValueError:
+            raise fail("„recovery_public_key“ ist kein öffentlicher X25519-Schlüssel (die "
+                       "Base64-Zeile aus dessen PEM-Datei, siehe docs/it/recovery.md).") from None
+        recovery_key = "".join(recovery_key.replace(_PEM_PUBLIC[0], "")
+                               .replace(_PEM_PUBLIC[1], "").split())
     return InstallProfile(team=team, municipalities=tuple(municipalities),
                           server_url=server_url.strip().rstrip("/"), ca_certificate=ca_path,
                           auto_lock_minutes=auto_lock, offline_warn_days=warn_days,
-                          offline_lock_days=lock_days)
+                          offline_lock_days=lock_days, recovery_public_key=recovery_key)
 
 
 def _bounded(value: object, low: int, high: int, key: str,

@@ -143,3 +143,47 @@ def test_named_profile_that_is_missing_is_an_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(config.PROFILE_ENV, str(tmp_path / "nord.toml"))
     with pytest.raises(KimdeskError, match="wurde nicht gefunden"):
         config.install_profile()
+
+
+# --- the county's recovery key in the profile ---------------------------------------------------
+
+
+def _public_pem() -> tuple[object, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    key = X25519PrivateKey.generate().public_key()
+    pem = key.public_bytes(serialization.Encoding.PEM,
+                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return key, pem
+
+
+def test_the_recovery_public_key_is_read_from_the_profile(
+        monkeypatch: pytest.MonkeyPatch, profile_dir: Path) -> None:
+    key, pem = _public_pem()
+    line = pem.splitlines()[1]
+    path = profile_dir / "profile.toml"
+    path.write_text(NORD + f'recovery_public_key = "{line}"\n', encoding="utf-8")
+    monkeypatch.setenv(config.PROFILE_ENV, str(path))
+    assert config.county_recovery_key() == key
+    profile = config.install_profile()
+    assert profile is not None and profile.recovery_public_key == line
+    # The whole PEM, pasted as a multi-line string, is accepted as well.
+    path.write_text(NORD + f'recovery_public_key = """{pem}"""\n', encoding="utf-8")
+    assert config.county_recovery_key() == key
+
+
+def test_without_key_or_profile_there_is_no_county_wrap(
+        monkeypatch: pytest.MonkeyPatch, profile_dir: Path) -> None:
+    assert config.county_recovery_key() is None
+    monkeypatch.setenv(config.PROFILE_ENV, str(profile_dir / "profile.toml"))
+    assert config.county_recovery_key() is None
+
+
+@pytest.mark.parametrize("value", ['"MCowBQYDK2VuAyEA"', '"kein Schlüssel"', "42",
+                                   '"-----BEGIN PRIVATE KEY-----"'])
+def test_an_invalid_recovery_key_is_refused(profile_dir: Path, value: str) -> None:
+    path = profile_dir / "profile.toml"
+    path.write_text(NORD + f"recovery_public_key = {value}\n", encoding="utf-8")
+    with pytest.raises(KimdeskError, match="recovery_public_key"):
+        config.read_install_profile(path)

@@ -87,3 +87,34 @@ class AttachmentStore:
 
     def forget_key(self) -> None:
         self._key = None
+
+
+def reencrypt_attachments(directory: Path, vault_id: str, old_key: bytes, new_key: bytes) -> None:
+    """Re-encrypt every attachment from ``old_key`` to ``new_key`` (part of a re-key).
+
+    Idempotent, so an interrupted re-key can simply run it again: a file the new key already
+    opens is left alone; each file is replaced atomically. A file neither key opens is damaged
+    and left as it is (reading it reports the damage); nothing is deleted here.
+    """
+    if not directory.is_dir():
+        return
+    old, new = AESGCM(old_key), AESGCM(new_key)
+    for path in sorted(directory.iterdir()):
+        if not _ID.match(path.name):
+            continue
+        data = path.read_bytes()
+        if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 12 + 16:
+            continue
+        aad = f"kimdesk-attachment/{vault_id}/{path.name}".encode()
+        nonce, sealed = data[len(MAGIC) : len(MAGIC) + 12], data[len(MAGIC) + 12 :]
+        try:
+            new.decrypt(nonce, sealed, aad)
+            continue  # done before the interruption
+        except InvalidTag:
+            pass
+        try:
+            content = old.decrypt(nonce, sealed, aad)
+        except InvalidTag:
+            continue
+        fresh_nonce = os.urandom(12)
+        atomic_write(path, MAGIC + fresh_nonce + new.encrypt(fresh_nonce, content, aad))

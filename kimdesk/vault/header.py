@@ -2,6 +2,10 @@
 
 It holds the KDF parameters, the wrapped DB key (password, recovery code, county key) and a MAC
 under a key derived from the DB key, so a header altered by someone without the key is refused.
+After a re-key (a new DB key) it also holds, wrapped under the DB key, the root of the keys that
+must stay stable across re-keys (``derivation_root``, e.g. the audit chain's MAC key) and, only
+while a re-key is under way, the previous DB key (``previous_key``) so an interrupted re-key can
+be finished at the next opening. Headers without these optional fields keep their MAC.
 Writes are atomic (temp file, fsync, rename, fsync of the directory): after a crash the file is
 either the old or the new header, never a mix.
 """
@@ -31,9 +35,11 @@ class VaultHeader:
     recovery_code_wrap: Wrapped
     county_wrap: SealedForRecipient | None
     mac: bytes = b""
+    derivation_root: Wrapped | None = None
+    previous_key: Wrapped | None = None
 
     def body(self) -> dict[str, object]:
-        return {
+        body: dict[str, object] = {
             "format": FORMAT,
             "version": VERSION,
             "vault_id": self.vault_id,
@@ -43,6 +49,12 @@ class VaultHeader:
             "recovery_code_wrap": self.recovery_code_wrap.to_json(),
             "county_wrap": self.county_wrap.to_json() if self.county_wrap else None,
         }
+        # Only when present, so the MAC of a header written before re-keying existed still fits.
+        if self.derivation_root is not None:
+            body["derivation_root"] = self.derivation_root.to_json()
+        if self.previous_key is not None:
+            body["previous_key"] = self.previous_key.to_json()
+        return body
 
     def aad(self, purpose: str) -> bytes:
         """Associated data binding a wrap to this vault and its purpose."""
@@ -70,6 +82,8 @@ def read_header(path: Path) -> VaultHeader:
         if data.get("version") != VERSION:
             raise ValueError(f"unsupported header version {data.get('version')}")
         county = data.get("county_wrap")
+        root = data.get("derivation_root")
+        previous = data.get("previous_key")
         return VaultHeader(
             vault_id=str(data["vault_id"]),
             kdf=KdfParams.from_json(data["kdf"]),
@@ -78,6 +92,8 @@ def read_header(path: Path) -> VaultHeader:
             recovery_code_wrap=Wrapped.from_json(data["recovery_code_wrap"]),
             county_wrap=SealedForRecipient.from_json(county) if county else None,
             mac=unb64(data["mac"]),
+            derivation_root=Wrapped.from_json(root) if root is not None else None,
+            previous_key=Wrapped.from_json(previous) if previous is not None else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise VaultCorrupted(

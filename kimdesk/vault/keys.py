@@ -1,7 +1,9 @@
 """Key derivation and wrapping: Argon2id, AES-256-GCM, HKDF and the X25519 recovery wrap.
 
 Key hierarchy (DESIGN.md): password → Argon2id → KEK → unwraps the random DB key; the DB key is
-SQLCipher's raw key and, through HKDF, the parent of the attachment and audit keys.
+SQLCipher's raw key and, through HKDF, the parent of the attachment key. The audit key derives
+from the vault's first DB key (the "derivation root"), which a re-key keeps wrapped in the header,
+so the audit chain still verifies after the DB key was replaced.
 """
 
 from __future__ import annotations
@@ -242,8 +244,9 @@ def load_public_key_pem(pem: bytes) -> X25519PublicKey:
     return key
 
 
-def load_private_key_pem(pem: bytes) -> X25519PrivateKey:
-    key = serialization.load_pem_private_key(pem, password=None)
+def load_private_key_pem(pem: bytes, passphrase: bytes | None = None) -> X25519PrivateKey:
+    """The county's private recovery key from PEM (PKCS#8, optionally with a passphrase)."""
+    key = serialization.load_pem_private_key(pem, password=passphrase)
     if not isinstance(key, X25519PrivateKey):
         raise ValueError("not an X25519 private key")
     return key

@@ -1,7 +1,10 @@
 """Schema migrations (Alembic), applied when a vault is opened.
 
 Before an existing vault is migrated, a copy of its (still encrypted) database is kept in
-``backups/`` so that an update can never lose a vault.
+``backups/`` so that an update can never lose a vault. Once the migration has committed and the
+migrated database passes SQLite's quick check, ``backups/`` is emptied: a copy kept longer would
+keep people the vault has since purged (and a copy under an old key would open with an old
+header and an old password). A migration that fails leaves its copy for county IT.
 
 Developers create a new revision with::
 
@@ -10,6 +13,7 @@ Developers create a new revision with::
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -61,15 +65,43 @@ def upgrade(engine: Engine) -> None:
 
     with engine.begin() as conn:
         command.upgrade(_config(conn), "head")
+    with engine.connect() as conn:
+        sound = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check").all()] == ["ok"]
+        main = conn.exec_driver_sql("PRAGMA database_list").first()
+    if sound and main is not None:
+        prune_backups(Path(main[2]).parent)
+
+
+def prune_backups(data_dir: Path) -> None:
+    """Delete every copy in ``data_dir/backups`` (each file is overwritten first)."""
+    backups = Path(data_dir) / "backups"
+    if not backups.is_dir():
+        return
+    for path in backups.iterdir():
+        if path.is_file():
+            _overwrite_and_delete(path)
+
+
+def _overwrite_and_delete(path: Path) -> None:
+    """Zeros over the file before unlinking it; on flash storage this is best effort (the copy
+    is encrypted anyway, and its key is gone once the header no longer wraps it)."""
+    size = path.stat().st_size
+    with open(path, "r+b") as file:
+        chunk = b"\0" * (1024 * 1024)
+        remaining = size
+        while remaining > 0:
+            remaining -= file.write(chunk[: min(len(chunk), remaining)])
+        file.flush()
+        os.fsync(file.fileno())
+    path.unlink()
 
 
 def _backup(engine: Engine, revision: str) -> None:
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        main = conn.exec_driver_sql("PRAGMA database_list").fetchone()
-        assert main is not None  # SQLite always lists the main database
-        db_file = main[2]
-    source = Path(db_file)
+        main = conn.exec_driver_sql("PRAGMA database_list").first()
+    assert main is not None  # "main" is always listed
+    source = Path(main[2])
     backups = source.parent / "backups"
     backups.mkdir(exist_ok=True, mode=0o700)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

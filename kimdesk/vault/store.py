@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -24,9 +24,8 @@ from sqlalchemy import Engine, ExceptionContext, create_engine, event
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
-from kimdesk.errors import ValidationError
 from kimdesk.vault import keys
-from kimdesk.vault.attachments import AttachmentStore
+from kimdesk.vault.attachments import AttachmentStore, reencrypt_attachments
 from kimdesk.vault.changes import ChangeFeed, ChangeSubscriber, written_table
 from kimdesk.vault.errors import (
     VaultCorrupted,
@@ -35,8 +34,9 @@ from kimdesk.vault.errors import (
     VaultMissing,
     WrongPassword,
 )
-from kimdesk.vault.header import VaultHeader, read_header, write_header
-from kimdesk.vault.migrate import upgrade
+from kimdesk.vault.header import VaultHeader, fsync_dir, read_header, write_header
+from kimdesk.vault.migrate import prune_backups, upgrade
+from kimdesk.vault.passwords import MIN_PASSWORD_LENGTH, check_password_policy
 from kimdesk.vault.throttle import UnlockThrottle
 from kimdesk.vault.walcheck import check_wal
 
@@ -44,17 +44,15 @@ DB_FILE = "vault.db"
 HEADER_FILE = "vault-header.json"
 ATTEMPTS_FILE = "unlock-attempts.json"
 ATTACHMENT_DIR = "attachments"
-MIN_PASSWORD_LENGTH = 10
+REKEY_FILE = DB_FILE + ".rekey"  # the database under the new key while a re-key copies it
 
 _LOCKED = "Der Datentresor ist gesperrt."
 _DB_CORRUPTED = "Die Datenbank des Datentresors ist beschädigt oder wurde verändert."
 
 
-def check_password_policy(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} Zeichen lang sein.", "password"
-        )
+__all__ = ["MIN_PASSWORD_LENGTH", "Vault", "check_password_policy", "create_vault",
+           "open_vault", "open_with_county_key", "open_with_recovery_code",
+           "unlock_with_county_key", "unlock_with_recovery_code", "vault_exists"]
 
 
 def vault_exists(data_dir: Path) -> bool:
@@ -68,6 +66,10 @@ class Vault:
         self.data_dir = Path(data_dir)
         self._header = header
         self._db_key: bytes | None = db_key
+        self._root: bytes | None = _derivation_root(header, db_key)
+        # Set when the vault was opened with the recovery code or the county key: only then may
+        # reset_password() set a new password without the old one.
+        self._recovered = False
         self._write_lock = threading.RLock()
         self._unit_of_work = threading.local()
         self._changes = ChangeFeed()
@@ -105,8 +107,8 @@ class Vault:
     def derived_key(self, purpose: str) -> bytes:
         """A key for one purpose inside the vault (e.g. the audit chain's MAC)."""
         self._require_open()
-        assert self._db_key is not None
-        return keys.hkdf(self._db_key, f"kimdesk {purpose} v1")
+        assert self._root is not None
+        return keys.hkdf(self._root, f"kimdesk {purpose} v1")
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -180,13 +182,102 @@ class Vault:
                 problems.extend(str(row[0]) for row in rows if row[0] != "ok")
         return problems
 
-    def change_password(self, old_password: str, new_password: str) -> None:
-        """Rewrap the DB key under a new password; the data is not re-encrypted."""
+    def change_password(
+        self,
+        old_password: str,
+        new_password: str,
+        *,
+        user_inputs: Sequence[str] = (),
+        rekey: bool = False,
+        county_public_key: X25519PublicKey | None = None,
+    ) -> str | None:
+        """Set a new password; ``user_inputs`` (the user's name) count as easy to guess.
+
+        Without ``rekey`` the DB key is rewrapped and the data is not re-encrypted. With
+        ``rekey`` the vault gets a new DB key (see :meth:`rekey`) and the new recovery code is
+        returned: the old password, old headers, the old recovery code and backups no longer
+        open anything.
+        """
         self._require_open()
-        check_password_policy(new_password)
+        check_password_policy(new_password, user_inputs=user_inputs)
         if _unwrap_with_password(self._header, old_password) != self._db_key:
             raise WrongPassword("Das bisherige Passwort ist nicht richtig.")
+        if rekey:
+            return self.rekey(new_password, county_public_key=county_public_key)
         self._set_password(new_password)
+        return None
+
+    def reset_password(
+        self,
+        new_password: str,
+        *,
+        user_inputs: Sequence[str] = (),
+        county_public_key: X25519PublicKey | None = None,
+    ) -> str:
+        """After a recovery: a new password and a new DB key; returns the new recovery code.
+
+        Only a vault opened by :func:`unlock_with_recovery_code` or
+        :func:`unlock_with_county_key` may do this (everyone else must know the old password).
+        """
+        self._require_open()
+        if not self._recovered:
+            raise VaultError("Ein neues Passwort ohne das bisherige setzt nur die "
+                             "Wiederherstellung.")
+        check_password_policy(new_password, user_inputs=user_inputs)
+        code = self.rekey(new_password, county_public_key=county_public_key)
+        self._recovered = False
+        UnlockThrottle(self.data_dir / ATTEMPTS_FILE).record_success()
+        return code
+
+    def rekey(self, new_password: str, *, county_public_key: X25519PublicKey | None = None) -> str:
+        """Give the vault a new random DB key under ``new_password``; returns the new recovery code.
+
+        The database is copied under the new key (``sqlcipher_export``) and renamed over the old
+        file, every attachment is re-encrypted, the old recovery code stops working and
+        ``backups/`` (copies under the old key) is emptied. The county's recovery key wraps the
+        new key too (``county_public_key`` replaces or adds it). The new header, written first,
+        carries the old key wrapped under the new one until the end: a crash at any moment
+        leaves a vault that either the old password (before that header) or the new one (after
+        it) opens completely; the next opening finishes the re-key. The caller checks the
+        password policy. Keys derived with :meth:`derived_key` (the audit chain's) stay the same.
+        """
+        self._require_open()
+        assert self._db_key is not None and self._root is not None
+        with self._write_lock:
+            old_key, new_key = self._db_key, keys.new_key()
+            code = keys.new_recovery_code()
+            if county_public_key is None and self._header.county_wrap is not None:
+                county_public_key = X25519PublicKey.from_public_bytes(
+                    self._header.county_wrap.recipient_public)
+            kdf = replace(self._header.kdf, salt=os.urandom(16))
+            recovery_salt = os.urandom(16)
+            draft = self._header
+            pending = replace(
+                draft,
+                kdf=kdf,
+                password_wrap=keys.wrap(keys.derive_kek(new_password, kdf), new_key,
+                                        draft.aad("password")),
+                recovery_salt=recovery_salt,
+                recovery_code_wrap=keys.wrap(keys.recovery_code_key(code, recovery_salt),
+                                             new_key, draft.aad("recovery-code")),
+                county_wrap=(keys.seal_for(county_public_key, new_key, draft.aad("county"))
+                             if county_public_key is not None else None),
+                derivation_root=keys.wrap(new_key, self._root, draft.aad("derivation-root")),
+                previous_key=keys.wrap(new_key, old_key, draft.aad("previous-key")),
+            ).signed(new_key)
+            # No connection may hold the old key's pages while the file is replaced.
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._discard()
+            write_header(self.header_path, pending)  # from here on the new password opens
+            header = _finish_rekey(self.data_dir, pending, new_key, old_key)
+            self._header, self._db_key, self._root = header, new_key, _derivation_root(
+                header, new_key)
+            self._engine = _make_engine(self.db_path, new_key)
+            self.attachments = AttachmentStore(
+                self.data_dir / ATTACHMENT_DIR, keys.hkdf(new_key, "kimdesk attachments v1"),
+                header)
+        return code
 
     def _set_password(self, new_password: str) -> None:
         assert self._db_key is not None
@@ -222,6 +313,7 @@ class Vault:
             self._engine.dispose()
             self._engine = None
         self._db_key = None
+        self._root = None
         self.attachments.forget_key()
         self._changes.clear()
 
@@ -327,6 +419,88 @@ def _translate_corruption(context: ExceptionContext) -> None:
 # --- create / open / recover ------------------------------------------------------------------
 
 
+def _derivation_root(header: VaultHeader, db_key: bytes) -> bytes:
+    """The root of :meth:`Vault.derived_key`: the vault's first DB key, kept across re-keys."""
+    if header.derivation_root is None:
+        return db_key
+    root = keys.unwrap(db_key, header.derivation_root, header.aad("derivation-root"))
+    if root is None:
+        raise VaultCorrupted("Der Kopf des Datentresors ist beschädigt.")
+    return root
+
+
+def _opens_with(db_path: Path, db_key: bytes) -> bool:
+    """True when ``db_key`` opens the database file (reads page 1); nothing is changed."""
+    conn = sqlcipher.connect(str(db_path), check_same_thread=False, timeout=15)
+    try:
+        conn.execute(f"PRAGMA key = \"x'{db_key.hex()}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return True
+    except sqlcipher.DatabaseError as exc:
+        if _is_corruption(exc):
+            return False
+        raise
+    finally:
+        conn.close()
+
+
+def _export_under_new_key(data_dir: Path, old_key: bytes, new_key: bytes) -> None:
+    """Copy the database under ``new_key`` into a new file and rename it over the old one.
+
+    The old file stays whole until the atomic rename, so a crash leaves either database.
+    """
+    db_path, target = data_dir / DB_FILE, data_dir / REKEY_FILE
+    for leftover in (REKEY_FILE, REKEY_FILE + "-journal"):
+        (data_dir / leftover).unlink(missing_ok=True)
+    conn = sqlcipher.connect(str(db_path), check_same_thread=False, timeout=15)
+    try:
+        _prepare_connection(conn, f"PRAGMA key = \"x'{old_key.hex()}'\"")
+        conn.execute(f"ATTACH DATABASE ? AS rekeyed KEY \"x'{new_key.hex()}'\"",
+                     (str(target),))
+        conn.execute("SELECT sqlcipher_export('rekeyed')")
+        conn.execute("DETACH DATABASE rekeyed")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    fd = os.open(target, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if os.name == "posix":
+        target.chmod(0o600)
+    # The old database's log is empty (checkpointed, last connection closed); a leftover empty
+    # -wal or -shm must not be taken for the new file's.
+    for name in (DB_FILE + "-wal", DB_FILE + "-shm"):
+        path = data_dir / name
+        if path.exists() and (name.endswith("-shm") or path.stat().st_size == 0):
+            path.unlink()
+    if (data_dir / (DB_FILE + "-wal")).exists():
+        raise VaultCorrupted(_DB_CORRUPTED)
+    os.replace(target, db_path)
+    fsync_dir(data_dir)
+
+
+def _finish_rekey(data_dir: Path, header: VaultHeader, new_key: bytes, old_key: bytes
+                  ) -> VaultHeader:
+    """Complete a re-key whose header (with ``previous_key``) is written; idempotent."""
+    reencrypt_attachments(data_dir / ATTACHMENT_DIR, header.vault_id,
+                          keys.hkdf(old_key, "kimdesk attachments v1"),
+                          keys.hkdf(new_key, "kimdesk attachments v1"))
+    # The old key first: that is the usual case, and a failed try makes SQLCipher log an error.
+    if _opens_with(data_dir / DB_FILE, old_key):
+        _export_under_new_key(data_dir, old_key, new_key)
+    elif not _opens_with(data_dir / DB_FILE, new_key):
+        raise VaultCorrupted(_DB_CORRUPTED)
+    for leftover in (REKEY_FILE, REKEY_FILE + "-journal"):
+        (data_dir / leftover).unlink(missing_ok=True)
+    # Copies under the old key would open with an old header and the old password.
+    prune_backups(data_dir)
+    done = replace(header, previous_key=None).signed(new_key)
+    write_header(data_dir / HEADER_FILE, done)
+    return done
+
+
 def _unwrap_with_password(header: VaultHeader, password: str) -> bytes | None:
     kek = keys.derive_kek(password, header.kdf)
     return keys.unwrap(kek, header.password_wrap, header.aad("password"))
@@ -338,10 +512,17 @@ def create_vault(
     *,
     kdf: keys.KdfParams | None = None,
     county_public_key: X25519PublicKey | None = None,
+    user_inputs: Sequence[str] = (),
+    allow_weak_password: bool = False,
 ) -> tuple[Vault, str]:
-    """Create an empty, migrated vault. Returns it with the recovery code to print once."""
+    """Create an empty, migrated vault. Returns it with the recovery code to print once.
+
+    ``user_inputs`` (the user's name) count as easy to guess in the password check;
+    ``allow_weak_password`` is for the demo vault only (invented people, fixed password).
+    ``county_public_key`` (the installation profile's) lets county IT restore access.
+    """
     data_dir = Path(data_dir)
-    check_password_policy(password)
+    check_password_policy(password, user_inputs=user_inputs, allow_weak=allow_weak_password)
     if vault_exists(data_dir):
         raise VaultError(f"In {data_dir} gibt es bereits einen Datentresor.")
     # A database without header is an interrupted creation: its key was never written down,
@@ -393,6 +574,11 @@ def _read_existing_header(data_dir: Path) -> VaultHeader:
 
 def _open_with_key(data_dir: Path, header: VaultHeader, db_key: bytes) -> Vault:
     header.verify(db_key)
+    if header.previous_key is not None:  # a re-key was interrupted: finish it first
+        old_key = keys.unwrap(db_key, header.previous_key, header.aad("previous-key"))
+        if old_key is None:
+            raise VaultCorrupted("Der Kopf des Datentresors ist beschädigt.")
+        header = _finish_rekey(data_dir, header, db_key, old_key)
     report = check_wal(data_dir / (DB_FILE + "-wal"))
     if report.damaged:
         raise VaultCorrupted(
@@ -419,19 +605,6 @@ def restrict_permissions(data_dir: Path) -> None:
         path = data_dir / name
         if path.exists():
             path.chmod(0o600)
-
-
-def _open_and_set_password(
-    data_dir: Path, header: VaultHeader, db_key: bytes, new_password: str
-) -> Vault:
-    vault = _open_with_key(data_dir, header, db_key)
-    try:
-        vault._set_password(new_password)
-    except BaseException:
-        vault._discard()
-        raise
-    UnlockThrottle(data_dir / ATTEMPTS_FILE).record_success()
-    return vault
 
 
 def _seconds(value: float) -> str:
@@ -462,10 +635,10 @@ def open_vault(data_dir: Path, password: str, *, now: Callable[[], float] = time
     return vault
 
 
-def open_with_recovery_code(data_dir: Path, code: str, new_password: str) -> Vault:
-    """The printed recovery code opens the vault and sets a new password."""
+def unlock_with_recovery_code(data_dir: Path, code: str) -> Vault:
+    """The printed recovery code opens the vault; the caller must then call
+    :meth:`Vault.reset_password` (nothing on disk is changed until then)."""
     data_dir = Path(data_dir)
-    check_password_policy(new_password)
     header = _read_existing_header(data_dir)
     if not keys.is_well_formed_recovery_code(code):
         raise WrongPassword(
@@ -476,19 +649,48 @@ def open_with_recovery_code(data_dir: Path, code: str, new_password: str) -> Vau
     db_key = keys.unwrap(key, header.recovery_code_wrap, header.aad("recovery-code"))
     if db_key is None:
         raise WrongPassword("Der Wiederherstellungscode ist nicht richtig.")
-    return _open_and_set_password(data_dir, header, db_key, new_password)
+    vault = _open_with_key(data_dir, header, db_key)
+    vault._recovered = True
+    return vault
 
 
-def open_with_county_key(
-    data_dir: Path, county_private_key: X25519PrivateKey, new_password: str
-) -> Vault:
-    """County IT restores access with the county's recovery key without knowing any password."""
+def unlock_with_county_key(data_dir: Path, county_private_key: X25519PrivateKey) -> Vault:
+    """County IT opens the vault with the county's recovery key (offline, on the laptop);
+    the caller must then call :meth:`Vault.reset_password`."""
     data_dir = Path(data_dir)
-    check_password_policy(new_password)
     header = _read_existing_header(data_dir)
     if header.county_wrap is None:
         raise VaultError("Dieser Datentresor hat keinen Wiederherstellungsschlüssel des Kreises.")
     db_key = keys.open_sealed(county_private_key, header.county_wrap, header.aad("county"))
     if db_key is None:
         raise WrongPassword("Der Wiederherstellungsschlüssel passt nicht zu diesem Datentresor.")
-    return _open_and_set_password(data_dir, header, db_key, new_password)
+    vault = _open_with_key(data_dir, header, db_key)
+    vault._recovered = True
+    return vault
+
+
+def _reset(vault: Vault, new_password: str) -> tuple[Vault, str]:
+    try:
+        code = vault.reset_password(new_password)
+    except BaseException:
+        vault._discard()
+        raise
+    return vault, code
+
+
+def open_with_recovery_code(data_dir: Path, code: str, new_password: str) -> tuple[Vault, str]:
+    """The printed recovery code opens the vault, which gets a new password and a new key.
+
+    Returns the vault and the new recovery code (the used one stops working).
+    """
+    check_password_policy(new_password)  # before anything is opened
+    return _reset(unlock_with_recovery_code(data_dir, code), new_password)
+
+
+def open_with_county_key(
+    data_dir: Path, county_private_key: X25519PrivateKey, new_password: str
+) -> tuple[Vault, str]:
+    """County IT restores access with the county's recovery key without knowing any password;
+    the vault gets a new password and a new key. Returns it with the new recovery code."""
+    check_password_policy(new_password)
+    return _reset(unlock_with_county_key(data_dir, county_private_key), new_password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tomllib
 from pathlib import Path
@@ -212,3 +213,18 @@ def test_windows_installer_is_per_machine_german_and_keeps_the_data() -> None:
             assert name == "{app}" or name.startswith("{app}\\"), line
     assert not [line for lines in sections.values() for line in lines
                 if "appdata}" in line.lower() or "localappdata" in line.lower()]
+
+
+def test_the_county_recovery_key_is_baked_into_the_bundle(build: ModuleType,
+                                                          tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    key = X25519PrivateKey.generate().public_key()
+    line = key.public_bytes(serialization.Encoding.PEM,
+                            serialization.PublicFormat.SubjectPublicKeyInfo).decode().splitlines()[1]
+    profile = dataclasses.replace(build.load_team_profile("nord"), recovery_public_key=line)
+    stage = build.stage_profile(profile, tmp_path / "stage", team_name="Team 1 Nord")
+    baked = config.read_install_profile(stage / "profile.toml")
+    assert baked == profile
+    assert baked.county_recovery_key() == key

@@ -41,16 +41,22 @@ def test_the_printed_code_as_typed_opens_the_vault_and_sets_a_new_password(
     assert len(code) == 32 and code.count("-") == 6  # 26 characters in groups of four
     typed = _as_typed(code)
 
-    with open_with_recovery_code(vault_dir, typed, NEW_PASSWORD) as vault:
+    vault, new_code = open_with_recovery_code(vault_dir, typed, NEW_PASSWORD)
+    with vault:
         assert read_probe(vault) == list(NAMES)
     _assert_new_password_only(vault_dir)
+    # The used code was typed somewhere: it is replaced by a new one, which works in its place.
+    assert new_code != code and keys.is_well_formed_recovery_code(new_code)
+    with pytest.raises(WrongPassword, match="Wiederherstellungscode ist nicht richtig"):
+        open_with_recovery_code(vault_dir, code, "Dritter-Versuch-Hanselaer")
+    open_with_recovery_code(vault_dir, new_code, "Dritter-Versuch-Hanselaer")[0].close()
 
 
 def test_a_code_pasted_with_typographic_dashes_works(
     vault_dir: Path, probe_template: ProbeTemplate
 ) -> None:
     pasted = probe_template.recovery_code.replace("-", " – ")
-    open_with_recovery_code(vault_dir, pasted, NEW_PASSWORD).close()
+    open_with_recovery_code(vault_dir, pasted, NEW_PASSWORD)[0].close()
     _assert_new_password_only(vault_dir)
 
 
@@ -59,7 +65,7 @@ def test_the_code_still_works_after_the_password_was_changed(
 ) -> None:
     with open_vault(vault_dir, PASSWORD) as vault:
         vault.change_password(PASSWORD, "Zwischenzeit-Passwort-1")
-    open_with_recovery_code(vault_dir, probe_template.recovery_code, NEW_PASSWORD).close()
+    open_with_recovery_code(vault_dir, probe_template.recovery_code, NEW_PASSWORD)[0].close()
     _assert_new_password_only(vault_dir)
 
 
@@ -94,9 +100,12 @@ def test_the_county_key_restores_access_with_a_new_password(
     )
     county_key = keys.load_private_key_pem(pem)
 
-    with open_with_county_key(vault_dir, county_key, NEW_PASSWORD) as vault:
+    vault, _new_code = open_with_county_key(vault_dir, county_key, NEW_PASSWORD)
+    with vault:
         assert read_probe(vault) == list(NAMES)
     _assert_new_password_only(vault_dir)
+    # The new DB key is sealed for the county again: the key still works after the re-key.
+    open_with_county_key(vault_dir, county_key, "Dritter-Versuch-Hanselaer")[0].close()
 
 
 def test_another_private_key_is_refused(vault_dir: Path) -> None:
