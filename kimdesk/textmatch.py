@@ -16,6 +16,7 @@ __all__ = [
     "fts_query",
     "index_tokens",
     "likely_same_person",
+    "name_keys",
 ]
 
 # --- folding -----------------------------------------------------------------
@@ -87,6 +88,7 @@ def _words(folded_text: str) -> list[str]:
     return folded_text.split(" ") if folded_text else []
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Return ``text`` lowercased, without diacritics, Cyrillic transliterated, words by one space.
 
@@ -142,6 +144,7 @@ def _letter_code(prev: str, ch: str, nxt: str, at_start: bool) -> str:
     return "4" if nxt in ("a", "h", "k", "o", "q", "u", "x") else "8"
 
 
+@lru_cache(maxsize=65536)
 def cologne_phonetic(word: str) -> str:
     """Return the Kölner Phonetik code (Postel 1969) of ``word``, "" if it has no Latin letter.
 
@@ -262,7 +265,9 @@ class PersonKey:
     birth_date: date | None
 
 
-def _name_keys(name: str) -> frozenset[str]:
+@lru_cache(maxsize=65536)
+def name_keys(name: str) -> frozenset[str]:
+    """The keys under which a name is compared for duplicates (phonetic codes, or words)."""
     words = _words(fold(name))
     significant = [w for w in words if w not in _NAME_PARTICLES] or words
     if len(words) > 1:
@@ -273,7 +278,7 @@ def _name_keys(name: str) -> frozenset[str]:
 
 
 def _names_match(a: str, b: str) -> bool:
-    return bool(_name_keys(a) & _name_keys(b))
+    return bool(name_keys(a) & name_keys(b))
 
 
 def likely_same_person(a: PersonKey, b: PersonKey) -> bool:

@@ -6,6 +6,7 @@ Kölner Phonetik codes and the birth date tokens; it lives in the SQLCipher file
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from kimdesk import textmatch
 from kimdesk.models import Client
+from kimdesk.models.enums import ClientKind
 
 DEFAULT_LIMIT = 50
 
@@ -127,17 +129,63 @@ def likely_duplicates(
     candidates = matching_ids(session, last_name, limit=200) + matching_ids(
         session, first_name, limit=200
     )
+    ids = [i for i in dict.fromkeys(candidates) if i != exclude_id]
+    if not ids:
+        return []
+    # One statement for all candidates, not one per candidate.
+    loaded = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
     key = textmatch.PersonKey(first_name, last_name, birth_date)
     found: list[ClientHit] = []
-    seen: set[str] = set()
-    for client_id in candidates:
-        if client_id in seen or client_id == exclude_id:
-            continue
-        seen.add(client_id)
-        client = session.get(Client, client_id)
+    for client_id in ids:
+        client = loaded.get(client_id)
         if client is None:
             continue
         other = textmatch.PersonKey(client.first_name, client.last_name, client.birth_date)
         if textmatch.likely_same_person(key, other):
             found.append(to_hit(client))
     return found
+
+
+class DuplicateIndex:
+    """Set-based duplicate detection for many new clients at once (an import).
+
+    Holds every named person of the vault, read with one statement, in buckets by pairs of
+    duplicate keys (:func:`textmatch.name_keys`) of first and last name: two persons can only be
+    :func:`textmatch.likely_same_person` if they share such a pair, straight or swapped, so a
+    new person is compared with a handful of others, not with everyone called Mohammed.
+    Persons added with :meth:`add` are found too: two rows of one list that are the same person
+    are caught as well.
+    """
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, str], list[tuple[textmatch.PersonKey, str]]] = {}
+
+    @classmethod
+    def load(cls, session: Session) -> DuplicateIndex:
+        index = cls()
+        rows = session.execute(
+            select(Client.id, Client.first_name, Client.last_name, Client.birth_date)
+            .where(Client.kind == ClientKind.PERSON.value, Client.anonymous.is_(False)))
+        for client_id, first, last, born in rows:
+            index.add(textmatch.PersonKey(first, last, born), client_id)
+        return index
+
+    @staticmethod
+    def _pairs(first: str, last: str) -> Iterable[tuple[str, str]]:
+        last_keys = textmatch.name_keys(last)
+        return [(f, l) for f in textmatch.name_keys(first) for l in last_keys]  # noqa: E741
+
+    def add(self, key: textmatch.PersonKey, client_id: str) -> None:
+        for pair in self._pairs(key.first_name, key.last_name):
+            self._buckets.setdefault(pair, []).append((key, client_id))
+
+    def find(self, key: textmatch.PersonKey) -> list[str]:
+        """Ids of the persons that are probably ``key`` (likely_same_person), in no order."""
+        found: dict[str, None] = {}
+        pairs = [*self._pairs(key.first_name, key.last_name),
+                 *self._pairs(key.last_name, key.first_name)]  # first and last name swapped
+        for pair in pairs:
+            for other, client_id in self._buckets.get(pair, ()):
+                if client_id not in found and textmatch.likely_same_person(key, other):
+                    found[client_id] = None
+        return list(found)
