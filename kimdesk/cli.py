@@ -17,7 +17,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -210,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "vor (nötig für Geburtsdatum und Staatsangehörigkeit)")
     clients.add_argument("--import-duplicates", action="store_true",
                          help="auch Personen importieren, die wahrscheinlich schon erfasst sind")
+    clients.add_argument("--keep-suspicious-names", action="store_true",
+                         help="bestätigt: Namen mit „?“ mitten im Wort (z. B. nach einem "
+                              "Export als Windows-1252) werden wirklich so geschrieben")
 
     commands.add_parser("selftest", help="kurzer Selbsttest (für die Installation)",
                         description="Legt in einem temporären Verzeichnis einen Datentresor an, "
@@ -388,7 +392,27 @@ def cmd_find(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr (rich), only when stderr is a terminal; None otherwise."""
+    if sys.stderr is None or not sys.stderr.isatty():  # None: a windowed .exe has no console
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield show
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    from kimdesk.casework.import_files import SuspiciousCharacters
     from kimdesk.casework.importing import import_clients
     from kimdesk.casework.profile import context_for
 
@@ -396,9 +420,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise KimdeskError(f"Die Datei {args.file} wurde nicht gefunden.")
     vault = _open(args)
     try:
-        result = import_clients(context_for(vault), args.file,
-                                consent_on_file=args.consent_on_file,
-                                import_duplicates=args.import_duplicates)
+        with _progress_bar("Ratsuchende importieren") as progress:
+            result = import_clients(context_for(vault), args.file,
+                                    consent_on_file=args.consent_on_file,
+                                    import_duplicates=args.import_duplicates,
+                                    keep_suspicious_names=args.keep_suspicious_names,
+                                    progress=progress)
+    except SuspiciousCharacters as exc:
+        raise KimdeskError(f"{exc} Bestätigen mit --keep-suspicious-names.") from exc
     finally:
         vault.close()
     print(f"{result.imported} Ratsuchende importiert.")

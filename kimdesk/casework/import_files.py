@@ -80,6 +80,48 @@ class ImportFileError(KimdeskError):
         return cls(f"{lines} {noun}, nichts importiert: {listed}{suffix}", problems)
 
 
+class SuspiciousCharacters(ImportFileError):
+    """Names contain "?" or "\ufffd" where a letter was probably lost in an encoding accident.
+
+    Nothing is imported unless the user confirms that the names really are spelled so."""
+
+
+# A "?" with a letter on its left and right ("Y?lmaz", "Gül?en") is what a Windows-1252 export
+# writes for a letter it cannot encode (ı, ş, ğ, ...); no name is spelled with one. U+FFFD is
+# what a decoder writes for bytes it could not read, anywhere in the cell.
+_LOST_LETTER = re.compile(r"(?<=\w)\?+(?=\w)|\ufffd")
+_NAME_COLUMNS = (("last_name", "Nachname"), ("first_name", "Vorname"))
+
+
+def suspicious_cells(rows: list[ImportRow]) -> list[tuple[int, str]]:
+    """(line, German message) for every name cell that looks like an encoding accident.
+
+    The message names the row and the column, never the name (messages end up in logs)."""
+    found: list[tuple[int, str]] = []
+    for row in rows:
+        for attribute, column in _NAME_COLUMNS:
+            if _LOST_LETTER.search(getattr(row, attribute)):
+                found.append((row.line, f"Spalte {column}: „?“ oder „\ufffd“ statt eines "
+                                        "Buchstabens"))
+    return found
+
+
+def refuse_suspicious(found: list[tuple[int, str]]) -> SuspiciousCharacters:
+    lines = len({line for line, _ in found})
+    listed = "; ".join(f"Zeile {line}, {text}" for line, text in found[:MAX_LISTED_PROBLEMS])
+    more = len(found) - MAX_LISTED_PROBLEMS
+    suffix = f"; … und {more} weitere" if more > 0 else ""
+    noun = "Zeile enthält" if lines == 1 else "Zeilen enthalten"
+    return SuspiciousCharacters(
+        f"Nichts importiert: {lines} {noun} Namen mit Fragezeichen oder "
+        f"Ersatzzeichen mitten im Wort ({listed}{suffix}). Vermutlich sind beim Speichern der "
+        "Liste Buchstaben wie ı, ş oder ğ verloren gegangen. Bitte die Liste in Excel als "
+        "„CSV UTF-8“ oder als .xlsx speichern und erneut importieren – oder bestätigen, dass "
+        "die Namen wirklich so geschrieben werden.",
+        found,
+    )
+
+
 def read_client_rows(path: Path, reference: Reference | None = None) -> list[ImportRow]:
     """All client rows of a CSV or XLSX file, or ImportFileError listing every problem."""
     reference = reference or load_reference()

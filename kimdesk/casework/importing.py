@@ -10,7 +10,12 @@ from kimdesk.casework.clients import ClientInput, LikelyDuplicate, create_client
 from kimdesk.casework.common import record
 from kimdesk.casework.consents import ConsentInput
 from kimdesk.casework.context import Context
-from kimdesk.casework.import_files import ImportFileError, read_client_rows
+from kimdesk.casework.import_files import (
+    ImportFileError,
+    read_client_rows,
+    refuse_suspicious,
+    suspicious_cells,
+)
 from kimdesk.errors import ValidationError
 
 
@@ -21,16 +26,21 @@ class ImportResult:
 
 
 def import_clients(ctx: Context, path: Path, *, consent_on_file: bool = False,
-                   import_duplicates: bool = False,
+                   import_duplicates: bool = False, keep_suspicious_names: bool = False,
                    progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Import every row of the file in one transaction; a bad row imports nothing.
 
     Birth date and nationality are data beyond a Kurzintervention: they are imported only when
     the user confirms that each listed person's Einwilligung exists (``consent_on_file``); the
     consent is then recorded with the form "aus Liste übernommen". ``progress(done, total)``
-    is called now and then while the rows are written.
+    is called now and then while the rows are written. Names that look like an encoding
+    accident ("Y?lmaz") refuse the import (:class:`SuspiciousCharacters`) unless
+    ``keep_suspicious_names`` confirms them.
     """
     rows = read_client_rows(path, ctx.reference)
+    suspicious = suspicious_cells(rows)
+    if suspicious and not keep_suspicious_names:
+        raise refuse_suspicious(suspicious)
     sensitive = [row.line for row in rows if row.birth_date or row.nationality]
     if sensitive and not consent_on_file:
         raise ImportFileError(
