@@ -16,8 +16,13 @@ from sqlalchemy.orm import Session
 from kimdesk import textmatch
 from kimdesk.models import Client
 from kimdesk.models.enums import ClientKind
+from kimdesk.vault import Vault
 
 DEFAULT_LIMIT = 50
+# The folding and phonetic keys the index was built with; raise it whenever textmatch changes
+# what index_tokens returns. Kept in the database header (PRAGMA user_version, which nothing
+# else uses): 0 = built before the spelling rules (version 2: anyascii + spelling rules).
+INDEX_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,37 @@ def reindex_many(session: Session, clients: list[Client], *, new: bool = False) 
     if rows:
         session.execute(
             text("INSERT INTO client_search (client_id, tokens) VALUES (:id, :tokens)"), rows)
+
+
+def rebuild_index(session: Session) -> int:
+    """Build the whole index anew with the current folding; returns the clients indexed."""
+    session.execute(text("DELETE FROM client_search"))
+    count = 0
+    batch: list[Client] = []
+    for client in session.scalars(select(Client).execution_options(yield_per=1000)):
+        batch.append(client)
+        if len(batch) == 1000:
+            count += len(batch)
+            reindex_many(session, batch, new=True)
+            batch = []
+    count += len(batch)
+    reindex_many(session, batch, new=True)
+    session.execute(text(f"PRAGMA user_version = {INDEX_VERSION:d}"))
+    return count
+
+
+def index_is_current(session: Session) -> bool:
+    return session.execute(text("PRAGMA user_version")).scalar() == INDEX_VERSION
+
+
+def ensure_index_current(vault: Vault) -> None:
+    """Rebuild the index of a vault whose index was made by an older folding (on unlock)."""
+    with vault.reading() as session:
+        if index_is_current(session):
+            return
+    with vault.writing() as session:
+        if not index_is_current(session):
+            rebuild_index(session)
 
 
 def unindex(session: Session, client_id: str) -> None:
