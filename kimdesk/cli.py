@@ -272,18 +272,6 @@ def _open(args: argparse.Namespace) -> Vault:
     return open_vault(data_dir, read_password(args))
 
 
-def _progress_printer() -> Callable[[int, int], None] | None:
-    if sys.stderr is None or not sys.stderr.isatty():  # None: a windowed .exe has no console
-        return None
-
-    def show(done: int, total: int) -> None:
-        print(f"\r  {done} von {total} Ratsuchenden …", end="", file=sys.stderr, flush=True)
-        if done >= total:
-            print(file=sys.stderr)
-
-    return show
-
-
 def make_demo_vault(data_dir: Path, password: str, *, team: str | None = None,
                     clients: int | None = None, seed: int | None = None,
                     progress: Callable[[int, int], None] | None = None) -> Any:
@@ -313,8 +301,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     password = read_password(args, new=new)
     if new:
         print(f"Demo-Datentresor wird angelegt in {data_dir}")
-    summary = make_demo_vault(data_dir, password, team=args.team, clients=args.clients,
-                              seed=args.seed, progress=_progress_printer())
+    with _progress_bar("Demo-Daten erzeugen") as progress:
+        summary = make_demo_vault(data_dir, password, team=args.team, clients=args.clients,
+                                  seed=args.seed, progress=progress)
     print(f"Demo-Daten erzeugt in {summary.seconds:.1f} s: {summary.clients} Ratsuchende, "
           f"{summary.households} Haushalte, {summary.cases} Fälle, {summary.contacts} Kontakte, "
           f"{summary.institutions} Einrichtungen.")
@@ -445,7 +434,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
         config.demo_data_dir() if args.demo else config.default_data_dir())
     if args.demo and not vault_exists(data_dir):
         print(f"Demo-Datentresor wird angelegt in {data_dir} (Passwort „{demo.DEMO_PASSWORD}“) …")
-        make_demo_vault(data_dir, demo.DEMO_PASSWORD, progress=_progress_printer())
+        with _progress_bar("Demo-Daten erzeugen") as progress:
+            make_demo_vault(data_dir, demo.DEMO_PASSWORD, progress=progress)
     try:
         from kimdesk.ui.start import run
     except ImportError as exc:

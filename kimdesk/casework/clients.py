@@ -223,7 +223,7 @@ def _create(
 
 
 @contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
+def without_cyclic_gc() -> Iterator[None]:
     """Tens of thousands of new ORM objects make every cyclic collection walk all of them
     (a third of an import's time); they form no garbage cycles worth collecting meanwhile."""
     enabled = gc.isenabled()
@@ -251,7 +251,7 @@ def create_clients(
     written in one flush, the audit entries and the search index in one statement each.
     Returns, per item, the new client, or why it was not created; nothing is written for those.
     """
-    with _without_cyclic_gc():
+    with without_cyclic_gc():
         return _create_many(ctx, session, items, consent, allow_duplicate, progress)
 
 
