@@ -20,6 +20,7 @@ __all__ = [
     "likely_same_person",
     "name_keys",
     "spelling",
+    "worth_ranking",
 ]
 
 # --- folding -----------------------------------------------------------------
@@ -313,6 +314,15 @@ def fts_query(user_input: str) -> str | None:
             alternatives += [_fts_string(token) for token in _phonetic_tokens(word, spelled)]
         clauses.append("(" + " OR ".join(alternatives) + ")")
     return " AND ".join(clauses) if clauses else None
+
+
+def worth_ranking(user_input: str) -> bool:
+    """False when every word typed is shorter than three letters ("a", "al-", "Mo").
+
+    Such a query matches a large part of the register by prefix alone; ranking all those hits
+    (bm25 over every one of them: 12 ms for "a" in 50,000 clients) says nothing about which
+    is meant, and the list is refined with the next letter anyway."""
+    return any(sum(ch.isalpha() for ch in word) >= 3 for word in _words(fold(user_input)))
 
 
 # --- duplicate detection ---------------------------------------------------------

@@ -20,6 +20,7 @@ from kimdesk.textmatch import (
     likely_same_person,
     name_keys,
     spelling,
+    worth_ranking,
 )
 
 # --- Kölner Phonetik ---------------------------------------------------------------
@@ -345,3 +346,11 @@ def test_other_scripts_are_transliterated_for_search_but_not_for_duplicates() ->
     assert set(greek.split()) & set(latin.split())  # a shared phonetic token
     # Written without vowels, Muhammad and Ahmad would sound alike: compared as written.
     assert name_keys("محمد") == frozenset({"w:محمد"})
+
+
+def test_only_queries_with_a_word_of_three_letters_are_worth_ranking() -> None:
+    assert not worth_ranking("a")
+    assert not worth_ranking("al-")
+    assert not worth_ranking("Mo ab")
+    assert worth_ranking("Moh")
+    assert worth_ranking("al Hassan")

@@ -128,7 +128,8 @@ def matching_ids(session: Session, query: str, limit: int = DEFAULT_LIMIT, *,
     expression = textmatch.fts_query(query)
     if expression is None:
         return []
-    order = "ORDER BY rank " if ranked else ""
+    # Queries of one or two letters per word match thousands by prefix: not worth ranking.
+    order = "ORDER BY rank " if ranked and textmatch.worth_ranking(query) else ""
     rows = session.execute(
         text(
             f"SELECT client_id FROM client_search WHERE client_search MATCH :q {order}"
