@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kimdesk.errors import KimdeskError
-from kimdesk.reference import Reference, fold, load_reference
+from kimdesk.reference import Municipality, Nationality, Reference, fold, load_reference
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -229,6 +229,7 @@ def _parse(lines: Iterator[tuple[int, list[Any]]], reference: Reference) -> list
     problems: list[tuple[int, str]] = []
     count = 0
     today = date.today()
+    lookups = _Lookups(reference)
     for line, cells in lines:
         if line > MAX_PHYSICAL_LINES:
             raise _too_many_rows()
@@ -244,7 +245,7 @@ def _parse(lines: Iterator[tuple[int, list[Any]]], reference: Reference) -> list
         if count > MAX_ROWS:
             raise _too_many_rows()
         row_problems: list[str] = []
-        row = _validate(line, values, reference, today, row_problems)
+        row = _validate(line, values, lookups, today, row_problems)
         if row_problems:
             problems.extend((line, text) for text in row_problems)
         elif row is not None:
@@ -292,8 +293,28 @@ def _map_header(line: int, cells: list[Any]) -> dict[str, int]:
     return columns
 
 
+class _Lookups:
+    """The reference lookups of one file, each distinct cell text folded and looked up once
+    (a list of 10,000 rows names a few dozen nationalities and the 16 Kommunen)."""
+
+    def __init__(self, reference: Reference) -> None:
+        self._reference = reference
+        self._nationalities: dict[str, Nationality | None] = {}
+        self._municipalities: dict[str, Municipality | None] = {}
+
+    def nationality(self, text: str) -> Nationality | None:
+        if text not in self._nationalities:
+            self._nationalities[text] = self._reference.find_nationality(text)
+        return self._nationalities[text]
+
+    def municipality(self, text: str) -> Municipality | None:
+        if text not in self._municipalities:
+            self._municipalities[text] = self._reference.find_municipality(text)
+        return self._municipalities[text]
+
+
 def _validate(
-    line: int, values: dict[str, Any], reference: Reference, today: date, problems: list[str]
+    line: int, values: dict[str, Any], lookups: _Lookups, today: date, problems: list[str]
 ) -> ImportRow | None:
     last_name = _name(values["last_name"], "Nachname", problems)
     first_name = _name(values["first_name"], "Vorname", problems)
@@ -302,7 +323,7 @@ def _validate(
     nationality_code: str | None = None
     nationality_text = _text(values["nationality"])
     if nationality_text:
-        nationality = reference.find_nationality(nationality_text)
+        nationality = lookups.nationality(nationality_text)
         if nationality is None:
             problems.append(f"Staatsangehörigkeit „{_show(nationality_text)}“ ist unbekannt")
         else:
@@ -313,7 +334,7 @@ def _validate(
     if not municipality_text:
         problems.append("Kommune fehlt")
     else:
-        municipality = reference.find_municipality(municipality_text)
+        municipality = lookups.municipality(municipality_text)
         if municipality is None:
             problems.append(
                 f"Kommune „{_show(municipality_text)}“ ist keine Kommune des Kreises Kleve"
