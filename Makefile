@@ -34,6 +34,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/vault_open.py
 	$(BIN)/python benchmarks/client_search.py
+	$(BIN)/python benchmarks/import_clients.py
+	$(BIN)/python benchmarks/demo_build.py
+	$(BIN)/python benchmarks/sqlcipher_cost.py
 	$(BIN)/python benchmarks/ui_speed.py
 	$(BIN)/python benchmarks/stats_report.py
 	$(BIN)/python benchmarks/sync_full.py

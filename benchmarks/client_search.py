@@ -1,15 +1,15 @@
-"""Benchmark: client search over 50,000 clients; target < 50 ms per query (issue 2).
+"""Benchmark: client search over 50,000 clients; target p95 < 10 ms, max < 30 ms (issue 17).
 
 Setup (not timed, reused between runs): a vault in ``$TMPDIR/kimdesk-bench-search-<N>``
 filled with synthetic people from :func:`kimdesk.demo.random_person`, 1,000 per
 ``vault.writing()`` transaction, along one of two paths (``--setup``):
 
 - ``model`` (default, for speed of setup only): ``Client`` rows added to the session and
-  indexed with :func:`kimdesk.casework.search.reindex`, the same index path every use case
-  takes; no Einwilligung or audit rows, which the search does not read.
-- ``casework``: :func:`kimdesk.casework.clients.create_client` with the caller's session, as
-  `kimdesk import clients` does (Einwilligung, audit entry, index entry); about three times
-  slower to build. Both skip the duplicate check: names repeat at this volume on purpose.
+  indexed with :func:`kimdesk.casework.search.reindex_many`, the index path of imports and
+  sync; no Einwilligung or audit rows, which the search does not read.
+- ``casework``: :func:`kimdesk.casework.clients.create_clients`, as `kimdesk import clients`
+  does (Einwilligung, audit entries, index entries). Both skip the duplicate check: names repeat
+  at this volume on purpose.
 
 Later runs reuse the vault (``--rebuild`` builds it again).
 
@@ -38,7 +38,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from kimdesk.casework import search
-from kimdesk.casework.clients import ClientInput, create_client, find_clients
+from kimdesk.casework.clients import ClientInput, create_clients, find_clients
 from kimdesk.casework.consents import ConsentInput
 from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for, create_profile
@@ -49,7 +49,10 @@ from kimdesk.vault import KdfParams, create_vault, open_vault
 from kimdesk.vault.store import vault_exists
 
 PASSWORD = "Benchmark-Passwort-2026"
-TARGET_MS = 50.0
+TARGET_P95_MS = 10.0
+TARGET_MAX_MS = 30.0
+# Queries a user types that match very many clients: the worst cases of issue 17.
+HARD = ("al-", "al", "Mo", "moh", "Mohammed", "a", "Ahmad", "ab")
 BATCH = 1_000
 SEED = 50_000
 TODAY = date(2026, 11, 25)
@@ -89,15 +92,14 @@ def build(data_dir: Path, clients: int, setup: str) -> None:
         for first in range(0, clients, BATCH):
             batch = _people(rng, min(BATCH, clients - first))
             with vault.writing() as session:
-                for data in batch:
-                    if setup == "casework":
-                        create_client(ctx, data, consent=ConsentInput(form="liste"),
-                                      allow_duplicate=True, session=session)
-                    else:
-                        client = Client(**data.values(), created_by=ctx.user,
-                                        updated_by=ctx.user)
-                        session.add(client)
-                        search.reindex(session, client)
+                if setup == "casework":
+                    create_clients(ctx, session, batch, consent=ConsentInput(form="liste"),
+                                   allow_duplicate=True)
+                else:
+                    added = [Client(**data.values(), created_by=ctx.user, updated_by=ctx.user)
+                             for data in batch]
+                    session.add_all(added)
+                    search.reindex_many(session, added, new=True)
             done = min(first + BATCH, clients)
             rate = done / (time.perf_counter() - started)
             print(f"\r  {done:>6} Ratsuchende angelegt ({rate:.0f}/s)", end="",
@@ -120,6 +122,7 @@ def queries(ctx: Context, count: int) -> list[tuple[str, str]]:
     people = list(sample)
     rng.shuffle(people)
     result: list[tuple[str, str]] = [("Geburtsdatum", "12.03.1988")]
+    result += [("viele Treffer", query) for query in HARD]
     variants = [(f, last, b) for f, last, b in people if f in VARIANTS or last in VARIANTS]
     while len(result) < count:
         first, last, born = people.pop()
@@ -173,7 +176,8 @@ def main() -> None:
     p95 = values[max(0, math.ceil(0.95 * len(values)) - 1)]  # nearest rank
     print(f"{args.clients} Ratsuchende, {len(values)} Suchanfragen (find_clients, "
           "bis 50 Treffer)")
-    for kind in ("Name", "Präfix", "Schreibweise", "Geburtsdatum", "Name+Datum"):
+    for kind in ("Name", "Präfix", "Schreibweise", "Geburtsdatum", "Name+Datum",
+                 "viele Treffer"):
         of_kind = [t[0] for t in timings if t[1] == kind]
         if of_kind:
             print(f"  {kind:<13} n={len(of_kind):>2}  median {statistics.median(of_kind):6.1f} ms"
@@ -182,7 +186,9 @@ def main() -> None:
     print(f"langsamste: {slowest[0]:.1f} ms für „{slowest[2]}“ ({slowest[1]}, {slowest[3]} "
           "Treffer)")
     print(f"median {statistics.median(values):.1f} ms, p95 {p95:.1f} ms, max {values[-1]:.1f} ms")
-    print(f"target < {TARGET_MS:.0f} ms (p95): {'OK' if p95 < TARGET_MS else 'MISSED'}")
+    ok = p95 < TARGET_P95_MS and values[-1] < TARGET_MAX_MS
+    print(f"target p95 < {TARGET_P95_MS:.0f} ms, max < {TARGET_MAX_MS:.0f} ms: "
+          f"{'OK' if ok else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
@@ -209,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "vor (nötig für Geburtsdatum und Staatsangehörigkeit)")
     clients.add_argument("--import-duplicates", action="store_true",
                          help="auch Personen importieren, die wahrscheinlich schon erfasst sind")
+    clients.add_argument("--keep-suspicious-names", action="store_true",
+                         help="bestätigt: Namen mit „?“ mitten im Wort (z. B. nach einem "
+                              "Export als Windows-1252) werden wirklich so geschrieben")
 
     commands.add_parser("selftest", help="kurzer Selbsttest (für die Installation)",
                         description="Legt in einem temporären Verzeichnis einen Datentresor an, "
@@ -259,16 +263,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _progress_printer() -> Callable[[int, int], None] | None:
-    if sys.stderr is None or not sys.stderr.isatty():  # None: a windowed .exe has no console
-        return None
-
-    def show(done: int, total: int) -> None:
-        print(f"\r  {done} von {total} Ratsuchenden …", end="", file=sys.stderr, flush=True)
-        if done >= total:
-            print(file=sys.stderr)
-
-    return show
 
 
 def make_demo_vault(data_dir: Path, password: str, *, team: str | None = None,
@@ -304,8 +298,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     password = read_password(args, new=new)
     if new:
         print(f"Demo-Datentresor wird angelegt in {data_dir}")
-    summary = make_demo_vault(data_dir, password, team=args.team, clients=args.clients,
-                              seed=args.seed, progress=_progress_printer())
+    with _progress_bar("Demo-Daten erzeugen") as progress:
+        summary = make_demo_vault(data_dir, password, team=args.team, clients=args.clients,
+                                  seed=args.seed, progress=progress)
     print(f"Demo-Daten erzeugt in {summary.seconds:.1f} s: {summary.clients} Ratsuchende, "
           f"{summary.households} Haushalte, {summary.cases} Fälle, {summary.contacts} Kontakte, "
           f"{summary.institutions} Einrichtungen.")
@@ -383,7 +378,27 @@ def cmd_find(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextmanager
+def _progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr (rich), only when stderr is a terminal; None otherwise."""
+    if sys.stderr is None or not sys.stderr.isatty():  # None: a windowed .exe has no console
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield show
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    from kimdesk.casework.import_files import SuspiciousCharacters
     from kimdesk.casework.importing import import_clients
     from kimdesk.casework.profile import context_for
 
@@ -391,9 +406,14 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise KimdeskError(f"Die Datei {args.file} wurde nicht gefunden.")
     vault = open_vault_for(args)
     try:
-        result = import_clients(context_for(vault), args.file,
-                                consent_on_file=args.consent_on_file,
-                                import_duplicates=args.import_duplicates)
+        with _progress_bar("Ratsuchende importieren") as progress:
+            result = import_clients(context_for(vault), args.file,
+                                    consent_on_file=args.consent_on_file,
+                                    import_duplicates=args.import_duplicates,
+                                    keep_suspicious_names=args.keep_suspicious_names,
+                                    progress=progress)
+    except SuspiciousCharacters as exc:
+        raise KimdeskError(f"{exc} Bestätigen mit --keep-suspicious-names.") from exc
     finally:
         vault.close()
     print(f"{result.imported} Ratsuchende importiert.")
@@ -411,7 +431,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
         config.demo_data_dir() if args.demo else config.default_data_dir())
     if args.demo and not vault_exists(data_dir):
         print(f"Demo-Datentresor wird angelegt in {data_dir} (Passwort „{demo.DEMO_PASSWORD}“) …")
-        make_demo_vault(data_dir, demo.DEMO_PASSWORD, progress=_progress_printer())
+        with _progress_bar("Demo-Daten erzeugen") as progress:
+            make_demo_vault(data_dir, demo.DEMO_PASSWORD, progress=progress)
     try:
         from kimdesk.ui.start import run
     except ImportError as exc:

@@ -272,4 +272,5 @@ def test_demo_progress_is_silent_without_a_console(monkeypatch) -> None:
     from kimdesk import cli
 
     monkeypatch.setattr(sys, "stderr", None)
-    assert cli._progress_printer() is None
+    with cli._progress_bar("Demo-Daten erzeugen") as progress:
+        assert progress is None

@@ -18,6 +18,9 @@ from kimdesk.textmatch import (
     fts_query,
     index_tokens,
     likely_same_person,
+    name_keys,
+    spelling,
+    worth_ranking,
 )
 
 # --- Kölner Phonetik ---------------------------------------------------------------
@@ -311,3 +314,43 @@ def test_likely_same_person_rejects() -> None:
     assert not likely_same_person(base, PersonKey("Mohammed", "al-Rashid", born))
     assert not likely_same_person(PersonKey("", "", None), PersonKey("", "", None))
     assert not likely_same_person(PersonKey("محمد", "علي", None), PersonKey("أحمد", "علي", None))
+
+
+# --- spellings across languages and scripts (issue 17) -----------------------------------------
+
+
+def test_spelling_rules_bring_german_english_and_french_transcriptions_together() -> None:
+    assert spelling("schewtschenko") == spelling("shevchenko") == "shevchenko"
+    assert spelling("dschawad") == spelling("jawad") == spelling("djawad") == "javad"
+    assert spelling("haydari") == spelling("haidari")
+    assert spelling("youssef") == "iussef"
+    assert spelling("chalil") == spelling("khalil")
+
+
+@pytest.mark.parametrize("other", ["Shevchenko", "Ševčenko", "Шевченко", "Szewczenko"])
+def test_shevchenko_spellings_share_a_duplicate_key(other: str) -> None:
+    assert name_keys("Schewtschenko") & name_keys(other)
+
+
+def test_haydari_dschawad_is_likely_haidari_jawad() -> None:
+    born = date(1992, 7, 1)
+    assert likely_same_person(PersonKey("Dschawad", "Haydari", born),
+                              PersonKey("Jawad", "Haidari", born))
+    assert not likely_same_person(PersonKey("Dschawad", "Haydari", born),
+                                  PersonKey("Jawad", "Haidari", date(1992, 7, 2)))
+
+
+def test_other_scripts_are_transliterated_for_search_but_not_for_duplicates() -> None:
+    greek = index_tokens("Παπαδόπουλος")
+    latin = index_tokens("Papadopoulos")
+    assert set(greek.split()) & set(latin.split())  # a shared phonetic token
+    # Written without vowels, Muhammad and Ahmad would sound alike: compared as written.
+    assert name_keys("محمد") == frozenset({"w:محمد"})
+
+
+def test_only_queries_with_a_word_of_three_letters_are_worth_ranking() -> None:
+    assert not worth_ranking("a")
+    assert not worth_ranking("al-")
+    assert not worth_ranking("Mo ab")
+    assert worth_ranking("Moh")
+    assert worth_ranking("al Hassan")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from kimdesk.models import AuditEntry, utcnow
@@ -41,19 +41,25 @@ class ChainProblem:
     message: str
 
 
-def _canonical(entry: AuditEntry, at: datetime) -> bytes:
+def _canonical_fields(seq: int, at: datetime, actor: str, action: str, client_id: str | None,
+                      entity: str, entity_id: str, detail: dict[str, Any], prev: str) -> bytes:
     body = {
-        "seq": entry.seq,
+        "seq": seq,
         "at": at.isoformat(),
-        "actor": entry.actor,
-        "action": entry.action,
-        "client_id": entry.client_id,
-        "entity": entry.entity,
-        "entity_id": entry.entity_id,
-        "detail": entry.detail,
-        "prev": entry.prev_mac,
+        "actor": actor,
+        "action": action,
+        "client_id": client_id,
+        "entity": entity,
+        "entity_id": entity_id,
+        "detail": detail,
+        "prev": prev,
     }
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _canonical(entry: AuditEntry, at: datetime) -> bytes:
+    return _canonical_fields(entry.seq, at, entry.actor, entry.action, entry.client_id,
+                             entry.entity, entry.entity_id, entry.detail, entry.prev_mac)
 
 
 def _mac(key: bytes, entry: AuditEntry, at: datetime) -> str:
@@ -93,6 +99,40 @@ def append(
     session.add(entry)
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """One entry for :func:`append_many`."""
+
+    action: str
+    client_id: str | None
+    entity: str = ""
+    entity_id: str = ""
+    detail: dict[str, Any] | None = None
+
+
+def append_many(session: Session, key: bytes, actor: str, entries: list[NewEntry]) -> None:
+    """:func:`append` for many entries (an import): one read of the chain's end, one insert."""
+    if not entries:
+        return
+    session.flush()
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.mac).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    at = utcnow()
+    rows: list[dict[str, Any]] = []
+    for offset, new in enumerate(entries):
+        detail = new.detail or {}
+        body = _canonical_fields(seq + offset, at, actor, new.action, new.client_id, new.entity,
+                                 new.entity_id, detail, prev)
+        mac = hmac.new(key, body, hashlib.sha256).hexdigest()
+        rows.append({"seq": seq + offset, "at": at, "actor": actor, "action": new.action,
+                     "client_id": new.client_id, "entity": new.entity,
+                     "entity_id": new.entity_id, "detail": detail, "prev_mac": prev, "mac": mac})
+        prev = mac
+    session.execute(insert(AuditEntry), rows)
 
 
 def verify(session: Session, key: bytes) -> list[ChainProblem]:

@@ -16,6 +16,7 @@ from kimdesk.casework.common import check_code, check_codes, check_not_future, l
 from kimdesk.casework.context import Context
 from kimdesk.errors import ValidationError
 from kimdesk.models import Client, Consent, Institution
+from kimdesk.models.base import new_id
 from kimdesk.models.consent import HEALTH
 from kimdesk.models.enums import ConsentKind
 
@@ -74,12 +75,15 @@ def _validate(ctx: Context, session: Session, data: ConsentInput) -> None:
             )
 
 
-def add_consent(ctx: Context, session: Session, client_id: str, data: ConsentInput) -> Consent:
-    """Record a consent inside an open write transaction (used when creating a client)."""
+def new_consent(ctx: Context, session: Session, client_id: str, data: ConsentInput, *,
+                validate: bool = True) -> Consent:
+    """A checked, stamped consent with its id, not yet added to the session."""
     if data.given_on is None:
         data.given_on = ctx.today()
-    _validate(ctx, session, data)
+    if validate:
+        _validate(ctx, session, data)
     consent = Consent(
+        id=new_id(),
         client_id=client_id,
         kind=data.kind,
         purpose=data.purpose.strip(),
@@ -96,6 +100,12 @@ def add_consent(ctx: Context, session: Session, client_id: str, data: ConsentInp
         valid_until=data.valid_until,
     )
     stamp(ctx, consent, created=True)
+    return consent
+
+
+def add_consent(ctx: Context, session: Session, client_id: str, data: ConsentInput) -> Consent:
+    """Record a consent inside an open write transaction (used when creating a client)."""
+    consent = new_consent(ctx, session, client_id, data)
     session.add(consent)
     session.flush()
     record(ctx, session, "create", client_id, consent, kind=data.kind)

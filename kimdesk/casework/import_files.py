@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kimdesk.errors import KimdeskError
-from kimdesk.reference import Reference, fold, load_reference
+from kimdesk.reference import Municipality, Nationality, Reference, fold, load_reference
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
@@ -78,6 +78,48 @@ class ImportFileError(KimdeskError):
         suffix = f"; … und {more} weitere Fehler" if more > 0 else ""
         noun = "fehlerhafte Zeile" if lines == 1 else "fehlerhafte Zeilen"
         return cls(f"{lines} {noun}, nichts importiert: {listed}{suffix}", problems)
+
+
+class SuspiciousCharacters(ImportFileError):
+    """Names contain "?" or "\ufffd" where a letter was probably lost in an encoding accident.
+
+    Nothing is imported unless the user confirms that the names really are spelled so."""
+
+
+# A "?" with a letter on its left and right ("Y?lmaz", "Gül?en") is what a Windows-1252 export
+# writes for a letter it cannot encode (ı, ş, ğ, ...); no name is spelled with one. U+FFFD is
+# what a decoder writes for bytes it could not read, anywhere in the cell.
+_LOST_LETTER = re.compile(r"(?<=\w)\?+(?=\w)|\ufffd")
+_NAME_COLUMNS = (("last_name", "Nachname"), ("first_name", "Vorname"))
+
+
+def suspicious_cells(rows: list[ImportRow]) -> list[tuple[int, str]]:
+    """(line, German message) for every name cell that looks like an encoding accident.
+
+    The message names the row and the column, never the name (messages end up in logs)."""
+    found: list[tuple[int, str]] = []
+    for row in rows:
+        for attribute, column in _NAME_COLUMNS:
+            if _LOST_LETTER.search(getattr(row, attribute)):
+                found.append((row.line, f"Spalte {column}: „?“ oder „\ufffd“ statt eines "
+                                        "Buchstabens"))
+    return found
+
+
+def refuse_suspicious(found: list[tuple[int, str]]) -> SuspiciousCharacters:
+    lines = len({line for line, _ in found})
+    listed = "; ".join(f"Zeile {line}, {text}" for line, text in found[:MAX_LISTED_PROBLEMS])
+    more = len(found) - MAX_LISTED_PROBLEMS
+    suffix = f"; … und {more} weitere" if more > 0 else ""
+    noun = "Zeile enthält" if lines == 1 else "Zeilen enthalten"
+    return SuspiciousCharacters(
+        f"Nichts importiert: {lines} {noun} Namen mit Fragezeichen oder "
+        f"Ersatzzeichen mitten im Wort ({listed}{suffix}). Vermutlich sind beim Speichern der "
+        "Liste Buchstaben wie ı, ş oder ğ verloren gegangen. Bitte die Liste in Excel als "
+        "„CSV UTF-8“ oder als .xlsx speichern und erneut importieren – oder bestätigen, dass "
+        "die Namen wirklich so geschrieben werden.",
+        found,
+    )
 
 
 def read_client_rows(path: Path, reference: Reference | None = None) -> list[ImportRow]:
@@ -187,6 +229,7 @@ def _parse(lines: Iterator[tuple[int, list[Any]]], reference: Reference) -> list
     problems: list[tuple[int, str]] = []
     count = 0
     today = date.today()
+    lookups = _Lookups(reference)
     for line, cells in lines:
         if line > MAX_PHYSICAL_LINES:
             raise _too_many_rows()
@@ -202,7 +245,7 @@ def _parse(lines: Iterator[tuple[int, list[Any]]], reference: Reference) -> list
         if count > MAX_ROWS:
             raise _too_many_rows()
         row_problems: list[str] = []
-        row = _validate(line, values, reference, today, row_problems)
+        row = _validate(line, values, lookups, today, row_problems)
         if row_problems:
             problems.extend((line, text) for text in row_problems)
         elif row is not None:
@@ -250,8 +293,28 @@ def _map_header(line: int, cells: list[Any]) -> dict[str, int]:
     return columns
 
 
+class _Lookups:
+    """The reference lookups of one file, each distinct cell text folded and looked up once
+    (a list of 10,000 rows names a few dozen nationalities and the 16 Kommunen)."""
+
+    def __init__(self, reference: Reference) -> None:
+        self._reference = reference
+        self._nationalities: dict[str, Nationality | None] = {}
+        self._municipalities: dict[str, Municipality | None] = {}
+
+    def nationality(self, text: str) -> Nationality | None:
+        if text not in self._nationalities:
+            self._nationalities[text] = self._reference.find_nationality(text)
+        return self._nationalities[text]
+
+    def municipality(self, text: str) -> Municipality | None:
+        if text not in self._municipalities:
+            self._municipalities[text] = self._reference.find_municipality(text)
+        return self._municipalities[text]
+
+
 def _validate(
-    line: int, values: dict[str, Any], reference: Reference, today: date, problems: list[str]
+    line: int, values: dict[str, Any], lookups: _Lookups, today: date, problems: list[str]
 ) -> ImportRow | None:
     last_name = _name(values["last_name"], "Nachname", problems)
     first_name = _name(values["first_name"], "Vorname", problems)
@@ -260,7 +323,7 @@ def _validate(
     nationality_code: str | None = None
     nationality_text = _text(values["nationality"])
     if nationality_text:
-        nationality = reference.find_nationality(nationality_text)
+        nationality = lookups.nationality(nationality_text)
         if nationality is None:
             problems.append(f"Staatsangehörigkeit „{_show(nationality_text)}“ ist unbekannt")
         else:
@@ -271,7 +334,7 @@ def _validate(
     if not municipality_text:
         problems.append("Kommune fehlt")
     else:
-        municipality = reference.find_municipality(municipality_text)
+        municipality = lookups.municipality(municipality_text)
         if municipality is None:
             problems.append(
                 f"Kommune „{_show(municipality_text)}“ ist keine Kommune des Kreises Kleve"

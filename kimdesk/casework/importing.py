@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kimdesk.casework.clients import ClientInput, LikelyDuplicate, create_client
+from kimdesk.casework.clients import ClientInput, LikelyDuplicate, create_clients
 from kimdesk.casework.common import record
 from kimdesk.casework.consents import ConsentInput
 from kimdesk.casework.context import Context
-from kimdesk.casework.import_files import ImportFileError, read_client_rows
+from kimdesk.casework.import_files import (
+    ImportFileError,
+    read_client_rows,
+    refuse_suspicious,
+    suspicious_cells,
+)
 from kimdesk.errors import ValidationError
 
 
@@ -20,14 +26,21 @@ class ImportResult:
 
 
 def import_clients(ctx: Context, path: Path, *, consent_on_file: bool = False,
-                   import_duplicates: bool = False) -> ImportResult:
+                   import_duplicates: bool = False, keep_suspicious_names: bool = False,
+                   progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Import every row of the file in one transaction; a bad row imports nothing.
 
     Birth date and nationality are data beyond a Kurzintervention: they are imported only when
     the user confirms that each listed person's Einwilligung exists (``consent_on_file``); the
-    consent is then recorded with the form "aus Liste übernommen".
+    consent is then recorded with the form "aus Liste übernommen". ``progress(done, total)``
+    is called now and then while the rows are written. Names that look like an encoding
+    accident ("Y?lmaz") refuse the import (:class:`SuspiciousCharacters`) unless
+    ``keep_suspicious_names`` confirms them.
     """
     rows = read_client_rows(path, ctx.reference)
+    suspicious = suspicious_cells(rows)
+    if suspicious and not keep_suspicious_names:
+        raise refuse_suspicious(suspicious)
     sensitive = [row.line for row in rows if row.birth_date or row.nationality]
     if sensitive and not consent_on_file:
         raise ImportFileError(
@@ -38,23 +51,21 @@ def import_clients(ctx: Context, path: Path, *, consent_on_file: bool = False,
         )
     result = ImportResult()
     problems: list[tuple[int, str]] = []
+    consent = ConsentInput(form="liste") if consent_on_file else None
+    items = [ClientInput(first_name=row.first_name, last_name=row.last_name,
+                         birth_date=row.birth_date, nationality=row.nationality,
+                         municipality=row.municipality) for row in rows]
     with ctx.vault.writing() as session:
-        for row in rows:
-            data = ClientInput(first_name=row.first_name, last_name=row.last_name,
-                               birth_date=row.birth_date, nationality=row.nationality,
-                               municipality=row.municipality)
-            consent = ConsentInput(form="liste") if consent_on_file else None
-            try:
-                create_client(ctx, data, consent=consent, allow_duplicate=import_duplicates,
-                              session=session)
-            except LikelyDuplicate:
+        outcomes = create_clients(ctx, session, items, consent=consent,
+                                  allow_duplicate=import_duplicates, progress=progress)
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if isinstance(outcome, LikelyDuplicate):
                 result.skipped_duplicates.append(row.line)
-                continue
-            except ValidationError as exc:
+            elif isinstance(outcome, ValidationError):
                 # A rule of the domain the file reader does not know (e.g. a name's length).
-                problems.append((row.line, exc.message))
-                continue
-            result.imported += 1
+                problems.append((row.line, outcome.message))
+            else:
+                result.imported += 1
         if problems:
             # Raised inside the transaction, so it is rolled back: nothing is half-imported.
             raise ImportFileError.from_problems(problems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from kimdesk.casework import search
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import VaultProfile, new_id
@@ -32,6 +33,7 @@ def create_profile(vault: Vault, user_name: str, team: str, *, role: str = Role.
         profile = VaultProfile(user_name=user_name, team=team, role=role, fte=fte,
                                device_id=new_id(), created_by=user_name, updated_by=user_name)
         session.add(profile)
+        search.rebuild_index(session)  # marks the (empty) index as made by today's folding
         return profile
 
 
@@ -46,5 +48,6 @@ def load_profile(vault: Vault) -> VaultProfile:
 def context_for(vault: Vault, reference: Reference | None = None) -> Context:
     """The context of the vault's owner, as the UI and the CLI use it."""
     profile = load_profile(vault)
+    search.ensure_index_current(vault)
     return Context(vault=vault, user=profile.user_name, team=profile.team,
                    reference=reference or load_reference())

@@ -6,6 +6,7 @@ Kölner Phonetik codes and the birth date tokens; it lives in the SQLCipher file
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,8 +15,14 @@ from sqlalchemy.orm import Session
 
 from kimdesk import textmatch
 from kimdesk.models import Client
+from kimdesk.models.enums import ClientKind
+from kimdesk.vault import Vault
 
 DEFAULT_LIMIT = 50
+# The folding and phonetic keys the index was built with; raise it whenever textmatch changes
+# what index_tokens returns. Kept in the database header (PRAGMA user_version, which nothing
+# else uses): 0 = built before the spelling rules (version 2: anyascii + spelling rules).
+INDEX_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,37 @@ def reindex_many(session: Session, clients: list[Client], *, new: bool = False) 
             text("INSERT INTO client_search (client_id, tokens) VALUES (:id, :tokens)"), rows)
 
 
+def rebuild_index(session: Session) -> int:
+    """Build the whole index anew with the current folding; returns the clients indexed."""
+    session.execute(text("DELETE FROM client_search"))
+    count = 0
+    batch: list[Client] = []
+    for client in session.scalars(select(Client).execution_options(yield_per=1000)):
+        batch.append(client)
+        if len(batch) == 1000:
+            count += len(batch)
+            reindex_many(session, batch, new=True)
+            batch = []
+    count += len(batch)
+    reindex_many(session, batch, new=True)
+    session.execute(text(f"PRAGMA user_version = {INDEX_VERSION:d}"))
+    return count
+
+
+def index_is_current(session: Session) -> bool:
+    return session.execute(text("PRAGMA user_version")).scalar() == INDEX_VERSION
+
+
+def ensure_index_current(vault: Vault) -> None:
+    """Rebuild the index of a vault whose index was made by an older folding (on unlock)."""
+    with vault.reading() as session:
+        if index_is_current(session):
+            return
+    with vault.writing() as session:
+        if not index_is_current(session):
+            rebuild_index(session)
+
+
 def unindex(session: Session, client_id: str) -> None:
     session.execute(
         text("DELETE FROM client_search WHERE client_search MATCH :m"), {"m": _id_match(client_id)}
@@ -90,7 +128,8 @@ def matching_ids(session: Session, query: str, limit: int = DEFAULT_LIMIT, *,
     expression = textmatch.fts_query(query)
     if expression is None:
         return []
-    order = "ORDER BY rank " if ranked else ""
+    # Queries of one or two letters per word match thousands by prefix: not worth ranking.
+    order = "ORDER BY rank " if ranked and textmatch.worth_ranking(query) else ""
     rows = session.execute(
         text(
             f"SELECT client_id FROM client_search WHERE client_search MATCH :q {order}"
@@ -127,17 +166,63 @@ def likely_duplicates(
     candidates = matching_ids(session, last_name, limit=200) + matching_ids(
         session, first_name, limit=200
     )
+    ids = [i for i in dict.fromkeys(candidates) if i != exclude_id]
+    if not ids:
+        return []
+    # One statement for all candidates, not one per candidate.
+    loaded = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
     key = textmatch.PersonKey(first_name, last_name, birth_date)
     found: list[ClientHit] = []
-    seen: set[str] = set()
-    for client_id in candidates:
-        if client_id in seen or client_id == exclude_id:
-            continue
-        seen.add(client_id)
-        client = session.get(Client, client_id)
+    for client_id in ids:
+        client = loaded.get(client_id)
         if client is None:
             continue
         other = textmatch.PersonKey(client.first_name, client.last_name, client.birth_date)
         if textmatch.likely_same_person(key, other):
             found.append(to_hit(client))
     return found
+
+
+class DuplicateIndex:
+    """Set-based duplicate detection for many new clients at once (an import).
+
+    Holds every named person of the vault, read with one statement, in buckets by pairs of
+    duplicate keys (:func:`textmatch.name_keys`) of first and last name: two persons can only be
+    :func:`textmatch.likely_same_person` if they share such a pair, straight or swapped, so a
+    new person is compared with a handful of others, not with everyone called Mohammed.
+    Persons added with :meth:`add` are found too: two rows of one list that are the same person
+    are caught as well.
+    """
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, str], list[tuple[textmatch.PersonKey, str]]] = {}
+
+    @classmethod
+    def load(cls, session: Session) -> DuplicateIndex:
+        index = cls()
+        rows = session.execute(
+            select(Client.id, Client.first_name, Client.last_name, Client.birth_date)
+            .where(Client.kind == ClientKind.PERSON.value, Client.anonymous.is_(False)))
+        for client_id, first, last, born in rows:
+            index.add(textmatch.PersonKey(first, last, born), client_id)
+        return index
+
+    @staticmethod
+    def _pairs(first: str, last: str) -> Iterable[tuple[str, str]]:
+        last_keys = textmatch.name_keys(last)
+        return [(f, l) for f in textmatch.name_keys(first) for l in last_keys]  # noqa: E741
+
+    def add(self, key: textmatch.PersonKey, client_id: str) -> None:
+        for pair in self._pairs(key.first_name, key.last_name):
+            self._buckets.setdefault(pair, []).append((key, client_id))
+
+    def find(self, key: textmatch.PersonKey) -> list[str]:
+        """Ids of the persons that are probably ``key`` (likely_same_person), in no order."""
+        found: dict[str, None] = {}
+        pairs = [*self._pairs(key.first_name, key.last_name),
+                 *self._pairs(key.last_name, key.first_name)]  # first and last name swapped
+        for pair in pairs:
+            for other, client_id in self._buckets.get(pair, ()):
+                if client_id not in found and textmatch.likely_same_person(key, other):
+                    found[client_id] = None
+        return list(found)

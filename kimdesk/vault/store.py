@@ -46,6 +46,12 @@ ATTEMPTS_FILE = "unlock-attempts.json"
 ATTACHMENT_DIR = "attachments"
 REKEY_FILE = DB_FILE + ".rekey"  # the database under the new key while a re-key copies it
 
+# Switches for benchmarks/sqlcipher_cost.py only, which sets them in its own process: nothing
+# in kimdesk changes them and neither the CLI nor the UI can (tests/vault check both).
+# cipher_memory_security stays off in the app: see docs/sqlcipher-cost.md for why.
+_BENCHMARK_MEMORY_SECURITY = False
+_BENCHMARK_PLAIN_SQLITE = False
+
 _LOCKED = "Der Datentresor ist gesperrt."
 _DB_CORRUPTED = "Die Datenbank des Datentresors ist beschädigt oder wurde verändert."
 
@@ -374,8 +380,10 @@ def _make_engine(db_path: Path, db_key: bytes) -> Engine:
 
 def _prepare_connection(conn: sqlcipher.Connection, pragma_key: str) -> None:
     conn.isolation_level = None  # transactions are begun explicitly by the "begin" listener
-    conn.execute("PRAGMA cipher_memory_security = ON")
-    conn.execute(pragma_key)
+    if _BENCHMARK_MEMORY_SECURITY:  # once on, it stays on for the whole process
+        conn.execute("PRAGMA cipher_memory_security = ON")
+    if not _BENCHMARK_PLAIN_SQLITE:
+        conn.execute(pragma_key)
     version = conn.execute("PRAGMA cipher_version").fetchone()
     if not version or not version[0]:
         raise VaultError(

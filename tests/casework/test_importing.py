@@ -14,7 +14,7 @@ from kimdesk.casework import audit
 from kimdesk.casework.clients import ClientInput, create_client, find_clients, read_client
 from kimdesk.casework.consents import consents_of
 from kimdesk.casework.context import Context
-from kimdesk.casework.import_files import ImportFileError
+from kimdesk.casework.import_files import ImportFileError, SuspiciousCharacters
 from kimdesk.casework.importing import import_clients
 from kimdesk.models import AuditEntry
 from tests.factories import client_count, data_processing_consent
@@ -179,3 +179,68 @@ def test_duplicates_are_imported_when_asked(ctx: Context, tmp_path: Path) -> Non
 
     assert (result.imported, result.skipped_duplicates) == (1, [])
     assert client_count(ctx) == 2
+
+
+@pytest.mark.parametrize(("row", "column"), [
+    ("Y?lmaz;Ayse;;;Kevelaer", "Nachname"),  # ı lost in a Windows-1252 export
+    ("Demir;Gül?en;;;Goch", "Vorname"),  # ş lost
+    ("Demir;G\ufffdlsen;;;Goch", "Vorname"),  # bytes the decoder could not read
+])
+def test_a_name_that_looks_like_an_encoding_accident_imports_nothing(
+    ctx: Context, tmp_path: Path, row: str, column: str
+) -> None:
+    rows = [*NAMES_ONLY, row]
+
+    with pytest.raises(SuspiciousCharacters) as error:
+        import_clients(ctx, _csv(tmp_path, *rows))
+
+    message = error.value.message
+    assert f"Zeile 4, Spalte {column}" in message
+    assert "CSV UTF-8" in message
+    # The row and the column are named, the name is not (messages end up in logs).
+    assert "lmaz" not in message and "Gül" not in message and "lsen" not in message
+    assert error.value.problems == [(4, error.value.problems[0][1])]
+    assert client_count(ctx) == 0
+
+
+def test_names_confirmed_as_spelled_are_imported_despite_question_marks(
+    ctx: Context, tmp_path: Path
+) -> None:
+    rows = [*NAMES_ONLY, "Y?lmaz;Ayse;;;Kevelaer"]
+
+    result = import_clients(ctx, _csv(tmp_path, *rows), keep_suspicious_names=True)
+
+    assert result.imported == 3
+
+
+def test_a_question_mark_that_is_not_inside_a_word_is_no_encoding_accident(
+    ctx: Context, tmp_path: Path
+) -> None:
+    result = import_clients(ctx, _csv(tmp_path, "Rahimi ?;Farid;;;Kranenburg"))
+
+    assert result.imported == 1
+
+
+def test_a_large_list_is_one_unit_of_work_with_an_intact_audit_chain(
+    ctx: Context, tmp_path: Path
+) -> None:
+    _existing_al_hassan(ctx)
+    letters = "bdfglmrs"  # eight consonants with eight different Kölner Phonetik codes
+    names = [f"{letters[i // 64].upper()}a{letters[i // 8 % 8]}e{letters[i % 8]}o"
+             for i in range(300)]
+    rows = [f"{name};Jana;;;Kleve" for name in names]
+    rows.insert(150, "Alhasan;Muhammad;;;Goch")  # probably Mohammed Al-Hassan (no birth date)
+    seen: list[tuple[int, int]] = []
+
+    result = import_clients(ctx, _csv(tmp_path, *rows),
+                            progress=lambda done, total: seen.append((done, total)))
+
+    assert (result.imported, result.skipped_duplicates) == (300, [152])
+    assert seen[-1] == (301, 301)
+    assert client_count(ctx) == 301
+    assert [hit.display_name for hit in find_clients(ctx, names[-1])] == [f"{names[-1]}, Jana"]
+    with ctx.vault.reading() as session:
+        assert audit.verify(session, ctx.audit_key) == []
+        created = session.scalars(select(AuditEntry).where(AuditEntry.action == "create",
+                                                           AuditEntry.entity == "clients"))
+        assert len(list(created)) == 301

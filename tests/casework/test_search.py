@@ -10,10 +10,19 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from kimdesk import textmatch
-from kimdesk.casework.clients import ClientInput, create_client, find_clients, update_client
+from kimdesk.casework import search
+from kimdesk.casework.clients import (
+    ClientInput,
+    LikelyDuplicate,
+    create_client,
+    find_clients,
+    update_client,
+)
 from kimdesk.casework.context import Context
+from kimdesk.casework.profile import context_for
 from kimdesk.models import Client
 from tests.factories import context_on_copy, data_processing_consent, make_person
 
@@ -186,3 +195,64 @@ def test_a_name_written_joined_finds_the_hyphenated_one(ctx: Context) -> None:
     client = make_person(ctx, first_name="Mohammed", last_name="Al-Hassan")
     assert [hit.id for hit in find_clients(ctx, "Alhassan")] == [client.id]
     assert [hit.id for hit in find_clients(ctx, "al hassan")] == [client.id]
+
+
+# --- names across scripts and spellings (issue 17) --------------------------------------------
+
+
+@pytest.mark.parametrize("stored", ["Schewtschenko", "Shevchenko", "Ševčenko", "Шевченко"])
+@pytest.mark.parametrize("typed", ["Schewtschenko", "Shevchenko", "Ševčenko", "Шевченко",
+                                   "Szewczenko"])
+def test_shevchenko_in_every_script_and_spelling_finds_the_others(
+    ctx: Context, stored: str, typed: str
+) -> None:
+    client = _person(ctx, "Taras", stored)
+    _person(ctx, "Taras", "Schneider")
+    _person(ctx, "Olena", "Kovalenko")
+
+    assert _ids(ctx, typed) == [client.id]
+
+
+@pytest.mark.parametrize(("stored", "typed"), [
+    ("Jawad", "Dschawad"), ("Dschawad", "Djawad"), ("Haidari", "Haydari"),
+    ("Yusuf", "Youssef"), ("Chalil", "Khalil"), ("Παπαδόπουλος", "Papadopoulos"),
+])
+def test_german_english_and_french_spellings_find_each_other(
+    ctx: Context, stored: str, typed: str
+) -> None:
+    client = _person(ctx, "Amir", stored)
+    _person(ctx, "Amir", "Okafor")
+
+    assert client.id in _ids(ctx, typed)
+
+
+def test_haydari_dschawad_is_a_likely_duplicate_of_haidari_jawad(ctx: Context) -> None:
+    born = date(1992, 7, 1)
+    existing = _person(ctx, "Jawad", "Haidari", born)
+    data = ClientInput(first_name="Dschawad", last_name="Haydari", birth_date=born,
+                       municipality="goch")
+
+    with pytest.raises(LikelyDuplicate) as found:
+        create_client(ctx, data, consent=data_processing_consent(ctx))
+
+    assert [hit.id for hit in found.value.candidates] == [existing.id]
+    other_day = ClientInput(first_name="Dschawad", last_name="Haydari",
+                            birth_date=date(1992, 7, 2), municipality="goch")
+    create_client(ctx, other_day, consent=data_processing_consent(ctx))  # not the same person
+
+
+def test_an_index_built_by_an_older_folding_is_rebuilt_on_unlock(ctx: Context) -> None:
+    client = _person(ctx, "Jawad", "Haidari")
+    with ctx.vault.writing() as session:
+        # What a vault indexed before the spelling rules holds: no code for "Dschawad".
+        session.execute(text("DELETE FROM client_search"))
+        session.execute(text("INSERT INTO client_search (client_id, tokens) VALUES (:i, :t)"),
+                        {"i": client.id, "t": "jawad haidari"})
+        session.execute(text("PRAGMA user_version = 0"))
+    assert _ids(ctx, "Dschawad") == []
+
+    context_for(ctx.vault)
+
+    assert _ids(ctx, "Dschawad") == [client.id]
+    with ctx.vault.reading() as session:
+        assert search.index_is_current(session)
