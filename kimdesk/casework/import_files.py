@@ -9,7 +9,7 @@ import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -151,7 +151,7 @@ def read_client_rows(path: Path, reference: Reference | None = None) -> list[Imp
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _csv_lines(path: Path) -> Iterator[tuple[int, list[Any]]]:
+def _csv_lines(path: Path) -> Generator[tuple[int, list[Any]]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -193,7 +193,7 @@ def _decode(raw: bytes) -> str:
     )
 
 
-def _xlsx_lines(path: Path) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_lines(path: Path) -> Generator[tuple[int, list[Any]]]:
     import openpyxl  # imported here: CSV imports should not pay for loading openpyxl
 
     unreadable = (
@@ -367,8 +367,9 @@ def _name(value: Any, column: str, problems: list[str]) -> str:
 
 
 def _birth_date(value: Any, today: date, problems: list[str]) -> date | None:
+    parsed: date
     if isinstance(value, datetime):
-        parsed: date | None = value.date()
+        parsed = value.date()
         shown = value.strftime("%d.%m.%Y")
     elif isinstance(value, date):
         parsed, shown = value, value.strftime("%d.%m.%Y")
@@ -379,8 +380,8 @@ def _birth_date(value: Any, today: date, problems: list[str]) -> date | None:
         if isinstance(value, (int, float, time)):  # a bare Excel serial number: guessing is worse
             problems.append(f"Geburtsdatum „{_show(shown)}“ ist kein Datum (erwartet TT.MM.JJJJ)")
             return None
-        parsed = _parse_date(shown, today)
-        if parsed is None:
+        found = _parse_date(shown, today)
+        if found is None:
             if _DOTTED_DATE.fullmatch(shown) or _ISO_DATE.fullmatch(shown):
                 problems.append(f"Geburtsdatum „{_show(shown)}“ ist kein gültiges Datum")
             else:
@@ -388,6 +389,7 @@ def _birth_date(value: Any, today: date, problems: list[str]) -> date | None:
                     f"Geburtsdatum „{_show(shown)}“ ist kein Datum (erwartet TT.MM.JJJJ)"
                 )
             return None
+        parsed = found
     if parsed > today:
         problems.append(f"Geburtsdatum „{_show(shown)}“ liegt in der Zukunft")
         return None
