@@ -180,7 +180,7 @@ class PrivacyScreen(QWidget):
         status = {"proposed": "vorgeschlagen", "postponed": "zurückgestellt"}
         _fill(self.deletion_table, [(d.proposal_id, [
             d.display_name, format_date(d.due_since), status.get(d.status, d.status),
-            format_date(d.postponed_until), d.reason]) for d in due])
+            format_date(d.postponed_until), d.reason or d.why]) for d in due])
 
     def _revoke(self) -> None:
         consent_id = _selected_key(self.consent_table)
