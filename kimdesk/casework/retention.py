@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -225,6 +226,13 @@ def propose_deletions(ctx: Context) -> list[DeletionProposal]:
                   and proposal.postponed_until <= today):
                 proposal.status = ProposalStatus.PROPOSED.value
                 stamp(ctx, proposal)
+        # A postponed erasure request comes back on its day, whatever the retention rules say.
+        for proposal in pending.values():
+            if (proposal.requested_on is not None
+                    and proposal.status == ProposalStatus.POSTPONED and proposal.postponed_until
+                    and proposal.postponed_until <= today):
+                proposal.status = ProposalStatus.PROPOSED.value
+                stamp(ctx, proposal)
         return created
 
 
@@ -240,8 +248,13 @@ def due_for_deletion(ctx: Context) -> list[DueForDeletion]:
         result = []
         for p, c in rows:
             due = due_from(holds.get(c.id, []))
-            why = due.why if due is not None else "Nicht mehr fällig: " + "; ".join(
-                h.why for h in holds.get(c.id, []) if h.until is None)
+            if p.requested_on is not None:
+                why = f"Antrag auf Löschung (Art. 17 DSGVO) vom {p.requested_on:%d.%m.%Y}."
+            elif due is not None:
+                why = due.why
+            else:
+                why = "Nicht mehr fällig: " + "; ".join(
+                    h.why for h in holds.get(c.id, []) if h.until is None)
             result.append(DueForDeletion(p.id, p.client_id, c.display_name, p.due_since,
                                          p.status, p.postponed_until, p.reason, why))
         return result
@@ -269,36 +282,51 @@ def postpone_deletion(ctx: Context, proposal_id: str, until: date, reason: str
 
 
 def confirm_deletion(ctx: Context, proposal_id: str) -> int:
-    """Purge the file; returns how many cases were kept as anonymised counts."""
+    """Purge the file; returns how many cases were kept as anonymised counts.
+
+    A proposal from an erasure request (Art. 17, ``requested_on``) needs no retention period
+    to have run out: its exceptions were weighed when it was postponed.
+    """
     with ctx.vault.writing() as session:
         proposal = load(session, DeletionProposal, proposal_id, "Der Löschvorschlag")
         if proposal.status != ProposalStatus.PROPOSED:
             raise ValidationError(
                 "Nur ein offener Löschvorschlag kann bestätigt werden "
                 "(zurückgestellt oder bereits erledigt).")
-        client_id = proposal.client_id
-        cases = list(session.scalars(select(Case).where(Case.client_id == client_id)))
-        due = due_from(holds_by_client(ctx, session).get(client_id, []))
-        if due is None or due.since > ctx.today():
-            raise ValidationError("Die Akte ist nicht mehr zur Löschung fällig "
-                                  "(z. B. wurde ein neuer Fall eröffnet).")
-        client = load(session, Client, client_id, "Die Person")
-        kept = [_anonymised(ctx, session, client, case) for case in cases]
-        session.add_all(kept)
-        attachment_ids = purge_client(session, client_id)
-        proposal.status = ProposalStatus.DONE.value
-        proposal.decided_by = ctx.user
-        proposal.decided_on = ctx.today()
-        removed = list(session.scalars(select(AuditEntry.seq).where(
-            AuditEntry.client_id == client_id)))
-        # The purge entry is chained before the client's entries go: appended afterwards, it
-        # would reuse the number of a removed last entry, and later entries would fall into
-        # the range of numbers verify() accepts as missing.
-        record(ctx, session, "purge", None, proposal, cases=len(cases), removed_seqs=removed)
-        session.execute(delete(AuditEntry).where(AuditEntry.client_id == client_id))
+        if proposal.requested_on is None:
+            due = due_from(holds_by_client(ctx, session).get(proposal.client_id, []))
+            if due is None or due.since > ctx.today():
+                raise ValidationError("Die Akte ist nicht mehr zur Löschung fällig "
+                                      "(z. B. wurde ein neuer Fall eröffnet).")
+        kept, attachment_ids = purge_file(ctx, session, proposal)
     for attachment_id in attachment_ids:
         ctx.vault.attachments.delete(attachment_id)
-    return len(kept)
+    return kept
+
+
+def purge_file(ctx: Context, session: Session, proposal: DeletionProposal, **detail: Any
+               ) -> tuple[int, list[str]]:
+    """Purge the proposal's client inside the transaction, keep anonymised counts of her
+    cases, mark the proposal done and leave the one audit entry; returns the number of cases
+    kept as counts and the attachment ids whose ciphertexts the caller deletes after commit."""
+    client_id = proposal.client_id
+    cases = list(session.scalars(select(Case).where(Case.client_id == client_id)))
+    client = load(session, Client, client_id, "Die Person")
+    kept = [_anonymised(ctx, session, client, case) for case in cases]
+    session.add_all(kept)
+    attachment_ids = purge_client(session, client_id)
+    proposal.status = ProposalStatus.DONE.value
+    proposal.decided_by = ctx.user
+    proposal.decided_on = ctx.today()
+    removed = list(session.scalars(select(AuditEntry.seq).where(
+        AuditEntry.client_id == client_id)))
+    # The purge entry is chained before the client's entries go: appended afterwards, it
+    # would reuse the number of a removed last entry, and later entries would fall into
+    # the range of numbers verify() accepts as missing.
+    record(ctx, session, "purge", None, proposal, cases=len(cases), removed_seqs=removed,
+           **detail)
+    session.execute(delete(AuditEntry).where(AuditEntry.client_id == client_id))
+    return len(kept), attachment_ids
 
 
 def purge_client(session: Session, client_id: str) -> list[str]:

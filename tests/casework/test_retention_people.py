@@ -4,13 +4,10 @@ after confirmation reaches the colleague's device through the county server."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from kimdesk.casework.cases import close_case
 from kimdesk.casework.clients import (
@@ -28,11 +25,11 @@ from kimdesk.casework.retention import (
     propose_deletions,
 )
 from kimdesk.errors import NotFound, ValidationError
-from kimdesk.models import Base, Client, DeletionProposal
-from kimdesk.reference import load_reference
+from kimdesk.models import Client, DeletionProposal
+from tests.casework.vault_text import every_text_in_the_vault
 from tests.factories import SHORT, Clock, make_case, make_organisation, make_person
-from tests.sync.devices import open_device, snapshot
-from tests.sync.team import Team, sqlite_url
+from tests.sync.devices import snapshot
+from tests.sync.team import Team
 
 # Stamps (updated_at) come from the wall clock, the use cases' day from the test clock: the
 # test days are placed relative to the real day so that "12 months after the last change"
@@ -139,35 +136,6 @@ def test_confirming_a_person_who_is_needed_again_is_refused(ctx: Context,
 NAMES = ("Oksana", "Sofiia", "Melnyk", "Dariusz", "Zielonka", "Familie Melnyk", "Hoffmannallee")
 
 
-def _every_text(ctx: Context) -> str:
-    """All values of all tables and the search index, as an auditor browsing the database."""
-    parts: list[str] = []
-    with ctx.vault.reading() as session:
-        for table in Base.metadata.sorted_tables:
-            for row in session.execute(select(table)):
-                parts.extend(json.dumps(v, default=str, ensure_ascii=False) for v in row)
-        parts.extend(str(v) for row in session.execute(text("SELECT * FROM client_search"))
-                     for v in row)
-    return "\n".join(parts)
-
-
-@pytest.fixture
-def pair(template_vault: Path, tmp_path: Path, clock: Clock
-         ) -> Iterator[tuple[Team, Context, Context]]:
-    """Anna and Ewa of Team Nord, enrolled on a county server."""
-    (tmp_path / "server").mkdir()
-    team = Team(sqlite_url(tmp_path / "server"))
-    reference = load_reference()
-    anna = open_device(template_vault, tmp_path / "anna", "Anna Becker", reference, clock)
-    ewa = open_device(template_vault, tmp_path / "ewa", "Ewa Nowak", reference, clock)
-    team.join(anna)
-    team.join(ewa)
-    yield team, anna, ewa
-    anna.vault.close()
-    ewa.vault.close()
-    team.close()
-
-
 def test_child_of_a_purged_mother_and_a_loner_are_purged_on_both_devices(
         pair: tuple[Team, Context, Context], clock: Clock) -> None:
     team, anna, ewa = pair
@@ -190,7 +158,7 @@ def test_child_of_a_purged_mother_and_a_loner_are_purged_on_both_devices(
     team.sync_all()
 
     for device in (anna, ewa):
-        everything = _every_text(device)
+        everything = every_text_in_the_vault(device)
         for name in NAMES:
             assert name not in everything, (device.user, name)
         for person in (mother, child, loner):
