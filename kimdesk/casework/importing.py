@@ -45,8 +45,8 @@ def import_clients(ctx: Context, path: Path, *, consent_on_file: bool = False,
                                municipality=row.municipality)
             consent = ConsentInput(form="liste") if consent_on_file else None
             try:
-                create_client(ctx, data, consent=consent, allow_duplicate=import_duplicates,
-                              session=session)
+                client = create_client(ctx, data, consent=consent,
+                                       allow_duplicate=import_duplicates, session=session)
             except LikelyDuplicate:
                 result.skipped_duplicates.append(row.line)
                 continue
@@ -54,6 +54,8 @@ def import_clients(ctx: Context, path: Path, *, consent_on_file: bool = False,
                 # A rule of the domain the file reader does not know (e.g. a name's length).
                 problems.append((row.line, exc.message))
                 continue
+            # On the person's own trail, so her Auskunft names the list as the data's source.
+            record(ctx, session, "import", client.id, client, file_type=Path(path).suffix.lower())
             result.imported += 1
         if problems:
             # Raised inside the transaction, so it is rolled back: nothing is half-imported.
