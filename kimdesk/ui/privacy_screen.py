@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kimdesk.casework import clients, consents, retention, trail
+from kimdesk.casework import clients, consents, erasure, retention, trail
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
 from kimdesk.ui.conflicts_screen import ConflictsView
@@ -130,12 +131,18 @@ class PrivacyScreen(QWidget):
         self.trail_table = _table(("Nr.", "Zeitpunkt", "Wer", "Aktion", "Was"), "trail_table")
         self.trail_status = QLabel(objectName="trail_status")
         self.verify_button = QPushButton("Protokollkette prüfen", objectName="verify_trail")
+        self.erase_button = QPushButton("Löschung auf Antrag …", objectName="erase_on_request")
+        self.erase_button.setToolTip("Die Person verlangt die Löschung ihrer Daten "
+                                     "(Art. 17 DSGVO): die gezeigte Akte jetzt löschen.")
+        self.erase_button.setEnabled(False)
+        self._trail_client: str | None = None
         trail_page = QWidget()
         layout = QVBoxLayout(trail_page)
         layout.addWidget(self.trail_search)
         layout.addWidget(self.trail_table, 1)
         row = QHBoxLayout()
         row.addWidget(self.trail_status, 1)
+        row.addWidget(self.erase_button)
         row.addWidget(self.verify_button)
         layout.addLayout(row)
         self.tabs.addTab(trail_page, "Protokoll einer Akte")
@@ -152,6 +159,7 @@ class PrivacyScreen(QWidget):
         self.confirm_button.clicked.connect(self._confirm)
         self.trail_search.returnPressed.connect(self._find_trail)
         self.verify_button.clicked.connect(self._verify)
+        self.erase_button.clicked.connect(self._erase_on_request)
         state.hub.data_changed.connect(self._on_changed)
 
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
@@ -191,13 +199,69 @@ class PrivacyScreen(QWidget):
         dialog.on.set_value(self._state.today())
         while dialog.exec():
             try:
-                consents.revoke_consent(self._state.ctx, consent_id,
-                                        dialog.on.checked_value("on"), dialog.text.text())
+                on = dialog.on.checked_value("on")
+                stored = erasure.stored_under(self._state.ctx, consent_id)
+                if stored:
+                    decision = self._ask_about_stored_data(stored)
+                    if decision is None:
+                        return
+                    erasure.revoke_with_decision(self._state.ctx, consent_id, on,
+                                                 dialog.text.text(), *decision)
+                else:
+                    consents.revoke_consent(self._state.ctx, consent_id, on,
+                                            dialog.text.text())
             except ValidationError as exc:
                 dialog.errors.show(exc.message, "on" if exc.field == "revoked_on" else None)
                 continue
             self._state.hub.data_changed.emit(areas.CONSENTS)
             return
+
+    def _ask_about_stored_data(self, stored: list[str]) -> tuple[str, str] | None:
+        """What happens to the data stored under a revoked Einwilligung: (decision, legal
+        basis), or None if the user cancels."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Daten aus der Einwilligung",
+                          "Unter dieser Einwilligung sind gespeichert: " + ", ".join(stored)
+                          + ". Was soll mit diesen Daten geschehen?", parent=self)
+        box.setObjectName("stored_data_question")
+        erase = box.addButton("Daten löschen", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Aufbewahren (andere Rechtsgrundlage) …",
+                             QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Abbrechen", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is erase:
+            return erasure.ERASE, ""
+        if box.clickedButton() is keep:
+            basis, ok = QInputDialog.getText(
+                self, "Rechtsgrundlage", "Auf welcher Rechtsgrundlage werden die Daten weiter "
+                "gespeichert (z. B. § 67b SGB X, laufende Leistung)?")
+            return (erasure.KEEP, basis) if ok else None
+        return None
+
+    def _erase_on_request(self) -> None:
+        client_id = self._trail_client
+        if client_id is None:
+            return
+        hints = erasure.erasure_hints(self._state.ctx, client_id)
+        answer = QMessageBox.warning(
+            self, "Löschung auf Antrag (Art. 17 DSGVO)",
+            "Die Person verlangt die Löschung ihrer Daten. Vor der Löschung prüfen:\n• "
+            + "\n• ".join(hints) + "\n\nDie Akte wird mit allen Fällen, Kontakten und "
+            "Dokumenten jetzt auf allen Geräten des Teams gelöscht. Steht eine Ausnahme nach "
+            "Art. 17 Abs. 3 DSGVO entgegen (z. B. ein laufendes Klageverfahren), bitte "
+            "„Nein“ wählen und die Ablehnung mit Begründung erfassen.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            erasure.erase_on_request(self._state.ctx, client_id, self._state.today())
+        except KimdeskError as exc:
+            QMessageBox.information(self, "Nicht gelöscht", exc.message)
+            return
+        self._trail_client = None
+        self.erase_button.setEnabled(False)
+        self.trail_table.setRowCount(0)
+        self.trail_status.setText("Akte auf Antrag gelöscht.")
 
     def _check(self) -> None:
         created = retention.propose_deletions(self._state.ctx)
@@ -253,6 +317,8 @@ class PrivacyScreen(QWidget):
         if not hits:
             self.trail_status.setText("Keine passende Akte gefunden.")
             self.trail_table.setRowCount(0)
+            self._trail_client = None
+            self.erase_button.setEnabled(False)
             return
         self.show_trail(hits[0].id)
 
@@ -262,6 +328,8 @@ class PrivacyScreen(QWidget):
             str(r.seq), r.at.astimezone().strftime("%d.%m.%Y %H:%M"), r.actor, r.action, r.what,
         ]) for r in rows])
         self.trail_status.setText(f"{len(rows)} Einträge.")
+        self._trail_client = client_id
+        self.erase_button.setEnabled(True)
         self.tabs.setCurrentIndex(2)
 
     def _verify(self) -> None:
