@@ -4,6 +4,8 @@ after confirmation reaches the colleague's device through the county server."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import date
 
 import pytest
@@ -26,6 +28,8 @@ from kimdesk.casework.retention import (
 )
 from kimdesk.errors import NotFound, ValidationError
 from kimdesk.models import Client, DeletionProposal
+from kimdesk.server.tables import changes
+from kimdesk.sync.client import SyncClient
 from tests.casework.vault_text import every_text_in_the_vault
 from tests.factories import SHORT, Clock, make_case, make_organisation, make_person
 from tests.sync.devices import snapshot
@@ -166,3 +170,21 @@ def test_child_of_a_purged_mother_and_a_loner_are_purged_on_both_devices(
                 read_client(device, person.id)
         assert find_clients(device, "Melnyk") == []
     assert snapshot(anna.vault) == snapshot(ewa.vault)
+    _nothing_left_on_the_server(team, anna, (mother.id, child.id, loner.id))
+
+
+def _nothing_left_on_the_server(team: Team, reader: Context, purged: tuple[str, ...]) -> None:
+    """After compaction each purged record keeps only its tombstone in the server's log, and
+    nothing a team device can decrypt there names the purged people."""
+    with team.db.read() as conn:
+        rows = conn.execute(select(changes.c.record_id, changes.c.kind)).all()
+    per_record = Counter(rows)
+    for person_id in purged:
+        assert per_record[(person_id, "clients")] == 1  # the tombstone alone
+    http = SyncClient(reader, team.http)
+    pulled = http._get("/pull", params={"after": 0, "limit": 500})["changes"]
+    assert len(pulled) == len(rows)
+    readable = json.dumps([http._open(c).payload for c in pulled], ensure_ascii=False,
+                          default=str)
+    for name in NAMES:
+        assert name not in readable, name
