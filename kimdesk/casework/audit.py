@@ -32,6 +32,10 @@ ACTION_LABELS = {
     "import": "importiert",
     "conflict_kept": "Abgleichskonflikt geprüft: geltende Fassung behalten",
     "conflict_restored": "Abgleichskonflikt geprüft: andere Fassung übernommen",
+    "erasure_refused": "Antrag auf Löschung abgelehnt (Art. 17 Abs. 3 DSGVO)",
+    "erasure_postponed": "Antrag auf Löschung zurückgestellt (Art. 17 Abs. 3 DSGVO)",
+    "consent_data_kept": "nach Widerruf auf anderer Rechtsgrundlage aufbewahrt",
+    "consent_data_erased": "nach Widerruf gelöscht (Daten der Einwilligung)",
 }
 
 

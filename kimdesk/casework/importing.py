@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kimdesk.casework import audit
 from kimdesk.casework.clients import ClientInput, LikelyDuplicate, create_clients
 from kimdesk.casework.common import record
 from kimdesk.casework.consents import ConsentInput
@@ -17,6 +18,7 @@ from kimdesk.casework.import_files import (
     suspicious_cells,
 )
 from kimdesk.errors import ValidationError
+from kimdesk.models import Client
 
 
 @dataclass
@@ -58,6 +60,7 @@ def import_clients(ctx: Context, path: Path, *, consent_on_file: bool = False,
     with ctx.vault.writing() as session:
         outcomes = create_clients(ctx, session, items, consent=consent,
                                   allow_duplicate=import_duplicates, progress=progress)
+        imported: list[audit.NewEntry] = []
         for row, outcome in zip(rows, outcomes, strict=True):
             if isinstance(outcome, LikelyDuplicate):
                 result.skipped_duplicates.append(row.line)
@@ -65,10 +68,15 @@ def import_clients(ctx: Context, path: Path, *, consent_on_file: bool = False,
                 # A rule of the domain the file reader does not know (e.g. a name's length).
                 problems.append((row.line, outcome.message))
             else:
+                # On the person's own trail, so her Auskunft names the list as the data's source.
+                imported.append(audit.NewEntry("import", outcome.id, Client.__tablename__,
+                                               outcome.id,
+                                               {"file_type": Path(path).suffix.lower()}))
                 result.imported += 1
         if problems:
             # Raised inside the transaction, so it is rolled back: nothing is half-imported.
             raise ImportFileError.from_problems(problems)
+        audit.append_many(session, ctx.audit_key, ctx.user, imported)
         record(ctx, session, "import", None, None, rows=result.imported,
                file_type=Path(path).suffix.lower())
     return result

@@ -12,7 +12,8 @@ from kimdesk.models.enums import ProposalStatus
 
 
 class DeletionProposal(Entity):
-    """A client file whose retention period has run out; a person confirms or postpones it."""
+    """A client file whose retention period has run out, or whose erasure the person asked
+    for (Art. 17 DSGVO, ``requested_on`` set); a person confirms or postpones it."""
 
     __tablename__ = "deletion_proposals"
 
@@ -24,6 +25,8 @@ class DeletionProposal(Entity):
     reason: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[str] = mapped_column(String(120), default="")
     decided_on: Mapped[date | None]
+    # The day the person asked for erasure (Art. 17 DSGVO); None for the retention rules.
+    requested_on: Mapped[date | None]
 
 
 class PurgedCaseCount(Entity):

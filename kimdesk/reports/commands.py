@@ -59,11 +59,17 @@ def _language(value: str) -> str:
 
 
 def _auskunft(args: argparse.Namespace) -> str:
+    from kimdesk.reports.auskunft_data import auskunft_json
     from kimdesk.reports.personal import auskunft
 
     with opened_context(args) as ctx:
-        content = auskunft(ctx, args.client)
+        if args.format == "json":
+            content = auskunft_json(ctx, args.client)
+        else:
+            content = auskunft(ctx, args.client)
     write_output(args.out, content)
+    if args.format == "json":
+        return f"Auskunft nach Art. 15 DSGVO als JSON (Art. 20 DSGVO) gespeichert: {args.out}"
     return f"Auskunft nach Art. 15 DSGVO gespeichert: {args.out}"
 
 
@@ -136,7 +142,11 @@ def register(subparsers: Any) -> None:
     add_vault_arguments(parser)
     parser.add_argument("--client", required=True, metavar="PERSON-ID",
                         help="Kennung der Person")
-    _out(parser)
+    parser.add_argument("--format", choices=("pdf", "json"), default="pdf",
+                        help="pdf (Standard) oder json: maschinenlesbare Fassung nach Art. 20 "
+                             "DSGVO, Schema in docs/auskunft.schema.json")
+    parser.add_argument("--out", type=Path, required=True, metavar="DATEI",
+                        help="Zieldatei (PDF oder JSON); wird nur dort gespeichert")
     parser.set_defaults(handler=run_guarded(_auskunft))
 
     parser = kinds.add_parser("fall", help="Fallübersicht")

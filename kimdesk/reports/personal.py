@@ -38,6 +38,15 @@ from kimdesk.models import (
 )
 from kimdesk.models.enums import CaseKind, CaseStatus, ClientKind, GoalStatus, Phase
 from kimdesk.reference import Reference
+from kimdesk.reports.auskunft_data import (
+    AUSKUNFT_JSON,
+    UNKNOWN,
+    edit_row,
+    entity_label,
+    field_labels,
+    provenance,
+    source_text,
+)
 from kimdesk.reports.layout import (
     DocumentInfo,
     content_width,
@@ -61,37 +70,6 @@ GOAL_STATUS = {
     GoalStatus.IN_PROGRESS: "in Arbeit",
     GoalStatus.DONE: "abgeschlossen",
     GoalStatus.DROPPED: "nicht weiter verfolgt",
-}
-ENTITY_LABELS = {
-    "clients": "Stammdaten",
-    "households": "Haushalt",
-    "relations": "Beziehung",
-    "cases": "Fall",
-    "case_participants": "Beteiligung an einem Fall",
-    "contacts": "Kontakt",
-    "consents": "Einwilligung oder Schweigepflichtentbindung",
-    "assessments": "Assessment",
-    "goals": "Ziel",
-    "steps": "Handlungsschritt",
-    "referrals": "Vermittlung",
-    "deadlines": "Frist/Wiedervorlage",
-    "attachments": "Dokument",
-    "residence_records": "Aufenthaltsstatus",
-    "checklist_items": "Prüfpunkt § 104c",
-    "deletion_proposals": "Löschvorschlag",
-}
-FIELD_LABELS = {
-    "first_name": "Vorname", "last_name": "Nachname", "organisation_name": "Name",
-    "gender": "Geschlecht", "birth_date": "Geburtsdatum", "nationality": "Staatsangehörigkeit",
-    "languages": "Sprachen", "interpreter_language": "Sprache für Sprachmittlung",
-    "municipality": "Kommune", "address": "Anschrift", "phone": "Telefon", "email": "E-Mail",
-    "arrival_date": "Einreisedatum", "household_id": "Haushalt",
-    "household_role": "Rolle im Haushalt", "notes": "Notizen", "anonymous": "anonym",
-    "kind": "Art", "phase": "Phase", "status": "Status", "concern": "Anliegen",
-    "access_route": "Zugangsweg", "cm_indicated": "Indikation Case Management",
-    "art13_informed_on": "Information nach Art. 13 DSGVO", "done_on": "erledigt am",
-    "attainment": "Zielerreichung", "outcome": "Ergebnis", "revoked_on": "Widerruf",
-    "postponed_until": "zurückgestellt bis",
 }
 CONSENT_FORMS = {"schriftlich": "schriftlich", "elektronisch": "elektronisch",
                  "muendlich": "mündlich (dokumentiert)", "liste": "aus Liste übernommen"}
@@ -283,6 +261,7 @@ def auskunft(ctx: Context, client_id: str) -> bytes:
     _record_export(ctx, client_id, AUSKUNFT)
     with ctx.vault.reading() as session:
         trail = audit.entries_for_client(session, client_id)
+    sources, edits, institution_names = provenance(ctx, client_id)
 
     info = _info(ctx, "Auskunft nach Art. 15 DSGVO")
     width = content_width(info)
@@ -371,9 +350,20 @@ def auskunft(ctx: Context, client_id: str) -> bytes:
     rows += [_audit_row(entry) for entry in trail]
     story.append(table(rows, [27 * mm, 32 * mm, 22 * mm, 49 * mm, width - 130 * mm],
                        zebra=True))
+    story.append(para("Änderungen durch Kolleg:innen im Team (aus dem Abgleich ihrer Geräte)",
+                      st.subheading))
+    if edits:
+        rows = [["Zeitpunkt", "Person", "Bereich", "Geänderte Angaben"]]
+        for edit in edits:
+            row = edit_row(edit)
+            rows.append([_local(edit.at), row["author"], row["area"], row["fields"]])
+        story.append(table(rows, [27 * mm, 40 * mm, 49 * mm, width - 116 * mm], zebra=True))
+    else:
+        story.append(para("Keine: alle Angaben wurden auf diesem Gerät erfasst."))
 
     story.append(para("8. Weitere Informationen nach Art. 15 Abs. 1 DSGVO", st.heading))
-    story += _art15_information(ref, file, records, institutions, width)
+    origin = "; ".join(source_text(ref, s, institution_names) for s in sources)
+    story += _art15_information(ref, file, records, institutions, width, origin)
     return render(info, story)
 
 
@@ -529,17 +519,18 @@ def _municipality_name(ref: Reference, code: str) -> str:
 
 def _audit_row(entry: AuditEntry) -> list[str]:
     detail = entry.detail or {}
-    names = detail.get("fields") or []
-    what = ", ".join(FIELD_LABELS.get(n, n) for n in names) if isinstance(names, list) else ""
+    what = field_labels(detail.get("fields") or [])
     if entry.action == "export" and detail.get("document"):
         what = {ZIELVEREINBARUNG: "Zielvereinbarung (PDF)", AUSKUNFT: "diese Auskunft (PDF)",
-                FALLUEBERSICHT: "Fallübersicht (PDF)"}.get(detail["document"], "PDF")
-    return [_local(entry.at), entry.actor, audit.ACTION_LABELS.get(entry.action, entry.action),
-            ENTITY_LABELS.get(entry.entity, entry.entity or "–"), what]
+                AUSKUNFT_JSON: "Auskunft als Datei (JSON, Art. 20 DSGVO)",
+                FALLUEBERSICHT: "Fallübersicht (PDF)"}.get(detail["document"], "Dokument")
+    return [_local(entry.at), entry.actor, audit.ACTION_LABELS.get(entry.action, UNKNOWN),
+            entity_label(entry.entity), what]
 
 
 def _art15_information(ref: Reference, file: views.ClientFile, records: list[_CaseRecord],
-                       institutions: dict[str, Institution], width: float) -> list[Flowable]:
+                       institutions: dict[str, Institution], width: float,
+                       origin: str) -> list[Flowable]:
     st = styles()
     recipients = sorted({name for item in records for referral, name in item.referrals
                          if referral.shares_data}
@@ -549,8 +540,6 @@ def _art15_information(ref: Reference, file: views.ClientFile, records: list[_Ca
     retention = ", ".join(
         f"{CaseKind(kind).label}: {months[kind]} Monate" for kind in
         (k.value for k in CaseKind) if kind in months)
-    routes = sorted({_label(ref, "access_routes", item.case.access_route) for item in records
-                     if item.own and item.case.access_route})
     lines = [
         ("Zwecke", "Beratung und Begleitung im Kommunalen Integrationsmanagement "
                    "(Case Management), Vermittlung an zuständige Stellen mit Ihrer "
@@ -561,8 +550,7 @@ def _art15_information(ref: Reference, file: views.ClientFile, records: list[_Ca
          else "Es wurden keine Daten an andere Stellen weitergegeben."),
         ("Speicherdauer", f"Nach Abschluss des letzten Falls: {retention}; danach wird die "
                           "Akte gelöscht. Es bleiben nur anonyme Zahlen für die Statistik."),
-        ("Herkunft der Daten", "Von Ihnen selbst" + (
-            f"; Zugang über: {', '.join(routes)}" if routes else "") + "."),
+        ("Herkunft der Daten", origin[:1].upper() + origin[1:] + "."),
         ("Ihre Rechte", "Berichtigung (Art. 16), Löschung (Art. 17), Einschränkung der "
                         "Verarbeitung (Art. 18) und Widerspruch (Art. 21 DSGVO); eine "
                         "Einwilligung können Sie jederzeit für die Zukunft widerrufen "

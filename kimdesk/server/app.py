@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kimdesk import __version__
-from kimdesk.server import changelog, enrolment, keys, schemas, statistics
+from kimdesk.server import changelog, compaction, enrolment, keys, schemas, statistics
 from kimdesk.server.db import Database, iso, utcnow
 from kimdesk.server.enrolment import Caller
 from kimdesk.server.errors import ApiError
@@ -244,6 +244,12 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
              limit: Annotated[int, Query(ge=1, le=protocol.MAX_BATCH)] = protocol.MAX_BATCH,
              ) -> dict[str, Any]:
         return changelog.pull(db, device, after, limit)
+
+    @app.post(f"{v1}/erasures", response_model=compaction.ErasuresResponse,
+              tags=["Änderungen"], responses=_ERRORS)
+    def erasures(body: compaction.ErasuresRequest, device: Device) -> dict[str, Any]:
+        # Compaction of purged records: kimdesk/server/compaction.py.
+        return compaction.compact_erased(db, device, [e.model_dump() for e in body.erasures])
 
     @app.get(f"{v1}/checksum", response_model=schemas.ChecksumResponse, tags=["Änderungen"],
              responses=_ERRORS)

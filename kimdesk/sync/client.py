@@ -13,6 +13,7 @@ Thread rule: a ``SyncClient`` belongs to the thread that made it (the app runs i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -31,7 +32,7 @@ from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
 from kimdesk.models import SyncDevice, TeamKey
 from kimdesk.models.changelog import OutboxChange
-from kimdesk.sync import crypto, merge, protocol, statistics
+from kimdesk.sync import crypto, erasures, merge, protocol, statistics
 
 FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
 FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
@@ -421,11 +422,16 @@ class SyncClient:
             report.notes.append("Das Gerät wartet auf die Bestätigung durch die Koordination.")
             return report
         self._set_state("active")
+        with self._ctx.vault.reading() as session:
+            erased = erasures.pending_erasures(session)  # reported once they are pushed
         try:
             report.pushed = self.push(epoch)
         except _EpochChanged:
             epoch = self._ensure_keys(self._get("/status"))
             report.pushed = self.push(epoch)
+        if erased:  # unreachable now: only the compaction is lost, the purge went out
+            with contextlib.suppress(ServerUnreachable):
+                erasures.report(self._post, erased)
         try:
             report.pulled, report.conflicts = self.pull()
         except _ResyncNeeded:

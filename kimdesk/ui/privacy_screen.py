@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kimdesk.casework import clients, consents, retention, trail
+from kimdesk.casework import clients, consents, erasure, retention, trail
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
 from kimdesk.ui.conflicts_screen import ConflictsView
@@ -146,12 +147,18 @@ class PrivacyScreen(QWidget):
         self.trail_table = _table(("Nr.", "Zeitpunkt", "Wer", "Aktion", "Was"), "trail_table")
         self.trail_status = QLabel(objectName="trail_status")
         self.verify_button = QPushButton("Protokollkette prüfen", objectName="verify_trail")
+        self.erase_button = QPushButton("Löschung auf Antrag …", objectName="erase_on_request")
+        self.erase_button.setToolTip("Die Person verlangt die Löschung ihrer Daten "
+                                     "(Art. 17 DSGVO): die gezeigte Akte jetzt löschen.")
+        self.erase_button.setEnabled(False)
+        self._trail_client: str | None = None
         trail_page = QWidget()
         layout = QVBoxLayout(trail_page)
         layout.addWidget(self.trail_search)
         layout.addWidget(self.trail_table, 1)
         row = QHBoxLayout()
         row.addWidget(self.trail_status, 1)
+        row.addWidget(self.erase_button)
         row.addWidget(self.verify_button)
         layout.addLayout(row)
         self.tabs.addTab(trail_page, "Protokoll einer Akte")
@@ -168,6 +175,7 @@ class PrivacyScreen(QWidget):
         self.confirm_button.clicked.connect(self._confirm)
         self.trail_search.returnPressed.connect(self._find_trail)
         self.verify_button.clicked.connect(self._verify)
+        self.erase_button.clicked.connect(self._erase_on_request)
         self._reloader = ReloadWhenShown(
             self, state, self.reload, areas=(areas.CONSENTS, areas.RETENTION, areas.CLIENTS))
 
@@ -186,7 +194,7 @@ class PrivacyScreen(QWidget):
         status = {"proposed": "vorgeschlagen", "postponed": "zurückgestellt"}
         _fill(self.deletion_table, [(d.proposal_id, [
             d.display_name, format_date(d.due_since), status.get(d.status, d.status),
-            format_date(d.postponed_until), d.reason]) for d in due])
+            format_date(d.postponed_until), d.reason or d.why]) for d in due])
 
     def _revoke(self) -> None:
         consent_id = _selected_key(self.consent_table)
@@ -194,12 +202,67 @@ class PrivacyScreen(QWidget):
             return
 
         def revoke(on: date | None, note: str) -> None:
-            consents.revoke_consent(self._state.ctx, consent_id, on, note)
+            stored = erasure.stored_under(self._state.ctx, consent_id)
+            if not stored:
+                consents.revoke_consent(self._state.ctx, consent_id, on, note)
+                return
+            decision = self._ask_about_stored_data(stored)
+            if decision is None:
+                raise ValidationError("Der Widerruf ist noch nicht gespeichert: bitte wählen, "
+                                      "was mit den gespeicherten Daten geschieht.")
+            erasure.revoke_with_decision(self._state.ctx, consent_id, on, note, *decision)
 
         dialog = DateReasonDialog(self._state, "Widerruf erfassen", "Widerrufen am", "Notiz",
                                   revoke, {"revoked_on": "on"}, self)
         dialog.on.set_value(self._state.today())
         open_dialog(dialog)
+
+    def _ask_about_stored_data(self, stored: list[str]) -> tuple[str, str] | None:
+        """What happens to the data stored under a revoked Einwilligung: (decision, legal
+        basis), or None if the user cancels."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Daten aus der Einwilligung",
+                          "Unter dieser Einwilligung sind gespeichert: " + ", ".join(stored)
+                          + ". Was soll mit diesen Daten geschehen?", parent=self)
+        box.setObjectName("stored_data_question")
+        erase = box.addButton("Daten löschen", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Aufbewahren (andere Rechtsgrundlage) …",
+                             QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Abbrechen", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is erase:
+            return erasure.ERASE, ""
+        if box.clickedButton() is keep:
+            basis, ok = QInputDialog.getText(
+                self, "Rechtsgrundlage", "Auf welcher Rechtsgrundlage werden die Daten weiter "
+                "gespeichert (z. B. § 67b SGB X, laufende Leistung)?")
+            return (erasure.KEEP, basis) if ok else None
+        return None
+
+    def _erase_on_request(self) -> None:
+        client_id = self._trail_client
+        if client_id is None:
+            return
+        hints = erasure.erasure_hints(self._state.ctx, client_id)
+        answer = QMessageBox.warning(
+            self, "Löschung auf Antrag (Art. 17 DSGVO)",
+            "Die Person verlangt die Löschung ihrer Daten. Vor der Löschung prüfen:\n• "
+            + "\n• ".join(hints) + "\n\nDie Akte wird mit allen Fällen, Kontakten und "
+            "Dokumenten jetzt auf allen Geräten des Teams gelöscht. Steht eine Ausnahme nach "
+            "Art. 17 Abs. 3 DSGVO entgegen (z. B. ein laufendes Klageverfahren), bitte "
+            "„Nein“ wählen und die Ablehnung mit Begründung erfassen.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            erasure.erase_on_request(self._state.ctx, client_id, self._state.today())
+        except KimdeskError as exc:
+            QMessageBox.information(self, "Nicht gelöscht", exc.message)
+            return
+        self._trail_client = None
+        self.erase_button.setEnabled(False)
+        self.trail_table.setRowCount(0)
+        self.trail_status.setText("Akte auf Antrag gelöscht.")
 
     def _check(self) -> None:
         created = retention.propose_deletions(self._state.ctx)
@@ -245,6 +308,8 @@ class PrivacyScreen(QWidget):
         if not hits:
             self.trail_status.setText("Keine passende Akte gefunden.")
             self.trail_table.setRowCount(0)
+            self._trail_client = None
+            self.erase_button.setEnabled(False)
             return
         self.show_trail(hits[0].id)
 
@@ -254,6 +319,8 @@ class PrivacyScreen(QWidget):
             str(r.seq), r.at.astimezone().strftime("%d.%m.%Y %H:%M"), r.actor, r.action, r.what,
         ]) for r in rows])
         self.trail_status.setText(f"{len(rows)} Einträge.")
+        self._trail_client = client_id
+        self.erase_button.setEnabled(True)
         self.tabs.setCurrentIndex(2)
 
     def _verify(self) -> None:

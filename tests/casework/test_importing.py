@@ -79,10 +79,16 @@ def test_the_import_is_audited_without_names(ctx: Context, tmp_path: Path) -> No
     import_clients(ctx, _csv(tmp_path, *GOOD_ROWS), consent_on_file=True)
 
     with ctx.vault.reading() as session:
-        [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "import"))
+        [entry] = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "import", AuditEntry.client_id.is_(None)))
+        per_person = list(session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "import", AuditEntry.client_id.is_not(None))))
         assert audit.verify(session, ctx.audit_key) == []
     assert entry.actor == "Anna Becker"
     assert entry.detail == {"rows": 4, "file_type": ".csv"}
+    # Each person's own trail says her data came from a list (the Auskunft names it).
+    assert len({e.client_id for e in per_person}) == 4
+    assert all(e.detail == {"file_type": ".csv"} for e in per_person)
 
 
 def test_names_and_kommune_need_no_consent(ctx: Context, tmp_path: Path) -> None:

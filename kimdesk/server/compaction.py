@@ -1,0 +1,79 @@
+"""Compaction of the change log: a purged record's history leaves the server.
+
+When a device purges a file (retention or Art. 17), it pushes one erasure per record (a
+tombstone that always wins). Afterwards it reports those tombstones here (``POST
+/v1/erasures``: record id, kind, change id — random ids, no content). For each reported
+tombstone that this device itself pushed, the server deletes every other change of the
+record from the team's log: the ciphertexts of its earlier versions (readable by any team
+device holding that key version) are gone. The tombstone itself stays, so a device that is
+still behind learns of the purge by an ordinary pull and deletes its copy; the record's
+entry for the team checksum follows the tombstone, so a device that had received a later
+concurrent edit of the record finds its checksum differing and rebuilds its merge state from
+the log (the client's existing repair path).
+
+Only the device that pushed a tombstone may report it: another device cannot make the server
+drop the history of a record it did not erase itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, select, update
+
+from kimdesk.server.db import Database
+from kimdesk.server.enrolment import Caller
+from kimdesk.server.errors import not_confirmed
+from kimdesk.server.tables import changes, record_versions
+from kimdesk.sync import protocol
+
+_ID = r"^[0-9a-f]{32}$"
+_RECORD_ID = r"^[0-9A-Za-z_\-]{1,200}$"
+
+
+class Erasure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    record_id: str = Field(pattern=_RECORD_ID)
+    kind: str = Field(pattern=r"^[a-z_]{1,60}$")
+    change_id: str = Field(pattern=_ID)
+
+
+class ErasuresRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    erasures: list[Erasure] = Field(max_length=protocol.MAX_BATCH)
+
+
+class ErasuresResponse(BaseModel):
+    compacted: int  # records whose history was dropped
+    dropped: int  # changes deleted from the log
+
+
+def compact_erased(db: Database, caller: Caller, items: list[dict[str, Any]]
+                   ) -> dict[str, int]:
+    """Drop every change but the tombstone of each reported, own erasure; counts."""
+    if not caller.active:
+        raise not_confirmed()
+    compacted = dropped = 0
+    with db.write() as conn:
+        db.lock_team(conn, caller.team)
+        for item in items:
+            of_record = (changes.c.team == caller.team,
+                         changes.c.record_id == item["record_id"],
+                         changes.c.kind == item["kind"])
+            tombstone = conn.execute(select(changes.c.hlc).where(
+                *of_record, changes.c.change_id == item["change_id"],
+                changes.c.device_id == caller.id)).first()
+            if tombstone is None:
+                continue  # not pushed (yet), or not this device's erasure
+            result = conn.execute(delete(changes).where(
+                *of_record, changes.c.change_id != item["change_id"]))
+            conn.execute(update(record_versions).where(
+                record_versions.c.team == caller.team,
+                record_versions.c.record_id == item["record_id"],
+                record_versions.c.kind == item["kind"]).values(max_hlc=tombstone.hlc))
+            compacted += 1
+            dropped += result.rowcount or 0
+    return {"compacted": compacted, "dropped": dropped}

@@ -1,0 +1,40 @@
+"""Reporting purges to the county server, so that it drops the purged records' history.
+
+Before a push the client notes which outgoing changes are erasures (a purge's tombstones,
+causal length ``ERASED``); once the server stored them, it reports them (``POST
+/v1/erasures``, ids only) and the server deletes every earlier change of those records
+(:mod:`kimdesk.server.compaction`). A server without the endpoint, or a failed report, costs
+only the compaction: the purge itself already reached the team through the tombstones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kimdesk.models.changelog import ERASED, OutboxChange
+from kimdesk.sync import protocol
+
+Post = Callable[[str, dict[str, Any]], httpx.Response]
+
+
+def pending_erasures(session: Session) -> list[dict[str, str]]:
+    """The erasures waiting in the outbox: record id, kind and change id of each tombstone."""
+    return [{"record_id": c.record_id, "kind": c.kind, "change_id": c.change_id}
+            for c in session.scalars(select(OutboxChange).order_by(OutboxChange.seq))
+            if int((c.payload or {}).get("cl") or 0) >= ERASED]
+
+
+def report(post: Post, erasures: list[dict[str, str]]) -> int:
+    """Report pushed erasures; the number of records whose history the server dropped."""
+    compacted = 0
+    for start in range(0, len(erasures), protocol.MAX_BATCH):
+        response = post("/erasures", {"erasures": erasures[start:start + protocol.MAX_BATCH]})
+        if response.status_code != 200:
+            return compacted
+        compacted += int(response.json().get("compacted", 0))
+    return compacted
