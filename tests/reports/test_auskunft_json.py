@@ -19,10 +19,10 @@ from kimdesk.casework.coordination.reviews import (
     prepare_review,
     record_outcome,
 )
+from kimdesk.config import PASSWORD_ENV
 from kimdesk.reports import commands
 from kimdesk.reports.auskunft_data import auskunft_json
 from kimdesk.reports.personal import auskunft
-from kimdesk.stats.commands import PASSWORD_ENV
 from tests.factories import PASSWORD, TODAY
 from tests.reports.json_schema import problems
 from tests.reports.pdftext import text

@@ -14,12 +14,12 @@ import pytest
 
 from kimdesk.casework import clients, consents
 from kimdesk.casework.context import Context
+from kimdesk.config import PASSWORD_ENV
 from kimdesk.errors import ValidationError
 from kimdesk.reports import client_documents as docs
 from kimdesk.reports import commands, layout
 from kimdesk.reports.personal import auskunft, zielvereinbarung
 from kimdesk.reports.shaping import RtlParagraph, visual
-from kimdesk.stats.commands import PASSWORD_ENV
 from tests.factories import PASSWORD
 from tests.reports.pdftext import fonts, poppler_text, text
 from tests.reports.report_builders import CLIENT_FIRST, CLIENT_LAST, CaseFile
