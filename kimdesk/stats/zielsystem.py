@@ -24,7 +24,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kimdesk.casework.context import Context
-from kimdesk.models import CaseReview, MunicipalAgreement, ProjectGroup, SteeringDecision
+from kimdesk.casework.coordination.municipal import municipalities_with_agreement
+from kimdesk.models import CaseReview, ProjectGroup, SteeringDecision
 from kimdesk.reference import Reference, ReferenceDataError
 from kimdesk.stats.figures import CaseData, Cell, Statistics, load
 from kimdesk.stats.scope import Period, Scope, ScopeKind, month_of, parse_month
@@ -165,16 +166,13 @@ def _count_rows(model: Any, condition: Callable[[Period], Any]) -> _Measure:
     return measure
 
 
-def _agreements(ctx: Context, _data: CaseData, period: Period, _params: Mapping[str, Any]
+def _agreements(ctx: Context, data: CaseData, period: Period, _params: Mapping[str, Any]
                 ) -> _Value:
-    end = period.last_day
+    """Kommunen of the scope with a kommunale Vereinbarung in force on the period's last day."""
     with ctx.vault.reading() as session:
-        count = session.scalar(
-            select(func.count(func.distinct(MunicipalAgreement.municipality))).where(
-                MunicipalAgreement.signed_on <= end,
-                (MunicipalAgreement.valid_until.is_(None))
-                | (MunicipalAgreement.valid_until >= end))) or 0
-    return _Value(count)
+        found = municipalities_with_agreement(session, period.last_day,
+                                              data.scope.municipalities(ctx.reference))
+    return _Value(len(found))
 
 
 METRICS: Mapping[str, tuple[Metric, _Measure]] = MappingProxyType({
