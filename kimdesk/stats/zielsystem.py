@@ -24,7 +24,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kimdesk.casework.context import Context
-from kimdesk.casework.coordination.municipal import municipalities_with_agreement
+from kimdesk.casework.coordination.municipal import (
+    municipalities_with_agreement,
+    structural_minutes,
+)
 from kimdesk.models import CaseReview, ProjectGroup, SteeringDecision
 from kimdesk.reference import Reference, ReferenceDataError
 from kimdesk.stats.figures import CaseData, Cell, Statistics, load
@@ -175,6 +178,20 @@ def _agreements(ctx: Context, data: CaseData, period: Period, _params: Mapping[s
     return _Value(len(found))
 
 
+def _structural_hours(ctx: Context, data: CaseData, period: Period, _params: Mapping[str, Any]
+                      ) -> _Value:
+    """Hours of structural work (not cases) in the period: for a regional team, the work in
+    its Kommunen or its Planungsraum."""
+    scope, ref = data.scope, ctx.reference
+    regional = scope.kind == ScopeKind.TEAM and not ref.team(scope.code).countywide
+    with ctx.vault.reading() as session:
+        minutes = structural_minutes(
+            session, period.first_day, period.last_day,
+            scope.municipalities(ref) if regional else None,
+            (ref.team(scope.code).planning_area or "") if regional else "")
+    return _Value(round(minutes / 60))
+
+
 METRICS: Mapping[str, tuple[Metric, _Measure]] = MappingProxyType({
     "cases_active": (
         Metric("cases_active", "Im Zeitraum betreute Fälle", "Fälle", True, True, "cases|active"),
@@ -229,6 +246,9 @@ METRICS: Mapping[str, tuple[Metric, _Measure]] = MappingProxyType({
     "municipal_agreements": (
         Metric("municipal_agreements", "Kommunen mit gültiger kommunaler Vereinbarung",
                "Kommunen", False, False), _agreements),
+    "structural_hours": (
+        Metric("structural_hours", "Stunden strukturelle Arbeit (Gremien, Kommunen, Wohlfahrt, "
+               "Prozessberatung)", "Stunden", False, True), _structural_hours),
 })
 MANUAL = Metric("manual", "von der Koordination erhoben", "", False, False)
 

@@ -1,6 +1,7 @@
 """The Zielsystem's "Kommunen mit Vereinbarung" counts the kommunale Vereinbarungen entered
 through the use case: Kommunen (not agreements) with one in force at the end of the measured
-period, only signed ones, within the indicator's team when it names one."""
+period, only signed ones, within the indicator's team when it names one. "Stunden strukturelle
+Arbeit" adds up the structural activities entered, for the county or a team's area."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from datetime import date
 from pathlib import Path
 
 from kimdesk.casework.context import Context
-from kimdesk.casework.coordination.municipal import AgreementInput, record_agreement
+from kimdesk.casework.coordination.municipal import (
+    ActivityInput,
+    AgreementInput,
+    record_activity,
+    record_agreement,
+)
 from kimdesk.reference import DEFAULT_DIRECTORY, load_reference
 from kimdesk.stats.zielsystem import load_zielsysteme, measure, zielsystem_for
 
@@ -53,7 +59,7 @@ def test_kommunen_mit_vereinbarung_counts_the_agreements_entered(ctx: Context) -
     assert _value(ctx, "2026-10") == 4  # and Emmerich
 
 
-def test_a_team_indicator_counts_the_teams_kommunen_only(ctx: Context, tmp_path: Path) -> None:
+def _system(tmp_path: Path, indicators: str) -> object:
     directory = tmp_path / "reference"
     shutil.copytree(DEFAULT_DIRECTORY, directory)
     (directory / "zielsystem" / "2025-2026.toml").write_text("""
@@ -64,14 +70,38 @@ end = "2026-12"
 [[goals]]
 code = "g"
 title = "Ziel"
-[[goals.indicators]]
-code = "sued"
-label = "Kommunen im Planungsraum Süd mit Vereinbarung"
-metric = "municipal_agreements"
-team = "sued"
-target = 6
-""", encoding="utf-8")
-    _enter_agreements(ctx)
+""" + indicators, encoding="utf-8")
     [system] = load_zielsysteme(load_reference(directory))
-    [result] = measure(ctx, system, "2026-06")
+    return system
+
+
+def _indicator(code: str, metric: str, team: str | None, target: int) -> str:
+    line = f'team = "{team}"\n' if team else ""
+    return (f'[[goals.indicators]]\ncode = "{code}"\nlabel = "{code}"\nmetric = "{metric}"\n'
+            f"{line}target = {target}\n")
+
+
+def test_a_team_indicator_counts_the_teams_kommunen_only(ctx: Context, tmp_path: Path) -> None:
+    system = _system(tmp_path, _indicator("sued", "municipal_agreements", "sued", 6))
+    _enter_agreements(ctx)
+    [result] = measure(ctx, system, "2026-06")  # type: ignore[arg-type]
     assert result.value == 2  # Geldern and Issum; Goch belongs to team Mitte
+
+
+def test_structural_hours_for_the_county_and_a_team(ctx: Context, tmp_path: Path) -> None:
+    system = _system(tmp_path, _indicator("kreis", "structural_hours", None, 400)
+                     + _indicator("sued", "structural_hours", "sued", 100)
+                     + _indicator("nord", "structural_hours", "nord", 100))
+    for held_on, hours, municipalities, area in (
+            (date(2026, 3, 4), 3, ["geldern"], ""),  # Süd by its Kommune
+            (date(2026, 5, 6), 2.5, [], "Planungsraum Süd"),  # Süd by its Planungsraum
+            (date(2026, 5, 7), 4, [], ""),  # county-wide: the Kreis only
+            (date(2026, 9, 1), 8, ["geldern"], "")):  # after the measured months
+        record_activity(ctx, ActivityInput(held_on=held_on, kind="planning_area_meeting",
+                                           hours=hours, municipalities=municipalities,
+                                           planning_area=area))
+    results = {m.indicator.code: m for m in measure(ctx, system, "2026-06")}  # type: ignore[arg-type]
+    assert results["kreis"].value == 10  # 9.5 hours, rounded
+    assert results["sued"].value == 6  # 5.5 hours, rounded half to even
+    assert results["nord"].value == 0
+    assert results["kreis"].expected_to_date == 300.0  # cumulative: 400 × 18 / 24

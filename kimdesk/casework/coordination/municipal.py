@@ -329,3 +329,19 @@ def hours_by_kind(ctx: Context, first_day: date, last_day: date) -> list[HoursBy
     order = [t.code for t in ctx.reference.terms("structural_activity_kinds")]
     kinds = sorted(totals, key=lambda k: order.index(k) if k in order else len(order))
     return [HoursByKind(k, _label(ctx, k), *totals[k]) for k in kinds]
+
+
+def structural_minutes(session: Session, first_day: date, last_day: date,
+                       municipalities: Iterable[str] | None = None,
+                       planning_area: str = "") -> int:
+    """Minutes of structural work from ``first_day`` to ``last_day``: all of it, or (when
+    ``municipalities`` is given) the work that concerns one of those Kommunen or
+    ``planning_area``; county-wide work without either then does not count."""
+    wanted = set(municipalities) if municipalities is not None else None
+    total = 0
+    for activity in session.scalars(select(StructuralActivity).where(
+            StructuralActivity.held_on >= first_day, StructuralActivity.held_on <= last_day)):
+        if wanted is None or wanted.intersection(activity.municipalities) or (
+                planning_area and activity.planning_area == planning_area):
+            total += activity.minutes
+    return total
