@@ -27,6 +27,7 @@ from kimdesk.casework.common import (
     check_code,
     check_municipality,
     load,
+    record,
     update_recorded,
 )
 from kimdesk.casework.context import Context
@@ -162,6 +163,14 @@ def update_agreement(ctx: Context, agreement_id: str, data: AgreementInput
         return update_recorded(ctx, session, agreement, values)
 
 
+def delete_agreement(ctx: Context, agreement_id: str) -> None:
+    """An agreement entered by mistake; one that ended keeps its record (``valid_until``)."""
+    with ctx.vault.writing() as session:
+        agreement = load(session, MunicipalAgreement, agreement_id, "Die Vereinbarung")
+        record(ctx, session, "delete", None, agreement)
+        session.delete(agreement)
+
+
 def agreement_rows(ctx: Context, on: date | None = None) -> list[AgreementRow]:
     """All agreements, by Kommune, newest first; ``in_force`` on ``on`` (today if not given)."""
     day = on or ctx.today()
@@ -292,6 +301,14 @@ def update_activity(ctx: Context, activity_id: str, data: ActivityInput) -> Stru
     with ctx.vault.writing() as session:
         activity = load(session, StructuralActivity, activity_id, "Die Tätigkeit")
         return update_recorded(ctx, session, activity, values)
+
+
+def delete_activity(ctx: Context, activity_id: str) -> None:
+    """An activity entered by mistake (or twice)."""
+    with ctx.vault.writing() as session:
+        activity = load(session, StructuralActivity, activity_id, "Die Tätigkeit")
+        record(ctx, session, "delete", None, activity)
+        session.delete(activity)
 
 
 def _label(ctx: Context, code: str) -> str:

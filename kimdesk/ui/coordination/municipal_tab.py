@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -356,6 +357,7 @@ class MunicipalTab(QWidget):
         self.new_agreement_button = QPushButton("Neue Vereinbarung …",
                                                 objectName="new_agreement")
         self.edit_agreement_button = QPushButton("Bearbeiten …", objectName="edit_agreement")
+        self.delete_agreement_button = QPushButton("Löschen", objectName="delete_agreement")
         agreements_page = QWidget(objectName="agreements_page")
         agreements_layout = QVBoxLayout(agreements_page)
         agreements_layout.addWidget(self.agreements_summary)
@@ -367,6 +369,7 @@ class MunicipalTab(QWidget):
         agreements_layout.addWidget(split, 1)
         agreement_buttons = QHBoxLayout()
         agreement_buttons.addStretch(1)
+        agreement_buttons.addWidget(self.delete_agreement_button)
         agreement_buttons.addWidget(self.edit_agreement_button)
         agreement_buttons.addWidget(self.new_agreement_button)
         agreements_layout.addLayout(agreement_buttons)
@@ -398,6 +401,7 @@ class MunicipalTab(QWidget):
         self.activity_detail.setReadOnly(True)
         self.new_activity_button = QPushButton("Tätigkeit erfassen …", objectName="new_activity")
         self.edit_activity_button = QPushButton("Bearbeiten …", objectName="edit_activity")
+        self.delete_activity_button = QPushButton("Löschen", objectName="delete_activity")
         activities_page = QWidget(objectName="activities_page")
         activities_layout = QVBoxLayout(activities_page)
         year_row = QHBoxLayout()
@@ -423,6 +427,7 @@ class MunicipalTab(QWidget):
         activities_layout.addWidget(activities_split, 1)
         activity_buttons = QHBoxLayout()
         activity_buttons.addStretch(1)
+        activity_buttons.addWidget(self.delete_activity_button)
         activity_buttons.addWidget(self.edit_activity_button)
         activity_buttons.addWidget(self.new_activity_button)
         activities_layout.addLayout(activity_buttons)
@@ -439,11 +444,13 @@ class MunicipalTab(QWidget):
         self.agreements.doubleClicked.connect(lambda _index: self.edit_agreement())
         self.new_agreement_button.clicked.connect(self.new_agreement)
         self.edit_agreement_button.clicked.connect(self.edit_agreement)
+        self.delete_agreement_button.clicked.connect(self.delete_agreement)
         self.activities.selectionModel().selectionChanged.connect(
             lambda *_: self._show_activity())
         self.activities.doubleClicked.connect(lambda _index: self.edit_activity())
         self.new_activity_button.clicked.connect(self.new_activity)
         self.edit_activity_button.clicked.connect(self.edit_activity)
+        self.delete_activity_button.clicked.connect(self.delete_activity)
         self.year.valueChanged.connect(lambda _value: self.reload())
         self._update_buttons()
 
@@ -504,8 +511,12 @@ class MunicipalTab(QWidget):
                 return
 
     def _update_buttons(self) -> None:
-        self.edit_agreement_button.setEnabled(self.selected_agreement() is not None)
-        self.edit_activity_button.setEnabled(self.selected_activity() is not None)
+        agreement = self.selected_agreement() is not None
+        self.edit_agreement_button.setEnabled(agreement)
+        self.delete_agreement_button.setEnabled(agreement)
+        activity = self.selected_activity() is not None
+        self.edit_activity_button.setEnabled(activity)
+        self.delete_activity_button.setEnabled(activity)
 
     def _show_agreement(self) -> None:
         self._update_buttons()
@@ -578,3 +589,36 @@ class MunicipalTab(QWidget):
                 if row.id == activity_id:
                     self.year.setValue(row.held_on.year)  # reloads
         self.select_activity(activity_id)
+
+    def _confirmed(self, title: str, question: str) -> bool:
+        answer = QMessageBox.question(
+            self, title, question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def delete_agreement(self) -> None:
+        row = self.selected_agreement()
+        if row is None or not self._confirmed(
+                "Vereinbarung löschen",
+                f"Die Vereinbarung „{row.subject}“ ({row.municipality_name}) löschen? Eine "
+                "ausgelaufene Vereinbarung bitte nicht löschen, sondern „Gültig bis“ setzen."):
+            return
+        self._delete(municipal.delete_agreement, row.id, "Vereinbarung gelöscht.")
+
+    def delete_activity(self) -> None:
+        row = self.selected_activity()
+        if row is None or not self._confirmed(
+                "Tätigkeit löschen",
+                f"„{row.kind_label}“ vom {format_date(row.held_on)} löschen? Ihre Stunden "
+                "zählen dann im Controlling nicht mehr."):
+            return
+        self._delete(municipal.delete_activity, row.id, "Tätigkeit gelöscht.")
+
+    def _delete(self, delete: Callable[..., None], row_id: str, text: str) -> None:
+        try:
+            delete(self._state.ctx, row_id)
+        except KimdeskError as exc:
+            QMessageBox.warning(self, "Nicht gelöscht", exc.message)
+            return
+        self._state.hub.status_message.emit(text)

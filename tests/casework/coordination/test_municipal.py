@@ -15,6 +15,8 @@ from kimdesk.casework.coordination.municipal import (
     AgreementInput,
     activity_rows,
     agreement_rows,
+    delete_activity,
+    delete_agreement,
     hours_by_kind,
     municipalities_with_agreement,
     planning_areas,
@@ -72,6 +74,11 @@ def test_an_agreement_is_stored_audited_and_synced(ctx: Context) -> None:
         actions = session.scalars(select(AuditEntry.action).where(
             AuditEntry.entity == "municipal_agreements")).all()
     assert actions == ["create", "update"]
+
+    delete_agreement(ctx, agreement.id)
+    assert agreement_rows(ctx) == []
+    with pytest.raises(NotFound, match="Vereinbarung"):
+        delete_agreement(ctx, agreement.id)
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [
@@ -150,6 +157,18 @@ def test_a_structural_activity_with_hours(ctx: Context) -> None:
     assert (row.minutes, row.where) == (180, "kreisweit")
     with pytest.raises(NotFound, match="Tätigkeit"):
         update_activity(ctx, "0" * 32, _meeting())
+
+    delete_activity(ctx, activity.id)
+    assert activity_rows(ctx) == []
+    with ctx.vault.reading() as session:
+        audit = session.scalars(select(AuditEntry.action).where(
+            AuditEntry.entity == "structural_activities")).all()
+        changes = session.scalars(select(OutboxChange).where(
+            OutboxChange.record_id == activity.id).order_by(OutboxChange.seq)).all()
+    assert audit == ["create", "update", "delete"]
+    assert len(changes) == 3, "the deletion travels to the team too"
+    with pytest.raises(NotFound, match="Tätigkeit"):
+        delete_activity(ctx, activity.id)
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), [

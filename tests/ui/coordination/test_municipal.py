@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from kimdesk.casework.coordination import municipal
 from kimdesk.stats.zielsystem import measure, zielsystem_for
 from kimdesk.ui.coordination.municipal_tab import ActivityDialog, AgreementDialog
 from kimdesk.ui.coordination.screen import CoordinationScreen
 from kimdesk.ui.state import AppState
-from tests.ui.support import choose, screenshot, type_text
+from tests.ui.support import choose, screenshot, type_text, when_modal
 
 SHOTS = Path("/tmp/shots")
 
@@ -161,6 +161,23 @@ def test_a_structural_activity_with_hours_through_the_widgets(
     assert tab.dialog is None, dialog.errors_label.text()
     assert tab.year.value() == 2025 and tab.selected_activity() is not None
     assert tab.hours_total.text() == "Zusammen 2,5 Std. in 1 Tätigkeiten 2025"
+
+    # Entered by mistake: deleted after a question; "Nein" keeps it.
+    answered = when_modal(QMessageBox, lambda box: box.button(
+        QMessageBox.StandardButton.No).click())
+    qtbot.mouseClick(tab.delete_activity_button, Qt.MouseButton.LeftButton)
+    answered.wait()
+    assert not answered, answered
+    assert tab.activities_model.rowCount() == 1
+    answered = when_modal(QMessageBox, lambda box: box.button(
+        QMessageBox.StandardButton.Yes).click())
+    qtbot.mouseClick(tab.delete_activity_button, Qt.MouseButton.LeftButton)
+    answered.wait()
+    assert not answered, answered
+    assert tab.activities_model.rowCount() == 0
+    assert tab.hours_total.text() == "Zusammen 0 Std. in 0 Tätigkeiten 2025"
+    assert not tab.delete_activity_button.isEnabled()
+    assert [r.title for r in municipal.activity_rows(app_state.ctx)] == ["Integrationsrat Goch"]
 
 
 def test_screenshot_of_the_kommunen_tab(qtbot: Any, screen: CoordinationScreen,
