@@ -52,6 +52,7 @@ REQUIRED_VOCABULARIES = (
     "project_group_statuses",
     "decision_statuses",
     "steering_member_roles",
+    "structural_activity_kinds",
 )
 
 _CODE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")

@@ -28,6 +28,7 @@ from kimdesk.models.coordination import (
     SteeringDecision,
     SteeringMeeting,
     SteeringMember,
+    StructuralActivity,
 )
 from kimdesk.models.deadlines import Deadline
 from kimdesk.models.documents import Attachment
@@ -70,6 +71,7 @@ __all__ = [
     "SteeringMeeting",
     "SteeringMember",
     "Step",
+    "StructuralActivity",
     "SyncDevice",
     "TeamKey",
     "VaultProfile",

@@ -1,6 +1,7 @@
 """Coordination objects (Fallbesprechung, Fallrekonstruktion, Erkenntnisse, Projektgruppen,
-Lenkungsgruppe, kommunale Vereinbarungen). They hold no personal data by construction: a review
-refers to its case by id only and carries pseudonymised text the presenter confirmed.
+Lenkungsgruppe, kommunale Vereinbarungen, strukturelle Tätigkeiten). They hold no personal data
+by construction: a review refers to its case by id only and carries pseudonymised text the
+presenter confirmed.
 """
 
 from __future__ import annotations
@@ -135,12 +136,37 @@ class SteeringMeeting(Entity):
 
 
 class MunicipalAgreement(Entity):
-    """Kommunale Vereinbarung: what a Kommune and the KIM agreed, incl. the Fallzusteuerung."""
+    """Kommunale Vereinbarung (concept 4.5, 5.6.1): what a Kommune and the KIM agreed — the
+    parties, the subject, when it was signed and how long it holds, and whether and how cases
+    are allocated (Fallzusteuerung). An agreement counts as in force from ``valid_from`` (or the
+    day it was signed) until ``valid_until``; one without a signing date is a draft."""
 
     __tablename__ = "municipal_agreements"
 
     municipality: Mapped[str] = mapped_column(String(40), index=True)
     signed_on: Mapped[date | None]
     valid_until: Mapped[date | None]
-    case_allocation: Mapped[str] = mapped_column(Text, default="")  # Fallzusteuerung
+    case_allocation: Mapped[str] = mapped_column(Text, default="")  # Fallzusteuerung: how
     content: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    parties: Mapped[list[str]] = mapped_column(default=list)  # organisations that signed
+    valid_from: Mapped[date | None]
+    allocates_cases: Mapped[bool] = mapped_column(default=False)  # Fallzusteuerung: yes/no
+
+
+class StructuralActivity(Entity):
+    """Structural work that is not a case (concept 5.6–5.8): Gremienarbeit, Planungsraum
+    meetings, formats with a Kommune, work with the Träger der Freien Wohlfahrt,
+    Prozessberatung — with its hours, so Controlling sees it. Participants are organisations;
+    nothing here is about a person."""
+
+    __tablename__ = "structural_activities"
+
+    held_on: Mapped[date] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # structural_activity_kinds code
+    title: Mapped[str] = mapped_column(String(200), default="")
+    municipalities: Mapped[list[str]] = mapped_column(default=list)  # Kommune codes
+    planning_area: Mapped[str] = mapped_column(String(60), default="")  # "Planungsraum Nord"
+    minutes: Mapped[int] = mapped_column(default=0)  # the time spent, in minutes
+    participants: Mapped[list[str]] = mapped_column(default=list)  # organisations
+    note: Mapped[str] = mapped_column(Text, default="")

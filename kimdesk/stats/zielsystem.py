@@ -24,7 +24,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kimdesk.casework.context import Context
-from kimdesk.models import CaseReview, MunicipalAgreement, ProjectGroup, SteeringDecision
+from kimdesk.casework.coordination.municipal import (
+    municipalities_with_agreement,
+    structural_minutes,
+)
+from kimdesk.models import CaseReview, ProjectGroup, SteeringDecision
 from kimdesk.reference import Reference, ReferenceDataError
 from kimdesk.stats.figures import CaseData, Cell, Statistics, load
 from kimdesk.stats.scope import Period, Scope, ScopeKind, month_of, parse_month
@@ -165,16 +169,27 @@ def _count_rows(model: Any, condition: Callable[[Period], Any]) -> _Measure:
     return measure
 
 
-def _agreements(ctx: Context, _data: CaseData, period: Period, _params: Mapping[str, Any]
+def _agreements(ctx: Context, data: CaseData, period: Period, _params: Mapping[str, Any]
                 ) -> _Value:
-    end = period.last_day
+    """Kommunen of the scope with a kommunale Vereinbarung in force on the period's last day."""
     with ctx.vault.reading() as session:
-        count = session.scalar(
-            select(func.count(func.distinct(MunicipalAgreement.municipality))).where(
-                MunicipalAgreement.signed_on <= end,
-                (MunicipalAgreement.valid_until.is_(None))
-                | (MunicipalAgreement.valid_until >= end))) or 0
-    return _Value(count)
+        found = municipalities_with_agreement(session, period.last_day,
+                                              data.scope.municipalities(ctx.reference))
+    return _Value(len(found))
+
+
+def _structural_hours(ctx: Context, data: CaseData, period: Period, _params: Mapping[str, Any]
+                      ) -> _Value:
+    """Hours of structural work (not cases) in the period: for a regional team, the work in
+    its Kommunen or its Planungsraum."""
+    scope, ref = data.scope, ctx.reference
+    regional = scope.kind == ScopeKind.TEAM and not ref.team(scope.code).countywide
+    with ctx.vault.reading() as session:
+        minutes = structural_minutes(
+            session, period.first_day, period.last_day,
+            scope.municipalities(ref) if regional else None,
+            (ref.team(scope.code).planning_area or "") if regional else "")
+    return _Value(round(minutes / 60))
 
 
 METRICS: Mapping[str, tuple[Metric, _Measure]] = MappingProxyType({
@@ -231,6 +246,9 @@ METRICS: Mapping[str, tuple[Metric, _Measure]] = MappingProxyType({
     "municipal_agreements": (
         Metric("municipal_agreements", "Kommunen mit gültiger kommunaler Vereinbarung",
                "Kommunen", False, False), _agreements),
+    "structural_hours": (
+        Metric("structural_hours", "Stunden strukturelle Arbeit (Gremien, Kommunen, Wohlfahrt, "
+               "Prozessberatung)", "Stunden", False, True), _structural_hours),
 })
 MANUAL = Metric("manual", "von der Koordination erhoben", "", False, False)
 

@@ -52,6 +52,7 @@ TABLE_AREAS: dict[str, frozenset[str]] = {
         "steering_meetings": (areas.COORDINATION,),
         "steering_decisions": (areas.COORDINATION,),
         "municipal_agreements": (areas.COORDINATION,),
+        "structural_activities": (areas.COORDINATION,),
         # device-local: no screen shows them
         "vault_profile": (),
         "sync_clock": (),

@@ -1,5 +1,6 @@
 """Koordination: the coordinators' screen with Fallbesprechungen, Erkenntnisse,
-Fallrekonstruktionen, Projektgruppen and the Lenkungsgruppe, one tab each (concept 5.5, 4.4).
+Fallrekonstruktionen, Projektgruppen, the Lenkungsgruppe and the work with the Kommunen, one tab
+each (concept 5.5, 4.4, 4.5, 5.6–5.8).
 
 Everything shown here is pseudonymised or structural by construction; each tab reloads itself
 on ``hub.data_changed`` for the areas it shows.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from kimdesk.ui.coordination.findings_tab import FindingsTab
+from kimdesk.ui.coordination.municipal_tab import MunicipalTab
 from kimdesk.ui.coordination.project_groups_tab import ProjectGroupsTab
 from kimdesk.ui.coordination.reconstruction_editor import ReconstructionsTab
 from kimdesk.ui.coordination.reviews_tab import ReviewsTab
@@ -17,7 +19,7 @@ from kimdesk.ui.coordination.steering_tab import SteeringTab
 from kimdesk.ui.state import AppState
 
 TABS = ("Fallbesprechungen", "Erkenntnisse", "Fallrekonstruktionen", "Projektgruppen",
-        "Lenkungsgruppe")
+        "Lenkungsgruppe", "Kommunen")
 
 
 class CoordinationScreen(QWidget):
@@ -28,9 +30,11 @@ class CoordinationScreen(QWidget):
         self.reconstructions = ReconstructionsTab(state)
         self.project_groups = ProjectGroupsTab(state)
         self.steering = SteeringTab(state)
+        self.municipal = MunicipalTab(state)
         self.tabs = QTabWidget(objectName="coordination_tabs")
         for page, title in zip((self.reviews, self.findings, self.reconstructions,
-                                self.project_groups, self.steering), TABS, strict=True):
+                                self.project_groups, self.steering, self.municipal), TABS,
+                               strict=True):
             self.tabs.addTab(page, title)
         heading = QLabel("<h2>Koordination</h2>")
         layout = QVBoxLayout(self)
