@@ -59,7 +59,7 @@ _KIND_SHORT = {
 }
 _MESSAGE_STYLE = {
     "error": "color: #b71c1c; font-weight: bold;",
-    "warning": "color: #8a6d00; font-weight: bold;",
+    "warning": "color: #735b00; font-weight: bold;",
     "info": "color: #1b5e20;",
 }
 
@@ -330,7 +330,7 @@ class CaseScreen(QWidget):
             count = detail.session_count
             self.session_count.setText(f"Sitzung {count} von {limit}")
             self.session_count.setStyleSheet(
-                "font-weight: bold;" + (" color: #8a6d00;" if count >= limit else ""))
+                "font-weight: bold;" + (" color: #735b00;" if count >= limit else ""))
             self.session_count.setToolTip(
                 "Eine Kurzintervention umfasst höchstens "
                 f"{limit} Sitzungen; danach wird sie umgewandelt.")

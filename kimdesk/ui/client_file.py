@@ -85,7 +85,7 @@ class ClientFileScreen(QWidget):
         self.choose_path: printing.PathChooser | None = None  # test seam; None: save dialog
         self.cases_panel = CasesPanel(self)
         self.status = QLabel(objectName="file_status")
-        self.status.setStyleSheet("color: #2e7d32;")
+        self.status.setStyleSheet("color: #1b5e20;")
 
         title_row = QHBoxLayout()
         title_row.addWidget(self.name_label)
@@ -305,7 +305,7 @@ class ClientFileScreen(QWidget):
                                   printing.last_name(self._file.client.display_name),
                                   self._state.today())
         self.access_report_button.setEnabled(False)
-        self.status.setStyleSheet("color: #2e7d32;")
+        self.status.setStyleSheet("color: #1b5e20;")
         self.status.setText("Auskunft wird erstellt …")
         operation = printing.save_document(
             self, lambda: auskunft(ctx, client_id), name, title="Auskunft speichern",
@@ -314,7 +314,7 @@ class ClientFileScreen(QWidget):
         operation.finished.connect(lambda: self.access_report_button.setEnabled(True))
 
     def _access_report_saved(self, path: object) -> None:
-        self.status.setStyleSheet("color: #2e7d32;")
+        self.status.setStyleSheet("color: #1b5e20;")
         self.status.setText("Auskunft gespeichert.")
         self._state.hub.status_message.emit(f"Auskunft nach Art. 15 DSGVO gespeichert: {path}")
 

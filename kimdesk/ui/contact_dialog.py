@@ -96,7 +96,7 @@ class ContactDialog(QDialog):
         form.addRow("&Wiedervorlage", self.follow_up)
 
         self.warning = QLabel(objectName="session_warning")
-        self.warning.setStyleSheet("color: #8a6d00;")
+        self.warning.setStyleSheet("color: #735b00;")
         self.warning.hide()
         self.errors_label = QLabel(objectName="errors")
         self.errors = FieldErrors(self.errors_label, {

@@ -24,6 +24,7 @@ from kimdesk.ui.hub import Hub
 from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.operations import GuiThreadGarbageCollector
 from kimdesk.ui.state import AppState
+from kimdesk.ui.style import apply_palette
 
 
 def application() -> QApplication:
@@ -36,6 +37,7 @@ def application() -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setOrganizationDomain(ORGANIZATION_DOMAIN)
     _install_qt_translation(app)
+    apply_palette(app)
     return app
 
 

@@ -55,7 +55,7 @@ ConnectionFactory = Callable[[str], AbstractContextManager[httpx.Client]]
 
 # Tones of the status text: its colour in the status bar.
 NORMAL, BUSY, WARNING, ERROR = "normal", "busy", "warning", "error"
-_COLOURS = {NORMAL: "", BUSY: "", WARNING: "color: #e65100; font-weight: bold;",
+_COLOURS = {NORMAL: "", BUSY: "", WARNING: "color: #a63a00; font-weight: bold;",
             ERROR: "color: #b71c1c;"}
 # Every area a pulled change may touch: screens showing any of them reload.
 _AREAS = (areas.CLIENTS, areas.CASES, areas.DEADLINES, areas.CONSENTS, areas.NETWORK,
