@@ -65,7 +65,7 @@ class AppointmentRow:
             minutes=self.duration_minutes)
 
 
-def _row(a: Appointment) -> AppointmentRow:
+def appointment_row(a: Appointment) -> AppointmentRow:
     return AppointmentRow(a.id, a.client_id, a.case_id, a.kind, a.day, a.starts_at,
                           a.duration_minutes, a.title, a.place, a.note, a.cancelled)
 
@@ -109,7 +109,7 @@ def add_appointment(ctx: Context, client_id: str, day: date, starts_at: time, *,
         session.add(appointment)
         session.flush()
         record(ctx, session, "create", client_id, appointment, kind=kind)
-        return _row(appointment)
+        return appointment_row(appointment)
 
 
 def cancel_appointment(ctx: Context, appointment_id: str) -> AppointmentRow:
@@ -120,7 +120,7 @@ def cancel_appointment(ctx: Context, appointment_id: str) -> AppointmentRow:
         appointment.cancelled = True
         stamp(ctx, appointment)
         record(ctx, session, "update", appointment.client_id, appointment, fields=["cancelled"])
-        return _row(appointment)
+        return appointment_row(appointment)
 
 
 def appointments_between(ctx: Context, first: date, last: date, *, own: bool = False,
@@ -136,7 +136,7 @@ def appointments_between(ctx: Context, first: date, last: date, *, own: bool = F
             query = query.where(Appointment.cancelled.is_(False))
         rows = session.scalars(query.order_by(Appointment.day, Appointment.start_minute,
                                               Appointment.created_at))
-        return [_row(a) for a in rows
+        return [appointment_row(a) for a in rows
                 if scope is None or scope.owns(a.case_id, a.client_id, a.created_by)]
 
 

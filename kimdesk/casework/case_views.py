@@ -12,12 +12,16 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kimdesk.casework.appointments import AppointmentRow, appointment_row
 from kimdesk.casework.cases import case_people
 from kimdesk.casework.common import active_consents, load, record_read
 from kimdesk.casework.context import Context
+from kimdesk.casework.handover import HandoverRow
 from kimdesk.models import (
+    Appointment,
     Assessment,
     Case,
+    CaseHandover,
     CaseKindChange,
     Client,
     Contact,
@@ -193,6 +197,8 @@ class CaseDetail:
     goals: tuple[GoalRow, ...]
     referrals: tuple[ReferralRow, ...]
     deadlines: tuple[DeadlineRow, ...]
+    handovers: tuple[HandoverRow, ...] = ()  # changes of the responsible case manager
+    appointments: tuple[AppointmentRow, ...] = ()  # Termine with a time, not cancelled
 
     @property
     def is_open(self) -> bool:
@@ -304,6 +310,16 @@ def load_case(ctx: Context, case_id: str) -> CaseDetail:
             household_candidates=candidates, contacts=contacts, phase_changes=phase_changes,
             kind_changes=kind_changes, assessments=assessments, goals=goals,
             referrals=referrals, deadlines=deadlines,
+            handovers=tuple(
+                HandoverRow(h.handed_over_on, h.from_manager, h.to_manager, h.reason,
+                            h.created_by)
+                for h in all_of(CaseHandover, CaseHandover.case_id == case_id,
+                                order=(CaseHandover.handed_over_on, CaseHandover.created_at))),
+            appointments=tuple(
+                appointment_row(a)
+                for a in all_of(Appointment, Appointment.case_id == case_id,
+                                Appointment.cancelled.is_(False),
+                                order=(Appointment.day, Appointment.start_minute))),
         )
 
 

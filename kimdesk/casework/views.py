@@ -12,10 +12,11 @@ from datetime import date
 
 from sqlalchemy import func, literal, select, union_all
 
-from kimdesk.casework import search
+from kimdesk.casework import appointments, search
 from kimdesk.casework.common import load, record_read
 from kimdesk.casework.context import Context
 from kimdesk.models import (
+    Appointment,
     Attachment,
     Case,
     CaseHandover,
@@ -129,7 +130,8 @@ class TimelineEntry:
     """One event in the Verlauf of a client file."""
 
     on: date
-    kind: str  # contact, phase, case_kind, referral, deadline, consent, residence, handover
+    kind: str  # contact, phase, case_kind, referral, deadline, consent, residence, handover,
+    # appointment
     title: str
     detail: str = ""
     case_id: str | None = None
@@ -153,6 +155,7 @@ class ClientFile:
     # of each such case's client; ``contacts`` holds their contacts, too (the family's Verlauf).
     family_cases: list[Case] = field(default_factory=list)
     family_case_clients: dict[str, str] = field(default_factory=dict)
+    appointments: list[Appointment] = field(default_factory=list)  # her Termine, by time
 
     @property
     def has_any_case(self) -> bool:
@@ -197,6 +200,9 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
         phases = all_of(PhaseChange, PhaseChange.case_id.in_(case_ids))
         kinds = all_of(CaseKindChange, CaseKindChange.case_id.in_(case_ids))
         handovers = all_of(CaseHandover, CaseHandover.case_id.in_(all_case_ids))
+        termine = [a for a in all_of(Appointment, Appointment.client_id == client_id)
+                   if not a.cancelled]
+        termine.sort(key=lambda a: (a.day, a.start_minute))
         referrals = all_of(Referral, Referral.client_id == client_id)
         consents = all_of(Consent, Consent.client_id == client_id, order=Consent.given_on)
         residence = all_of(ResidenceRecord, ResidenceRecord.client_id == client_id,
@@ -213,6 +219,7 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
             cases=cases, contacts=contacts,
             open_deadlines=[d for d in deadlines if d.done_on is None],
             family_cases=family_cases, family_case_clients=family_case_clients,
+            appointments=termine,
         )
     timeline: list[TimelineEntry] = []
     family_ids = set(family_case_clients)
@@ -233,6 +240,11 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
             family_case.opened_on, "case_kind",
             f"Beteiligt am Fall von {family_case_clients[family_case.id]}",
             CaseKind(family_case.kind).label, family_case.id))
+    for termin in termine:
+        label = appointments.KINDS.get(termin.kind, termin.kind)
+        timeline.append(TimelineEntry(
+            termin.day, "appointment", f"{label} um {termin.starts_at:%H:%M} Uhr: {termin.title}",
+            termin.place, termin.case_id))
     for handover in handovers:
         timeline.append(TimelineEntry(
             handover.handed_over_on, "handover",

@@ -140,3 +140,26 @@ def test_folding_keeps_every_line_short_and_unfolds_to_the_original(value: str) 
 def test_file_is_stamped_in_utc() -> None:
     data = appointments.icalendar([], datetime(2026, 12, 2, 5, 0, tzinfo=UTC))
     assert b"BEGIN:VTIMEZONE" in data and b"VEVENT" not in data
+
+
+def test_akte_and_fall_show_the_termine(ctx: Context) -> None:
+    from kimdesk.casework.case_views import load_case
+    from kimdesk.casework.views import open_client_file
+
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    later = add_appointment(ctx, client.id, date(2026, 12, 3), time(14, 0), title="Rückruf",
+                            case_id=case.id)
+    add_appointment(ctx, client.id, date(2026, 12, 3), time(9, 0), kind=ESCORT,
+                    title="Ausländerbehörde", place="Kleve", case_id=case.id)
+    cancelled = add_appointment(ctx, client.id, date(2026, 12, 4), time(9, 0),
+                                title="abgesagt", case_id=case.id)
+    cancel_appointment(ctx, cancelled.id)
+
+    assert [a.title for a in load_case(ctx, case.id).appointments] == ["Ausländerbehörde",
+                                                                        "Rückruf"]
+    file = open_client_file(ctx, client.id)
+    assert [a.id for a in file.appointments][1] == later.id
+    titles = [e.title for e in file.timeline if e.kind == "appointment"]
+    assert sorted(titles) == ["Begleitung zu einer Behörde um 09:00 Uhr: Ausländerbehörde",
+                              "Termin um 14:00 Uhr: Rückruf"]

@@ -95,3 +95,14 @@ def test_known_case_managers_offer_the_team(ctx: Context) -> None:
     mehmet = dataclasses.replace(ctx, user=COLLEAGUE)
     make_case(mehmet, make_person(ctx, consent=True), CM)
     assert known_case_managers(ctx) == ["Anna Becker", COLLEAGUE]
+
+
+def test_fall_shows_its_handovers(ctx: Context) -> None:
+    from kimdesk.casework.case_views import load_case
+
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    hand_over_case(ctx, case.id, COLLEAGUE, "Umzug nach Goch")
+    detail = load_case(ctx, case.id)
+    assert detail.case_manager == COLLEAGUE
+    assert [(h.from_manager, h.to_manager) for h in detail.handovers] == [(ctx.user, COLLEAGUE)]
