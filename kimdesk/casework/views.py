@@ -18,6 +18,7 @@ from kimdesk.casework.context import Context
 from kimdesk.models import (
     Appointment,
     Attachment,
+    AuditEntry,
     Case,
     CaseHandover,
     CaseKindChange,
@@ -285,3 +286,29 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
     timeline.sort(key=lambda e: e.on, reverse=True)
     file.timeline = timeline
     return file
+
+
+@dataclass(frozen=True)
+class RecentFile:
+    """An Akte the user opened lately (Heute's "Zuletzt geöffnete Akten")."""
+
+    client_id: str
+    display_name: str
+
+
+def recent_files(ctx: Context, limit: int = 8) -> list[RecentFile]:
+    """The Akten the user opened last on this device, newest first, from the audit trail's
+    reads (so the list survives a restart and holds nothing the vault does not already keep);
+    purged people drop out."""
+    with ctx.vault.reading() as session:
+        # Reads are recorded at most once per file and 10 minutes: a few hundred entries
+        # reach far enough back.
+        ids = session.scalars(
+            select(AuditEntry.client_id).where(
+                AuditEntry.action == "read", AuditEntry.actor == ctx.user,
+                AuditEntry.client_id.is_not(None))
+            .order_by(AuditEntry.seq.desc()).limit(50 * limit))
+        newest = [cid for cid in dict.fromkeys(ids) if cid is not None]
+        names = {c.id: c.display_name for c in session.scalars(select(Client).where(
+            Client.id.in_(newest)))}
+    return [RecentFile(cid, names[cid]) for cid in newest if cid in names][:limit]

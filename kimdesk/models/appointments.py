@@ -16,8 +16,12 @@ class Appointment(Entity):
 
     __tablename__ = "appointments"
 
-    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id"), index=True)
-    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # ON DELETE CASCADE: a purge under retention rules deletes clients and cases in bulk;
+    # their Termine and handovers go with them on every device.
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"),
+                                           index=True)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                                index=True)
     kind: Mapped[str] = mapped_column(String(40))  # "appointment" or "escort"
     day: Mapped[date] = mapped_column(index=True)
     # Minutes after local midnight (a plain integer: the sync payload is JSON).
@@ -38,7 +42,8 @@ class CaseHandover(Entity):
 
     __tablename__ = "case_handovers"
 
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                         index=True)
     from_manager: Mapped[str] = mapped_column(String(120))
     to_manager: Mapped[str] = mapped_column(String(120))
     handed_over_on: Mapped[date]

@@ -106,3 +106,24 @@ def test_fall_shows_its_handovers(ctx: Context) -> None:
     detail = load_case(ctx, case.id)
     assert detail.case_manager == COLLEAGUE
     assert [(h.from_manager, h.to_manager) for h in detail.handovers] == [(ctx.user, COLLEAGUE)]
+
+
+def test_purge_takes_the_handovers_and_termine_with_the_case(ctx: Context) -> None:
+    from datetime import time
+
+    from kimdesk.casework.appointments import add_appointment
+    from kimdesk.casework.retention import purge_client
+    from kimdesk.models import Appointment
+
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    add_appointment(ctx, client.id, ctx.today(), time(9, 0), case_id=case.id)
+    add_appointment(ctx, client.id, ctx.today(), time(10, 0))
+    hand_over_case(ctx, case.id, COLLEAGUE, "Umzug")
+
+    with ctx.vault.writing() as session:
+        purge_client(session, client.id)
+
+    with ctx.vault.reading() as session:
+        assert session.scalars(select(CaseHandover)).all() == []
+        assert session.scalars(select(Appointment)).all() == []

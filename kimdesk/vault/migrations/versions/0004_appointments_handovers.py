@@ -40,8 +40,8 @@ def upgrade() -> None:
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('cancelled', sa.Boolean(), nullable=False),
     *_entity_columns(),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_appointments_case_id_cases')),
-    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_appointments_client_id_clients')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_appointments_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], name=op.f('fk_appointments_client_id_clients'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_appointments'))
     )
     with op.batch_alter_table('appointments', schema=None) as batch_op:
@@ -56,7 +56,7 @@ def upgrade() -> None:
     sa.Column('handed_over_on', sa.Date(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     *_entity_columns(),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_handovers_case_id_cases')),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_handovers_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_handovers'))
     )
     with op.batch_alter_table('case_handovers', schema=None) as batch_op:
