@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from kimdesk.casework.appointments import AppointmentRow, appointment_row
 from kimdesk.casework.cases import case_people
@@ -26,6 +27,7 @@ from kimdesk.models import (
     Client,
     Contact,
     Deadline,
+    Entity,
     Goal,
     Institution,
     PhaseChange,
@@ -33,6 +35,8 @@ from kimdesk.models import (
     Step,
 )
 from kimdesk.models.enums import CaseKind, CaseStatus, ConsentKind
+
+E = TypeVar("E", bound=Entity)
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,9 @@ def load_case(ctx: Context, case_id: str) -> CaseDetail:
                                                                               today))
                                for m in members)
 
-        def all_of(model, *where, order):  # type: ignore[no-untyped-def]
+        def all_of(model: type[E], *where: ColumnElement[bool],
+                   order: tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]
+                   ) -> list[E]:
             return list(session.scalars(select(model).where(*where).order_by(*order)))
 
         contacts = tuple(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, TypeVar
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import ColumnElement, func, literal, select, union_all
+from sqlalchemy.orm import InstrumentedAttribute
 
 from kimdesk.casework import appointments, search
 from kimdesk.casework.common import load, record_read
@@ -28,6 +30,7 @@ from kimdesk.models import (
     Consent,
     Contact,
     Deadline,
+    Entity,
     Household,
     PhaseChange,
     Referral,
@@ -35,6 +38,8 @@ from kimdesk.models import (
     ResidenceRecord,
 )
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
+
+E = TypeVar("E", bound=Entity)
 
 
 @dataclass(frozen=True)
@@ -175,7 +180,9 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
         client = load(session, Client, client_id, "Die Person")
         record_read(ctx, session, client)
 
-        def all_of(model, *where, order=None):  # type: ignore[no-untyped-def]
+        def all_of(model: type[E], *where: ColumnElement[bool],
+                   order: ColumnElement[Any] | InstrumentedAttribute[Any] | None = None
+                   ) -> list[E]:
             query = select(model).where(*where)
             return list(session.scalars(query.order_by(order) if order is not None else query))
 
@@ -256,10 +263,10 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
         title = f"Fall eröffnet: {label}" if change.from_kind is None else f"Umgewandelt in {label}"
         timeline.append(TimelineEntry(change.changed_on, "case_kind", title, change.reason,
                                       change.case_id))
-    for change in phases:
-        timeline.append(TimelineEntry(change.changed_on, "phase",
-                                      f"Phase: {Phase(change.to_phase).label}", change.note,
-                                      change.case_id))
+    for phase_change in phases:
+        timeline.append(TimelineEntry(phase_change.changed_on, "phase",
+                                      f"Phase: {Phase(phase_change.to_phase).label}",
+                                      phase_change.note, phase_change.case_id))
     for referral in referrals:
         timeline.append(TimelineEntry(
             referral.referred_on, "referral", "Vermittlung",

@@ -85,3 +85,34 @@ def test_p104c_state_is_none_after_a_later_status(ctx: Context, clock: Clock) ->
     assert p104c_state(ctx, client.id) is not None
     record_residence(ctx, client.id, "ae_25b", granted_on=ctx.today())
     assert p104c_state(ctx, client.id) is None
+
+
+def test_goal_review_is_called_zielueberpruefung(ctx: Context) -> None:
+    """The concept's term; "Hilfeplan" belongs to the youth welfare office (SGB VIII)."""
+    assert ctx.reference.label("deadline_kinds", "plan_review") == "Zielüberprüfung"
+    assert not any("Hilfeplan" in t.label for t in ctx.reference.terms("deadline_kinds"))
+
+
+def test_today_data_counts_the_same_cases_as_it_lists(ctx: Context) -> None:
+    from datetime import time
+
+    from kimdesk.casework.appointments import add_appointment
+    from kimdesk.casework.handover import hand_over_case
+    from kimdesk.casework.today import today_data
+
+    mehmet = dataclasses.replace(ctx, user=COLLEAGUE)
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    add_deadline(ctx, client.id, "follow_up", ctx.today(), "Rückruf", case_id=case.id)
+    add_appointment(ctx, client.id, ctx.today(), time(9, 0), case_id=case.id)
+
+    mine = today_data(ctx)
+    assert [d.title for d in mine.due] == ["Rückruf"]
+    assert len(mine.appointments) == 1 and mine.caseload.open_cases == {CM: 1}
+    assert today_data(mehmet).due == [] and today_data(mehmet).caseload.open_cases == {}
+
+    hand_over_case(ctx, case.id, COLLEAGUE, "Teamwechsel")
+    theirs = today_data(mehmet)
+    assert [d.title for d in theirs.due] == ["Rückruf"]
+    assert len(theirs.appointments) == 1 and theirs.caseload.open_cases == {CM: 1}
+    assert today_data(ctx).due == [] and today_data(ctx).appointments == []
