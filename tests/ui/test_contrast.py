@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor, QPalette
 
-from kimdesk.ui import style
+from kimdesk.ui import accessibility, style
 from kimdesk.ui.start import application
 
 UI = Path(__file__).resolve().parents[2] / "kimdesk" / "ui"
@@ -60,6 +60,11 @@ def test_the_app_starts_with_that_palette(qapp) -> None:  # type: ignore[no-unty
         assert qapp.palette().color(Role.PlaceholderText) == QColor(style.PLACEHOLDER_TEXT)
     finally:
         qapp.setPalette(before)
+        # Leave the session's QApplication as other tests expect it: no app-wide filter.
+        for names in qapp.findChildren(accessibility.AccessibleNames):
+            qapp.removeEventFilter(names)
+            names.setParent(None)
+        qapp.setProperty("kimdesk_accessible_names", False)
 
 
 _VALUE = r"(#[0-9a-fA-F]{3,6}|palette\(\w[\w-]*\)|white|black)"
