@@ -60,6 +60,7 @@ class ContactRow:
     interpreter_language: str  # empty without Sprach- und Kulturmittlung
     topics: tuple[str, ...]
     note: str
+    client_present: bool = True
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,8 @@ def load_case(ctx: Context, case_id: str) -> CaseDetail:
         contacts = tuple(
             ContactRow(c.id, c.client_id, names.get(c.client_id, ""), c.contact_on, c.mode,
                        c.duration_minutes, c.place,
-                       c.interpreter_language if c.interpreter else "", tuple(c.topics), c.note)
+                       c.interpreter_language if c.interpreter else "", tuple(c.topics), c.note,
+                       c.client_present)
             for c in all_of(Contact, Contact.case_id == case_id, Contact.superseded.is_(False),
                             order=(Contact.contact_on, Contact.created_at)))
         phase_changes = tuple(
