@@ -225,3 +225,15 @@ def export_icalendar(ctx: Context, first: date, last: date) -> bytes:
     with ctx.vault.writing() as session:
         record(ctx, session, "export", None, None, what="icalendar", events=len(rows))
     return icalendar(rows)
+
+
+def appointments_of(ctx: Context, client_id: str, *, from_day: date | None = None
+                    ) -> list[AppointmentRow]:
+    """A person's Termine from ``from_day`` (default today) on, not cancelled, by time."""
+    first = from_day or ctx.today()
+    with ctx.vault.reading() as session:
+        rows = session.scalars(select(Appointment).where(
+            Appointment.client_id == client_id, Appointment.day >= first,
+            Appointment.cancelled.is_(False))
+            .order_by(Appointment.day, Appointment.start_minute))
+        return [appointment_row(a) for a in rows]

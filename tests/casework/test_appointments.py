@@ -163,3 +163,14 @@ def test_akte_and_fall_show_the_termine(ctx: Context) -> None:
     titles = [e.title for e in file.timeline if e.kind == "appointment"]
     assert sorted(titles) == ["Begleitung zu einer Behörde um 09:00 Uhr: Ausländerbehörde",
                               "Termin um 14:00 Uhr: Rückruf"]
+
+
+def test_appointments_of_a_person_from_today(ctx: Context) -> None:
+    client, other = make_person(ctx, consent=True), make_person(ctx, consent=True)
+    add_appointment(ctx, client.id, ctx.today() - timedelta(days=1), time(9, 0), title="vorbei")
+    later = add_appointment(ctx, client.id, ctx.today() + timedelta(days=1), time(9, 0))
+    now = add_appointment(ctx, client.id, ctx.today(), time(16, 0))
+    add_appointment(ctx, other.id, ctx.today(), time(8, 0))
+    gone = add_appointment(ctx, client.id, ctx.today(), time(8, 0))
+    cancel_appointment(ctx, gone.id)
+    assert [a.id for a in appointments.appointments_of(ctx, client.id)] == [now.id, later.id]
