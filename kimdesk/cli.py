@@ -24,12 +24,21 @@ from typing import Any, NoReturn
 
 from kimdesk import APP_NAME, __version__, config
 from kimdesk.cli_passwords import read_password
+from kimdesk.cli_toolkit import (
+    EXIT_ERROR,
+    EXIT_OK,
+    USAGE_ERROR,
+    add_data_dir_argument,
+    add_password_argument,
+    open_vault_for,
+    vault_dir,
+)
 from kimdesk.errors import KimdeskError
 from kimdesk.reference import load_reference
 from kimdesk.reports import commands as report_commands
 from kimdesk.stats import commands as export_commands
 from kimdesk.sync import commands as sync_commands
-from kimdesk.vault import KdfParams, Vault, create_vault, open_vault
+from kimdesk.vault import KdfParams, create_vault, open_vault
 from kimdesk.vault.store import vault_exists
 
 try:  # the county server's commands; the laptops' installer bundle leaves kimdesk.server out
@@ -39,9 +48,7 @@ except ModuleNotFoundError as exc:
         raise
     server_commands = None  # type: ignore[assignment]
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+EXIT_USAGE = USAGE_ERROR
 # Set to 1 to see the traceback of an unexpected error (it may contain client data).
 DEBUG_ENV = "KIMDESK_DEBUG"
 
@@ -127,19 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", title="Befehle", metavar="BEFEHL",
                                      parser_class=_Parser)
 
-    def data_dir_option(sub: argparse.ArgumentParser, default_text: str) -> None:
-        sub.add_argument("--data-dir", type=Path, metavar="VERZEICHNIS",
-                         help=f"Verzeichnis des Datentresors (Standard: {default_text})")
-
-    def password_option(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--password-file", type=Path, metavar="DATEI",
-                         help="Passwort aus der ersten Zeile dieser Datei lesen "
-                              f"(sonst {config.PASSWORD_ENV} oder Nachfrage)")
-
     gui = commands.add_parser("gui", help="die Oberfläche starten (Standard ohne Befehl)",
                               description="Startet die Oberfläche: Datentresor entsperren und "
                                           "Übersicht anzeigen.")
-    data_dir_option(gui, "Benutzerdatenverzeichnis")
+    add_data_dir_argument(gui, "Benutzerdatenverzeichnis")
     gui.add_argument("--demo", action="store_true",
                      help="den Demo-Datentresor öffnen (wird bei Bedarf mit erfundenen Daten "
                           "angelegt; Passwort „demo-passwort“)")
@@ -148,8 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
                                             "anlegen",
                                description="Legt einen neuen, verschlüsselten Datentresor an "
                                            "und zeigt einmalig den Wiederherstellungscode.")
-    data_dir_option(init, "Benutzerdatenverzeichnis")
-    password_option(init)
+    add_data_dir_argument(init, "Benutzerdatenverzeichnis")
+    add_password_argument(init)
     init.add_argument("--user", required=True, metavar="NAME",
                       help="Name der Case Managerin / des Case Managers")
     init.add_argument("--team", required=True, choices=teams, metavar="TEAM",
@@ -165,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            "mit erfundenen Ratsuchenden, Fällen und Kontakten "
                                            "(darunter die fünf Beispiele des Gesamtkonzepts). "
                                            "Nur für Schulung und Test, nie für echte Daten.")
-    data_dir_option(demo, "Demo-Verzeichnis")
-    password_option(demo)
+    add_data_dir_argument(demo, "Demo-Verzeichnis")
+    add_password_argument(demo)
     demo.add_argument("--clients", type=_positive_int, default=None, metavar="ANZAHL",
                       help="ungefähre Zahl der Ratsuchenden (Standard 150)")
     demo.add_argument("--seed", type=int, default=None, metavar="ZAHL",
@@ -178,8 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="Kennzahlen des Datentresors anzeigen",
                                description="Zeigt Zahl der Ratsuchenden, Fälle je Fallart und "
                                            "Phase sowie offene Fristen und Wiedervorlagen.")
-    data_dir_option(info, "Benutzerdatenverzeichnis")
-    password_option(info)
+    add_data_dir_argument(info, "Benutzerdatenverzeichnis")
+    add_password_argument(info)
     info.add_argument("--json", action="store_true", help="Ausgabe als JSON")
 
     find = commands.add_parser("find", help="Ratsuchende suchen",
@@ -187,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            "unabhängig von Akzenten und Schreibweisen "
                                            "(Mohammed/Muhammad).")
     find.add_argument("query", metavar="SUCHE", help="Name, Teil des Namens oder Geburtsdatum")
-    data_dir_option(find, "Benutzerdatenverzeichnis")
-    password_option(find)
+    add_data_dir_argument(find, "Benutzerdatenverzeichnis")
+    add_password_argument(find)
     find.add_argument("--json", action="store_true", help="Ausgabe als JSON")
     find.add_argument("--limit", type=_positive_int, default=50, metavar="ANZAHL",
                       help="höchstens so viele Treffer (Standard 50)")
@@ -203,8 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Nachname, Vorname, Geburtsdatum, Staatsangehörigkeit, Kommune. Eine "
                     "fehlerhafte Zeile: es wird nichts importiert.")
     clients.add_argument("file", type=Path, metavar="DATEI", help="CSV- oder XLSX-Datei")
-    data_dir_option(clients, "Benutzerdatenverzeichnis")
-    password_option(clients)
+    add_data_dir_argument(clients, "Benutzerdatenverzeichnis")
+    add_password_argument(clients)
     clients.add_argument("--consent-on-file", action="store_true",
                          help="bestätigt: für alle Personen der Liste liegt eine Einwilligung "
                               "vor (nötig für Geburtsdatum und Staatsangehörigkeit)")
@@ -222,17 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
-    return Path(args.data_dir) if args.data_dir else config.default_data_dir()
-
-
 # --- commands ---------------------------------------------------------------------------------
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from kimdesk.casework.profile import create_profile
 
-    data_dir = _data_dir(args)
+    data_dir = vault_dir(args)
     if vault_exists(data_dir):
         raise KimdeskError(f"In {data_dir} gibt es bereits einen Datentresor.")
     user = args.user.strip()
@@ -258,14 +252,6 @@ def cmd_init(args: argparse.Namespace) -> int:
           "Passwort")
     print("vergessen wurde. Wer den Code hat, kann alle Daten lesen.")
     return EXIT_OK
-
-
-def _open(args: argparse.Namespace) -> Vault:
-    data_dir = _data_dir(args)
-    if not vault_exists(data_dir):
-        # Ask for no password when there is nothing to open.
-        raise KimdeskError(f"In {data_dir} wurde kein Datentresor gefunden (kimdesk init).")
-    return open_vault(data_dir, read_password(args))
 
 
 def _progress_printer() -> Callable[[int, int], None] | None:
@@ -345,7 +331,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from kimdesk.casework.overview import counts
     from kimdesk.casework.profile import context_for
 
-    vault = _open(args)
+    vault = open_vault_for(args)
     try:
         ctx = context_for(vault)
         result = counts(ctx)
@@ -364,7 +350,7 @@ def cmd_find(args: argparse.Namespace) -> int:
     from kimdesk.casework.clients import find_clients
     from kimdesk.casework.profile import context_for
 
-    vault = _open(args)
+    vault = open_vault_for(args)
     try:
         ctx = context_for(vault)
         hits = find_clients(ctx, args.query, limit=args.limit)
@@ -394,7 +380,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if not args.file.is_file():
         raise KimdeskError(f"Die Datei {args.file} wurde nicht gefunden.")
-    vault = _open(args)
+    vault = open_vault_for(args)
     try:
         result = import_clients(context_for(vault), args.file,
                                 consent_on_file=args.consent_on_file,

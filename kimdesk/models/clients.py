@@ -58,13 +58,20 @@ class Client(Entity):
 
     @property
     def display_name(self) -> str:
-        if self.kind == ClientKind.ORGANISATION:
-            return self.organisation_name
-        if self.anonymous:
-            return "Anonyme Beratung"
-        if self.last_name and self.first_name:
-            return f"{self.last_name}, {self.first_name}"
-        return self.last_name or self.first_name
+        return display_name_of(self.kind, self.anonymous, self.organisation_name,
+                               self.first_name, self.last_name)
+
+
+def display_name_of(kind: str, anonymous: bool, organisation_name: str, first_name: str,
+                    last_name: str) -> str:
+    """"Nachname, Vorname", an organisation's name, or "Anonyme Beratung" (entity and record)."""
+    if kind == ClientKind.ORGANISATION:
+        return organisation_name
+    if anonymous:
+        return "Anonyme Beratung"
+    if last_name and first_name:
+        return f"{last_name}, {first_name}"
+    return last_name or first_name
 
 
 class Relation(Entity):

@@ -36,11 +36,7 @@ class Consent(Entity):
     revocation_note: Mapped[str] = mapped_column(Text, default="")
 
     def is_active(self, on: date) -> bool:
-        if self.given_on > on:
-            return False
-        if self.revoked_on is not None and self.revoked_on <= on:
-            return False
-        return self.valid_until is None or self.valid_until >= on
+        return consent_active(self.given_on, self.valid_until, self.revoked_on, on)
 
     def covers(self, institution_id: str, institution_type: str, kinds: list[str]) -> bool:
         """Whether this release allows passing ``kinds`` of information to that institution."""
@@ -54,3 +50,13 @@ class Consent(Entity):
         if HEALTH in kinds and not self.special_categories:
             return False
         return set(kinds) <= set(self.information_kinds)
+
+
+def consent_active(given_on: date, valid_until: date | None, revoked_on: date | None,
+                   on: date) -> bool:
+    """Whether a consent given, limited and perhaps revoked so is in force on ``on``."""
+    if given_on > on:
+        return False
+    if revoked_on is not None and revoked_on <= on:
+        return False
+    return valid_until is None or valid_until >= on

@@ -11,16 +11,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from kimdesk.errors import ValidationError
-from kimdesk.stats.commands import (
+from kimdesk.cli_toolkit import (
     UsageError,
-    add_period_arguments,
     add_vault_arguments,
     opened_context,
-    period_and_scope,
     run_guarded,
     write_output,
 )
+from kimdesk.errors import ValidationError
+from kimdesk.stats.commands import add_period_arguments, period_and_scope
 
 
 def _zielvereinbarung(args: argparse.Namespace) -> str:

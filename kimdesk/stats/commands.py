@@ -1,37 +1,25 @@
-"""Command line: ``kimdesk export statistik`` (CSV/XLSX), and the argument helpers that
-``kimdesk report`` shares (vault, password, period, area, output file).
+"""Command line: ``kimdesk export statistik`` (CSV/XLSX), and the period and area arguments
+that ``kimdesk report statistik`` shares.
 
-``register(subparsers)`` adds the sub-command to the ``kimdesk`` parser; each handler is set as
-``handler`` and returns the exit code (0 ok, 1 runtime error with one German line on stderr,
-2 usage error). Data directory and password follow the rest of the CLI (``kimdesk.config``):
-``--data-dir`` or ``$KIMDESK_DATA_DIR`` or the per-user data directory; ``--password-file``,
-``$KIMDESK_PASSWORD`` or a prompt.
+``register(subparsers)`` adds the sub-command to the ``kimdesk`` parser; vault options, errors
+and exit codes come from ``kimdesk.cli_toolkit``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kimdesk import config
-from kimdesk.casework.context import Context
-from kimdesk.casework.profile import context_for
-from kimdesk.cli_passwords import read_password
-from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.cli_toolkit import (
+    UsageError,
+    add_vault_arguments,
+    opened_context,
+    run_guarded,
+    write_output,
+)
+from kimdesk.errors import ValidationError
 from kimdesk.stats.scope import Period, Scope, ScopeKind, parse_month
-from kimdesk.vault import open_vault
-
-PASSWORD_ENV = config.PASSWORD_ENV
-USAGE_ERROR = 2
-
-
-class UsageError(KimdeskError):
-    """Arguments that do not fit together or name nothing known: exit code 2."""
 
 
 def month_argument(text: str) -> str:
@@ -39,15 +27,6 @@ def month_argument(text: str) -> str:
         return parse_month(text)
     except ValidationError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
-
-
-def add_vault_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, metavar="VERZEICHNIS",
-                        help="Verzeichnis des Datentresors (Standard: "
-                             f"${config.DATA_DIR_ENV} oder das Benutzerdatenverzeichnis)")
-    parser.add_argument("--password-file", type=Path, metavar="DATEI",
-                        help=f"Passwort aus dieser Datei (erste Zeile); sonst ${PASSWORD_ENV} "
-                             "oder Abfrage")
 
 
 def add_period_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,47 +57,6 @@ def period_and_scope(args: argparse.Namespace) -> tuple[Period, Scope]:
     else:
         scope = Scope.county()
     return period, scope
-
-
-@contextmanager
-def opened_context(args: argparse.Namespace) -> Iterator[Context]:
-    """The vault owner's context on the vault the arguments name; closed afterwards."""
-    data_dir = args.data_dir or config.default_data_dir()
-    vault = open_vault(data_dir, read_password(args))
-    try:
-        yield context_for(vault)
-    finally:
-        vault.close()
-
-
-def write_output(path: Path, content: bytes) -> None:
-    """Write where the user asked (owner-only permissions for a new file), nowhere else."""
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-    except OSError as exc:
-        raise KimdeskError(f"Die Datei {path} konnte nicht geschrieben werden "
-                           f"({exc.strerror or exc}).") from None
-
-
-def run_guarded(action: Callable[[argparse.Namespace], str]
-                ) -> Callable[[argparse.Namespace], int]:
-    """A handler: runs ``action``, prints its line; expected errors become one German line."""
-
-    def handler(args: argparse.Namespace) -> int:
-        try:
-            message = action(args)
-        except UsageError as exc:
-            print(f"kimdesk: {exc.message}", file=sys.stderr)
-            return USAGE_ERROR
-        except KimdeskError as exc:
-            print(f"Fehler: {exc.message}", file=sys.stderr)
-            return 1
-        print(message)
-        return 0
-
-    return handler
 
 
 def _export(args: argparse.Namespace) -> str:

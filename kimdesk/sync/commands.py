@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from kimdesk.stats.commands import UsageError, add_vault_arguments, opened_context, run_guarded
+from kimdesk.cli_toolkit import UsageError, add_vault_arguments, opened_context, run_guarded
 
 if TYPE_CHECKING:
     import httpx

@@ -47,6 +47,7 @@ from kimdesk.ui.phases.linking import LinkingForm
 from kimdesk.ui.phases.monitoring import MonitoringForm, configure_contact_table, contact_columns
 from kimdesk.ui.phases.planning import PlanningForm
 from kimdesk.ui.phases.stepper import PhaseStepper, phase_title
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
@@ -71,7 +72,6 @@ class CaseScreen(QWidget):
         self._case_id: str | None = None
         self._detail: CaseDetail | None = None
         self._viewed: Phase | None = None
-        self._stale = False
         self._dialog: QDialog | None = None
         ref = state.reference
 
@@ -243,8 +243,8 @@ class CaseScreen(QWidget):
         self.revisit_button.clicked.connect(self.revisit_phase)
         self.monitoring.contact_requested.connect(self.record_contact)
         self.evaluation.close_requested.connect(lambda reason: self.close_case(reason or None))
-        state.hub.data_changed.connect(self._on_data_changed)
-        state.hub.vault_unlocked.connect(lambda: self._on_data_changed(areas.CASES))
+        self._reloader = ReloadWhenShown(self, state, self.reload, areas=_RELOAD_ON,
+                                         ready=lambda: self._case_id is not None)
 
     # --- public API -------------------------------------------------------------------------
 
@@ -274,7 +274,7 @@ class CaseScreen(QWidget):
     def reload(self, reset: bool = False) -> None:
         if self._case_id is None or not self._state.unlocked:
             return
-        self._stale = False
+        self._reloader.stale = False
         try:
             detail = case_views.load_case(self._state.ctx, self._case_id)
         except NotFound as exc:
@@ -416,7 +416,6 @@ class CaseScreen(QWidget):
             return False
         self.phase_note.clear()
         self._viewed = Phase(phase)
-        self._state.hub.data_changed.emit(areas.CASES)
         self._state.hub.status_message.emit(
             f"Phase gewechselt: {self._state.reference.label('phases', phase)}.")
         return True
@@ -457,10 +456,6 @@ class CaseScreen(QWidget):
             accepted = result == QDialog.DialogCode.Accepted
             after = case_views.load_case(self._state.ctx, detail.id)
             converted = after.kind != detail.kind
-            if accepted or converted:
-                self._state.hub.data_changed.emit(areas.CASES)
-            if accepted and dialog.follow_up.text().strip():
-                self._state.hub.data_changed.emit(areas.DEADLINES)
             if converted:
                 self._show_message(
                     f"Der Fall wurde umgewandelt in: {CaseKind(after.kind).label}.", "info")
@@ -478,7 +473,6 @@ class CaseScreen(QWidget):
 
         def finished(result: int) -> None:
             if result == QDialog.DialogCode.Accepted:
-                self._state.hub.data_changed.emit(areas.CASES)
                 self._state.hub.status_message.emit("Fall umgewandelt.")
 
         self._open(ConvertCaseDialog(self._state, self._detail, self), finished)
@@ -490,8 +484,6 @@ class CaseScreen(QWidget):
 
         def finished(result: int) -> None:
             if result == QDialog.DialogCode.Accepted:
-                self._state.hub.data_changed.emit(areas.CASES)
-                self._state.hub.data_changed.emit(areas.DEADLINES)
                 self._state.hub.status_message.emit("Fall abgeschlossen.")
 
         self._open(CloseCaseDialog(self._state, self._detail, proposed_reason, self), finished)
@@ -508,7 +500,6 @@ class CaseScreen(QWidget):
 
         def finished(result: int) -> None:
             if result == QDialog.DialogCode.Accepted:
-                self._state.hub.data_changed.emit(areas.COORDINATION)
                 self._state.hub.status_message.emit("Erkenntnis gespeichert.")
 
         self._open(dialog, finished)
@@ -568,21 +559,6 @@ class CaseScreen(QWidget):
                 f"Gespeichert: {path}"),
             on_failed=self._show_message)
         operation.finished.connect(lambda: button.setEnabled(True))
-
-    # --- reloading --------------------------------------------------------------------------
-
-    def _on_data_changed(self, area: str) -> None:
-        if area not in _RELOAD_ON or self._case_id is None or not self._state.unlocked:
-            return
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
 
 
 def _escape(text: str) -> str:

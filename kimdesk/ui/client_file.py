@@ -38,7 +38,9 @@ from kimdesk.ui.client_file_tabs.master_data import MasterDataTab
 from kimdesk.ui.client_file_tabs.residence import ResidenceTab
 from kimdesk.ui.client_file_tabs.timeline import TimelineTab
 from kimdesk.ui.contact_dialog import ContactDialog
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import format_date
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
 # The hub areas whose changes the file shows.
@@ -66,8 +68,6 @@ class ClientFileScreen(QWidget):
         self._state = state
         self._client_id: str | None = None
         self._file: views.ClientFile | None = None
-        self._stale = False
-        self._announcing = False
 
         # --- header ---------------------------------------------------------------------------
         self.name_label = QLabel(objectName="client_name")
@@ -124,7 +124,6 @@ class ClientFileScreen(QWidget):
             tab.setObjectName(name)
             self.tabs.addTab(tab, title)
             self._titles[tab] = title
-            tab.data_saved.connect(self._after_change)
 
         file_page = QWidget()
         file_layout = QVBoxLayout(file_page)
@@ -146,8 +145,9 @@ class ClientFileScreen(QWidget):
         self.cases_panel.contact_requested.connect(self.record_contact)
         self.master_data.edited.connect(self._update_titles)
         self.master_data.consent_requested.connect(self._record_consent_from_master_data)
-        state.hub.data_changed.connect(self._on_data_changed)
-        state.hub.vault_unlocked.connect(self._on_unlocked)
+        # Edits typed before an auto-lock are kept by the tabs across the reload after unlock.
+        self._reloader = ReloadWhenShown(self, state, self.reload, areas=FILE_AREAS,
+                                         ready=lambda: self._client_id is not None)
 
     # --- public API -----------------------------------------------------------------------------
 
@@ -195,7 +195,7 @@ class ClientFileScreen(QWidget):
             self.pages.setCurrentIndex(0)
             return False
         self._file = file
-        self._stale = False
+        self._reloader.stale = False
         if fresh:
             self.master_data.show_new_file(file)
         for tab in self._titles:
@@ -261,39 +261,6 @@ class ClientFileScreen(QWidget):
                 text += " *"
             self.tabs.setTabText(self.tabs.indexOf(tab), text)
 
-    # --- changes ------------------------------------------------------------------------------
-
-    def _after_change(self, changed: list[str]) -> None:
-        """A tab saved something: reload once, then tell the other screens."""
-        self.reload()
-        self._announcing = True
-        try:
-            for area in dict.fromkeys(changed):
-                self._state.hub.data_changed.emit(area)
-        finally:
-            self._announcing = False
-
-    def _on_data_changed(self, area: str) -> None:
-        if self._announcing or area not in FILE_AREAS or self._client_id is None:
-            return
-        if self.isVisible() and self._state.unlocked:
-            self.reload()
-        else:
-            self._stale = True
-
-    def _on_unlocked(self) -> None:
-        if self._client_id is None:
-            return
-        if self.isVisible():
-            self.reload()  # edits typed before the lock are kept by the tabs
-        else:
-            self._stale = True
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._client_id is not None and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
     # --- header actions -----------------------------------------------------------------------
 
     def print_access_report(self) -> None:
@@ -327,29 +294,27 @@ class ClientFileScreen(QWidget):
         return NewCaseDialog(self._state, self._client_id, parent=self)
 
     def new_case(self) -> None:
-        dialog = self.new_case_dialog()
-        if dialog.exec() and dialog.created is not None:
+        open_dialog(self.new_case_dialog(), self._case_dialog_saved)
+
+    def _case_dialog_saved(self, dialog: NewCaseDialog) -> None:
+        if dialog.created is not None:
             self.case_created(dialog.created.id)
 
     def case_created(self, case_id: str) -> None:
         self.status.setText("Fall angelegt.")
-        self._after_change([areas.CASES])
 
     def contact_dialog(self, case_id: str) -> ContactDialog:
         people = file_actions.case_people(self._state.ctx, case_id)
         return ContactDialog(self._state, case_id, self, people=people)
 
     def record_contact(self, case_id: str) -> None:
-        dialog = self.contact_dialog(case_id)
-        if dialog.exec():
-            self.contact_recorded(dialog)
+        open_dialog(self.contact_dialog(case_id), self.contact_recorded)
 
     def contact_recorded(self, dialog: ContactDialog) -> None:
         info = dialog.result_info
         self.status.setText("Kontakt gespeichert.")
         if info is not None and info.warning:
             self._state.hub.status_message.emit(info.warning)
-        self._after_change([areas.CASES, areas.DEADLINES])
 
     def _record_consent_from_master_data(self) -> None:
         self.tabs.setCurrentWidget(self.consents)

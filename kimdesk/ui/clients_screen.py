@@ -19,7 +19,9 @@ from kimdesk.models.enums import CaseKind, Phase
 from kimdesk.ui import hub as areas
 from kimdesk.ui.client_dialog import ClientDialog
 from kimdesk.ui.client_table import ClientTableModel
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
 
@@ -28,7 +30,6 @@ class ClientsScreen(QWidget):
         super().__init__(parent)
         self._state = state
         self._all_rows: list[views.ClientRow] = []
-        self._stale = True
         ref = state.reference
 
         self.search = QLineEdit(objectName="client_search")
@@ -94,25 +95,14 @@ class ClientsScreen(QWidget):
         self.table.activated.connect(self._open_index)
         self.new_person.clicked.connect(lambda: self._create(organisation=False))
         self.new_organisation.clicked.connect(lambda: self._create(organisation=True))
-        state.hub.data_changed.connect(self._on_changed)
+        self._reloader = ReloadWhenShown(
+            self, state, self.reload, areas=(areas.CLIENTS, areas.CASES, areas.DEADLINES))
 
     # --- data -------------------------------------------------------------------------------
 
     def reload(self) -> None:
         self._all_rows = views.client_rows(self._state.ctx)
-        self._stale = False
         self.apply_filter()
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
-    def _on_changed(self, area: str) -> None:
-        if area in (areas.CLIENTS, areas.CASES, areas.DEADLINES):
-            self._stale = True
-            if self.isVisible():
-                self.reload()
 
     def current_filter(self) -> views.ClientFilter:
         return views.ClientFilter(
@@ -150,6 +140,8 @@ class ClientsScreen(QWidget):
         dialog = ClientDialog(self._state, organisation=organisation, parent=self)
         if self.search.text().strip() and not organisation:
             dialog.prefill_name(self.search.text())
-        if dialog.exec() and dialog.created_id:
-            self._state.hub.data_changed.emit(areas.CLIENTS)
+        open_dialog(dialog, self._open_created)
+
+    def _open_created(self, dialog: ClientDialog) -> None:
+        if dialog.created_id:
             self._state.hub.client_opened.emit(dialog.created_id)

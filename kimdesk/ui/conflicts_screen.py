@@ -33,9 +33,6 @@ from kimdesk.ui.style import MUTED_TEXT
 IDENTITY_NOTE = "Identität/Aufenthalt – nie stillschweigend entschieden"
 _IDENTITY_BACKGROUND = QColor("#ffe0b2")
 _IDENTITY_TEXT = QColor("#8a2c00")
-# A restored value may touch any area; screens showing one reload.
-_AREAS = (areas.CLIENTS, areas.CASES, areas.DEADLINES, areas.CONSENTS, areas.NETWORK,
-          areas.DOCUMENTS, areas.COORDINATION)
 
 
 def _author(name: str, at: datetime | None) -> str:
@@ -51,7 +48,7 @@ class ConflictsView(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._reloader = ReloadWhenShown(self, state, self.reload)
+        self._reloader = ReloadWhenShown(self, state, self.reload, areas=(areas.CONFLICTS,))
         self.model: RowTableModel[ConflictRow] = RowTableModel(
             [Column("Akte / Datensatz", lambda r: r.record),
              Column("Feld", lambda r: r.field_label),
@@ -190,7 +187,6 @@ class ConflictsView(QWidget):
             self.errors.show_error(exc)
             return
         self._state.hub.status_message.emit("Konflikt geprüft: die geltende Fassung bleibt.")
-        self.reload()
 
     def restore_selected(self) -> None:
         row = self.selected()
@@ -203,6 +199,3 @@ class ConflictsView(QWidget):
             return
         self._state.hub.status_message.emit(
             "Andere Fassung übernommen; sie geht mit dem nächsten Abgleich an das Team.")
-        for area in _AREAS:
-            self._state.hub.data_changed.emit(area)
-        self.reload()

@@ -1,7 +1,11 @@
 """The one place for app-wide signals (Frescobaldi's and Picard's hub).
 
-Screens never call each other to refresh; a use case that changed data emits ``data_changed``
-with the area it touched, and every screen that shows that area reloads.
+Screens never call each other to refresh and never announce a change themselves: the vault
+reports the tables each committed unit of work wrote, ``AppState`` turns them into areas
+(``kimdesk/ui/change_areas.py``) and emits ``data_changed`` once per commit with the set of
+areas; every screen listens through ``ReloadWhenShown`` (``kimdesk/ui/reloading.py``).
+Connect only bound methods of QObjects: reports may come from a worker thread, and Qt queues
+them to the receiver's thread (and disconnects them when the receiver goes) only then.
 """
 
 from __future__ import annotations
@@ -17,10 +21,14 @@ NETWORK = "network"
 DOCUMENTS = "documents"
 RETENTION = "retention"
 COORDINATION = "coordination"  # Fallbesprechungen, Erkenntnisse, Rekonstruktionen …
+AUDIT = "audit"  # the Protokoll of a file
+CONFLICTS = "conflicts"  # concurrent edits kept by the sync (Abgleich)
+ALL = frozenset({CLIENTS, CASES, DEADLINES, CONSENTS, NETWORK, DOCUMENTS, RETENTION,
+                 COORDINATION, AUDIT, CONFLICTS})
 
 
 class Hub(QObject):
-    data_changed = Signal(str)
+    data_changed = Signal(object)  # frozenset of areas, once per committed unit of work
     client_opened = Signal(str)  # client id; the main window shows the file
     case_opened = Signal(str)  # case id
     vault_locked = Signal()

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 from kimdesk import APP_NAME, __version__, config
 from kimdesk.casework.profile import load_profile
 from kimdesk.sync.offline import lease_state
-from kimdesk.ui import hub as areas
 from kimdesk.ui.case_screen import CaseScreen
 from kimdesk.ui.client_file import ClientFileScreen
 from kimdesk.ui.clients_screen import ClientsScreen
@@ -135,8 +134,11 @@ class MainWindow(QMainWindow):
         state.hub.vault_locked.connect(self._show_locked)
         state.hub.client_opened.connect(self.open_client)
         state.hub.case_opened.connect(self.open_case)
-        state.hub.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        state.hub.status_message.connect(self._show_status)
         self._show_locked() if not state.unlocked else self._after_unlock()
+
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
 
     # --- navigation -------------------------------------------------------------------------
 
@@ -189,17 +191,11 @@ class MainWindow(QMainWindow):
         if self.navigation.currentRow() < 0 and self.pages.currentIndex() < len(self.NAVIGATION):
             self.show_page("Heute")
         for dialog in self._hidden_dialogs:
-            # Hiding ended the dialog's exec(), so its opener no longer waits for the result;
-            # the dialog saves through casework itself, and every screen reloads once it closes.
-            dialog.finished.connect(self._refresh_everything)
+            # Dialogs are opened with open(), never exec(): hiding them ended nothing, and
+            # when one saves, the vault tells every screen.
             dialog.show()
         self._hidden_dialogs.clear()
         self.idle_timer.start()
-
-    def _refresh_everything(self) -> None:
-        for area in (areas.CLIENTS, areas.CASES, areas.DEADLINES, areas.CONSENTS,
-                     areas.DOCUMENTS, areas.NETWORK, areas.COORDINATION):
-            self._state.hub.data_changed.emit(area)
 
     def _device_revoked(self) -> None:
         """The county revoked this laptop and the sync wiped its vault: close what showed

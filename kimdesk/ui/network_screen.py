@@ -22,6 +22,7 @@ from kimdesk.casework import network
 from kimdesk.errors import KimdeskError
 from kimdesk.models import Institution
 from kimdesk.ui import hub as areas
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo, FieldErrors, save_cancel_buttons
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
@@ -184,6 +185,4 @@ class NetworkScreen(QWidget):
         self._edit(match)
 
     def _edit(self, institution: Institution | None) -> None:
-        dialog = InstitutionDialog(self._state, institution, self)
-        if dialog.exec():
-            self._state.hub.data_changed.emit(areas.NETWORK)
+        open_dialog(InstitutionDialog(self._state, institution, self))

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
+from kimdesk.cli_toolkit import write_output
 from kimdesk.errors import KimdeskError
-from kimdesk.stats.commands import write_output
 from kimdesk.ui.operations import Operation, run_in_background
 
 PathChooser = Callable[[str], str | None]

@@ -4,6 +4,9 @@ review of concurrent edits from sync (Abgleich)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,7 +29,9 @@ from kimdesk.casework import clients, consents, retention, trail
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
 from kimdesk.ui.conflicts_screen import ConflictsView
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import DateField, FieldErrors, format_date
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
 
@@ -61,8 +66,11 @@ class DateReasonDialog(QDialog):
     """Asks for a date and a note: Widerruf (date, note) or Zurückstellen (until, reason)."""
 
     def __init__(self, state: AppState, title: str, date_label: str, text_label: str,
+                 save: Callable[[date | None, str], None], fields: dict[str, str],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._save_through = save
+        self._fields = fields  # the use case's field names → "on" / "text"
         self.setWindowTitle(title)
         self.on = DateField(state.today, self)
         self.on.setObjectName("on")
@@ -76,19 +84,27 @@ class DateReasonDialog(QDialog):
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setObjectName("ok")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
-        buttons.accepted.connect(self.accept)
+        buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.errors_label)
         layout.addWidget(buttons)
 
+    def save(self) -> None:
+        """Save through the use case; a refusal is shown at its field and the dialog stays."""
+        try:
+            self._save_through(self.on.checked_value("on"), self.text.text())
+        except ValidationError as exc:
+            self.errors.show(exc.message, self._fields.get(exc.field or "", exc.field))
+            return
+        self.accept()
+
 
 class PrivacyScreen(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._stale = True
         self.tabs = QTabWidget(objectName="privacy_tabs")
 
         self.consent_table = _table(("Ratsuchende:r", "Art", "Gegenüber", "Informationen",
@@ -152,22 +168,12 @@ class PrivacyScreen(QWidget):
         self.confirm_button.clicked.connect(self._confirm)
         self.trail_search.returnPressed.connect(self._find_trail)
         self.verify_button.clicked.connect(self._verify)
-        state.hub.data_changed.connect(self._on_changed)
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
-    def _on_changed(self, area: str) -> None:
-        self._stale = True
-        if self.isVisible() and area in (areas.CONSENTS, areas.RETENTION, areas.CLIENTS):
-            self.reload()
+        self._reloader = ReloadWhenShown(
+            self, state, self.reload, areas=(areas.CONSENTS, areas.RETENTION, areas.CLIENTS))
 
     def reload(self) -> None:
         ctx = self._state.ctx
         ref = self._state.reference
-        self._stale = False
         rows = consents.consent_rows(ctx)
         _fill(self.consent_table, [(r.id, [
             r.client_name, ref.label("consent_kinds", r.kind), r.recipient,
@@ -186,44 +192,33 @@ class PrivacyScreen(QWidget):
         consent_id = _selected_key(self.consent_table)
         if consent_id is None:
             return
-        dialog = DateReasonDialog(self._state, "Widerruf erfassen", "Widerrufen am",
-                                  "Notiz", self)
+
+        def revoke(on: date | None, note: str) -> None:
+            consents.revoke_consent(self._state.ctx, consent_id, on, note)
+
+        dialog = DateReasonDialog(self._state, "Widerruf erfassen", "Widerrufen am", "Notiz",
+                                  revoke, {"revoked_on": "on"}, self)
         dialog.on.set_value(self._state.today())
-        while dialog.exec():
-            try:
-                consents.revoke_consent(self._state.ctx, consent_id,
-                                        dialog.on.checked_value("on"), dialog.text.text())
-            except ValidationError as exc:
-                dialog.errors.show(exc.message, "on" if exc.field == "revoked_on" else None)
-                continue
-            self._state.hub.data_changed.emit(areas.CONSENTS)
-            return
+        open_dialog(dialog)
 
     def _check(self) -> None:
         created = retention.propose_deletions(self._state.ctx)
         self._state.hub.status_message.emit(
             f"{len(created)} Akte(n) neu zur Löschung vorgeschlagen.")
-        self._state.hub.data_changed.emit(areas.RETENTION)
 
     def _postpone(self) -> None:
         proposal_id = _selected_key(self.deletion_table)
         if proposal_id is None:
             return
-        dialog = DateReasonDialog(self._state, "Löschung zurückstellen", "Aufbewahren bis",
-                                  "Begründung", self)
-        while dialog.exec():
-            try:
-                until = dialog.on.checked_value("on")
-                if until is None:
-                    raise ValidationError("Bitte ein Datum angeben.", "on")
-                retention.postpone_deletion(self._state.ctx, proposal_id, until,
-                                            dialog.text.text())
-            except ValidationError as exc:
-                dialog.errors.show(exc.message, {"until": "on", "reason": "text"}.get(
-                    exc.field or "", exc.field))
-                continue
-            self._state.hub.data_changed.emit(areas.RETENTION)
-            return
+
+        def postpone(until: date | None, reason: str) -> None:
+            if until is None:
+                raise ValidationError("Bitte ein Datum angeben.", "on")
+            retention.postpone_deletion(self._state.ctx, proposal_id, until, reason)
+
+        open_dialog(DateReasonDialog(self._state, "Löschung zurückstellen", "Aufbewahren bis",
+                                     "Begründung", postpone, {"until": "on", "reason": "text"},
+                                     self))
 
     def _confirm(self) -> None:
         proposal_id = _selected_key(self.deletion_table)
@@ -244,9 +239,6 @@ class PrivacyScreen(QWidget):
             retention.confirm_deletion(self._state.ctx, proposal_id)
         except KimdeskError as exc:
             QMessageBox.information(self, "Nicht gelöscht", exc.message)
-            return
-        self._state.hub.data_changed.emit(areas.RETENTION)
-        self._state.hub.data_changed.emit(areas.CLIENTS)
 
     def _find_trail(self) -> None:
         hits = clients.find_clients(self._state.ctx, self.trail_search.text(), limit=1)

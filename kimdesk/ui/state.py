@@ -13,6 +13,7 @@ from pathlib import Path
 from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for
 from kimdesk.reference import Reference, load_reference
+from kimdesk.ui.change_areas import areas_for
 from kimdesk.ui.hub import Hub
 from kimdesk.vault import Vault, VaultError, open_vault
 from kimdesk.vault.store import vault_exists
@@ -27,6 +28,7 @@ class AppState:
         self.clock = clock
         self._vault: Vault | None = None
         self._ctx: Context | None = None
+        self._unsubscribe: Callable[[], None] | None = None
 
     @property
     def vault_exists(self) -> bool:
@@ -58,10 +60,21 @@ class AppState:
         ctx = context_for(vault, self.reference)
         ctx.clock = self.clock
         self._vault, self._ctx = vault, ctx
+        self._unsubscribe = vault.subscribe(self._vault_changed)
         self.hub.vault_unlocked.emit()
+
+    def _vault_changed(self, tables: frozenset[str]) -> None:
+        """The one place where the vault's reports become hub signals. Runs on the thread
+        that committed; Qt queues the signal to the screens' (GUI) thread."""
+        changed = areas_for(tables)
+        if changed:
+            self.hub.data_changed.emit(changed)
 
     def lock(self) -> None:
         """Drop the key; the widgets keep what was typed, in memory only."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self._vault is not None:
             self._vault.close()
         self._vault = None

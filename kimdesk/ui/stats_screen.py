@@ -47,6 +47,7 @@ from kimdesk.stats.zielsystem import measure, zielsystem_for
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
 from kimdesk.ui.operations import run_in_background
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
 _RELOAD_ON = (areas.CASES, areas.CLIENTS, areas.NETWORK)
@@ -127,7 +128,6 @@ class StatsScreen(QWidget):
         self._state = state
         self._statistics: Statistics | None = None
         self._generation = 0
-        self._stale = True
         self.choose_path: printing.PathChooser | None = None  # test seam; None: save dialog
         self.bar_texts: list[BarText] = []
         self.chart_views: dict[str, QChartView] = {}
@@ -199,8 +199,7 @@ class StatsScreen(QWidget):
         self.csv_button.clicked.connect(lambda: self.export("csv"))
         self.xlsx_button.clicked.connect(lambda: self.export("xlsx"))
         self.pdf_button.clicked.connect(lambda: self.export("pdf"))
-        state.hub.data_changed.connect(self._on_data_changed)
-        state.hub.vault_unlocked.connect(lambda: self._on_data_changed(areas.CASES))
+        self._reloader = ReloadWhenShown(self, state, self.refresh, areas=_RELOAD_ON)
 
     # --- filters ----------------------------------------------------------------------------
 
@@ -256,7 +255,7 @@ class StatsScreen(QWidget):
         except KimdeskError as exc:
             self._show_error(exc.message)
             return
-        self._stale = False
+        self._reloader.stale = False
         self._generation += 1
         generation, ctx = self._generation, self._state.ctx
         self.refresh_button.setEnabled(False)
@@ -431,17 +430,3 @@ class StatsScreen(QWidget):
             on_cancelled=lambda: self.status.setText("Export abgebrochen."),
             on_failed=self._show_error)
         operation.finished.connect(lambda: [b.setEnabled(True) for b in buttons])
-
-    # --- reloading --------------------------------------------------------------------------
-
-    def _on_data_changed(self, area: str) -> None:
-        if area not in _RELOAD_ON:
-            return
-        self._stale = True
-        if self.isVisible() and self._state.unlocked:
-            self.refresh()
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.refresh()
-        super().showEvent(event)

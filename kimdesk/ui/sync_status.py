@@ -40,7 +40,6 @@ from kimdesk.sync.client import (
     is_enrolled,
 )
 from kimdesk.sync.offline import LeaseState, lease_state, unlock_with_code
-from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import FieldErrors
 from kimdesk.ui.operations import run_in_background
 from kimdesk.ui.state import AppState
@@ -57,9 +56,6 @@ ConnectionFactory = Callable[[str], AbstractContextManager[httpx.Client]]
 NORMAL, BUSY, WARNING, ERROR = "normal", "busy", "warning", "error"
 _COLOURS = {NORMAL: "", BUSY: "", WARNING: "color: #a63a00; font-weight: bold;",
             ERROR: "color: #b71c1c;"}
-# Every area a pulled change may touch: screens showing any of them reload.
-_AREAS = (areas.CLIENTS, areas.CASES, areas.DEADLINES, areas.CONSENTS, areas.NETWORK,
-          areas.DOCUMENTS, areas.RETENTION, areas.COORDINATION)
 
 
 @contextmanager
@@ -238,9 +234,6 @@ class SyncController(QObject):
         else:
             finished = report.finished_at or datetime.now().astimezone()
             self._with_lease(f"Synchronisiert: {when(finished)}", NORMAL)
-        if report.pulled:
-            for area in _AREAS:
-                self._state.hub.data_changed.emit(area)
         if report.conflicts:
             self._state.hub.status_message.emit(
                 f"Abgleich: {report.conflicts} gleichzeitige Änderung(en) – bitte unter "

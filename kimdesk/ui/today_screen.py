@@ -26,6 +26,7 @@ from kimdesk.errors import KimdeskError
 from kimdesk.models.enums import CaseKind
 from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import format_date
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
 HORIZON_DAYS = 14
@@ -40,7 +41,6 @@ class TodayScreen(QWidget):
         self._state = state
         self._recent: list[str] = []  # client ids, newest first
         self._names: dict[str, str] = {}
-        self._stale = True
 
         self.greeting = QLabel(objectName="greeting")
         self.due = QTableWidget(0, 4, objectName="due_table")
@@ -91,19 +91,10 @@ class TodayScreen(QWidget):
         self.done_button.clicked.connect(self._mark_done)
         self.recent.itemActivated.connect(
             lambda item: state.hub.client_opened.emit(item.data(Qt.ItemDataRole.UserRole)))
-        state.hub.data_changed.connect(self._on_changed)
+        self._reloader = ReloadWhenShown(
+            self, state, self.reload, areas=(areas.DEADLINES, areas.CASES, areas.CLIENTS))
         state.hub.client_opened.connect(self.remember)
         state.hub.vault_locked.connect(self._forget_names)
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
-    def _on_changed(self, area: str) -> None:
-        self._stale = True
-        if self.isVisible() and area in (areas.DEADLINES, areas.CASES, areas.CLIENTS):
-            self.reload()
 
     def _forget_names(self) -> None:
         # Names stay on screen behind the lock only as long as the widgets are hidden;
@@ -116,11 +107,10 @@ class TodayScreen(QWidget):
         self._recent = [cid for cid in self._recent if cid != client_id]
         self._recent.insert(0, client_id)
         del self._recent[MAX_RECENT:]
-        self._stale = True
+        self._reloader.mark_stale()
 
     def reload(self) -> None:
         ctx = self._state.ctx
-        self._stale = False
         rows = {row.id: row for row in views.client_rows(ctx)}
         self._names = {cid: row.display_name for cid, row in rows.items()}
         profile = load_profile(ctx.vault)
@@ -184,5 +174,3 @@ class TodayScreen(QWidget):
             deadlines.complete_deadline(self._state.ctx, selected[0])
         except KimdeskError as exc:
             self._state.hub.status_message.emit(exc.message)
-            return
-        self._state.hub.data_changed.emit(areas.DEADLINES)

@@ -27,6 +27,7 @@ from sqlalchemy.pool import QueuePool
 from kimdesk.errors import ValidationError
 from kimdesk.vault import keys
 from kimdesk.vault.attachments import AttachmentStore
+from kimdesk.vault.changes import ChangeFeed, ChangeSubscriber, written_table
 from kimdesk.vault.errors import (
     VaultCorrupted,
     VaultError,
@@ -69,6 +70,7 @@ class Vault:
         self._db_key: bytes | None = db_key
         self._write_lock = threading.RLock()
         self._unit_of_work = threading.local()
+        self._changes = ChangeFeed()
         # The engine's connection factory holds the key; close() drops the engine with it.
         self._engine: Engine | None = _make_engine(self.db_path, db_key)
         self.attachments = AttachmentStore(
@@ -130,6 +132,9 @@ class Vault:
         Nested in another ``writing()`` of the same thread it becomes a SAVEPOINT of that
         transaction (a unit of work: many use cases, one commit); an error rolls back only
         the nested part and propagates.
+
+        After the outermost transaction has committed, the subscribers (:meth:`subscribe`)
+        receive the names of the tables it wrote, on this thread, outside the write lock.
         """
         outer: Session | None = getattr(self._unit_of_work, "session", None)
         if outer is not None:
@@ -137,8 +142,10 @@ class Vault:
                 yield outer
             return
         engine = self.engine
+        written: set[str] = set()
         with self._write_lock:
-            conn = engine.connect().execution_options(kimdesk_immediate=True)
+            conn = engine.connect().execution_options(
+                kimdesk_immediate=True, kimdesk_written=written)
             try:
                 with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                     self._unit_of_work.session = session
@@ -148,6 +155,12 @@ class Vault:
                         self._unit_of_work.session = None
             finally:
                 conn.close()
+        self._changes.publish(written)
+
+    def subscribe(self, subscriber: ChangeSubscriber) -> Callable[[], None]:
+        """Call ``subscriber`` with the set of table names after every committed unit of work
+        (on the committing thread). Returns the function that unsubscribes it."""
+        return self._changes.subscribe(subscriber)
 
     # --- maintenance ----------------------------------------------------------------------
 
@@ -210,6 +223,7 @@ class Vault:
             self._engine = None
         self._db_key = None
         self.attachments.forget_key()
+        self._changes.clear()
 
     def __enter__(self) -> Vault:
         return self
@@ -253,6 +267,14 @@ def _make_engine(db_path: Path, db_key: bytes) -> Engine:
     def _begin(conn):  # type: ignore[no-untyped-def]
         immediate = conn.get_execution_options().get("kimdesk_immediate")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _note_write(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        written = conn.get_execution_options().get("kimdesk_written")
+        if written is not None:
+            table = written_table(statement)
+            if table is not None:
+                written.add(table)
 
     event.listen(engine, "handle_error", _translate_corruption)
     return engine

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kimdesk.casework.context import Context
+from kimdesk.config import PASSWORD_ENV
 from kimdesk.reports import commands
-from kimdesk.stats.commands import PASSWORD_ENV
 from tests.factories import PASSWORD
 from tests.reports.pdftext import text
 from tests.reports.report_builders import CLIENT_LAST, CaseFile

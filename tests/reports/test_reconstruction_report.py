@@ -17,9 +17,9 @@ from kimdesk.casework.coordination.reviews import (
     prepare_review,
     record_outcome,
 )
+from kimdesk.config import PASSWORD_ENV
 from kimdesk.reports import commands
 from kimdesk.reports.reconstruction import reconstruction_pdf, review_protocol_pdf
-from kimdesk.stats.commands import PASSWORD_ENV
 from tests.coordination_builders import (
     ACTORS,
     GOAL,

@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from kimdesk import config
 from kimdesk.casework.context import Context
 from kimdesk.reference import load_reference
 from kimdesk.stats import commands
@@ -33,7 +34,7 @@ def data_dir(ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     ctx.vault.close()
     target = tmp_path / "copy"
     shutil.copytree(ctx.vault.data_dir, target)
-    monkeypatch.setenv(commands.PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv(config.PASSWORD_ENV, PASSWORD)
     return target
 
 
@@ -73,12 +74,12 @@ def test_usage_errors_exit_2(data_dir: Path, tmp_path: Path,
 def test_runtime_errors_exit_1_with_one_line(data_dir: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv(commands.PASSWORD_ENV, "falsches-Passwort-123")
+    monkeypatch.setenv(config.PASSWORD_ENV, "falsches-Passwort-123")
     assert run(["export", "statistik", "--data-dir", str(data_dir), "--from", "2026-01",
                 "--to", "2026-06", "--out", str(tmp_path / "x.csv")]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Passwort" in err and "Traceback" not in err
-    monkeypatch.setenv(commands.PASSWORD_ENV, PASSWORD)
+    monkeypatch.setenv(config.PASSWORD_ENV, PASSWORD)
     assert run(["export", "statistik", "--data-dir", str(data_dir), "--from", "2026-01",
                 "--to", "2026-06", "--out", str(tmp_path / "missing" / "x.csv")]) == 1
     assert "konnte nicht geschrieben werden" in capsys.readouterr().err

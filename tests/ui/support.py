@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QWidget
 
@@ -31,14 +32,33 @@ def choose(combo: QComboBox, data: Any) -> None:
     combo.setCurrentIndex(index)
 
 
+class Pending(list[Any]):
+    """What a polled answer collected; ``wait()`` processes events until it has run.
+
+    Form dialogs open with ``open()`` and return at once, so the test waits for the answer
+    after the click; a message box's blocking ``exec()`` has run it already."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done = False
+
+    def wait(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.done and time.monotonic() < deadline:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+            time.sleep(0.002)
+        if not self.done:
+            raise AssertionError("the expected dialog was never answered")
+
+
 def when_modal(kind: type[QWidget], action: Callable[[Any], None], *,
-               attempts: int = 200) -> list[BaseException]:
-    """Run ``action(dialog)`` once a modal ``kind`` is shown (by a blocking exec()).
+               attempts: int = 200) -> Pending:
+    """Run ``action(dialog)`` once a modal ``kind`` is shown (``open()`` or ``exec()``).
 
     Returns a list that receives any exception of ``action``; on an error the dialog is
-    rejected so that exec() returns and the test can fail instead of hanging.
+    closed so that the test can fail instead of hanging. ``wait()`` on it after the click.
     """
-    errors: list[BaseException] = []
+    errors = Pending()
 
     def poll(remaining: int) -> None:
         widget = QApplication.activeModalWidget()
@@ -52,11 +72,13 @@ def when_modal(kind: type[QWidget], action: Callable[[Any], None], *,
                 errors.append(AssertionError(
                     f"{kind.__name__} still open: {shown.text() if shown else ''}"))
                 widget.close()
+            errors.done = True
             return
         if remaining:
             QTimer.singleShot(10, lambda: poll(remaining - 1))
         else:
             errors.append(AssertionError(f"no modal {kind.__name__} appeared"))
+            errors.done = True
 
     QTimer.singleShot(0, lambda: poll(attempts))
     return errors

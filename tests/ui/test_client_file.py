@@ -49,6 +49,7 @@ from tests.factories import (
     make_person,
     make_waiver,
 )
+from tests.ui.support import Pending
 
 SHOTS = os.environ.get("KIMDESK_SCREENSHOTS")
 
@@ -87,9 +88,10 @@ def tick(qtbot, box: QAbstractButton) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClick(box, Qt.Key.Key_Space)
 
 
-def answer_dialog(cls: type[QDialog], action: Callable[[Any], None]) -> list[QDialog]:
-    """Act on the next modal dialog of ``cls`` once its exec() runs; never leave it open."""
-    seen: list[QDialog] = []
+def answer_dialog(cls: type[QDialog], action: Callable[[Any], None]) -> Pending:
+    """Act on the next modal dialog of ``cls`` once it is open; never leave it open.
+    Call ``wait()`` on the result after the click that opens it."""
+    seen = Pending()
 
     def handle() -> None:
         dialog = QApplication.activeModalWidget()
@@ -100,6 +102,7 @@ def answer_dialog(cls: type[QDialog], action: Callable[[Any], None]) -> list[QDi
         try:
             action(dialog)
         finally:
+            seen.done = True
             if dialog.isVisible():
                 dialog.reject()
 
@@ -220,6 +223,7 @@ def test_consent_gated_fields_appear_after_recording_consent(qtbot, screen, ctx)
 
     seen = answer_dialog(ConsentDialog, fill)
     qtbot.mouseClick(child(tab, QPushButton, "record_consent"), Qt.MouseButton.LeftButton)
+    seen.wait()
 
     assert seen and seen[0].result() == QDialog.DialogCode.Accepted
     stored = consents.consents_of(ctx, person.id)
@@ -281,8 +285,9 @@ def test_revoking_the_consent_hides_the_gated_fields(qtbot, screen, ctx) -> None
         child(dialog, QWidget, "revocation_note").insertPlainText("Mündlich erklärt")
         qtbot.mouseClick(child(dialog, QPushButton, "save"), Qt.MouseButton.LeftButton)
 
-    answer_dialog(QDialog, fill)
+    answered = answer_dialog(QDialog, fill)
     qtbot.mouseClick(child(screen, QPushButton, "revoke_consent"), Qt.MouseButton.LeftButton)
+    answered.wait()
 
     (stored,) = consents.consents_of(ctx, person.id)
     assert (stored.revoked_on, stored.revocation_note) == (ctx.today(), "Mündlich erklärt")
@@ -308,8 +313,9 @@ def test_p104c_shows_the_computed_end_and_creates_deadlines(qtbot, screen, ctx) 
         assert child(dialog, QLabel, "computed_until").text() == "wird berechnet: 30.11.2026"
         qtbot.mouseClick(child(dialog, QPushButton, "save"), Qt.MouseButton.LeftButton)
 
-    answer_dialog(QDialog, fill)
+    answered = answer_dialog(QDialog, fill)
     qtbot.mouseClick(child(tab, QPushButton, "record_residence"), Qt.MouseButton.LeftButton)
+    answered.wait()
 
     (record,) = deadlines.residence_history(ctx, person.id)
     # 18 months from the grant: 01.06.2025 + 18 months - 1 day
@@ -355,7 +361,7 @@ def _add_document(qtbot, screen: ClientFileScreen, path: Path, description: str 
     dialog.save()
     qtbot.waitUntil(lambda: dialog.created is not None or bool(dialog.errors.message))
     assert dialog.created is not None, dialog.errors.message
-    screen.documents.document_added(dialog.created)
+    screen.documents.document_added(dialog)
 
 
 def _all_bytes(directory: Path) -> list[bytes]:
@@ -499,8 +505,9 @@ def test_new_case_through_the_header_button(qtbot, screen, ctx) -> None:  # type
         qtbot.keyClicks(child(dialog, QWidget, "concern"), "Viele Alltagsfragen der Familie")
         qtbot.mouseClick(child(dialog, QPushButton, "save"), Qt.MouseButton.LeftButton)
 
-    answer_dialog(QDialog, fill)
+    answered = answer_dialog(QDialog, fill)
     qtbot.mouseClick(child(screen, QPushButton, "new_case"), Qt.MouseButton.LeftButton)
+    answered.wait()
 
     (case,) = cases.cases_of(ctx, person.id)
     assert (case.kind, case.phase, case.access_route) == (CM, "intake", "public_order_office")
@@ -525,6 +532,7 @@ def test_contact_recorded_from_the_header_appears_in_the_timeline(qtbot, screen,
     (button,) = screen.findChildren(QPushButton, "record_contact")
     assert button.property("case_id") == case.id
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    seen.wait()
 
     assert seen and seen[0].result() == QDialog.DialogCode.Accepted
     (contact,) = cases.contacts_of(ctx, case.id)
@@ -591,7 +599,6 @@ def test_deadline_added_and_completed(qtbot, screen, ctx) -> None:  # type: igno
     qtbot.keyClicks(dialog.title, "Weiterbewilligungsantrag abgeben")
     dialog.save()
     assert dialog.result() == QDialog.DialogCode.Accepted
-    screen.deadlines.data_saved.emit([areas.DEADLINES])
 
     (row,) = screen.deadlines.model.rows()
     assert (row.due_on, row.title, row.kind) == (
@@ -630,8 +637,9 @@ def test_household_with_member_and_relation(qtbot, screen, ctx, app_state) -> No
         child(dialog, QWidget, "own_role").set_code("Haushaltsvorstand")
         qtbot.mouseClick(child(dialog, QPushButton, "save"), Qt.MouseButton.LeftButton)
 
-    answer_dialog(QDialog, create)
+    answered = answer_dialog(QDialog, create)
     qtbot.mouseClick(child(tab, QPushButton, "create_household"), Qt.MouseButton.LeftButton)
+    answered.wait()
     assert clients.read_client(ctx, mother.id).household_role == "Haushaltsvorstand"
     assert child(tab, QPushButton, "create_household").isHidden()
 
@@ -644,7 +652,6 @@ def test_household_with_member_and_relation(qtbot, screen, ctx, app_state) -> No
     dialog.role.set_code("Kind")
     dialog.save()
     assert dialog.result() == QDialog.DialogCode.Accepted
-    screen.household.data_saved.emit([areas.CLIENTS])
 
     household_id = clients.read_client(ctx, mother.id).household_id
     members = clients.household_members(ctx, household_id)
@@ -660,7 +667,6 @@ def test_household_with_member_and_relation(qtbot, screen, ctx, app_state) -> No
     relation.other.set_code(son.id)
     relation.save()
     assert relation.result() == QDialog.DialogCode.Accepted
-    screen.household.data_saved.emit([areas.CLIENTS])
     assert [(r.relation, r.other_name) for r in screen.household.relations_model.rows()] == [
         ("Elternteil von", "Haddad, Karim")]
 
@@ -689,8 +695,9 @@ def test_new_household_member_created_in_the_add_dialog(qtbot, screen, ctx) -> N
         tick(qtbot, new.consent)
         qtbot.mouseClick(child(new, QPushButton, "save"), Qt.MouseButton.LeftButton)
 
-    answer_dialog(QDialog, create_person)
+    answered = answer_dialog(QDialog, create_person)
     qtbot.mouseClick(child(dialog, QPushButton, "new_member"), Qt.MouseButton.LeftButton)
+    answered.wait()
     assert dialog.selected_id() is not None
     dialog.save()
     assert isinstance(dialog, AddMemberDialog) and dialog.added_id is not None

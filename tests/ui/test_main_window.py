@@ -25,7 +25,7 @@ from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.state import AppState
 from kimdesk.vault import Vault
 from tests.factories import PASSWORD, Clock, make_case, make_person
-from tests.ui.support import choose, screenshot, type_text, when_modal
+from tests.ui.support import Pending, choose, screenshot, type_text, when_modal
 
 SHOTS = Path(os.environ.get("KIMDESK_SCREENSHOTS", "/tmp/kimdesk-shots"))
 
@@ -42,7 +42,8 @@ def window(qtbot: Any, app_state: AppState) -> Iterator[MainWindow]:
     main.discard_and_close()
 
 
-def _raise(errors: list[BaseException]) -> None:
+def _raise(errors: Pending) -> None:
+    errors.wait()
     if errors:
         raise errors[0]
 

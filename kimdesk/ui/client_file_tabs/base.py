@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from kimdesk.casework.views import ClientFile
@@ -29,10 +29,8 @@ def consent_state(consent: Consent, today: date) -> str:
 
 
 class FileTab(QWidget):
-    """A tab over one client file. It writes only through casework and then reports the
-    areas it touched with ``data_saved``; the screen reloads the file and tells the hub."""
-
-    data_saved = Signal(list)  # list of hub areas
+    """A tab over one client file. It writes only through casework; the vault reports the
+    change and the screen reloads the file for every tab."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)

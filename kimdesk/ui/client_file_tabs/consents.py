@@ -34,7 +34,6 @@ from kimdesk.casework.consents import CONSENT_FORMS, ConsentInput
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import Consent
 from kimdesk.models.enums import ConsentKind
-from kimdesk.ui import hub as areas
 from kimdesk.ui.client_file_tabs.base import FileTab, consent_state
 from kimdesk.ui.client_file_tabs.rows import (
     MUTED,
@@ -43,6 +42,7 @@ from kimdesk.ui.client_file_tabs.rows import (
     make_table,
     selected_row,
 )
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
@@ -356,9 +356,7 @@ class ConsentsTab(FileTab):
         return ConsentDialog(self._state, self._file.client.id, kind, parent=self)
 
     def record(self, kind: str) -> None:
-        dialog = self.consent_dialog(kind)
-        if dialog.exec() and dialog.created is not None:
-            self.data_saved.emit([areas.CONSENTS])
+        open_dialog(self.consent_dialog(kind))
 
     def select_consent(self, consent_id: str) -> None:
         for row, item in enumerate(self.model.rows()):
@@ -374,5 +372,5 @@ class ConsentsTab(FileTab):
 
     def revoke_selected(self) -> None:
         dialog = self.revoke_dialog()
-        if dialog is not None and dialog.exec() and dialog.revoked:
-            self.data_saved.emit([areas.CONSENTS])
+        if dialog is not None:
+            open_dialog(dialog)

@@ -22,7 +22,6 @@ from kimdesk.casework import deadlines
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import Deadline
 from kimdesk.models.enums import CaseKind
-from kimdesk.ui import hub as areas
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
     HIGHLIGHT,
@@ -33,6 +32,7 @@ from kimdesk.ui.client_file_tabs.rows import (
     make_table,
     selected_row,
 )
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
@@ -192,7 +192,6 @@ class DeadlinesTab(FileTab):
             self.report_error("Frist", exc.message)
             return
         self.status.setText(f"„{row.title}“ erledigt.")
-        self.data_saved.emit([areas.DEADLINES])
 
     def deadline_dialog(self) -> DeadlineDialog:
         assert self._file is not None
@@ -201,7 +200,5 @@ class DeadlinesTab(FileTab):
         return DeadlineDialog(self._state, self._file.client.id, cases, parent=self)
 
     def add(self) -> None:
-        dialog = self.deadline_dialog()
-        if dialog.exec() and dialog.created is not None:
-            self.status.setText("Wiedervorlage angelegt.")
-            self.data_saved.emit([areas.DEADLINES])
+        open_dialog(self.deadline_dialog(),
+                    lambda _dialog: self.status.setText("Wiedervorlage angelegt."))

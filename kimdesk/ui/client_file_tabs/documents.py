@@ -36,7 +36,6 @@ from kimdesk.casework import documents, file_actions
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import Attachment
 from kimdesk.models.enums import CaseKind
-from kimdesk.ui import hub as areas
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
     case_label,
@@ -45,6 +44,7 @@ from kimdesk.ui.client_file_tabs.rows import (
     make_table,
     selected_row,
 )
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.operations import run_in_background
 from kimdesk.ui.row_model import Column, RowTableModel
@@ -336,12 +336,11 @@ class DocumentsTab(FileTab):
         dialog.choose_file()
         if not dialog.path.text():
             return
-        if dialog.exec() and dialog.created is not None:
-            self.document_added(dialog.created)
+        open_dialog(dialog, self.document_added)
 
-    def document_added(self, attachment: Attachment) -> None:
-        self.status.setText(f"„{attachment.filename}“ verschlüsselt gespeichert.")
-        self.data_saved.emit([areas.DOCUMENTS])
+    def document_added(self, dialog: AddDocumentDialog) -> None:
+        if dialog.created is not None:
+            self.status.setText(f"„{dialog.created.filename}“ verschlüsselt gespeichert.")
 
     # --- view -----------------------------------------------------------------------------------
 
@@ -419,4 +418,3 @@ class DocumentsTab(FileTab):
             self.report_error("Dokument", exc.message)
             return
         self.status.setText(f"„{row.filename}“ gelöscht.")
-        self.data_saved.emit([areas.DOCUMENTS])

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from kimdesk.casework import clients, file_actions
 from kimdesk.errors import KimdeskError
-from kimdesk.ui import hub as areas
 from kimdesk.ui.client_dialog import ClientDialog
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
@@ -36,6 +35,7 @@ from kimdesk.ui.client_file_tabs.rows import (
     make_table,
     selected_row,
 )
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
@@ -199,13 +199,11 @@ class AddMemberDialog(QDialog):
         dialog = ClientDialog(self._state, parent=self)
         dialog.setObjectName("new_member_dialog")
         dialog.prefill_name(self.search.text().strip() or self._last_name)
-        if dialog.exec() and dialog.created_id:
-            self.person_created(dialog.created_id, dialog.first_name.text(),
-                                dialog.last_name.text())
+        open_dialog(dialog, lambda d: self.person_created(d.created_id, d.first_name.text(),
+                                                          d.last_name.text()))
 
     def person_created(self, client_id: str, first_name: str, last_name: str) -> None:
         """Select a person just created with the ClientDialog."""
-        self._state.hub.data_changed.emit(areas.CLIENTS)
         self.results.clear()
         name = ", ".join(part for part in (last_name.strip(), first_name.strip()) if part)
         self.results.setCurrentItem(self._add_result(client_id, f"{name} (neu angelegt)"))
@@ -398,8 +396,7 @@ class HouseholdTab(FileTab):
         dialog = HouseholdDialog(
             self._state, client.id, label=f"Familie {client.last_name}".strip(),
             municipality=client.municipality, address=client.address, parent=self)
-        if dialog.exec() and dialog.created_id:
-            self.data_saved.emit([areas.CLIENTS])
+        open_dialog(dialog)
 
     def add_member_dialog(self) -> AddMemberDialog:
         assert self._file is not None and self._file.household is not None
@@ -408,9 +405,7 @@ class HouseholdTab(FileTab):
                                last_name=self._file.client.last_name, parent=self)
 
     def add_member(self) -> None:
-        dialog = self.add_member_dialog()
-        if dialog.exec() and dialog.added_id:
-            self.data_saved.emit([areas.CLIENTS])
+        open_dialog(self.add_member_dialog())
 
     def open_member(self) -> None:
         member = self._selected_member()
@@ -424,6 +419,4 @@ class HouseholdTab(FileTab):
                               self._file.client.display_name, candidates, parent=self)
 
     def add_relation(self) -> None:
-        dialog = self.relation_dialog()
-        if dialog.exec() and dialog.created:
-            self.data_saved.emit([areas.CLIENTS])
+        open_dialog(self.relation_dialog())

@@ -32,7 +32,6 @@ from kimdesk.casework.views import ClientFile
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import Client
 from kimdesk.models.enums import ClientKind
-from kimdesk.ui import hub as areas
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import hint_label
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
@@ -347,7 +346,6 @@ class MasterDataTab(FileTab):
             return False
         self._load(client, keep_edits=False)
         self.status.setText("Gespeichert.")
-        self.data_saved.emit([areas.CLIENTS])
         return True
 
     def discard(self) -> None:

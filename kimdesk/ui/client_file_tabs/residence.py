@@ -28,13 +28,13 @@ from kimdesk.casework import deadlines
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import ResidenceRecord
 from kimdesk.reference import ResidenceStatus
-from kimdesk.ui import hub as areas
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import (
     compact,
     hint_label,
     make_table,
 )
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import (
     CodeCombo,
     DateField,
@@ -260,8 +260,10 @@ class ResidenceTab(FileTab):
         return ResidenceDialog(self._state, self._file.client.id, parent=self)
 
     def record(self) -> None:
-        dialog = self.residence_dialog()
-        if dialog.exec() and dialog.created is not None:
+        open_dialog(self.residence_dialog(), self._dialog_saved)
+
+    def _dialog_saved(self, dialog: ResidenceDialog) -> None:
+        if dialog.created is not None:
             self.residence_saved(dialog.created)
 
     def residence_saved(self, record: ResidenceRecord) -> None:
@@ -277,8 +279,10 @@ class ResidenceTab(FileTab):
                      f"Fristen angelegt: Ablauf und Erinnerungen {weeks} Wochen vorher.")
         elif record.valid_until:
             text += ". Frist für den Ablauf angelegt."
+        # The file has reloaded already (the vault reported the save); show the note now.
         self._saved_info = (self._file.client.id, text)
-        self.data_saved.emit([areas.CLIENTS, areas.DEADLINES])
+        self.info.setText(text)
+        self.info.setVisible(True)
 
     def set_item(self, code: str, fulfilled: bool) -> None:
         assert self._file is not None
@@ -287,5 +291,3 @@ class ResidenceTab(FileTab):
         except KimdeskError as exc:
             self.report_error("Prüfpunkt nicht gespeichert", exc.message)
             self.refresh()
-            return
-        self.data_saved.emit([areas.CLIENTS])

@@ -32,6 +32,7 @@ from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
 from kimdesk.ui.coordination.finding_dialog import FindingDialog
 from kimdesk.ui.fields import CodeCombo, DateField, format_date
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
@@ -71,7 +72,6 @@ class FindingsTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._stale = True
         self._dialog: QDialog | None = None
         self._counts: list[PeriodCount] = []
         self._filling = False
@@ -208,8 +208,7 @@ class FindingsTab(QWidget):
         self.delete_button.clicked.connect(self.delete_finding)
         self.table.doubleClicked.connect(lambda _index: self.edit_finding())
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        state.hub.data_changed.connect(self._on_data_changed)
-        state.hub.vault_unlocked.connect(lambda: self._on_data_changed(areas.COORDINATION))
+        self._reloader = ReloadWhenShown(self, state, self.reload, areas=(areas.COORDINATION,))
         self._update_buttons()
 
     # --- filters ----------------------------------------------------------------------------
@@ -285,7 +284,7 @@ class FindingsTab(QWidget):
     def reload(self) -> None:
         if not self._state.unlocked:
             return
-        self._stale = False
+        self._reloader.stale = False
         self.message.hide()
         self._fill_themes()
         try:
@@ -368,18 +367,6 @@ class FindingsTab(QWidget):
         if old is not None:
             old.deleteLater()
 
-    def _on_data_changed(self, area: str) -> None:
-        if area != areas.COORDINATION:
-            return
-        self._stale = True
-        if self.isVisible():
-            self.reload()
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
-
     def selected(self) -> FindingRow | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.row_at(rows[0].row()) if rows else None
@@ -403,9 +390,7 @@ class FindingsTab(QWidget):
             self._dialog = None
             dialog.deleteLater()
             if result == QDialog.DialogCode.Accepted and self._state.unlocked:
-                self._state.hub.data_changed.emit(areas.COORDINATION)
                 self._state.hub.status_message.emit("Erkenntnis gespeichert.")
-                self.reload()
 
         dialog.finished.connect(finished)
         dialog.open()
@@ -436,5 +421,3 @@ class FindingsTab(QWidget):
             self.message.setText(exc.message)
             self.message.show()
             return
-        self._state.hub.data_changed.emit(areas.COORDINATION)
-        self.reload()

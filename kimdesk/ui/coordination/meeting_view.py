@@ -34,7 +34,6 @@ from kimdesk.casework.coordination.reviews import (
     ReviewPresentation,
 )
 from kimdesk.errors import KimdeskError, ValidationError
-from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import (
     CodeCombo,
     DateField,
@@ -285,10 +284,7 @@ class OutcomePanel(QWidget):
         self._saved_advice = outcome.advice
         self._pending.clear()
         self.pending_list.clear()
-        hub = self._state.hub
-        for area in (areas.COORDINATION, areas.CASES, areas.DEADLINES):
-            hub.data_changed.emit(area)
-        hub.status_message.emit(
+        self._state.hub.status_message.emit(
             "Ergebnis der Fallbesprechung gespeichert"
             + (f"; {count} Schritt(e) an den Fall übertragen." if count else "."))
         self.saved.emit()

@@ -485,7 +485,7 @@ class ProjectGroupsTab(QWidget):
         super().__init__(parent)
         self._state = state
         self._reloader = ReloadWhenShown(self, state, self.reload,
-                                         areas=_RELOAD_ON, after_unlock=True)
+                                         areas=_RELOAD_ON)
         self._dialog: QDialog | None = None
         self.model: RowTableModel[ProjectGroupRow] = RowTableModel(_columns(), self)
         self.table = QTableView(objectName="project_group_table")
@@ -631,7 +631,5 @@ class ProjectGroupsTab(QWidget):
         self._open(ProjectGroupDialog(self._state, detail, self), self._saved)
 
     def _saved(self, group_id: str) -> None:
-        self._state.hub.data_changed.emit(areas.COORDINATION)
-        self.reload()
         self.select(group_id)
         self.message.setText("Projektgruppe gespeichert.")

@@ -689,7 +689,6 @@ class ReconstructionEditor(QWidget):
         self._clean = self._snapshot()
         self._update_heading()
         self._show_message("Gespeichert.")
-        self._state.hub.data_changed.emit(areas.COORDINATION)
         return True
 
     def _restore_removed_themes(self) -> None:
@@ -760,8 +759,7 @@ class ReconstructionsTab(QWidget):
         super().__init__(parent)
         self._state = state
         self._reloader = ReloadWhenShown(self, state, self.reload,
-                                         areas=(areas.COORDINATION, areas.NETWORK),
-                                         after_unlock=True)
+                                         areas=(areas.COORDINATION, areas.NETWORK))
         self.model: RowTableModel[ReconstructionRow] = RowTableModel(_row_columns(), self)
         self.table = QTableView(objectName="reconstruction_table")
         self.table.setModel(self.model)
@@ -892,4 +890,3 @@ class ReconstructionsTab(QWidget):
             self.list_message.setText(exc.message)
             return
         self.list_message.clear()
-        self._state.hub.data_changed.emit(areas.COORDINATION)

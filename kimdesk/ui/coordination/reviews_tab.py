@@ -34,6 +34,7 @@ from kimdesk.ui.coordination.meeting_view import MeetingView, OutcomeDialog
 from kimdesk.ui.coordination.review_dialog import ReviewDialog
 from kimdesk.ui.fields import CodeCombo, format_date, save_cancel_buttons
 from kimdesk.ui.operations import run_in_background
+from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
 
@@ -135,7 +136,6 @@ class ReviewsTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._stale = True
         self._dialog: QDialog | None = None
         self.meeting_view: MeetingView | None = None
         ref = state.reference
@@ -199,8 +199,7 @@ class ReviewsTab(QWidget):
         self.delete_button.clicked.connect(self.delete)
         self.table.doubleClicked.connect(lambda _index: self.start_meeting())
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
-        state.hub.data_changed.connect(self._on_data_changed)
-        state.hub.vault_unlocked.connect(lambda: self._on_data_changed(areas.COORDINATION))
+        self._reloader = ReloadWhenShown(self, state, self.reload, areas=_RELOAD_ON)
         self._update_buttons()
 
     def has_unsaved_changes(self) -> bool:
@@ -213,25 +212,13 @@ class ReviewsTab(QWidget):
     def reload(self) -> None:
         if not self._state.unlocked:
             return
-        self._stale = False
+        self._reloader.stale = False
         selected = self.selected()
         self.model.set_rows(reviews.review_rows(self._state.ctx, team=self.team.code()))
         self.empty.setVisible(self.model.rowCount() == 0)
         if selected is not None:
             self.select(selected.id)
         self._update_buttons()
-
-    def _on_data_changed(self, area: str) -> None:
-        if area not in _RELOAD_ON:
-            return
-        self._stale = True
-        if self.isVisible():
-            self.reload()
-
-    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if self._stale and self._state.unlocked:
-            self.reload()
-        super().showEvent(event)
 
     def selected(self) -> ReviewRow | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
@@ -311,9 +298,7 @@ class ReviewsTab(QWidget):
         self._open(dialog, lambda: self._saved(dialog.saved_id, "Fallbesprechung gespeichert."))
 
     def _saved(self, review_id: str | None, text: str) -> None:
-        self._state.hub.data_changed.emit(areas.COORDINATION)
         self._state.hub.status_message.emit(text)
-        self.reload()
         if review_id:
             self.select(review_id)
 
@@ -337,7 +322,6 @@ class ReviewsTab(QWidget):
         dialog = FindingDialog(self._state, source="review", review_id=review.id, parent=self)
 
         def accepted() -> None:
-            self._state.hub.data_changed.emit(areas.COORDINATION)
             self._state.hub.status_message.emit("Erkenntnis gespeichert.")
 
         self._open(dialog, accepted)
@@ -358,8 +342,6 @@ class ReviewsTab(QWidget):
         except KimdeskError as exc:
             self._show_message(exc.message)
             return
-        self._state.hub.data_changed.emit(areas.COORDINATION)
-        self.reload()
 
     # --- meeting ----------------------------------------------------------------------------
 

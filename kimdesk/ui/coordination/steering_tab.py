@@ -383,7 +383,7 @@ class SteeringTab(QWidget):
         super().__init__(parent)
         self._state = state
         self._reloader = ReloadWhenShown(self, state, self.reload,
-                                         areas=_RELOAD_ON, after_unlock=True)
+                                         areas=_RELOAD_ON)
         self._dialog: QDialog | None = None
         ref = state.reference
 
@@ -739,8 +739,6 @@ class SteeringTab(QWidget):
 
     def _saved(self, text: str, select: Callable[[str], None]) -> Callable[[str], None]:
         def after(saved_id: str) -> None:
-            self._state.hub.data_changed.emit(areas.COORDINATION)
-            self.reload()
             select(saved_id)
             self._state.hub.status_message.emit(text)
 
@@ -818,8 +816,6 @@ class SteeringTab(QWidget):
             self.message.setText(exc.message)
             self.message.show()
             return
-        self._state.hub.data_changed.emit(areas.COORDINATION)
-        self.reload()
 
 
 def effect_text(effect: DecisionEffect) -> str:

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 from kimdesk.casework import planning
 from kimdesk.casework.case_views import AssessmentRow, CaseDetail
 from kimdesk.models.enums import Phase
-from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date
 from kimdesk.ui.phases.base import (
     InputSnapshot,
@@ -236,7 +235,7 @@ class AssessmentForm(PhaseForm):
         )
         self.act(self.errors,
                  lambda: planning.save_assessment(self._state.ctx, detail.id, client_id, data),
-                 areas.CASES, message="Assessment gespeichert.",
+                 message="Assessment gespeichert.",
                  on_success=lambda _row: self._snapshot.mark_clean())
 
 

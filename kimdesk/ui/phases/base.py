@@ -196,11 +196,12 @@ class PhaseForm(QWidget):
         for editor in self._editors:
             editor.setEnabled(not read_only)
 
-    def act(self, errors: FieldErrors, action: Callable[[], Any], *areas: str,
+    def act(self, errors: FieldErrors, action: Callable[[], Any], *,
             message: str = "", on_success: Callable[[Any], None] | None = None) -> bool:
-        """Run a casework call; show its refusal at the field it names, or announce the change.
+        """Run a casework call; show its refusal at the field it names, or the message.
 
-        ``on_success`` resets the inputs before the hub's reload reaches this form again.
+        The screen reloads by itself once the call has committed (the vault reports it);
+        ``on_success`` then resets the inputs.
         """
         errors.clear()
         try:
@@ -213,9 +214,6 @@ class PhaseForm(QWidget):
             return False
         if on_success is not None:
             on_success(result)
-        hub = self._state.hub
-        for area in areas:
-            hub.data_changed.emit(area)
         if message:
-            hub.status_message.emit(message)
+            self._state.hub.status_message.emit(message)
         return True

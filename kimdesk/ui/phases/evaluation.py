@@ -18,7 +18,6 @@ from kimdesk.casework import planning
 from kimdesk.casework.case_views import CaseDetail, GoalRow
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import Phase
-from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date
 from kimdesk.ui.phases.base import PhaseForm, action_row, error_label
 from kimdesk.ui.state import AppState
@@ -183,5 +182,4 @@ class EvaluationForm(PhaseForm):
         except KimdeskError as exc:
             self.errors.show(exc.message)
         if saved:
-            self._state.hub.data_changed.emit(areas.CASES)
             self._state.hub.status_message.emit("Zielerreichung gespeichert.")

@@ -22,7 +22,6 @@ from kimdesk.casework import cases
 from kimdesk.casework.case_views import CaseDetail
 from kimdesk.errors import ValidationError
 from kimdesk.models.enums import Phase
-from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
 from kimdesk.ui.phases.base import (
     InputSnapshot,
@@ -171,7 +170,7 @@ class IntakeForm(PhaseForm):
                 cm_indicated=self.cm_yes.isChecked(),
                 art13_informed_on=self.art13_on.checked_value("art13_informed_on"))
 
-        self.act(self.errors, action, areas.CASES, message="Intake gespeichert.",
+        self.act(self.errors, action, message="Intake gespeichert.",
                  on_success=lambda _case: self._snapshot.mark_clean())
 
     def add_participant(self) -> None:
@@ -181,7 +180,7 @@ class IntakeForm(PhaseForm):
             return
         self.act(self.participant_errors,
                  lambda: cases.add_participant(self._state.ctx, detail.id, client_id),
-                 areas.CASES, message="Person in den Fall aufgenommen.")
+                 message="Person in den Fall aufgenommen.")
 
 
 def _escape(text: str) -> str:

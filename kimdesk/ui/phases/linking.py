@@ -25,7 +25,6 @@ from kimdesk.casework.case_views import CaseDetail, InstitutionRow, ReferralRow
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import Phase
 from kimdesk.reference import InstitutionType
-from kimdesk.ui import hub as areas
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
 from kimdesk.ui.phases.base import (
     InputSnapshot,
@@ -346,7 +345,6 @@ class LinkingForm(PhaseForm):
             self.dialog = None
             dialog.deleteLater()
             if dialog.created_id and self._state.unlocked:
-                self._state.hub.data_changed.emit(areas.NETWORK)
                 self.reload_institutions()
                 self.institution.set_code(dialog.created_id)
                 self._show_institution_info()
@@ -385,7 +383,7 @@ class LinkingForm(PhaseForm):
             self._new_referral = getattr(referral, "id", None)
 
         self._new_referral: str | None = None
-        if self.act(self.errors, action, areas.CASES, message="Vermittlung gespeichert.",
+        if self.act(self.errors, action, message="Vermittlung gespeichert.",
                     on_success=reset) and self._new_referral:
             self.select_referral(self._new_referral)
 
@@ -398,4 +396,4 @@ class LinkingForm(PhaseForm):
                  lambda: network.set_referral_outcome(
                      self._state.ctx, row.id, outcome,
                      on=self.outcome_on.checked_value("outcome_on")),
-                 areas.CASES, message="Ergebnis der Vermittlung gespeichert.")
+                 message="Ergebnis der Vermittlung gespeichert.")

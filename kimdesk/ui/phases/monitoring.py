@@ -19,7 +19,6 @@ from kimdesk.casework import deadlines, planning
 from kimdesk.casework.case_views import CaseDetail, ContactRow, DeadlineRow, StepRow
 from kimdesk.errors import ValidationError
 from kimdesk.models.enums import Phase
-from kimdesk.ui import hub as areas
 from kimdesk.ui.case_models import GoalTreeModel, overdue_colour
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
 from kimdesk.ui.phases.base import (
@@ -238,7 +237,7 @@ class MonitoringForm(PhaseForm):
         self.act(self.step_errors,
                  lambda: planning.complete_step(self._state.ctx, step_id,
                                                 self.done_on.checked_value("done_on")),
-                 areas.CASES, areas.DEADLINES, message="Handlungsschritt erledigt.",
+                 message="Handlungsschritt erledigt.",
                  on_success=lambda _step: self.done_on.clear())
 
     def complete_deadline(self) -> None:
@@ -248,7 +247,7 @@ class MonitoringForm(PhaseForm):
         deadline = self.deadline_model.row_at(rows[0].row())
         self.act(self.deadline_errors,
                  lambda: deadlines.complete_deadline(self._state.ctx, deadline.id),
-                 areas.DEADLINES, message="Frist erledigt.")
+                 message="Frist erledigt.")
 
     def add_deadline(self) -> None:
         detail = self._detail
@@ -269,5 +268,5 @@ class MonitoringForm(PhaseForm):
             self.deadline_title.clear()
             self._snapshot.mark_clean()
 
-        self.act(self.deadline_errors, action, areas.DEADLINES, message="Frist angelegt.",
+        self.act(self.deadline_errors, action, message="Frist angelegt.",
                  on_success=reset)

@@ -25,7 +25,6 @@ from kimdesk.casework import planning
 from kimdesk.casework.case_views import CaseDetail, GoalRow
 from kimdesk.errors import ValidationError
 from kimdesk.models.enums import Phase
-from kimdesk.ui import hub as areas
 from kimdesk.ui.case_models import ID_ROLE, KIND_ROLE, GoalTreeModel
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors
 from kimdesk.ui.phases.base import (
@@ -264,7 +263,7 @@ class PlanningForm(PhaseForm):
             self._new_goal_id = getattr(goal, "id", None)
 
         self._new_goal_id: str | None = None
-        if self.act(self.goal_errors, action, areas.CASES, message="Ziel hinzugefügt.",
+        if self.act(self.goal_errors, action, message="Ziel hinzugefügt.",
                     on_success=reset) and self._new_goal_id:
             # Steps usually follow right away: offer the new goal for them.
             self.step_goal.set_code(self._new_goal_id)
@@ -285,6 +284,6 @@ class PlanningForm(PhaseForm):
                 widget.clear()
             self._step_snapshot.mark_clean()
 
-        if self.act(self.step_errors, action, areas.CASES, areas.DEADLINES,
+        if self.act(self.step_errors, action,
                     message="Handlungsschritt hinzugefügt.", on_success=reset):
             self.step_description.setFocus()

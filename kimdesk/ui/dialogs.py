@@ -1,0 +1,25 @@
+"""Showing a form dialog without blocking: ``open()``, never ``exec()``.
+
+Auto-lock hides every open dialog and shows it again after unlock; hiding would end an
+``exec()`` and its caller would carry on as if the dialog had been cancelled. A dialog opened
+here saves through casework itself (the vault then tells every screen), so nothing has to run
+after it returns except, at most, ``on_accepted`` (e.g. open the file that was just created).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from PySide6.QtWidgets import QDialog
+
+D = TypeVar("D", bound=QDialog)
+
+
+def open_dialog(dialog: D, on_accepted: Callable[[D], None] | None = None) -> D:
+    """Show ``dialog`` window-modal and return at once; ``on_accepted(dialog)`` runs when the
+    user saves (also if that happens only after an auto-lock and unlock)."""
+    if on_accepted is not None:
+        dialog.accepted.connect(lambda: on_accepted(dialog))
+    dialog.open()
+    return dialog
