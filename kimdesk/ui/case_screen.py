@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -171,10 +172,29 @@ class CaseScreen(QWidget):
         configure_contact_table(self.contacts_table)
         self.contacts_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.contacts_table.customContextMenuRequested.connect(self._contact_menu)
+        self.contacts_table.doubleClicked.connect(
+            lambda index: self.correct_contact(self.contacts_model.row_at(index.row()).id))
+        # The whole note of the chosen contact, readable (the table cuts it off).
+        self.contact_note = QPlainTextEdit(objectName="contact_note")
+        self.contact_note.setReadOnly(True)
+        self.contact_note.setAccessibleName("Notiz des gewählten Kontakts")
+        self.contact_note.setPlaceholderText("Einen Kontakt wählen, um seine Notiz zu lesen.")
+        self.contact_note.setMaximumHeight(110)
+        self.contact_note.setTabChangesFocus(True)
+        self.correct_contact_button = QPushButton("Kontakt &korrigieren …",
+                                                  objectName="correct_contact")
+        self.correct_contact_button.setEnabled(False)
+        self.correct_contact_button.clicked.connect(self._correct_selected_contact)
+        self.contacts_table.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self._contact_chosen(current.row()))
         contacts_page = QWidget(objectName="contacts_page")
         contacts_layout = QVBoxLayout(contacts_page)
         contacts_layout.addWidget(self.concern)
         contacts_layout.addWidget(self.contacts_table, 1)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.contact_note, 1)
+        note_row.addWidget(self.correct_contact_button, 0, Qt.AlignmentFlag.AlignTop)
+        contacts_layout.addLayout(note_row)
 
         # --- history ------------------------------------------------------------------------
         def phase_label(code: str | None) -> str:
@@ -504,6 +524,35 @@ class CaseScreen(QWidget):
 
         self._open(dialog, finished)
 
+    def _contact_chosen(self, row: int) -> None:
+        contact = self.contacts_model.row_at(row) if row >= 0 else None
+        self.contact_note.setPlainText(contact.note if contact else "")
+        self.correct_contact_button.setEnabled(
+            contact is not None and self._detail is not None and self._detail.is_open)
+
+    def _correct_selected_contact(self) -> None:
+        index = self.contacts_table.currentIndex()
+        if index.isValid():
+            self.correct_contact(self.contacts_model.row_at(index.row()).id)
+
+    def correct_contact(self, contact_id: str) -> None:
+        """Kontakt korrigieren: the dialog starts with the recorded values; saving supersedes
+        the contact with the corrected one (the old one stays in the history)."""
+        detail = self._detail
+        if detail is None or not detail.is_open or self._dialog is not None:
+            return
+        row = next((c for c in detail.contacts if c.id == contact_id), None)
+        if row is None:
+            return
+        people = [(p.id, p.name) for p in detail.people]
+        dialog = ContactDialog(self._state, detail.id, self, people=people, correcting=row)
+
+        def finished(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                self._state.hub.status_message.emit("Kontakt korrigiert.")
+
+        self._open(dialog, finished)
+
     def _contact_menu(self, position: QPoint) -> None:
         index = self.contacts_table.indexAt(position)
         if not index.isValid():
@@ -511,6 +560,8 @@ class CaseScreen(QWidget):
         contact = self.contacts_model.row_at(index.row())
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self._detail is not None and self._detail.is_open:
+            menu.addAction("Kontakt korrigieren …", lambda: self.correct_contact(contact.id))
         menu.addAction("Erkenntnis festhalten …", lambda: self.record_finding(contact.id))
         menu.popup(self.contacts_table.viewport().mapToGlobal(position))
 

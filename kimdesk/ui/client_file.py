@@ -245,7 +245,7 @@ class ClientFileScreen(QWidget):
         self.consent_badge.setProperty("state", key)
         self.consent_badge.setStyleSheet(
             f"color: {color}; background: {background}; border-radius: 4px; padding: 2px 8px;")
-        self.cases_panel.set_cases(file.cases)
+        self.cases_panel.set_cases(file.cases, file.family_cases, file.family_case_clients)
 
     def _update_titles(self) -> None:
         file = self._file
@@ -305,7 +305,10 @@ class ClientFileScreen(QWidget):
 
     def contact_dialog(self, case_id: str) -> ContactDialog:
         people = file_actions.case_people(self._state.ctx, case_id)
-        return ContactDialog(self._state, case_id, self, people=people)
+        dialog = ContactDialog(self._state, case_id, self, people=people)
+        if self._client_id is not None and dialog.person.findData(self._client_id) >= 0:
+            dialog.person.set_code(self._client_id)  # a family case from a member's Akte
+        return dialog
 
     def record_contact(self, case_id: str) -> None:
         open_dialog(self.contact_dialog(case_id), self.contact_recorded)
