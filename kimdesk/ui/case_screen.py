@@ -40,6 +40,7 @@ from kimdesk.ui.case_dialogs import CloseCaseDialog, ConvertCaseDialog
 from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.coordination.finding_dialog import FindingDialog
 from kimdesk.ui.fields import format_date
+from kimdesk.ui.handover_dialog import HandoverDialog
 from kimdesk.ui.phases.assessment import AssessmentForm
 from kimdesk.ui.phases.base import PhaseForm, configure_table
 from kimdesk.ui.phases.evaluation import EvaluationForm
@@ -227,8 +228,19 @@ class CaseScreen(QWidget):
         QVBoxLayout(self.phase_history_box).addWidget(self.phase_history)
         kind_box = QGroupBox("Fallart und Umwandlungen")
         QVBoxLayout(kind_box).addWidget(self.kind_history)
+        # Zuständigkeit: who is responsible, the handovers, "Fall übergeben …"
+        self.handover_label = QLabel(objectName="case_handovers")
+        self.handover_label.setWordWrap(True)
+        self.handover_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.handover_button = QPushButton("Fall &übergeben …", objectName="hand_over_case")
+        handover_box = QGroupBox("Zuständigkeit")
+        handover_row = QHBoxLayout(handover_box)
+        handover_row.addWidget(self.handover_label, 1)
+        handover_row.addWidget(self.handover_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.handover_button.clicked.connect(self.hand_over)
         history_page = QWidget(objectName="history_page")
         history_layout = QVBoxLayout(history_page)
+        history_layout.addWidget(handover_box)
         history_layout.addWidget(self.phase_history_box, 3)
         history_layout.addWidget(kind_box, 2)
 
@@ -360,6 +372,11 @@ class CaseScreen(QWidget):
         self.record_contact_button.setEnabled(detail.is_open)
         self.convert_button.setEnabled(detail.is_open and not detail.is_case_management)
         self.close_button.setEnabled(detail.is_open)
+        self.handover_button.setEnabled(detail.is_open)
+        lines = [f"Zuständig: {detail.case_manager}"] + [
+            f"{format_date(h.handed_over_on)}: übergeben von {h.from_manager} an "
+            f"{h.to_manager} – {h.reason}" for h in detail.handovers]
+        self.handover_label.setText("\n".join(lines))
 
     def _show_message(self, text: str, level: str = "error") -> None:
         self.message.setStyleSheet(_MESSAGE_STYLE[level])
@@ -523,6 +540,18 @@ class CaseScreen(QWidget):
                 self._state.hub.status_message.emit("Erkenntnis gespeichert.")
 
         self._open(dialog, finished)
+
+    def hand_over(self) -> None:
+        """Fall übergeben: another case manager of the team takes the case over."""
+        detail = self._detail
+        if detail is None or not detail.is_open or self._dialog is not None:
+            return
+
+        def finished(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                self._state.hub.status_message.emit("Fall übergeben.")
+
+        self._open(HandoverDialog(self._state, detail, self), finished)
 
     def _contact_chosen(self, row: int) -> None:
         contact = self.contacts_model.row_at(row) if row >= 0 else None

@@ -28,6 +28,7 @@ from kimdesk.models.enums import ClientKind, ConsentKind
 from kimdesk.reports.personal import auskunft
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
+from kimdesk.ui.appointment_dialog import AppointmentDialog
 from kimdesk.ui.client_file_tabs.base import FileTab, consent_state
 from kimdesk.ui.client_file_tabs.cases import CasesPanel, NewCaseDialog
 from kimdesk.ui.client_file_tabs.consents import ConsentsTab
@@ -36,10 +37,12 @@ from kimdesk.ui.client_file_tabs.documents import DocumentsTab
 from kimdesk.ui.client_file_tabs.household import HouseholdTab
 from kimdesk.ui.client_file_tabs.master_data import MasterDataTab
 from kimdesk.ui.client_file_tabs.residence import ResidenceTab
+from kimdesk.ui.client_file_tabs.rows import case_label
 from kimdesk.ui.client_file_tabs.timeline import TimelineTab
 from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import format_date
+from kimdesk.ui.letter_dialog import LetterDialog
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
@@ -78,6 +81,11 @@ class ClientFileScreen(QWidget):
         self.facts.setTextFormat(Qt.TextFormat.PlainText)
         self.facts.setWordWrap(True)
         self.new_case_button = QPushButton("Neuer Fall …", objectName="new_case")
+        self.appointment_button = QPushButton("&Termin …", objectName="new_appointment")
+        self.appointment_button.setToolTip("Termin mit Uhrzeit anlegen (z. B. Begleitung zu "
+                                           "einer Behörde)")
+        self.letter_button = QPushButton("&Brief …", objectName="new_letter")
+        self.letter_button.setToolTip("Brief aus einer Vorlage des Kreises als PDF")
         self.access_report_button = QPushButton("Auskunft Art. 15 …",
                                                 objectName="print_access_report")
         self.access_report_button.setToolTip(
@@ -94,6 +102,8 @@ class ClientFileScreen(QWidget):
         title_row.addStretch(1)
         title_row.addWidget(self.status)
         title_row.addWidget(self.access_report_button)
+        title_row.addWidget(self.letter_button)
+        title_row.addWidget(self.appointment_button)
         title_row.addWidget(self.new_case_button)
         header = QWidget(objectName="client_header")
         header_layout = QVBoxLayout(header)
@@ -140,6 +150,8 @@ class ClientFileScreen(QWidget):
         layout.addWidget(self.pages)
 
         self.new_case_button.clicked.connect(self.new_case)
+        self.appointment_button.clicked.connect(self.new_appointment)
+        self.letter_button.clicked.connect(self.new_letter)
         self.access_report_button.clicked.connect(self.print_access_report)
         self.cases_panel.open_requested.connect(state.hub.case_opened)
         self.cases_panel.contact_requested.connect(self.record_contact)
@@ -295,6 +307,31 @@ class ClientFileScreen(QWidget):
 
     def new_case(self) -> None:
         open_dialog(self.new_case_dialog(), self._case_dialog_saved)
+
+    def _open_cases(self) -> list[tuple[str, str]]:
+        """The open cases the person takes part in (her own and family cases), as choices."""
+        file = self._file
+        if file is None:
+            return []
+        return [(c.id, case_label(c.kind, c.opened_on)) for c in
+                [*file.cases, *file.family_cases] if c.status == "open"]
+
+    def appointment_dialog(self) -> AppointmentDialog:
+        assert self._client_id is not None
+        return AppointmentDialog(self._state, self._client_id, self._open_cases(), self)
+
+    def new_appointment(self) -> None:
+        if self._client_id is not None:
+            open_dialog(self.appointment_dialog(),
+                        lambda _d: self.status.setText("Termin angelegt."))
+
+    def letter_dialog(self) -> LetterDialog:
+        assert self._client_id is not None
+        return LetterDialog(self._state, self._client_id, self._open_cases(), self)
+
+    def new_letter(self) -> None:
+        if self._client_id is not None:
+            open_dialog(self.letter_dialog())
 
     def _case_dialog_saved(self, dialog: NewCaseDialog) -> None:
         if dialog.created is not None:

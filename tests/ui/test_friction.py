@@ -230,3 +230,48 @@ def test_ctrl_enter_saves_a_new_case_from_the_concern_field(
     qtbot.keyClick(dialog.concern, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert [c.concern for c in cases_of(ctx, client.id)] == ["Deutschkurs finden"]
+
+
+# --- handover, Termine and letters are reachable from the screens -----------------------------
+
+
+def test_handover_termin_and_letter_are_reached_from_fall_and_akte(
+        qtbot: Any, app_state: AppState, ctx: Context) -> None:
+    from kimdesk.casework import case_views
+    from kimdesk.ui.appointment_dialog import AppointmentDialog
+    from kimdesk.ui.case_screen import CaseScreen
+    from kimdesk.ui.client_file import ClientFileScreen
+    from kimdesk.ui.handover_dialog import HandoverDialog
+    from kimdesk.ui.letter_dialog import LetterDialog
+
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    fall = CaseScreen(app_state)
+    qtbot.addWidget(fall)
+    fall.resize(1366, 768)
+    fall.show()
+    fall.show_case(case.id)
+    assert f"Zuständig: {ctx.user}" in fall.handover_label.text()
+    qtbot.mouseClick(fall.handover_button, Qt.MouseButton.LeftButton)
+    dialog = fall.findChild(HandoverDialog)
+    assert dialog is not None and dialog.isVisible()
+    type_text(qtbot, dialog.to_manager.lineEdit(), "Mehmet Yılmaz")
+    type_text(qtbot, dialog.reason, "Umzug nach Goch")
+    dialog.save()
+    assert case_views.load_case(ctx, case.id).case_manager == "Mehmet Yılmaz"
+    qtbot.waitUntil(lambda: "übergeben von" in fall.handover_label.text())
+
+    akte = ClientFileScreen(app_state)
+    qtbot.addWidget(akte)
+    akte.resize(1366, 768)
+    akte.show()
+    akte.show_client(client.id)
+    qtbot.mouseClick(akte.appointment_button, Qt.MouseButton.LeftButton)
+    termin = akte.findChild(AppointmentDialog)
+    assert termin is not None and termin.isVisible()
+    assert termin.case.code() == case.id
+    termin.reject()
+    qtbot.mouseClick(akte.letter_button, Qt.MouseButton.LeftButton)
+    letter = akte.findChild(LetterDialog)
+    assert letter is not None and letter.isVisible()
+    letter.reject()
