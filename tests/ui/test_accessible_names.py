@@ -21,10 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kimdesk.casework.context import Context
 from kimdesk.ui import accessibility
 from kimdesk.ui.client_dialog import ClientDialog
+from kimdesk.ui.client_file_tabs.cases import NewCaseDialog
+from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.state import AppState
+from tests.factories import CM, make_case, make_contact, make_person
 
 
 @pytest.fixture
@@ -102,6 +106,58 @@ def unreachable(qtbot: Any, root: QWidget, where: str) -> list[str]:
         qtbot.keyClick(focus, Qt.Key.Key_Tab)
     return [f"{where}: {type(w).__name__} {w.objectName()!r} not reachable by Tab"
             for w in wanted - reached if not isinstance(w, QTabWidget)]
+
+
+def test_every_screen_and_tab_names_its_inputs(qtbot: Any, window: MainWindow,
+                                               ctx: Context) -> None:
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    make_contact(ctx, case)
+    problems: list[str] = []
+    for row, label in enumerate(window.NAVIGATION):
+        window.navigation.setCurrentRow(row)
+        page = window.pages.currentWidget()
+        problems += unnamed(page, label)
+        for tabs in page.findChildren(QTabWidget):
+            for index in range(tabs.count()):
+                if tabs.isVisible() and tabs.isTabEnabled(index):
+                    tabs.setCurrentIndex(index)
+                    problems += unnamed(tabs.widget(index), f"{label}/{tabs.tabText(index)}")
+    window.open_client(client.id)
+    for tabs in window.client_file.findChildren(QTabWidget):
+        for index in range(tabs.count()):
+            if tabs.isVisible() and tabs.isTabEnabled(index):
+                tabs.setCurrentIndex(index)
+                problems += unnamed(tabs.widget(index), f"Akte/{tabs.tabText(index)}")
+    window.open_case(case.id)
+    problems += unnamed(window.case_screen, "Fall")
+    for tabs in window.case_screen.findChildren(QTabWidget):
+        for index in range(tabs.count()):
+            if tabs.isVisible() and tabs.isTabEnabled(index):
+                tabs.setCurrentIndex(index)
+                problems += unnamed(tabs.widget(index), f"Fall/{tabs.tabText(index)}")
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_most_used_dialogs_name_their_inputs_and_reach_them_by_tab(
+        qtbot: Any, app_state: AppState, ctx: Context, names: None) -> None:
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    dialogs: list[tuple[str, QDialog]] = [
+        ("Neue Person", ClientDialog(app_state)),
+        ("Kontakt erfassen", ContactDialog(app_state, case.id,
+                                           people=[(client.id, client.display_name)])),
+        ("Neuer Fall", NewCaseDialog(app_state, client.id)),
+    ]
+    problems: list[str] = []
+    for title, dialog in dialogs:
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        problems += unnamed(dialog, title)
+        problems += unreachable(qtbot, dialog, title)
+        dialog.reject()
+    assert problems == [], "\n".join(problems)
 
 
 def test_form_fields_are_named_by_their_own_label_not_the_group(
