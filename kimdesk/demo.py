@@ -23,12 +23,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kimdesk import textmatch
+from kimdesk.casework.appointments import ESCORT, add_appointment
 from kimdesk.casework.cases import (
     CaseInput,
     ContactInput,
@@ -1882,4 +1884,12 @@ class _Builder:
         self.at(self.today - timedelta(days=2))
         add_deadline(ctx, frau_a.client_id, "plan_review", self.today + timedelta(days=18),
                      "Zielvereinbarung überprüfen (Fallrekonstruktion im Team)", case_id=case.id)
+        # Termine with a time: Heute lists them, the iCalendar export carries them pseudonymised.
+        add_appointment(ctx, frau_a.client_id, self.today + timedelta(days=2),
+                        clock_time(10, 0), kind=ESCORT, duration_minutes=90,
+                        title="Begleitung zum Jobcenter: Maßnahme nach Abbruch klären",
+                        place="Jobcenter", case_id=case.id)
+        add_appointment(ctx, frau_a.client_id, self.today + timedelta(days=6),
+                        clock_time(14, 30), title="Gespräch: Kinderbetreuung und Deutschkurs",
+                        place="Büro", case_id=case.id)
 

@@ -11,18 +11,23 @@ from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from kimdesk.casework.appointments import AppointmentRow, appointment_row
 from kimdesk.casework.cases import case_people
 from kimdesk.casework.common import active_consents, load, record_read
 from kimdesk.casework.context import Context
+from kimdesk.casework.handover import HandoverRow
 from kimdesk.models import (
+    Appointment,
     Assessment,
     Case,
+    CaseHandover,
     CaseKindChange,
     Client,
     Contact,
     Deadline,
+    Entity,
     Goal,
     Institution,
     PhaseChange,
@@ -31,7 +36,8 @@ from kimdesk.models import (
 )
 from kimdesk.models.enums import CaseKind, CaseStatus, ConsentKind
 
-E = TypeVar("E")  # an entity class loaded by a view
+E = TypeVar("E", bound=Entity)
+
 
 @dataclass(frozen=True)
 class PersonRef:
@@ -54,6 +60,7 @@ class ContactRow:
     interpreter_language: str  # empty without Sprach- und Kulturmittlung
     topics: tuple[str, ...]
     note: str
+    client_present: bool = True
 
 
 @dataclass(frozen=True)
@@ -195,6 +202,8 @@ class CaseDetail:
     goals: tuple[GoalRow, ...]
     referrals: tuple[ReferralRow, ...]
     deadlines: tuple[DeadlineRow, ...]
+    handovers: tuple[HandoverRow, ...] = ()  # changes of the responsible case manager
+    appointments: tuple[AppointmentRow, ...] = ()  # Termine with a time, not cancelled
 
     @property
     def is_open(self) -> bool:
@@ -246,13 +255,15 @@ def load_case(ctx: Context, case_id: str) -> CaseDetail:
                                for m in members)
 
         def all_of(model: type[E], *where: ColumnElement[bool],
-                   order: tuple[Any, ...]) -> list[E]:
+                   order: tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...]
+                   ) -> list[E]:
             return list(session.scalars(select(model).where(*where).order_by(*order)))
 
         contacts = tuple(
             ContactRow(c.id, c.client_id, names.get(c.client_id, ""), c.contact_on, c.mode,
                        c.duration_minutes, c.place,
-                       c.interpreter_language if c.interpreter else "", tuple(c.topics), c.note)
+                       c.interpreter_language if c.interpreter else "", tuple(c.topics), c.note,
+                       c.client_present)
             for c in all_of(Contact, Contact.case_id == case_id, Contact.superseded.is_(False),
                             order=(Contact.contact_on, Contact.created_at)))
         phase_changes = tuple(
@@ -307,6 +318,16 @@ def load_case(ctx: Context, case_id: str) -> CaseDetail:
             household_candidates=candidates, contacts=contacts, phase_changes=phase_changes,
             kind_changes=kind_changes, assessments=assessments, goals=goals,
             referrals=referrals, deadlines=deadlines,
+            handovers=tuple(
+                HandoverRow(h.handed_over_on, h.from_manager, h.to_manager, h.reason,
+                            h.created_by)
+                for h in all_of(CaseHandover, CaseHandover.case_id == case_id,
+                                order=(CaseHandover.handed_over_on, CaseHandover.created_at))),
+            appointments=tuple(
+                appointment_row(a)
+                for a in all_of(Appointment, Appointment.case_id == case_id,
+                                Appointment.cancelled.is_(False),
+                                order=(Appointment.day, Appointment.start_minute))),
         )
 
 

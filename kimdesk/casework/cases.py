@@ -39,6 +39,7 @@ from kimdesk.models import (
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
 
 MAX_CONTACT_MINUTES = 12 * 60
+MAX_SUBJECT = 300  # Deadline.title
 
 
 class ConversionRequired(KimdeskError):
@@ -77,6 +78,7 @@ class ContactInput:
     topics: list[str] = field(default_factory=list)
     note: str = ""
     follow_up_on: date | None = None  # next Wiedervorlage
+    follow_up_subject: str = ""  # its Betreff; derived from the contact when left empty
     client_id: str | None = None  # a household member; defaults to the case's client
 
 
@@ -319,6 +321,23 @@ def _validate_contact(ctx: Context, data: ContactInput) -> None:
                               "interpreter_language")
     if data.follow_up_on is not None and data.follow_up_on < data.contact_on:
         raise ValidationError("Die Wiedervorlage liegt vor dem Kontakt.", "follow_up_on")
+    if len(data.follow_up_subject.strip()) > MAX_SUBJECT:
+        raise ValidationError(
+            f"Der Betreff der Wiedervorlage ist zu lang (höchstens {MAX_SUBJECT} Zeichen).",
+            "follow_up_subject")
+
+
+def follow_up_subject(ctx: Context, data: ContactInput) -> str:
+    """The Betreff of the Wiedervorlage a contact sets: as typed, else what the contact was
+    about (its topics), so Heute never shows a bare "Wiedervorlage"."""
+    typed = " ".join(data.follow_up_subject.split())
+    if typed:
+        return typed
+    topics = [ctx.reference.label("topics", t) for t in dict.fromkeys(data.topics)]
+    subject = f"Nachfassen zum Kontakt vom {data.contact_on:%d.%m.%Y}"
+    if topics:
+        subject += f": {', '.join(topics)}"
+    return subject[:MAX_SUBJECT]
 
 
 def record_contact(ctx: Context, case_id: str, data: ContactInput) -> ContactRecorded:
@@ -363,7 +382,8 @@ def record_contact(ctx: Context, case_id: str, data: ContactInput) -> ContactRec
                 session.add(CaseTopic(case_id=case_id, topic=topic, created_by=ctx.user))
         if data.follow_up_on is not None:
             follow_up = Deadline(client_id=client_id, case_id=case_id, kind="follow_up",
-                                 due_on=data.follow_up_on, title="Wiedervorlage",
+                                 due_on=data.follow_up_on,
+                                 title=follow_up_subject(ctx, data),
                                  source=f"contact:{contact.id}", created_by=ctx.user)
             session.add(follow_up)
         record(ctx, session, "create", client_id, contact)

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kimdesk.casework.caseload import own_scope
 from kimdesk.casework.cases import case_people
 from kimdesk.casework.common import (
     check_code,
@@ -68,6 +69,47 @@ class DueItem:
     due_on: date
     overdue: bool
     p104c: bool
+    expired: bool = False  # a § 104c permit that has run out: "abgelaufen", not "läuft ab"
+
+    @property
+    def display_title(self) -> str:
+        """The title as Heute shows it; an expired § 104c says so."""
+        if self.expired:
+            return f"§ 104c abgelaufen am {self.due_on:%d.%m.%Y} – kein Aufenthaltsrecht mehr " \
+                "nach § 104c; Antrag § 25a/§ 25b prüfen"
+        return self.title
+
+
+@dataclass(frozen=True)
+class P104cState:
+    """The newest § 104c grant of a person, as the Akte header shows it."""
+
+    granted_on: date | None
+    valid_until: date
+    expired: bool
+    days_left: int  # negative once expired
+
+    @property
+    def label(self) -> str:
+        if self.expired:
+            return f"§ 104c abgelaufen am {self.valid_until:%d.%m.%Y}"
+        return f"§ 104c gültig bis {self.valid_until:%d.%m.%Y} (noch {self.days_left} Tage)"
+
+
+def p104c_state(ctx: Context, client_id: str) -> P104cState | None:
+    """The person's § 104c state from her newest residence record, or None when that record is
+    not a § 104c grant (a later status replaces it)."""
+    with ctx.vault.reading() as session:
+        newest = session.scalar(select(ResidenceRecord).where(
+            ResidenceRecord.client_id == client_id)
+            .order_by(ResidenceRecord.created_at.desc()).limit(1))
+        if newest is None or newest.valid_until is None:
+            return None
+        term = ctx.reference.term("residence_statuses", newest.status)
+        if not (isinstance(term, ResidenceStatus) and term.chancen_104c):
+            return None
+        days_left = (newest.valid_until - ctx.today()).days
+        return P104cState(newest.granted_on, newest.valid_until, days_left < 0, days_left)
 
 
 def add_deadline(ctx: Context, client_id: str, kind: str, due_on: date, title: str,
@@ -108,19 +150,23 @@ def complete_deadline(ctx: Context, deadline_id: str, done_on: date | None = Non
         return deadline
 
 
-def due_items(ctx: Context, within_days: int = 14) -> list[DueItem]:
-    """Open Fristen and Wiedervorlagen due by today + ``within_days``, overdue first."""
+def due_items(ctx: Context, within_days: int = 14, *, own: bool = False) -> list[DueItem]:
+    """Open Fristen and Wiedervorlagen due by today + ``within_days``, overdue first; with
+    ``own``, only the user's own (see :mod:`kimdesk.casework.caseload`), as Heute lists them."""
     today = ctx.today()
     horizon = today + timedelta(days=within_days)
     with ctx.vault.reading() as session:
+        scope = own_scope(session, ctx.user) if own else None
         rows = session.scalars(
             select(Deadline).where(Deadline.done_on.is_(None), Deadline.due_on <= horizon)
-            .order_by(Deadline.due_on)
+            .order_by(Deadline.due_on, Deadline.created_at)
         )
         return [
             DueItem(d.id, d.client_id, d.case_id, d.kind, d.title, d.due_on, d.due_on < today,
-                    d.kind == "p104c_expiry" or d.source.startswith(P104C))
+                    d.kind == "p104c_expiry" or d.source.startswith(P104C),
+                    d.kind == "p104c_expiry" and d.due_on < today)
             for d in rows
+            if scope is None or scope.owns(d.case_id, d.client_id, d.created_by)
         ]
 
 

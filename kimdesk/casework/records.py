@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from kimdesk.models import (
+    Appointment,
     Attachment,
     Case,
     ChecklistItem,
@@ -321,4 +322,29 @@ class InstitutionRecord:
 
     @classmethod
     def of(cls, entity: Institution) -> InstitutionRecord:
+        return _snapshot(cls, entity)
+
+
+@dataclass(frozen=True)
+class AppointmentRecord:
+    """An appointment as screens see it (table ``appointments``)."""
+
+    client_id: str
+    case_id: str | None
+    kind: str
+    day: date
+    start_minute: int
+    duration_minutes: int
+    title: str
+    place: str
+    note: str
+    cancelled: bool
+    id: str
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, entity: Appointment) -> AppointmentRecord:
         return _snapshot(cls, entity)

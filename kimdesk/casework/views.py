@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select, union_all
+from sqlalchemy.orm import InstrumentedAttribute
 
-from kimdesk.casework import search
+from kimdesk.casework import appointments, search
 from kimdesk.casework.common import load, record_read
 from kimdesk.casework.context import Context
 from kimdesk.casework.records import (
+    AppointmentRecord,
     AttachmentRecord,
     CaseRecord,
     ChecklistEntry,
@@ -29,14 +31,19 @@ from kimdesk.casework.records import (
     ResidenceEntry,
 )
 from kimdesk.models import (
+    Appointment,
     Attachment,
+    AuditEntry,
     Case,
+    CaseHandover,
     CaseKindChange,
+    CaseParticipant,
     ChecklistItem,
     Client,
     Consent,
     Contact,
     Deadline,
+    Entity,
     Household,
     PhaseChange,
     Referral,
@@ -45,7 +52,8 @@ from kimdesk.models import (
 )
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
 
-E = TypeVar("E")  # an entity class loaded by a view
+E = TypeVar("E", bound=Entity)
+
 
 @dataclass(frozen=True)
 class ClientRow:
@@ -61,6 +69,8 @@ class ClientRow:
     phase: str | None
     case_status: str | None  # open / closed / None (no case yet)
     next_due: date | None
+    # The newest case is a household member's case the person takes part in (a family case).
+    family_case: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,12 +83,24 @@ class ClientFilter:
 
 
 def client_rows(ctx: Context) -> list[ClientRow]:
-    """All clients with their newest case and next open deadline, sorted by name."""
+    """All clients with their newest case and next open deadline, sorted by name.
+
+    A person's cases are her own and those of household members she takes part in (a child in
+    her mother's open case is not "ohne Fall"); open cases come first, then the newest."""
     with ctx.vault.reading() as session:
+        own = select(Case.client_id.label("person_id"), Case.kind, Case.phase, Case.status,
+                     Case.opened_on, literal(0).label("family"))
+        joined = (select(CaseParticipant.client_id.label("person_id"), Case.kind, Case.phase,
+                         Case.status, Case.opened_on, literal(1).label("family"))
+                  .join(Case, Case.id == CaseParticipant.case_id))
+        involved = union_all(own, joined).subquery()
         newest = (
-            select(Case.client_id, Case.kind, Case.phase, Case.status,
-                   func.row_number().over(partition_by=Case.client_id,
-                                          order_by=(Case.status.desc(), Case.opened_on.desc())
+            select(involved.c.person_id.label("client_id"), involved.c.kind, involved.c.phase,
+                   involved.c.status, involved.c.family,
+                   func.row_number().over(partition_by=involved.c.person_id,
+                                          order_by=(involved.c.status.desc(),
+                                                    involved.c.opened_on.desc(),
+                                                    involved.c.family)
                                           ).label("n"))
             .subquery()
         )
@@ -87,14 +109,15 @@ def client_rows(ctx: Context) -> list[ClientRow]:
             .where(Deadline.done_on.is_(None)).group_by(Deadline.client_id).subquery()
         )
         rows = session.execute(
-            select(Client, newest.c.kind, newest.c.phase, newest.c.status, due.c.next_due)
+            select(Client, newest.c.kind, newest.c.phase, newest.c.status, due.c.next_due,
+                   newest.c.family)
             .outerjoin(newest, (newest.c.client_id == Client.id) & (newest.c.n == 1))
             .outerjoin(due, due.c.client_id == Client.id)
         )
         result = [
             ClientRow(c.id, c.display_name, c.kind, c.birth_date, c.municipality, c.nationality,
-                      kind, phase, status, next_due)
-            for c, kind, phase, status, next_due in rows
+                      kind, phase, status, next_due, bool(family))
+            for c, kind, phase, status, next_due, family in rows
         ]
     result.sort(key=lambda r: r.display_name.casefold())
     return result
@@ -126,7 +149,8 @@ class TimelineEntry:
     """One event in the Verlauf of a client file."""
 
     on: date
-    kind: str  # contact, phase, case_kind, referral, deadline, consent, residence
+    kind: str  # contact, phase, case_kind, referral, deadline, consent, residence, handover,
+    # appointment
     title: str
     detail: str = ""
     case_id: str | None = None
@@ -146,6 +170,16 @@ class ClientFile:
     contacts: list[ContactRecord]
     open_deadlines: list[DeadlineRecord]
     timeline: list[TimelineEntry] = field(default_factory=list)
+    # Cases of household members the person takes part in (with her own goals), and the name
+    # of each such case's client; ``contacts`` holds their contacts, too (the family's Verlauf).
+    family_cases: list[CaseRecord] = field(default_factory=list)
+    family_case_clients: dict[str, str] = field(default_factory=dict)
+    appointments: list[AppointmentRecord] = field(default_factory=list)  # her Termine, by time
+
+    @property
+    def has_any_case(self) -> bool:
+        """Her own cases or a family case she takes part in."""
+        return bool(self.cases or self.family_cases)
 
     def has_processing_consent(self, on: date) -> bool:
         """Whether an Einwilligung in die Datenverarbeitung is active on ``on``."""
@@ -159,7 +193,9 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
         client = load(session, Client, client_id, "Die Person")
         record_read(ctx, session, client)
 
-        def all_of(model: type[E], *where: ColumnElement[bool], order: Any = None) -> list[E]:
+        def all_of(model: type[E], *where: ColumnElement[bool],
+                   order: ColumnElement[Any] | InstrumentedAttribute[Any] | None = None
+                   ) -> list[E]:
             query = select(model).where(*where)
             return list(session.scalars(query.order_by(order) if order is not None else query))
 
@@ -167,11 +203,27 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
         members = (all_of(Client, Client.household_id == household.id, Client.id != client.id,
                           order=Client.created_at) if household else [])
         cases = all_of(Case, Case.client_id == client_id, order=Case.opened_on)
+        family_cases = all_of(Case, Case.id.in_(
+            select(CaseParticipant.case_id).where(CaseParticipant.client_id == client_id)),
+            Case.client_id != client_id, order=Case.opened_on)
+        main_clients = {c.id: c for c in all_of(Client, Client.id.in_(
+            [case.client_id for case in family_cases]))}
+        family_case_clients = {case.id: main_clients[case.client_id].display_name
+                               for case in family_cases}
         case_ids = [c.id for c in cases]
-        contacts = all_of(Contact, Contact.case_id.in_(case_ids), Contact.superseded.is_(False),
-                          order=Contact.contact_on)
+        all_case_ids = case_ids + [c.id for c in family_cases]
+        contacts = all_of(Contact, Contact.case_id.in_(all_case_ids),
+                          Contact.superseded.is_(False), order=Contact.contact_on)
+        people = {client.id: client.display_name, **{m.id: m.display_name for m in members},
+                  **{c.client_id: family_case_clients[c.id] for c in family_cases}}
+        missing = {c.client_id for c in contacts} - people.keys()
+        people.update({c.id: c.display_name for c in all_of(Client, Client.id.in_(missing))})
         phases = all_of(PhaseChange, PhaseChange.case_id.in_(case_ids))
         kinds = all_of(CaseKindChange, CaseKindChange.case_id.in_(case_ids))
+        handovers = all_of(CaseHandover, CaseHandover.case_id.in_(all_case_ids))
+        termine = [a for a in all_of(Appointment, Appointment.client_id == client_id)
+                   if not a.cancelled]
+        termine.sort(key=lambda a: (a.day, a.start_minute))
         referrals = all_of(Referral, Referral.client_id == client_id)
         consents = all_of(Consent, Consent.client_id == client_id, order=Consent.given_on)
         residence = all_of(ResidenceRecord, ResidenceRecord.client_id == client_id,
@@ -192,24 +244,48 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
             cases=[CaseRecord.of(c) for c in cases],
             contacts=[ContactRecord.of(c) for c in contacts],
             open_deadlines=[DeadlineRecord.of(d) for d in deadlines if d.done_on is None],
+            family_cases=[CaseRecord.of(c) for c in family_cases],
+            family_case_clients=family_case_clients,
+            appointments=[AppointmentRecord.of(a) for a in termine],
         )
     timeline: list[TimelineEntry] = []
+    family_ids = set(family_case_clients)
     for contact in contacts:
         topics = ", ".join(ref.label("topics", t) for t in contact.topics if t in
                            ref.codes("topics"))
+        title = (f"Kontakt: {ref.label('contact_kinds', contact.mode)}"
+                 f" ({contact.duration_minutes} Min.)")
+        if contact.case_id in family_ids:
+            title += f" – Familienfall von {family_case_clients[contact.case_id]}"
+        if contact.client_id != client_id:
+            title += f", mit {people.get(contact.client_id, 'einem Familienmitglied')}"
+        detail = "\n".join(part for part in (topics, contact.note.strip()) if part)
+        timeline.append(TimelineEntry(contact.contact_on, "contact", title, detail,
+                                      contact.case_id))
+    for family_case in family_cases:
         timeline.append(TimelineEntry(
-            contact.contact_on, "contact",
-            f"Kontakt: {ref.label('contact_kinds', contact.mode)}"
-            f" ({contact.duration_minutes} Min.)", topics, contact.case_id))
+            family_case.opened_on, "case_kind",
+            f"Beteiligt am Fall von {family_case_clients[family_case.id]}",
+            CaseKind(family_case.kind).label, family_case.id))
+    for termin in termine:
+        label = appointments.KINDS.get(termin.kind, termin.kind)
+        timeline.append(TimelineEntry(
+            termin.day, "appointment", f"{label} um {termin.starts_at:%H:%M} Uhr: {termin.title}",
+            termin.place, termin.case_id))
+    for handover in handovers:
+        timeline.append(TimelineEntry(
+            handover.handed_over_on, "handover",
+            f"Fall übergeben: {handover.from_manager} → {handover.to_manager}", handover.reason,
+            handover.case_id))
     for change in kinds:
         label = CaseKind(change.to_kind).label
         title = f"Fall eröffnet: {label}" if change.from_kind is None else f"Umgewandelt in {label}"
         timeline.append(TimelineEntry(change.changed_on, "case_kind", title, change.reason,
                                       change.case_id))
-    for step in phases:
-        timeline.append(TimelineEntry(step.changed_on, "phase",
-                                      f"Phase: {Phase(step.to_phase).label}", step.note,
-                                      step.case_id))
+    for phase_change in phases:
+        timeline.append(TimelineEntry(phase_change.changed_on, "phase",
+                                      f"Phase: {Phase(phase_change.to_phase).label}",
+                                      phase_change.note, phase_change.case_id))
     for referral in referrals:
         timeline.append(TimelineEntry(
             referral.referred_on, "referral", "Vermittlung",
@@ -236,3 +312,29 @@ def open_client_file(ctx: Context, client_id: str) -> ClientFile:
     timeline.sort(key=lambda e: e.on, reverse=True)
     file.timeline = timeline
     return file
+
+
+@dataclass(frozen=True)
+class RecentFile:
+    """An Akte the user opened lately (Heute's "Zuletzt geöffnete Akten")."""
+
+    client_id: str
+    display_name: str
+
+
+def recent_files(ctx: Context, limit: int = 8) -> list[RecentFile]:
+    """The Akten the user opened last on this device, newest first, from the audit trail's
+    reads (so the list survives a restart and holds nothing the vault does not already keep);
+    purged people drop out."""
+    with ctx.vault.reading() as session:
+        # Reads are recorded at most once per file and 10 minutes: a few hundred entries
+        # reach far enough back.
+        ids = session.scalars(
+            select(AuditEntry.client_id).where(
+                AuditEntry.action == "read", AuditEntry.actor == ctx.user,
+                AuditEntry.client_id.is_not(None))
+            .order_by(AuditEntry.seq.desc()).limit(50 * limit))
+        newest = [cid for cid in dict.fromkeys(ids) if cid is not None]
+        names = {c.id: c.display_name for c in session.scalars(select(Client).where(
+            Client.id.in_(newest)))}
+    return [RecentFile(cid, names[cid]) for cid in newest if cid in names][:limit]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kimdesk.models import changelog  # noqa: F401 - registers the change capture
+from kimdesk.models.appointments import Appointment, CaseHandover
 from kimdesk.models.audit import AuditEntry
 from kimdesk.models.base import Base, Entity, new_id, utcnow
 from kimdesk.models.cases import (
@@ -38,11 +39,13 @@ from kimdesk.models.retention import DeletionProposal, PurgedCaseCount
 from kimdesk.models.syncstate import SyncDevice, TeamKey
 
 __all__ = [
+    "Appointment",
     "Assessment",
     "Attachment",
     "AuditEntry",
     "Base",
     "Case",
+    "CaseHandover",
     "CaseKindChange",
     "CaseParticipant",
     "CaseReconstruction",

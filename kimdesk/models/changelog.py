@@ -42,7 +42,8 @@ SYNCED_TABLES: tuple[str, ...] = (
     "phase_changes", "contacts", "assessments", "goals", "steps", "consents", "referrals",
     "deadlines", "attachments", "generative_themes", "case_reconstructions", "case_reviews",
     "findings", "project_groups", "steering_members", "steering_meetings",
-    "steering_decisions", "municipal_agreements", "structural_activities",
+    "steering_decisions", "municipal_agreements", "structural_activities", "appointments",
+    "case_handovers",
 )
 # Bookkeeping fields: merged last-writer-wins like the rest, but never reported as a conflict.
 META_FIELDS = frozenset({"created_at", "created_by", "updated_at", "updated_by"})

@@ -58,6 +58,8 @@ KIND_LABELS = {
     "project_groups": "Projektgruppe",
     "steering_decisions": "Lenkungsgruppenbeschluss",
     "municipal_agreements": "Kommunale Vereinbarung",
+    "appointments": "Termin",
+    "case_handovers": "Fallübergabe",
 }
 
 # Field labels as the forms show them; a field of one kind only is keyed "kind.field".

@@ -111,7 +111,7 @@ class CloseCaseDialog(QDialog):
         warning = QLabel("Nach dem Abschluss kann der Fall nicht mehr geändert werden. Offene "
                          "Wiedervorlagen des Falls werden mit abgeschlossen.")
         warning.setWordWrap(True)
-        warning.setStyleSheet("color: #8a6d00;")
+        warning.setStyleSheet("color: #735b00;")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(warning)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -39,6 +40,7 @@ from kimdesk.ui.case_dialogs import CloseCaseDialog, ConvertCaseDialog
 from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.coordination.finding_dialog import FindingDialog
 from kimdesk.ui.fields import format_date
+from kimdesk.ui.handover_dialog import HandoverDialog
 from kimdesk.ui.phases.assessment import AssessmentForm
 from kimdesk.ui.phases.base import PhaseForm, configure_table
 from kimdesk.ui.phases.evaluation import EvaluationForm
@@ -60,7 +62,7 @@ _KIND_SHORT = {
 }
 _MESSAGE_STYLE = {
     "error": "color: #b71c1c; font-weight: bold;",
-    "warning": "color: #8a6d00; font-weight: bold;",
+    "warning": "color: #735b00; font-weight: bold;",
     "info": "color: #1b5e20;",
 }
 
@@ -171,10 +173,29 @@ class CaseScreen(QWidget):
         configure_contact_table(self.contacts_table)
         self.contacts_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.contacts_table.customContextMenuRequested.connect(self._contact_menu)
+        self.contacts_table.doubleClicked.connect(
+            lambda index: self.correct_contact(self.contacts_model.row_at(index.row()).id))
+        # The whole note of the chosen contact, readable (the table cuts it off).
+        self.contact_note = QPlainTextEdit(objectName="contact_note")
+        self.contact_note.setReadOnly(True)
+        self.contact_note.setAccessibleName("Notiz des gewählten Kontakts")
+        self.contact_note.setPlaceholderText("Einen Kontakt wählen, um seine Notiz zu lesen.")
+        self.contact_note.setMaximumHeight(110)
+        self.contact_note.setTabChangesFocus(True)
+        self.correct_contact_button = QPushButton("Kontakt &korrigieren …",
+                                                  objectName="correct_contact")
+        self.correct_contact_button.setEnabled(False)
+        self.correct_contact_button.clicked.connect(self._correct_selected_contact)
+        self.contacts_table.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self._contact_chosen(current.row()))
         contacts_page = QWidget(objectName="contacts_page")
         contacts_layout = QVBoxLayout(contacts_page)
         contacts_layout.addWidget(self.concern)
         contacts_layout.addWidget(self.contacts_table, 1)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.contact_note, 1)
+        note_row.addWidget(self.correct_contact_button, 0, Qt.AlignmentFlag.AlignTop)
+        contacts_layout.addLayout(note_row)
 
         # --- history ------------------------------------------------------------------------
         def phase_label(code: str | None) -> str:
@@ -207,8 +228,19 @@ class CaseScreen(QWidget):
         QVBoxLayout(self.phase_history_box).addWidget(self.phase_history)
         kind_box = QGroupBox("Fallart und Umwandlungen")
         QVBoxLayout(kind_box).addWidget(self.kind_history)
+        # Zuständigkeit: who is responsible, the handovers, "Fall übergeben …"
+        self.handover_label = QLabel(objectName="case_handovers")
+        self.handover_label.setWordWrap(True)
+        self.handover_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.handover_button = QPushButton("Fall &übergeben …", objectName="hand_over_case")
+        handover_box = QGroupBox("Zuständigkeit")
+        handover_row = QHBoxLayout(handover_box)
+        handover_row.addWidget(self.handover_label, 1)
+        handover_row.addWidget(self.handover_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.handover_button.clicked.connect(self.hand_over)
         history_page = QWidget(objectName="history_page")
         history_layout = QVBoxLayout(history_page)
+        history_layout.addWidget(handover_box)
         history_layout.addWidget(self.phase_history_box, 3)
         history_layout.addWidget(kind_box, 2)
 
@@ -330,7 +362,7 @@ class CaseScreen(QWidget):
             count = detail.session_count
             self.session_count.setText(f"Sitzung {count} von {limit}")
             self.session_count.setStyleSheet(
-                "font-weight: bold;" + (" color: #8a6d00;" if count >= limit else ""))
+                "font-weight: bold;" + (" color: #735b00;" if count >= limit else ""))
             self.session_count.setToolTip(
                 "Eine Kurzintervention umfasst höchstens "
                 f"{limit} Sitzungen; danach wird sie umgewandelt.")
@@ -340,6 +372,11 @@ class CaseScreen(QWidget):
         self.record_contact_button.setEnabled(detail.is_open)
         self.convert_button.setEnabled(detail.is_open and not detail.is_case_management)
         self.close_button.setEnabled(detail.is_open)
+        self.handover_button.setEnabled(detail.is_open)
+        lines = [f"Zuständig: {detail.case_manager}"] + [
+            f"{format_date(h.handed_over_on)}: übergeben von {h.from_manager} an "
+            f"{h.to_manager} – {h.reason}" for h in detail.handovers]
+        self.handover_label.setText("\n".join(lines))
 
     def _show_message(self, text: str, level: str = "error") -> None:
         self.message.setStyleSheet(_MESSAGE_STYLE[level])
@@ -504,6 +541,47 @@ class CaseScreen(QWidget):
 
         self._open(dialog, finished)
 
+    def hand_over(self) -> None:
+        """Fall übergeben: another case manager of the team takes the case over."""
+        detail = self._detail
+        if detail is None or not detail.is_open or self._dialog is not None:
+            return
+
+        def finished(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                self._state.hub.status_message.emit("Fall übergeben.")
+
+        self._open(HandoverDialog(self._state, detail, self), finished)
+
+    def _contact_chosen(self, row: int) -> None:
+        contact = self.contacts_model.row_at(row) if row >= 0 else None
+        self.contact_note.setPlainText(contact.note if contact else "")
+        self.correct_contact_button.setEnabled(
+            contact is not None and self._detail is not None and self._detail.is_open)
+
+    def _correct_selected_contact(self) -> None:
+        index = self.contacts_table.currentIndex()
+        if index.isValid():
+            self.correct_contact(self.contacts_model.row_at(index.row()).id)
+
+    def correct_contact(self, contact_id: str) -> None:
+        """Kontakt korrigieren: the dialog starts with the recorded values; saving supersedes
+        the contact with the corrected one (the old one stays in the history)."""
+        detail = self._detail
+        if detail is None or not detail.is_open or self._dialog is not None:
+            return
+        row = next((c for c in detail.contacts if c.id == contact_id), None)
+        if row is None:
+            return
+        people = [(p.id, p.name) for p in detail.people]
+        dialog = ContactDialog(self._state, detail.id, self, people=people, correcting=row)
+
+        def finished(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                self._state.hub.status_message.emit("Kontakt korrigiert.")
+
+        self._open(dialog, finished)
+
     def _contact_menu(self, position: QPoint) -> None:
         index = self.contacts_table.indexAt(position)
         if not index.isValid():
@@ -511,6 +589,8 @@ class CaseScreen(QWidget):
         contact = self.contacts_model.row_at(index.row())
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self._detail is not None and self._detail.is_open:
+            menu.addAction("Kontakt korrigieren …", lambda: self.correct_contact(contact.id))
         menu.addAction("Erkenntnis festhalten …", lambda: self.record_finding(contact.id))
         menu.popup(self.contacts_table.viewport().mapToGlobal(position))
 

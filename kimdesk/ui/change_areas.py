@@ -35,6 +35,9 @@ TABLE_AREAS: dict[str, frozenset[str]] = {
         "referrals": (areas.CASES, areas.NETWORK),
         "checklist_items": (areas.CASES, areas.CLIENTS),
         "deadlines": (areas.DEADLINES,),
+        # Termine (Heute, the Akte) and handovers (who is responsible: Heute, Fallzahl)
+        "appointments": (areas.DEADLINES, areas.CASES),
+        "case_handovers": (areas.CASES, areas.DEADLINES, areas.CLIENTS),
         "institutions": (areas.NETWORK,),
         # data protection
         "deletion_proposals": (areas.RETENTION,),

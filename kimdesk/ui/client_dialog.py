@@ -29,6 +29,7 @@ from kimdesk.ui.fields import (
     FieldErrors,
     format_date,
     save_cancel_buttons,
+    save_on_ctrl_enter,
     set_tab_order,
 )
 from kimdesk.ui.state import AppState
@@ -41,6 +42,7 @@ class ClientDialog(QDialog):
         self._state = state
         self._organisation = organisation
         self.created_id: str | None = None
+        self.opened_existing_id: str | None = None  # "Vorhandene Akte öffnen" chosen
         ref = state.reference
         self.setWindowTitle("Neue Organisation" if organisation else "Neue Person")
         self.setMinimumWidth(520)
@@ -136,6 +138,7 @@ class ClientDialog(QDialog):
                       self.interpreter_language, self.consent, self.consent_form,
                       self.consent_date, self.birth_date, self.nationality, self.arrival_date,
                       self.address, self.email, self.notes)
+        save_on_ctrl_enter(self, self.save)
         self.consent.toggled.connect(self._consent_toggled)
         self.anonymous.toggled.connect(self._anonymous_toggled)
         self._consent_toggled(False)
@@ -212,12 +215,28 @@ class ClientDialog(QDialog):
             for hit in duplicate.candidates[:5])
         box = QMessageBox(QMessageBox.Icon.Warning, "Mögliche Dublette",
                           f"{duplicate.message}\n\n{names}", parent=self)
-        create = box.addButton("Trotzdem neu anlegen", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Zurück", QMessageBox.ButtonRole.RejectRole)
         box.setObjectName("duplicate_warning")
+        first = duplicate.candidates[0] if duplicate.candidates else None
+        open_existing = None
+        if first is not None:
+            label = ("Vorhandene Akte öffnen" if len(duplicate.candidates) == 1
+                     else f"Akte „{first.display_name}“ öffnen")
+            open_existing = box.addButton(label, QMessageBox.ButtonRole.AcceptRole)
+            open_existing.setObjectName("open_existing")
+        back = box.addButton("Zurück", QMessageBox.ButtonRole.RejectRole)
+        create = box.addButton("Trotzdem neu anlegen", QMessageBox.ButtonRole.DestructiveRole)
+        create.setObjectName("create_anyway")
+        # Enter must never create the duplicate: it opens the file that exists (or goes back).
+        box.setDefaultButton(open_existing or back)
+        box.setEscapeButton(back)
         box.exec()
         if box.clickedButton() is create:
             self.save(allow_duplicate=True)
+        elif open_existing is not None and box.clickedButton() is open_existing:
+            assert first is not None
+            self.opened_existing_id = first.id
+            self._state.hub.client_opened.emit(first.id)
+            self.reject()
         else:
             self.errors.show(duplicate.message, "last_name")
 

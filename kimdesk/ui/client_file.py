@@ -28,6 +28,7 @@ from kimdesk.models.enums import ClientKind, ConsentKind
 from kimdesk.reports.personal import auskunft
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
+from kimdesk.ui.appointment_dialog import AppointmentDialog
 from kimdesk.ui.client_file_tabs.base import FileTab, consent_state
 from kimdesk.ui.client_file_tabs.cases import CasesPanel, NewCaseDialog
 from kimdesk.ui.client_file_tabs.consents import ConsentsTab
@@ -36,10 +37,12 @@ from kimdesk.ui.client_file_tabs.documents import DocumentsTab
 from kimdesk.ui.client_file_tabs.household import HouseholdTab
 from kimdesk.ui.client_file_tabs.master_data import MasterDataTab
 from kimdesk.ui.client_file_tabs.residence import ResidenceTab
+from kimdesk.ui.client_file_tabs.rows import case_label
 from kimdesk.ui.client_file_tabs.timeline import TimelineTab
 from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import format_date
+from kimdesk.ui.letter_dialog import LetterDialog
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
@@ -78,6 +81,11 @@ class ClientFileScreen(QWidget):
         self.facts.setTextFormat(Qt.TextFormat.PlainText)
         self.facts.setWordWrap(True)
         self.new_case_button = QPushButton("Neuer Fall …", objectName="new_case")
+        self.appointment_button = QPushButton("&Termin …", objectName="new_appointment")
+        self.appointment_button.setToolTip("Termin mit Uhrzeit anlegen (z. B. Begleitung zu "
+                                           "einer Behörde)")
+        self.letter_button = QPushButton("&Brief …", objectName="new_letter")
+        self.letter_button.setToolTip("Brief aus einer Vorlage des Kreises als PDF")
         self.access_report_button = QPushButton("Auskunft Art. 15 …",
                                                 objectName="print_access_report")
         self.access_report_button.setToolTip(
@@ -85,7 +93,7 @@ class ClientFileScreen(QWidget):
         self.choose_path: printing.PathChooser | None = None  # test seam; None: save dialog
         self.cases_panel = CasesPanel(self)
         self.status = QLabel(objectName="file_status")
-        self.status.setStyleSheet("color: #2e7d32;")
+        self.status.setStyleSheet("color: #1b5e20;")
 
         title_row = QHBoxLayout()
         title_row.addWidget(self.name_label)
@@ -94,6 +102,8 @@ class ClientFileScreen(QWidget):
         title_row.addStretch(1)
         title_row.addWidget(self.status)
         title_row.addWidget(self.access_report_button)
+        title_row.addWidget(self.letter_button)
+        title_row.addWidget(self.appointment_button)
         title_row.addWidget(self.new_case_button)
         header = QWidget(objectName="client_header")
         header_layout = QVBoxLayout(header)
@@ -140,6 +150,8 @@ class ClientFileScreen(QWidget):
         layout.addWidget(self.pages)
 
         self.new_case_button.clicked.connect(self.new_case)
+        self.appointment_button.clicked.connect(self.new_appointment)
+        self.letter_button.clicked.connect(self.new_letter)
         self.access_report_button.clicked.connect(self.print_access_report)
         self.cases_panel.open_requested.connect(state.hub.case_opened)
         self.cases_panel.contact_requested.connect(self.record_contact)
@@ -245,7 +257,7 @@ class ClientFileScreen(QWidget):
         self.consent_badge.setProperty("state", key)
         self.consent_badge.setStyleSheet(
             f"color: {color}; background: {background}; border-radius: 4px; padding: 2px 8px;")
-        self.cases_panel.set_cases(file.cases)
+        self.cases_panel.set_cases(file.cases, file.family_cases, file.family_case_clients)
 
     def _update_titles(self) -> None:
         file = self._file
@@ -272,7 +284,7 @@ class ClientFileScreen(QWidget):
                                   printing.last_name(self._file.client.display_name),
                                   self._state.today())
         self.access_report_button.setEnabled(False)
-        self.status.setStyleSheet("color: #2e7d32;")
+        self.status.setStyleSheet("color: #1b5e20;")
         self.status.setText("Auskunft wird erstellt …")
         operation = printing.save_document(
             self, lambda: auskunft(ctx, client_id), name, title="Auskunft speichern",
@@ -281,7 +293,7 @@ class ClientFileScreen(QWidget):
         operation.finished.connect(lambda: self.access_report_button.setEnabled(True))
 
     def _access_report_saved(self, path: object) -> None:
-        self.status.setStyleSheet("color: #2e7d32;")
+        self.status.setStyleSheet("color: #1b5e20;")
         self.status.setText("Auskunft gespeichert.")
         self._state.hub.status_message.emit(f"Auskunft nach Art. 15 DSGVO gespeichert: {path}")
 
@@ -296,6 +308,31 @@ class ClientFileScreen(QWidget):
     def new_case(self) -> None:
         open_dialog(self.new_case_dialog(), self._case_dialog_saved)
 
+    def _open_cases(self) -> list[tuple[str, str]]:
+        """The open cases the person takes part in (her own and family cases), as choices."""
+        file = self._file
+        if file is None:
+            return []
+        return [(c.id, case_label(c.kind, c.opened_on)) for c in
+                [*file.cases, *file.family_cases] if c.status == "open"]
+
+    def appointment_dialog(self) -> AppointmentDialog:
+        assert self._client_id is not None
+        return AppointmentDialog(self._state, self._client_id, self._open_cases(), self)
+
+    def new_appointment(self) -> None:
+        if self._client_id is not None:
+            open_dialog(self.appointment_dialog(),
+                        lambda _d: self.status.setText("Termin angelegt."))
+
+    def letter_dialog(self) -> LetterDialog:
+        assert self._client_id is not None
+        return LetterDialog(self._state, self._client_id, self._open_cases(), self)
+
+    def new_letter(self) -> None:
+        if self._client_id is not None:
+            open_dialog(self.letter_dialog())
+
     def _case_dialog_saved(self, dialog: NewCaseDialog) -> None:
         if dialog.created is not None:
             self.case_created(dialog.created.id)
@@ -305,7 +342,10 @@ class ClientFileScreen(QWidget):
 
     def contact_dialog(self, case_id: str) -> ContactDialog:
         people = file_actions.case_people(self._state.ctx, case_id)
-        return ContactDialog(self._state, case_id, self, people=people)
+        dialog = ContactDialog(self._state, case_id, self, people=people)
+        if self._client_id is not None and dialog.person.findData(self._client_id) >= 0:
+            dialog.person.set_code(self._client_id)  # a family case from a member's Akte
+        return dialog
 
     def record_contact(self, case_id: str) -> None:
         open_dialog(self.contact_dialog(case_id), self.contact_recorded)

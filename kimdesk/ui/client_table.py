@@ -104,6 +104,7 @@ class ClientTableModel(QAbstractTableModel):
         if column == 5:
             return Phase(row.phase).label.split(" (")[0] if row.phase else ""
         if column == 6:
-            return {"open": "laufend", "closed": "abgeschlossen"}.get(row.case_status or "",
-                                                                      "ohne Fall")
+            status = {"open": "laufend", "closed": "abgeschlossen"}.get(row.case_status or "",
+                                                                        "ohne Fall")
+            return f"{status} (Familienfall)" if row.family_case else status
         return format_date(row.next_due)

@@ -44,15 +44,20 @@ class ClientsScreen(QWidget):
         self.municipality = CodeCombo(((m.code, m.name) for m in ref.municipalities),
                                       empty="Alle Kommunen", parent=self)
         self.municipality.setObjectName("filter_municipality")
+        # Filters are announced by their purpose, not by their value ("Alle Kommunen").
+        self.municipality.setAccessibleName("Filter Kommune")
         self.case_kind = CodeCombo(((k.value, k.label) for k in CaseKind), empty="Alle Fallarten",
                                    parent=self)
         self.case_kind.setObjectName("filter_case_kind")
+        self.case_kind.setAccessibleName("Filter Fallart")
         self.phase = CodeCombo(((p.value, p.label) for p in Phase), empty="Alle Phasen",
                                parent=self)
         self.phase.setObjectName("filter_phase")
+        self.phase.setAccessibleName("Filter Phase")
         self.status = CodeCombo((("open", "laufende Fälle"), ("closed", "abgeschlossene Fälle")),
                                 empty="Alle", parent=self)
         self.status.setObjectName("filter_status")
+        self.status.setAccessibleName("Filter Fallstatus")
 
         self.new_person = QPushButton("Neue Person …", objectName="new_person")
         self.new_organisation = QPushButton("Neue Organisation …", objectName="new_organisation")
@@ -60,6 +65,7 @@ class ClientsScreen(QWidget):
 
         self.model = ClientTableModel(ref, state.today(), self)
         self.table = QTableView(objectName="client_table")
+        self.table.setAccessibleName("Ratsuchende")
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)

@@ -28,6 +28,7 @@ from kimdesk.ui.fields import FieldErrors
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
+from kimdesk.ui.style import MUTED_TEXT
 
 IDENTITY_NOTE = "Identität/Aufenthalt – nie stillschweigend entschieden"
 _IDENTITY_BACKGROUND = QColor("#ffe0b2")
@@ -80,7 +81,7 @@ class ConflictsView(QWidget):
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setStyleSheet("font-size: 12pt;")
-            author.setStyleSheet("color: palette(mid);")
+            author.setStyleSheet(f"color: {MUTED_TEXT};")
             inner.addWidget(value)
             inner.addWidget(author)
             inner.addStretch(1)
@@ -119,7 +120,7 @@ class ConflictsView(QWidget):
             objectName="conflicts_empty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: palette(mid); font-size: 12pt;")
+        self.empty.setStyleSheet(f"color: {MUTED_TEXT}; font-size: 12pt;")
         self.pages = QStackedWidget()
         self.pages.addWidget(self.empty)
         self.pages.addWidget(listing)

@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import cases
+from kimdesk.casework.case_views import ContactRow
+from kimdesk.casework.records import ContactRecord
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import CaseKind
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, save_cancel_buttons, set_tab_order
@@ -33,14 +35,20 @@ from kimdesk.ui.state import AppState
 
 
 class ContactDialog(QDialog):
+    """Kontakt erfassen; with ``correcting`` (a recorded contact) "Kontakt korrigieren": the
+    form starts with its values and saving supersedes it (contacts are append-only)."""
+
     def __init__(self, state: AppState, case_id: str, parent: QWidget | None = None,
-                 people: list[tuple[str, str]] | None = None) -> None:
+                 people: list[tuple[str, str]] | None = None,
+                 correcting: ContactRow | None = None) -> None:
         super().__init__(parent)
         self._state = state
         self._case_id = case_id
+        self._correcting = correcting
         self.result_info: cases.ContactRecorded | None = None
+        self.corrected: ContactRecord | None = None
         ref = state.reference
-        self.setWindowTitle("Kontakt erfassen")
+        self.setWindowTitle("Kontakt korrigieren" if correcting else "Kontakt erfassen")
         self.setMinimumWidth(560)
 
         self.contact_on = DateField(state.today, self)
@@ -78,6 +86,9 @@ class ContactDialog(QDialog):
         self.follow_up = DateField(state.today, self)
         self.follow_up.setObjectName("follow_up")
         self.follow_up.setToolTip("Nächste Wiedervorlage, z. B. +14 für in zwei Wochen")
+        self.follow_up_subject = QLineEdit(objectName="follow_up_subject")
+        self.follow_up_subject.setPlaceholderText("Betreff, z. B. Bescheid des Jobcenters prüfen")
+        self.follow_up_subject.setMaxLength(cases.MAX_SUBJECT)
 
         interpreter_row = QHBoxLayout()
         interpreter_row.addWidget(self.interpreter)
@@ -89,20 +100,26 @@ class ContactDialog(QDialog):
         form.addRow("&Ort", self.place)
         if people and len(people) > 1:
             form.addRow("&Person", self.person)
+        else:
+            # One person: nothing to choose. Hidden, the combo neither floats over the form
+            # nor takes a Tab stop; it still answers the case's only person.
+            self.person.hide()
         form.addRow("", self.client_present)
         form.addRow("", interpreter_row)
         form.addRow("&Themen", self.topics)
         form.addRow("&Notiz", self.note)
         form.addRow("&Wiedervorlage", self.follow_up)
+        form.addRow("&Betreff der Wiedervorlage", self.follow_up_subject)
 
         self.warning = QLabel(objectName="session_warning")
-        self.warning.setStyleSheet("color: #8a6d00;")
+        self.warning.setStyleSheet("color: #735b00;")
         self.warning.hide()
         self.errors_label = QLabel(objectName="errors")
         self.errors = FieldErrors(self.errors_label, {
             "contact_on": self.contact_on, "duration_minutes": self.duration, "mode": self.mode,
             "interpreter_language": self.interpreter_language, "topics": self.topics,
             "follow_up_on": self.follow_up, "client_id": self.person,
+            "follow_up_subject": self.follow_up_subject,
         })
         buttons = save_cancel_buttons(self, "Speichern", self.save)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -110,7 +127,8 @@ class ContactDialog(QDialog):
         # Strg+Enter saves from every field, also where the field itself would take the key
         # (a line break in the note) and where the window is not the active one.
         for field in (self.contact_on, self.duration, self.mode, self.place, self.person,
-                      self.interpreter_language, self.topics, self.note, self.follow_up):
+                      self.interpreter_language, self.topics, self.note, self.follow_up,
+                      self.follow_up_subject):
             field.installEventFilter(self)
 
         layout = QVBoxLayout(self)
@@ -120,8 +138,31 @@ class ContactDialog(QDialog):
         layout.addWidget(buttons)
         set_tab_order(self.contact_on, self.duration, self.mode, self.place, self.person,
                       self.client_present, self.interpreter, self.interpreter_language,
-                      self.topics, self.note, self.follow_up, self.save_button)
+                      self.topics, self.note, self.follow_up, self.follow_up_subject,
+                      self.save_button)
+        if correcting is not None:
+            self._fill(correcting)
         self.contact_on.setFocus()
+
+    def _fill(self, row: ContactRow) -> None:
+        """The recorded contact's values; a correction sets no new Wiedervorlage."""
+        self.contact_on.set_value(row.contact_on)
+        self.duration.setValue(row.duration_minutes)
+        self.mode.set_code(row.mode)
+        self.place.setText(row.place)
+        self.client_present.setChecked(row.client_present)
+        if self.person.findData(row.client_id) >= 0:
+            self.person.set_code(row.client_id)
+        self.interpreter.setChecked(bool(row.interpreter_language))
+        self.interpreter_language.setText(row.interpreter_language)
+        for i in range(self.topics.count()):
+            item = self.topics.item(i)
+            checked = item.data(Qt.ItemDataRole.UserRole) in row.topics
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        self.note.setPlainText(row.note)
+        for widget in (self.follow_up, self.follow_up_subject):
+            widget.setEnabled(False)
+            widget.setToolTip("Beim Korrigieren wird keine neue Wiedervorlage angelegt.")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (event.type() == QEvent.Type.KeyPress
@@ -154,6 +195,7 @@ class ContactDialog(QDialog):
             topics=self.checked_topics(),
             note=self.note.toPlainText(),
             follow_up_on=self.follow_up.checked_value("follow_up_on"),
+            follow_up_subject=self.follow_up_subject.text(),
             client_id=self.person.code(),
         )
 
@@ -161,6 +203,12 @@ class ContactDialog(QDialog):
         self.errors.clear()
         try:
             data = self.contact_input()
+            if self._correcting is not None:
+                data.follow_up_on, data.follow_up_subject = None, ""
+                self.corrected = ContactRecord.of(cases.correct_contact(
+                    self._state.ctx, self._correcting.id, data))
+                self.accept()
+                return
             self.result_info = cases.record_contact(self._state.ctx, self._case_id, data)
         except cases.ConversionRequired as exc:
             if self._offer_conversion(exc):

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from itertools import pairwise
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
 
 from kimdesk.errors import KimdeskError, ValidationError
@@ -70,6 +71,31 @@ def save_cancel_buttons(dialog: QDialog, save_text: str = "Speichern",
         buttons.accepted.connect(on_save)
     buttons.rejected.connect(dialog.reject)
     return buttons
+
+
+class _SaveOnCtrlEnter(QObject):
+    """Strg+Enter on a watched field saves, also where the field would take the key itself
+    (a line break in a text box)."""
+
+    def __init__(self, dialog: QDialog, save: Callable[[], None]) -> None:
+        super().__init__(dialog)
+        self._save = save
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self._save()
+            return True
+        return False
+
+
+def save_on_ctrl_enter(dialog: QDialog, save: Callable[[], None]) -> None:
+    """Strg+Enter saves the form from every field of ``dialog`` (as in Kontakt erfassen)."""
+    keys = _SaveOnCtrlEnter(dialog, save)
+    dialog.installEventFilter(keys)
+    for field in dialog.findChildren(QWidget):
+        field.installEventFilter(keys)
 
 
 def set_tab_order(*widgets: QWidget) -> None:

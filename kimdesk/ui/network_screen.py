@@ -118,9 +118,11 @@ class NetworkScreen(QWidget):
         self.municipality = CodeCombo(((m.code, m.name) for m in ref.municipalities),
                                       empty="Alle Kommunen", parent=self)
         self.municipality.setObjectName("network_municipality")
+        self.municipality.setAccessibleName("Filter Kommune")
         self.filter = QLineEdit(objectName="network_filter")
         self.filter.setPlaceholderText("Einrichtung oder Ansprechperson filtern …")
         self.table = QTableWidget(0, len(COLUMNS), objectName="institution_table")
+        self.table.setAccessibleName("Akteure und Einrichtungen")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

@@ -20,10 +20,12 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from kimdesk import APP_NAME, ORGANIZATION, ORGANIZATION_DOMAIN, __version__, config
+from kimdesk.ui import accessibility
 from kimdesk.ui.hub import Hub
 from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.operations import GuiThreadGarbageCollector
 from kimdesk.ui.state import AppState
+from kimdesk.ui.style import apply_palette
 
 
 def application() -> QApplication:
@@ -36,6 +38,10 @@ def application() -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setOrganizationDomain(ORGANIZATION_DOMAIN)
     _install_qt_translation(app)
+    apply_palette(app)
+    if not app.property("kimdesk_accessible_names"):
+        accessibility.install(app)  # names inputs from their labels (BITV 2.0)
+        app.setProperty("kimdesk_accessible_names", True)
     return app
 
 

@@ -420,7 +420,7 @@ class StatsScreen(QWidget):
         self.status.setText("Export wird erstellt …")
 
         def saved(path: object) -> None:
-            self.status.setStyleSheet("color: #2e7d32;")
+            self.status.setStyleSheet("color: #1b5e20;")
             self.status.setText(f"Gespeichert: {path}")
             self._state.hub.status_message.emit(f"Statistik gespeichert: {path}")
 

@@ -54,7 +54,9 @@ ConnectionFactory = Callable[[str], AbstractContextManager[httpx.Client]]
 
 # Tones of the status text: its colour in the status bar.
 NORMAL, BUSY, WARNING, ERROR = "normal", "busy", "warning", "error"
-_COLOURS = {NORMAL: "", BUSY: "", WARNING: "color: #e65100; font-weight: bold;",
+# This device is not enrolled with the county server (not: the user is not logged in).
+NOT_ENROLLED = "Gerät nicht beim Kreis-Server eingerichtet – kein Abgleich"
+_COLOURS = {NORMAL: "", BUSY: "", WARNING: "color: #a63a00; font-weight: bold;",
             ERROR: "color: #b71c1c;"}
 
 
@@ -177,7 +179,7 @@ class SyncController(QObject):
         except VaultError:
             return
         if not enrolled:
-            self._show("Nicht angemeldet – kein Abgleich mit dem Kreis-Server", NORMAL)
+            self._show(NOT_ENROLLED, NORMAL)
             return
         self._with_lease(self._last_sync_text(), NORMAL)
 
@@ -200,7 +202,7 @@ class SyncController(QObject):
         except VaultError:
             return False
         if not enrolled:
-            self._show("Nicht angemeldet – kein Abgleich mit dem Kreis-Server", NORMAL)
+            self._show(NOT_ENROLLED, NORMAL)
             return False
         generation = self._generation
         connection = self._connection
@@ -256,7 +258,7 @@ class SyncController(QObject):
                     else "noch keiner")
             text, tone = f"Kreis-Server nicht erreichbar – letzter Abgleich: {last}", NORMAL
         elif isinstance(exc, NotEnrolled):
-            text, tone = "Nicht angemeldet – kein Abgleich mit dem Kreis-Server", NORMAL
+            text, tone = NOT_ENROLLED, NORMAL
         elif isinstance(exc, KimdeskError):
             text, tone = f"Abgleich nicht möglich: {exc.message}", ERROR
         else:

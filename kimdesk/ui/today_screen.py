@@ -1,9 +1,14 @@
-"""Heute: due Wiedervorlagen and Fristen (overdue first, § 104c highlighted), the last opened
-files, and the own case load against the Fallzahlschlüssel."""
+"""Heute: the user's own Termine of the next days, her due Wiedervorlagen and Fristen (overdue
+first, § 104c highlighted, an expired one marked expired), her Fallzahl and the Akten she opened
+last. "Own" is what "Eigene Fallzahl" counts (kimdesk/casework/caseload.py); the team's other
+days stay in the Akten (Vertretung). Enter or a double click on a row opens the Akte."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from datetime import timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -20,48 +25,81 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kimdesk.casework import caseload, deadlines, views
-from kimdesk.casework.profile import load_profile
+from kimdesk.casework import appointments, deadlines, today, views
 from kimdesk.errors import KimdeskError
 from kimdesk.models.enums import CaseKind
 from kimdesk.ui import hub as areas
+from kimdesk.ui import printing
 from kimdesk.ui.fields import format_date
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
-HORIZON_DAYS = 14
-MAX_RECENT = 8
+HORIZON_DAYS = today.HORIZON_DAYS
+EXPORT_DAYS = 28  # the iCalendar file carries four weeks
+MAX_RECENT = today.MAX_RECENT
 _OVERDUE = QColor("#b71c1c")
 _P104C = QColor("#fff3cd")
+_WEEKDAYS = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
+
+
+def german_number(value: float) -> str:
+    """11.5 → "11,5" (a decimal comma, as every German text writes it)."""
+    return f"{value:g}".replace(".", ",")
+
+
+def _table(name: str, headers: list[str], stretch: int) -> QTableWidget:
+    table = QTableWidget(0, len(headers), objectName=name)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+    table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return table
 
 
 class TodayScreen(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._state = state
-        self._recent: list[str] = []  # client ids, newest first
         self._names: dict[str, str] = {}
+        self.choose_path: printing.PathChooser | None = None  # tests answer the save dialog
 
         self.greeting = QLabel(objectName="greeting")
-        self.due = QTableWidget(0, 4, objectName="due_table")
-        self.due.setHorizontalHeaderLabels(["Fällig am", "Ratsuchende:r", "Frist", "Art"])
-        self.due.verticalHeader().hide()
-        self.due.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.due.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        header = self.due.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.done_button = QPushButton("Als erledigt markieren", objectName="deadline_done")
+        self.termine = _table("appointment_table", ["Wann", "Ratsuchende:r", "Termin", "Art"], 2)
+        self.termine.setAccessibleName("Eigene Termine")
+        self.termine_summary = QLabel(objectName="appointment_summary")
+        self.export_button = QPushButton("Termine als &Kalenderdatei speichern …",
+                                         objectName="export_icalendar")
+        self.export_button.setToolTip(
+            f"Die eigenen Termine der nächsten {EXPORT_DAYS} Tage als .ics-Datei für den "
+            "Kalender – ohne Namen, nur „Termin KIM – Fall …“.")
+        self.due = _table("due_table", ["Fällig am", "Ratsuchende:r", "Frist", "Art"], 2)
+        self.due.setAccessibleName("Eigene Wiedervorlagen und Fristen")
+        self.done_button = QPushButton("Als &erledigt markieren", objectName="deadline_done")
         self.due_summary = QLabel(objectName="due_summary")
 
         self.recent = QListWidget(objectName="recent_files")
+        self.recent.setAccessibleName("Zuletzt geöffnete Akten")
+        self.recent.setMaximumHeight(170)
         self.load_label = QLabel(objectName="caseload_label")
         self.load_label.setWordWrap(True)
         self.load_bar = QProgressBar(objectName="caseload_bar")
         self.load_bar.setRange(0, 150)
         self.load_bar.setFormat("%v % des Fallzahlschlüssels")
 
-        due_box = QGroupBox("Wiedervorlagen und Fristen")
+        termine_box = QGroupBox("Eigene Termine")
+        termine_layout = QVBoxLayout(termine_box)
+        termine_layout.addWidget(self.termine_summary)
+        termine_layout.addWidget(self.termine, 1)
+        export_row = QHBoxLayout()
+        export_row.addStretch(1)
+        export_row.addWidget(self.export_button)
+        termine_layout.addLayout(export_row)
+        due_box = QGroupBox("Eigene Wiedervorlagen und Fristen")
         due_layout = QVBoxLayout(due_box)
         due_layout.addWidget(self.due_summary)
         due_layout.addWidget(self.due, 1)
@@ -75,22 +113,27 @@ class TodayScreen(QWidget):
         load_layout = QVBoxLayout(load_box)
         load_layout.addWidget(self.load_label)
         load_layout.addWidget(self.load_bar)
-        load_layout.addStretch(1)
 
+        main = QVBoxLayout()
+        main.addWidget(termine_box, 2)
+        main.addWidget(due_box, 3)
         side = QVBoxLayout()
-        side.addWidget(recent_box, 2)
-        side.addWidget(load_box, 1)
+        side.addWidget(load_box)
+        side.addWidget(recent_box)
+        side.addStretch(1)
         body = QHBoxLayout()
-        body.addWidget(due_box, 3)
-        body.addLayout(side, 2)
+        body.addLayout(main, 3)
+        body.addLayout(side, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.greeting)
         layout.addLayout(body, 1)
 
-        self.due.cellDoubleClicked.connect(self._open_due)
+        # Enter (and a double click) on a row opens the person's Akte.
+        self.due.activated.connect(self._open_row)
+        self.termine.activated.connect(self._open_row)
         self.done_button.clicked.connect(self._mark_done)
-        self.recent.itemActivated.connect(
-            lambda item: state.hub.client_opened.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.export_button.clicked.connect(self.export_icalendar)
+        self.recent.itemActivated.connect(self._open_recent)
         self._reloader = ReloadWhenShown(
             self, state, self.reload, areas=(areas.DEADLINES, areas.CASES, areas.CLIENTS))
         state.hub.client_opened.connect(self.remember)
@@ -100,27 +143,62 @@ class TodayScreen(QWidget):
         # Names stay on screen behind the lock only as long as the widgets are hidden;
         # clearing them here keeps a locked window from holding them at all.
         self.due.setRowCount(0)
+        self.termine.setRowCount(0)
         self._names.clear()
         self.recent.clear()
 
-    def remember(self, client_id: str) -> None:
-        self._recent = [cid for cid in self._recent if cid != client_id]
-        self._recent.insert(0, client_id)
-        del self._recent[MAX_RECENT:]
+    def remember(self, _client_id: str) -> None:
+        """An Akte was opened: the recent list (kept by the audit trail) changed."""
         self._reloader.mark_stale()
 
     def reload(self) -> None:
         ctx = self._state.ctx
-        rows = {row.id: row for row in views.client_rows(ctx)}
-        self._names = {cid: row.display_name for cid, row in rows.items()}
-        profile = load_profile(ctx.vault)
-        first = profile.user_name.split()[0] if profile.user_name else ""
-        today = ctx.today()
+        data = today.today_data(ctx, HORIZON_DAYS)
+        self._names = {row.id: row.display_name for row in views.client_rows(ctx)}
+        first = data.user_name.split()[0] if data.user_name else ""
+        day = ctx.today()
         self.greeting.setText(
-            f"<h2>Heute, {today:%d.%m.%Y}</h2><p>Guten Tag {first}. Hier steht, was fällig ist."
-            "</p>")
+            f"<h2>Heute, {day:%d.%m.%Y}</h2><p>Guten Tag {first}. Hier steht, was für Ihre "
+            "Fälle ansteht.</p>")
+        self._show_termine(data.appointments)
+        self._show_due(data.due)
 
-        items = deadlines.due_items(ctx, HORIZON_DAYS)
+        self.recent.clear()
+        for recent in data.recent:
+            entry = QListWidgetItem(recent.display_name)
+            entry.setData(Qt.ItemDataRole.UserRole, recent.client_id)
+            self.recent.addItem(entry)
+        if not data.recent:
+            self.recent.addItem(QListWidgetItem("Noch keine Akte geöffnet."))
+
+        load = data.caseload
+        parts = ", ".join(f"{n} {CaseKind(kind).label}" for kind, n in
+                          sorted(load.open_cases.items()) if n)
+        self.load_label.setText(
+            f"{sum(load.open_cases.values())} laufende Fälle ({parts or 'keine'}), gewichtet "
+            f"{german_number(load.weighted)} von {german_number(load.capacity)} bei "
+            f"{german_number(load.fte)} VZÄ (Fallzahlschlüssel "
+            f"{ctx.reference.rules.cases_per_vza} je VZÄ).")
+        self.load_bar.setValue(min(round(load.ratio * 100), 150))
+
+    def _show_termine(self, rows: list[appointments.AppointmentRow]) -> None:
+        self.termine.setRowCount(len(rows))
+        self.termine_summary.setText(
+            f"{len(rows)} {'Termin' if len(rows) == 1 else 'Termine'} in den nächsten "
+            f"{HORIZON_DAYS} Tagen." if rows
+            else f"Keine Termine in den nächsten {HORIZON_DAYS} Tagen.")
+        for row, termin in enumerate(rows):
+            when = (f"{_WEEKDAYS[termin.day.weekday()]} {format_date(termin.day)}, "
+                    f"{termin.starts_at:%H:%M} Uhr")
+            cells = [when, self._names.get(termin.client_id, "–"),
+                     termin.title + (f" ({termin.place})" if termin.place else ""),
+                     termin.kind_label]
+            for column, text in enumerate(cells):
+                cell = QTableWidgetItem(text)
+                cell.setData(Qt.ItemDataRole.UserRole, (termin.id, termin.client_id))
+                self.termine.setItem(row, column, cell)
+
+    def _show_due(self, items: list[deadlines.DueItem]) -> None:
         self.due.setRowCount(len(items))
         overdue = sum(item.overdue for item in items)
         self.due_summary.setText(
@@ -128,8 +206,8 @@ class TodayScreen(QWidget):
             if items else "Nichts fällig – keine offenen Wiedervorlagen oder Fristen.")
         for row, item in enumerate(items):
             kind = self._state.reference.label("deadline_kinds", item.kind)
-            cells = [format_date(item.due_on), self._names.get(item.client_id, "–"), item.title,
-                     kind]
+            cells = [format_date(item.due_on), self._names.get(item.client_id, "–"),
+                     item.display_title, kind]
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, (item.deadline_id, item.client_id))
@@ -137,33 +215,24 @@ class TodayScreen(QWidget):
                     cell.setForeground(QBrush(_OVERDUE))
                 if item.p104c:
                     cell.setBackground(QBrush(_P104C))
-                    cell.setToolTip("§ 104c: Antrag nach § 25a/§ 25b vor Ablauf stellen")
+                    cell.setToolTip(
+                        "§ 104c abgelaufen" if item.expired
+                        else "§ 104c: Antrag nach § 25a/§ 25b vor Ablauf stellen")
                 self.due.setItem(row, column, cell)
 
-        self.recent.clear()
-        for client_id in self._recent:
-            if client_id in self._names:
-                entry = QListWidgetItem(self._names[client_id])
-                entry.setData(Qt.ItemDataRole.UserRole, client_id)
-                self.recent.addItem(entry)
-
-        load = caseload.caseload(ctx, fte=profile.fte, case_manager=profile.user_name)
-        percent = round(load.ratio * 100)
-        parts = ", ".join(f"{n} {CaseKind(kind).label}" for kind, n in
-                          sorted(load.open_cases.items()) if n)
-        self.load_label.setText(
-            f"{sum(load.open_cases.values())} laufende Fälle ({parts or 'keine'}), gewichtet "
-            f"{load.weighted:g} von {load.capacity:g} bei {load.fte:g} VZÄ "
-            f"(Fallzahlschlüssel {ctx.reference.rules.cases_per_vza} je VZÄ).")
-        self.load_bar.setValue(min(percent, 150))
+    def _open_recent(self, item: QListWidgetItem) -> None:
+        client_id = item.data(Qt.ItemDataRole.UserRole)
+        if client_id:  # not the "Noch keine Akte geöffnet." line
+            self._state.hub.client_opened.emit(client_id)
 
     def _selected(self) -> tuple[str, str] | None:
         items = self.due.selectedItems()
         return items[0].data(Qt.ItemDataRole.UserRole) if items else None
 
-    def _open_due(self, row: int, _column: int) -> None:
-        data = self.due.item(row, 0).data(Qt.ItemDataRole.UserRole)
-        self._state.hub.client_opened.emit(data[1])
+    def _open_row(self, index: QModelIndex) -> None:
+        data = index.siblingAtColumn(0).data(Qt.ItemDataRole.UserRole)
+        if data:
+            self._state.hub.client_opened.emit(data[1])
 
     def _mark_done(self) -> None:
         selected = self._selected()
@@ -174,3 +243,18 @@ class TodayScreen(QWidget):
             deadlines.complete_deadline(self._state.ctx, selected[0])
         except KimdeskError as exc:
             self._state.hub.status_message.emit(exc.message)
+
+    def export_icalendar(self) -> None:
+        """Die eigenen Termine als Kalenderdatei, pseudonymisiert (no client data)."""
+        ctx = self._state.ctx
+        first = ctx.today()
+        last = first + timedelta(days=EXPORT_DAYS)
+
+        def saved(path: Path) -> None:
+            self._state.hub.status_message.emit(f"Termine gespeichert: {path.name}")
+
+        printing.save_document(
+            self, lambda: appointments.export_icalendar(ctx, first, last),
+            f"KIM-Termine-{first.isoformat()}.ics", title="Termine als Kalenderdatei speichern",
+            file_filter="Kalenderdatei (*.ics)", choose_path=self.choose_path, on_saved=saved,
+            on_failed=self._state.hub.status_message.emit)

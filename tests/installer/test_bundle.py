@@ -130,6 +130,8 @@ def test_fonts_reference_data_and_migrations(internal: Path) -> None:
     names = {p.name for p in reference.iterdir()}
     assert {"organisation.toml", "vocabularies.toml", "nationalities.toml", "rules.toml"} <= names
     assert list((reference / "zielsystem").glob("*.toml"))
+    templates = {p.name for p in (internal / "resources" / "templates").glob("*.toml")}
+    assert {"anschreiben_behoerde.toml", "terminbestaetigung.toml"} <= templates
     versions = internal / "kimdesk" / "vault" / "migrations" / "versions"
     assert (internal / "kimdesk" / "vault" / "migrations" / "env.py").is_file()
     assert any(p.name.startswith("0001_") for p in versions.glob("*.py"))

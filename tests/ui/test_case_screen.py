@@ -533,7 +533,7 @@ def test_fifth_session_of_a_short_intervention_warns(
     assert screen.dialog is None
     assert screen.session_count.text() == "Sitzung 5 von 5"
     assert screen.message_text.startswith("Dies ist die 5. Sitzung")
-    assert detail_of(ctx, case).deadlines[0].title == "Wiedervorlage"
+    assert detail_of(ctx, case).deadlines[0].title.startswith("Nachfassen zum Kontakt vom ")
 
 
 def test_sixth_session_of_a_short_intervention_converts_it(

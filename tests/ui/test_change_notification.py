@@ -108,11 +108,13 @@ def test_a_dialog_hidden_by_auto_lock_saves_after_unlock_and_every_screen_shows_
     # the file under the dialog (visible) has reloaded: the contact and its Wiedervorlage
     timeline = [row.title for row in window.client_file.timeline.model.rows()]
     assert any(title.startswith("Kontakt") for title in timeline)
-    assert [row.title for row in window.client_file.deadlines.model.rows()] == ["Wiedervorlage"]
+    # (with its subject, never a bare "Wiedervorlage": issue 14, item 5)
+    titles = [row.title for row in window.client_file.deadlines.model.rows()]
+    assert len(titles) == 1 and titles[0].startswith("Nachfassen zum Kontakt vom")
     # Heute (hidden while the file was shown) lists the new Wiedervorlage when shown
     window.show_page("Heute")
     due = [window.today.due.item(row, 2).text() for row in range(window.today.due.rowCount())]
-    assert "Wiedervorlage" in due
+    assert titles[0] in due
     # and the case screen shows the contact when the case is opened
     window.open_case(case.id)
     assert contact_note in [c.note for c in window.case_screen.detail.contacts]

@@ -543,7 +543,9 @@ def test_contact_recorded_from_the_header_appears_in_the_timeline(qtbot, screen,
     shown = [table.model().index(r, 2).data() for r in range(table.model().rowCount())]
     assert "Kontakt: Telefon (20 Min.)" in shown
     # the follow-up became a Wiedervorlage of the person
-    assert [r.title for r in screen.deadlines.model.rows()] == ["Wiedervorlage"]
+    # The Wiedervorlage has a subject, never a bare "Wiedervorlage" (issue 14, item 5).
+    assert [r.title for r in screen.deadlines.model.rows()] == [
+        f"Nachfassen zum Kontakt vom {ctx.today():%d.%m.%Y}"]
 
 
 def test_timeline_lists_recorded_contacts_newest_first_and_filters(qtbot, screen, ctx,

@@ -144,7 +144,7 @@ def test_after_35_days_a_banner_warns_but_the_work_goes_on(
         status = main.sync_status.label
         assert status.text().startswith("Kreis-Server nicht erreichbar – letzter Abgleich: ")
         assert status.text().endswith(" · 35 Tage offline")
-        assert "#e65100" in status.styleSheet()  # orange
+        assert "#a63a00" in status.styleSheet()  # orange (readable: 5.7:1)
         assert QApplication.activeModalWidget() is None
         screenshot(main, SHOTS, "sync-lease-banner", (1366, 768))
         status_bar_shot(main, SHOTS, "sync-status-bar-lease-warning")
@@ -154,6 +154,6 @@ def test_after_35_days_a_banner_warns_but_the_work_goes_on(
             main.sync.sync_now()
 
         assert not main.lease_banner.isVisible()
-        assert "#e65100" not in status.styleSheet()
+        assert "#a63a00" not in status.styleSheet()
     finally:
         close_window(main)

@@ -170,7 +170,9 @@ def test_a_device_that_is_not_enrolled_does_not_sync(
     main = open_window(qtbot, app_state, network)
     try:
         qtbot.waitUntil(lambda: main.sync_status.label.text() != "", timeout=5000)
-        assert main.sync_status.label.text().startswith("Nicht angemeldet")
+        # "Nicht angemeldet" read as "not logged in"; it means the device is not enrolled.
+        assert main.sync_status.label.text().startswith("Gerät nicht beim Kreis-Server "
+                                                        "eingerichtet")
         qtbot.mouseClick(main.sync_status.button, Qt.MouseButton.LeftButton)
         assert not main.sync.running
         assert network.opened == []

@@ -23,7 +23,14 @@ from kimdesk.casework.records import CaseRecord
 from kimdesk.errors import KimdeskError
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
 from kimdesk.ui.client_file_tabs.rows import hint_label
-from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
+from kimdesk.ui.fields import (
+    CodeCombo,
+    DateField,
+    FieldErrors,
+    format_date,
+    save_cancel_buttons,
+    save_on_ctrl_enter,
+)
 from kimdesk.ui.state import AppState
 
 ROW_HEIGHT = 28  # the empty line
@@ -92,6 +99,7 @@ class NewCaseDialog(QDialog):
             "case_kind_hint"))
         layout.addWidget(self.errors_label)
         layout.addWidget(buttons)
+        save_on_ctrl_enter(self, self.save)
         self.kind.setFocus()
 
     def set_topics(self, codes: list[str]) -> None:
@@ -134,6 +142,7 @@ class CasesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("case_list")
+        self._family: dict[str, str] = {}
         self._inner = QWidget()
         self._rows = QVBoxLayout(self._inner)
         self._rows.setContentsMargins(0, 0, 0, 0)
@@ -147,13 +156,18 @@ class CasesPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._scroll)
 
-    def set_cases(self, items: list[CaseRecord]) -> None:
+    def set_cases(self, items: list[CaseRecord], family_cases: list[CaseRecord] | None = None,
+                  family_clients: dict[str, str] | None = None) -> None:
+        """The person's own cases and the family cases she takes part in (a household
+        member's case, ``family_clients`` naming its client)."""
         while self._rows.count():
             child = self._rows.takeAt(0)
             if child.widget() is not None:
                 child.widget().deleteLater()
+        self._family = dict(family_clients or {})
         # Open cases first, newest first; then the closed ones.
-        ordered = sorted(items, key=lambda c: (c.status == CaseStatus.OPEN, c.opened_on),
+        ordered = sorted([*items, *(family_cases or [])],
+                         key=lambda c: (c.status == CaseStatus.OPEN, c.opened_on),
                          reverse=True)
         if not ordered:
             empty = QLabel("Noch kein Fall. Mit „Neuer Fall …“ beginnt die Beratung.",
@@ -175,7 +189,10 @@ class CasesPanel(QWidget):
         row.setProperty("case_id", case.id)
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
-        label = QLabel(case_summary(case), objectName="case_summary")
+        summary = case_summary(case)
+        if case.id in self._family:
+            summary = f"Familienfall von {self._family[case.id]}: {summary}"
+        label = QLabel(summary, objectName="case_summary")
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setToolTip(case.concern or "")
         if case.status != CaseStatus.OPEN:

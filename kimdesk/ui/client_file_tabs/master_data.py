@@ -166,7 +166,7 @@ class MasterDataTab(FileTab):
         self.errors_label = QLabel(objectName="master_data_errors")
         self.errors = FieldErrors(self.errors_label, {n: f.widget for n, f in self._fields.items()})
         self.status = QLabel(objectName="master_data_status")
-        self.status.setStyleSheet("color: #2e7d32;")
+        self.status.setStyleSheet("color: #1b5e20;")
         self.save_button = QPushButton("Speichern", objectName="save_master_data")
         self.save_button.setDefault(True)
         self.discard_button = QPushButton("Änderungen verwerfen",

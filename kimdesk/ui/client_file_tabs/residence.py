@@ -154,7 +154,7 @@ class ResidenceTab(FileTab):
         self.current.setWordWrap(True)
         self.info = QLabel(objectName="residence_info")
         self.info.setWordWrap(True)
-        self.info.setStyleSheet("color: #2e7d32;")
+        self.info.setStyleSheet("color: #1b5e20;")
         self.consent_hint = hint_label(
             "Der Aufenthaltsstatus wird nur mit einer Einwilligung in die Datenverarbeitung "
             "erfasst (Reiter „Einwilligungen“).", "residence_consent_hint")

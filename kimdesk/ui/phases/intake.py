@@ -54,7 +54,7 @@ class IntakeForm(PhaseForm):
         self._cm_group.addButton(self.cm_no)
         self.cm_hint = QLabel(objectName="intake_cm_hint")
         self.cm_hint.setWordWrap(True)
-        self.cm_hint.setStyleSheet("color: #8a6d00;")
+        self.cm_hint.setStyleSheet("color: #735b00;")
         self.art13_on = DateField(state.today, self)
         self.art13_on.setObjectName("intake_art13_on")
         self.art13_on.setToolTip("Datum, an dem die Information nach Art. 13 DSGVO gegeben "

@@ -327,7 +327,7 @@ class LinkingForm(PhaseForm):
             self.release_hint.setStyleSheet("color: #1b5e20;")
             self.release_hint.setText("\n".join(lines))
         else:
-            self.release_hint.setStyleSheet("color: #8a6d00;")
+            self.release_hint.setStyleSheet("color: #735b00;")
             self.release_hint.setText(
                 "Keine gültige Schweigepflichtentbindung gegenüber dieser Stelle: "
                 "Vermittlung nur ohne Weitergabe von Daten.")

@@ -18,7 +18,7 @@ QPushButton[phase_state="done"] { background: #e8f5e9; color: #1b5e20;
     border: 1px solid #81c784; border-radius: 4px; padding: 4px 6px; }
 QPushButton[phase_state="current"] { background: #1565c0; color: white; font-weight: bold;
     border: 1px solid #0d47a1; border-radius: 4px; padding: 4px 6px; }
-QPushButton[phase_state="ahead"] { background: #f5f5f5; color: #757575;
+QPushButton[phase_state="ahead"] { background: #f5f5f5; color: #616161;
     border: 1px dashed #bdbdbd; border-radius: 4px; padding: 4px 6px; }
 QPushButton:checked { border: 3px solid #ff8f00; }
 """
