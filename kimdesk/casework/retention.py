@@ -39,10 +39,12 @@ from kimdesk.casework.deadlines import add_months
 from kimdesk.casework.documents import sweep_orphan_files
 from kimdesk.errors import ValidationError
 from kimdesk.models import (
+    Appointment,
     Assessment,
     Attachment,
     AuditEntry,
     Case,
+    CaseHandover,
     CaseKindChange,
     CaseParticipant,
     CaseReview,
@@ -355,6 +357,9 @@ def purge_client(session: Session, client_id: str) -> list[str]:
         (Assessment, or_(Assessment.client_id == client_id, Assessment.case_id.in_(case_ids))),
         (Referral, or_(Referral.client_id == client_id, Referral.case_id.in_(case_ids))),
         (Deadline, or_(Deadline.client_id == client_id, Deadline.case_id.in_(case_ids))),
+        (Appointment, or_(Appointment.client_id == client_id,
+                          Appointment.case_id.in_(case_ids))),
+        (CaseHandover, CaseHandover.case_id.in_(case_ids)),
         (Attachment, Attachment.id.in_(attachment_ids)),
         (CaseTopic, CaseTopic.case_id.in_(case_ids)),
         (CaseKindChange, CaseKindChange.case_id.in_(case_ids)),
