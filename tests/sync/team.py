@@ -48,6 +48,10 @@ class Team:
     def sync(self, ctx: Context) -> SyncReport:
         return SyncClient(ctx, self.http, statistics=self.statistics).run()
 
+    def revoke(self, ctx: Context) -> None:
+        """County IT revokes the device of ``ctx`` (lost or stolen laptop)."""
+        admin.revoke(self.db, client.enrolled_device(ctx).device_id)
+
     def sync_all(self, rounds: int = 2) -> None:
         for _ in range(rounds):
             for ctx in self.members:
