@@ -34,7 +34,7 @@ from kimdesk.models.documents import Attachment
 from kimdesk.models.network import Institution, Referral
 from kimdesk.models.profile import VaultProfile
 from kimdesk.models.retention import DeletionProposal, PurgedCaseCount
-from kimdesk.models.syncstate import SyncDevice, TeamKey
+from kimdesk.models.syncstate import SyncDevice, TeamKey, TrustDocument
 
 __all__ = [
     "Assessment",
@@ -72,6 +72,7 @@ __all__ = [
     "Step",
     "SyncDevice",
     "TeamKey",
+    "TrustDocument",
     "VaultProfile",
     "new_id",
     "utcnow",

@@ -179,10 +179,55 @@ def _find_device(conn: Connection, text: str) -> Row[Any]:
     return rows[0]
 
 
-def revoke(db: Database, device_id: str) -> tuple[DeviceInfo, bool]:
-    """Revoke a device; the team must then rotate its key. Returns (device, newly revoked)."""
+def _checked_document(document: Any) -> dict[str, Any]:
+    from kimdesk.sync import trust as chain
+
+    try:
+        return chain.check_shape(document)
+    except chain.TrustError as exc:
+        raise KimdeskError(exc.message) from None
+
+
+def add_trust_document(db: Database, document: Any) -> tuple[str, bool]:
+    """Store a certificate from county IT (``kimdesk county-ca certify``) for the devices to
+    fetch; returns (its fingerprint, newly stored). The server does not verify it: the devices do.
+    """
+    from kimdesk.server import trust
+
+    document = _checked_document(document)
+    body = document["body"]
+    if body["kind"] != "certificate":
+        raise KimdeskError("Eine signierte Sperrung wird mit „server-admin revoke GERÄT "
+                           "--revocation DATEI“ hinterlegt.")
+    with db.write() as conn:
+        if conn.execute(select(teams.c.code).where(teams.c.code == body["team"])).first() is None:
+            raise KimdeskError(f"Das Team {body['team']} gibt es auf diesem Server nicht.")
+        new = trust.insert(conn, document)
+        if new:
+            audit.record(conn, "trust_certificate", audit.admin_actor(), team=body["team"],
+                         fingerprint=body["fingerprint"], role=body["role"])
+    return body["fingerprint"], new
+
+
+def revoke(db: Database, device_id: str, revocation: Any = None) -> tuple[DeviceInfo, bool]:
+    """Revoke a device; the team must then rotate its key. Returns (device, newly revoked).
+
+    ``revocation`` is the signed revocation (``kimdesk county-ca revoke``); only with it does the
+    device wipe itself when it connects (it believes no unsigned word of the server)."""
+    from kimdesk.server import trust
+
+    document = _checked_document(revocation) if revocation is not None else None
     with db.write() as conn:
         row = _find_device(conn, device_id)
+        if document is not None:
+            body = document["body"]
+            if body["kind"] != "revocation" or body["fingerprint"] != row.fingerprint \
+                    or body["team"] != row.team:
+                raise KimdeskError("Die signierte Sperrung gilt nicht für dieses Gerät "
+                                   "(Fingerabdruck oder Team passen nicht).")
+            if trust.insert(conn, document):
+                audit.record(conn, "trust_revocation", audit.admin_actor(), team=row.team,
+                             device_id=row.id, fingerprint=row.fingerprint)
         if row.state == "revoked":
             return _device_info(row), False
         db.lock_team(conn, row.team)

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kimdesk import __version__
-from kimdesk.server import changelog, enrolment, keys, schemas, statistics
+from kimdesk.server import changelog, enrolment, keys, schemas, statistics, trust
 from kimdesk.server.db import Database, iso, utcnow
 from kimdesk.server.enrolment import Caller
 from kimdesk.server.errors import ApiError
@@ -224,6 +224,16 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
              tags=["Team-Schlüssel"], responses=_ERRORS)
     def get_envelopes(device: Device) -> dict[str, Any]:
         return {"envelopes": keys.for_recipient(db, device)}
+
+    @app.get(f"{v1}/trust", response_model=schemas.TrustResponse, tags=["Geräte"],
+             responses=_ERRORS)
+    def get_trust(device: Device) -> dict[str, Any]:
+        return {"documents": trust.of_team(db, device.team)}
+
+    @app.post(f"{v1}/trust", response_model=schemas.Stored, tags=["Geräte"],
+              responses=_ERRORS)
+    def post_trust(body: schemas.TrustRequest, device: Device) -> dict[str, Any]:
+        return {"stored": trust.upload(db, device, [d.model_dump() for d in body.documents])}
 
     @app.post(f"{v1}/push", response_model=schemas.PushResponse, tags=["Änderungen"],
               responses={**_ERRORS, 409: {"model": schemas.EpochErrorBody},

@@ -190,7 +190,9 @@ def authenticate(db: Database, authorization: str | None, *, always_touch: bool 
     if row.state == "revoked":
         with db.write() as conn:
             audit.record_wipe_request(conn, row.id, row.team)
-        raise errors.revoked()
+        from kimdesk.server import trust  # trust imports Caller from here
+
+        raise errors.revoked(**trust.revocation_evidence(db, row.team, row.fingerprint))
     caller = Caller(id=row.id, team=row.team, user_name=row.user_name,
                     device_name=row.device_name, coordinator=bool(row.coordinator),
                     state=row.state, sign_public=bytes(row.sign_public),

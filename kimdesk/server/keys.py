@@ -4,7 +4,8 @@ The server never sees a team key. It stores envelopes a device sealed for anothe
 X25519 key and signed with its own Ed25519 key, checks the signature against the granter's
 registered key, and decides from the team's state which grants are legitimate:
 
-(a) first key: the team has none (epoch 0); a device grants epoch 1 to itself and becomes active;
+(a) first key: the team has none (epoch 0); a coordinator's device grants epoch 1 to itself and
+    becomes active (a case manager's device waits, so the order of enrolment cannot brick a team);
 (b) confirm: an active coordinator grants an existing epoch to a pending or active device;
     a grant of the current epoch makes a pending device active;
 (c) rotation: after a revocation, an active device grants epoch current+1 to every active
@@ -97,6 +98,11 @@ def _first_key(conn: Connection, caller: Caller, new: list[dict[str, Any]]) -> N
     if len(new) != 1 or new[0]["recipient_id"] != caller.id or new[0]["epoch"] != 1:
         raise _forbidden("Der erste Team-Schlüssel (Version 1) wird nur für das eigene Gerät "
                          "angelegt.")
+    if not caller.coordinator:
+        # A case manager's device waits for the coordination: a key it made could never be
+        # handed on (only coordinators confirm devices), which bricked a team (issue 16).
+        raise ApiError(409, "Den ersten Team-Schlüssel legt die Koordination an; dieses Gerät "
+                            "wartet auf ihre Bestätigung.", epoch=0)
     _insert(conn, caller.team, new)
     # A key made after a revocation is already new: nothing to rotate.
     conn.execute(update(teams).where(teams.c.code == caller.team)

@@ -8,7 +8,7 @@ a pattern; every number a range that fits the database columns. Base64 must be c
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -75,6 +75,10 @@ class ErrorBody(_Model):
 
 class RevokedBody(ErrorBody):
     wipe: bool = True
+    revocations: list[dict[str, Any]] = Field(
+        default_factory=list, description="signierte Sperrungen dieses Geräts")
+    issuer_keys: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="öffentliche Schlüssel der Aussteller")
 
 
 class EpochErrorBody(ErrorBody):
@@ -151,6 +155,22 @@ class EnvelopesRequest(_Model):
 
 class EnvelopesResponse(_Model):
     envelopes: list[Envelope]
+
+
+class TrustDocument(_Model):
+    """A certificate or revocation (``kimdesk.sync.trust``); devices check the signature."""
+
+    body: dict[str, Any] = Field(description="signierter Inhalt (Team, Fingerabdruck, Rolle, "
+                                             "Aussteller)")
+    signature: B64Signature  # type: ignore[valid-type]
+
+
+class TrustRequest(_Model):
+    documents: list[TrustDocument] = Field(min_length=1, max_length=100)
+
+
+class TrustResponse(_Model):
+    documents: list[TrustDocument]
 
 
 class Stored(_Model):

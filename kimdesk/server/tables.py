@@ -134,6 +134,20 @@ stat_cells = Table(
     Index("ix_stat_cells_period_team", "period", "team"),
 )
 
+# Certificates and revocations of the chain of trust (kimdesk.sync.trust), stored and relayed
+# for the devices, which verify them; the server's own decisions never rest on them.
+trust_documents = Table(
+    "trust_documents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team", ForeignKey("teams.code"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # certificate | revocation
+    Column("fingerprint", String(60), nullable=False),
+    Column("issuer", String(60), nullable=False),
+    Column("document", Text, nullable=False),  # canonical JSON, exactly as signed
+    Column("digest", String(64), nullable=False, unique=True),  # sha256 of document
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 audit_log = Table(
     "audit_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

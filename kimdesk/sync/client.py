@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
-from kimdesk.models import SyncDevice, TeamKey
+from kimdesk.models import SyncDevice, TeamKey, TrustDocument
 from kimdesk.models.changelog import OutboxChange
-from kimdesk.sync import crypto, merge, protocol, statistics
+from kimdesk.sync import crypto, merge, protocol, statistics, trust
 
 FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
 FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
@@ -108,11 +108,18 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 
 
 def enrol(ctx: Context, http: httpx.Client, *, server_url: str, code: str,
-          device_name: str) -> SyncDevice:
-    """Register this device with a one-time code from county IT; keys are made here."""
+          device_name: str, root_public: bytes | None) -> SyncDevice:
+    """Register this device with a one-time code from county IT; keys are made here.
+
+    ``root_public`` is the county's root signing key from the installation profile; it is
+    pinned in the vault and is what every certificate of the team is checked against."""
     with ctx.vault.reading() as session:
         if session.get(SyncDevice, 1) is not None:
             raise SyncError("Dieses Gerät ist bereits angemeldet.")
+    if root_public is None or len(root_public) != protocol.KEY_BYTES:
+        raise SyncError("Im Installationsprofil fehlt der öffentliche Schlüssel des Kreises "
+                        "(county_root_key); ohne ihn kann das Gerät niemandem im Team trauen. "
+                        "Bitte die Kreis-IT fragen.")
     keys = crypto.DeviceKeys.generate()
     try:
         response = http.post(f"{protocol.API_PREFIX}/enrol", json={
@@ -130,7 +137,7 @@ def enrol(ctx: Context, http: httpx.Client, *, server_url: str, code: str,
             fingerprint=answer["fingerprint"], state="pending", cursor=0,
             lease_secret=protocol.b64d(answer["lease_secret"]), lease_counter_used=0,
             lease_warn_days=int(answer["lease_warn_days"]),
-            lease_lock_days=int(answer["lease_lock_days"]))
+            lease_lock_days=int(answer["lease_lock_days"]), root_public=root_public)
         session.add(device)
         # Records written before enrolment join the change log now, so the team gets them.
         merge.seed_change_log(session)
@@ -162,6 +169,7 @@ class SyncClient:
         self._keys = crypto.DeviceKeys(self._device.sign_private, self._device.box_private)
         self._team_keys: dict[int, bytes] = {}
         self._devices: dict[str, dict[str, Any]] | None = None
+        self._trust: trust.TeamTrust | None = None
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -178,8 +186,26 @@ class SyncClient:
             except ValueError:
                 body = {}
             if body.get("wipe"):
-                self._wipe()
+                if self._revocation_is_signed(body):
+                    self._wipe()
+                raise SyncError("Der Kreis-Server meldet dieses Gerät als gesperrt, legt aber "
+                                "keine vom Kreis oder der Koordination signierte Sperrung vor. "
+                                "Der Datentresor bleibt erhalten; bitte die Kreis-IT fragen.")
         return response
+
+    def _revocation_is_signed(self, body: dict[str, Any]) -> bool:
+        """True if ``body`` holds a revocation of this device that the chain of trust signed."""
+        root = self._device.root_public
+        revocations = body.get("revocations")
+        if root is None or not isinstance(revocations, list):
+            return False
+        listed = body.get("issuer_keys")
+        keys: dict[str, Any] = listed if isinstance(listed, dict) else {}
+        known, revoked = self._stored_trust()
+        verdict = trust.evaluate(root_public=root, team=self._device.team,
+                                 documents=revocations, sign_keys=_sign_keys(keys.values()),
+                                 known=known, known_revoked=revoked - {self._device.fingerprint})
+        return self._device.fingerprint in verdict.revoked
 
     def _wipe(self) -> None:
         data_dir = self._ctx.vault.data_dir
@@ -211,6 +237,66 @@ class SyncClient:
             self._devices = {d["device_id"]: d for d in self._get("/devices")["devices"]}
         return self._devices
 
+    # --- chain of trust -----------------------------------------------------------------
+
+    def _stored_trust(self) -> tuple[dict[str, str], set[str]]:
+        members: dict[str, str] = {}
+        revoked: set[str] = set()
+        with self._ctx.vault.reading() as session:
+            for row in session.scalars(select(TrustDocument).order_by(TrustDocument.id)):
+                if row.kind == "revocation":
+                    revoked.add(row.fingerprint)
+                elif row.role is not None and members.get(row.fingerprint) != "coordinator":
+                    members[row.fingerprint] = row.role
+        return members, revoked
+
+    def team_trust(self, *, refresh: bool = False) -> trust.TeamTrust:
+        """Who belongs to the team by the documents this device verified (new ones from the
+        server are verified against the pinned root key and stored in the vault)."""
+        if self._trust is not None and not refresh:
+            return self._trust
+        root = self._device.root_public
+        if root is None:
+            raise SyncError("Diesem Gerät fehlt der öffentliche Schlüssel des Kreises; bitte "
+                            "das Gerät neu anmelden (Kreis-IT).")
+        documents = self._get("/trust")["documents"]
+        listed = list(self.devices(refresh=True).values())
+        listed.append({"sign_public_key": protocol.b64e(self._keys.sign_public),
+                       "box_public_key": protocol.b64e(self._keys.box_public)})
+        known, revoked = self._stored_trust()
+        verdict = trust.evaluate(root_public=root, team=self._device.team, documents=documents,
+                                 sign_keys=_sign_keys(listed), known=known,
+                                 known_revoked=revoked)
+        if verdict.accepted:
+            with self._ctx.vault.writing() as session:
+                for document in verdict.accepted:
+                    body = document["body"]
+                    session.add(TrustDocument(kind=body["kind"], fingerprint=body["fingerprint"],
+                                              role=body.get("role"), document=document))
+        self._trust = verdict
+        return verdict
+
+    def trusted_devices(self, *, refresh: bool = False) -> dict[str, dict[str, Any]]:
+        """The devices the server lists whose keys carry a valid certificate, by device id."""
+        verdict = self.team_trust(refresh=refresh)
+        found = {}
+        for device in self.devices().values():
+            try:
+                computed = protocol.fingerprint(protocol.b64d(device["sign_public_key"]),
+                                                protocol.b64d(device["box_public_key"]))
+            except (KeyError, ValueError):
+                continue
+            role = verdict.role(computed)
+            if role is not None:
+                found[device["device_id"]] = {**device, "fingerprint": computed, "role": role}
+        return found
+
+    def _trusted_granter(self, device_id: str) -> dict[str, Any] | None:
+        granter = self.trusted_devices().get(device_id)
+        if granter is None:
+            granter = self.trusted_devices(refresh=True).get(device_id)
+        return granter
+
     def _grant(self, epoch: int, key: bytes, recipient: dict[str, Any]) -> dict[str, Any]:
         return crypto.seal_team_key(
             team_key=key, team=self._device.team, epoch=epoch,
@@ -223,10 +309,9 @@ class SyncClient:
             epoch = int(envelope["epoch"])
             if epoch in self._team_keys:
                 continue
-            granter = self.devices().get(envelope["granter_id"]) or self.devices(
-                refresh=True).get(envelope["granter_id"])
+            granter = self._trusted_granter(envelope["granter_id"])
             if granter is None:
-                continue
+                continue  # not certified: the server cannot hand out keys of its own
             key = crypto.open_team_key(
                 envelope, team=self._device.team, recipient_id=self._device.device_id,
                 recipient=self._keys, granter_sign_public=protocol.b64d(
@@ -237,7 +322,12 @@ class SyncClient:
         """The current epoch, with its key in hand; 0 while this device waits for a key."""
         self._load_team_keys()
         epoch = int(status["epoch"])
+        if self._team_keys and epoch < max(self._team_keys):
+            raise SyncError("Der Kreis-Server nennt eine ältere Schlüsselversion als die, die "
+                            "dieses Gerät schon hat; es sendet nichts. Bitte die Kreis-IT fragen.")
         if epoch == 0:
+            if not self.team_trust(refresh=True).is_coordinator(self._device.fingerprint):
+                return 0  # only a coordinator certified by the county makes the first key
             key = crypto.new_team_key()
             me = {"device_id": self._device.device_id,
                   "box_public_key": protocol.b64e(self._keys.box_public)}
@@ -258,7 +348,8 @@ class SyncClient:
     def _rotate(self, epoch: int) -> int:
         """A device was revoked: a new team key for every remaining device."""
         key = crypto.new_team_key()
-        recipients = [d for d in self.devices(refresh=True).values() if d["state"] == "active"]
+        recipients = [d for d in self.trusted_devices(refresh=True).values()
+                      if d["state"] == "active"]
         envelopes = [self._grant(epoch + 1, key, d) for d in recipients]
         response = self._post("/envelopes", {"envelopes": envelopes})
         if response.status_code == 200:
@@ -271,16 +362,28 @@ class SyncClient:
     def confirm_device(self, fingerprint: str) -> dict[str, Any]:
         """Coordinator: give a new device of the team the team keys, after comparing the
         fingerprint it shows with the one the server lists."""
-        wanted = fingerprint.strip().upper().replace(" ", "")
+        try:
+            wanted = trust.normalise_fingerprint(fingerprint)
+        except trust.TrustError as exc:
+            raise SyncError(exc.message) from None
         status = self._get("/status")
         self._ensure_keys(status)
+        if not self.team_trust(refresh=True).is_coordinator(self._device.fingerprint):
+            raise SyncError("Geräte bestätigen kann nur ein vom Kreis zertifiziertes Gerät der "
+                            "Koordination.")
         for device in self.devices(refresh=True).values():
             computed = protocol.fingerprint(protocol.b64d(device["sign_public_key"]),
                                             protocol.b64d(device["box_public_key"]))
-            if computed.replace("-", "") != wanted.replace("-", ""):
+            if computed != wanted:
                 continue
             if computed != device["fingerprint"]:
                 raise SyncError("Der Fingerabdruck passt nicht zu den Schlüsseln des Geräts.")
+            if self.team_trust().role(wanted) is None:
+                certificate = trust.certify(team=self._device.team, fingerprint=wanted,
+                                            role="member", issuer=self._device.fingerprint,
+                                            signer_private=self._keys.sign_private)
+                _answer(self._post("/trust", {"documents": [certificate]}))
+                self.team_trust(refresh=True)
             envelopes = [self._grant(epoch, key, device)
                          for epoch, key in sorted(self._team_keys.items())]
             _answer(self._post("/envelopes", {"envelopes": envelopes}))
@@ -475,6 +578,21 @@ class _EpochChanged(Exception):
 
 class _ResyncNeeded(Exception):
     pass
+
+
+def _sign_keys(listed: Any) -> dict[str, bytes]:
+    """Fingerprint → Ed25519 key of devices as listed by the server, each fingerprint computed
+    here from the listed keys (a key the server replaced has another fingerprint)."""
+    found: dict[str, bytes] = {}
+    for device in listed:
+        try:
+            sign = protocol.b64d(device["sign_public_key"])
+            box = protocol.b64d(device["box_public_key"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if len(sign) == protocol.KEY_BYTES and len(box) == protocol.KEY_BYTES:
+            found[protocol.fingerprint(sign, box)] = sign
+    return found
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
