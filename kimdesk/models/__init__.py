@@ -34,7 +34,7 @@ from kimdesk.models.documents import Attachment
 from kimdesk.models.network import Institution, Referral
 from kimdesk.models.profile import VaultProfile
 from kimdesk.models.retention import DeletionProposal, PurgedCaseCount
-from kimdesk.models.syncstate import SyncDevice, TeamKey, TrustDocument
+from kimdesk.models.syncstate import QuarantinedChange, SyncDevice, TeamKey, TrustDocument
 
 __all__ = [
     "Assessment",
@@ -63,6 +63,7 @@ __all__ = [
     "PhaseChange",
     "ProjectGroup",
     "PurgedCaseCount",
+    "QuarantinedChange",
     "Referral",
     "Relation",
     "ResidenceRecord",

@@ -63,3 +63,22 @@ class TrustDocument(Base):
     role: Mapped[str | None] = mapped_column(String(20))  # coordinator | member (certificates)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuarantinedChange(Base):
+    """A change from the server this device could not verify or decrypt: kept, never applied,
+    shown in the sync status and reported to the county server (``server-admin quarantine``)."""
+
+    __tablename__ = "sync_quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer)  # the server's sequence number
+    change_id: Mapped[str] = mapped_column(String(32))
+    author_device: Mapped[str] = mapped_column(String(32))  # as the server names it
+    record_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(60))
+    hlc: Mapped[str] = mapped_column(String(100))
+    epoch: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))  # German, names no client
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reported: Mapped[bool] = mapped_column(default=False)

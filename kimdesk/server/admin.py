@@ -22,7 +22,7 @@ from kimdesk.errors import KimdeskError
 from kimdesk.server import audit, enrolment
 from kimdesk.server.db import Database, as_utc, utcnow
 from kimdesk.server.settings import Settings, normalise_db_url
-from kimdesk.server.tables import device_records, devices, teams
+from kimdesk.server.tables import device_records, devices, quarantine_reports, teams
 from kimdesk.sync.lease import lease_code
 
 TEAM_CODE = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
@@ -273,3 +273,33 @@ def next_lease_code(db: Database, device_id: str) -> tuple[str, DeviceInfo]:
 def audit_entries(db: Database, limit: int = 50) -> list[audit.Entry]:
     with db.read() as conn:
         return audit.entries(conn, limit)
+
+
+@dataclass(frozen=True)
+class QuarantineReport:
+    """A change a device refused to apply: which, from whom, why, reported by whom."""
+
+    team: str
+    seq: int
+    change_id: str
+    author_id: str
+    reporter_id: str
+    reason: str
+    reported_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "reported_at": self.reported_at.isoformat()}
+
+
+def quarantine_reports_of(db: Database, team: str | None = None) -> list[QuarantineReport]:
+    """Changes the devices quarantined, newest first (county IT: see docs/it/trust.md)."""
+    stmt = select(quarantine_reports).order_by(quarantine_reports.c.reported_at.desc(),
+                                               quarantine_reports.c.seq)
+    if team is not None:
+        stmt = stmt.where(quarantine_reports.c.team == team)
+    with db.read() as conn:
+        return [QuarantineReport(team=r.team, seq=r.seq, change_id=r.change_id,
+                                 author_id=r.author_id, reporter_id=r.reporter_id,
+                                 reason=r.reason,
+                                 reported_at=as_utc(r.reported_at) or utcnow())
+                for r in conn.execute(stmt)]

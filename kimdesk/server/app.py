@@ -255,6 +255,12 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
              ) -> dict[str, Any]:
         return changelog.pull(db, device, after, limit)
 
+    @app.post(f"{v1}/quarantine", response_model=schemas.Stored, tags=["Änderungen"],
+              responses={**_ERRORS, 409: {"model": schemas.ErrorBody}})
+    def quarantine(body: schemas.QuarantineRequest, device: Device) -> dict[str, Any]:
+        return {"stored": changelog.report_quarantine(
+            db, device, [c.model_dump() for c in body.changes])}
+
     @app.get(f"{v1}/checksum", response_model=schemas.ChecksumResponse, tags=["Änderungen"],
              responses=_ERRORS)
     def checksum(device: Device) -> dict[str, Any]:

@@ -252,6 +252,22 @@ def _certificate(db: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _quarantine(db: Any, args: argparse.Namespace) -> int:
+    from kimdesk.server import admin
+
+    reports = admin.quarantine_reports_of(db, args.team)
+    if args.json:
+        print(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not reports:
+        print("Keine zurückgehaltenen Änderungen.")
+        return EXIT_OK
+    print(_table(("Team", "Nr.", "Von Gerät", "Gemeldet von", "Gemeldet", "Grund"),
+                 [(r.team, str(r.seq), r.author_id[:8], r.reporter_id[:8],
+                   _when(r.reported_at), r.reason) for r in reports]))
+    return EXIT_OK
+
+
 _KIND_LABELS = {"clients": "Ratsuchende", "cases": "Fälle", "contacts": "Kontakte"}
 
 
@@ -391,6 +407,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--revocation", metavar="DATEI",
                         help="signierte Sperrung (kimdesk county-ca revoke); erst damit löscht "
                              "das Gerät seine Daten")
+
+    parser = command("quarantine", "Änderungen, die Geräte zurückgehalten haben (nicht "
+                                   "entschlüsselbar, ungültig, Zeitstempel in der Zukunft)",
+                     _quarantine)
+    parser.add_argument("--team", metavar="TEAM", help="nur dieses Team")
+    parser.add_argument("--json", action="store_true", help="Ausgabe als JSON")
 
     parser = command("certificate", "ein Gerätezertifikat der Kreis-IT hinterlegen "
                                     "(kimdesk county-ca certify)", _certificate)

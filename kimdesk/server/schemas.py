@@ -173,6 +173,16 @@ class TrustResponse(_Model):
     documents: list[TrustDocument]
 
 
+class QuarantinedItem(_Model):
+    seq: int = Field(ge=1, le=MAX_INT64)
+    change_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class QuarantineRequest(_Model):
+    changes: list[QuarantinedItem] = Field(min_length=1, max_length=500)
+
+
 class Stored(_Model):
     stored: int
 

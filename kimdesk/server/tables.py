@@ -148,6 +148,18 @@ trust_documents = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Changes a device refused to apply (undecryptable, bad shape, clock far ahead): for county IT.
+quarantine_reports = Table(
+    "quarantine_reports", metadata,
+    Column("reporter_id", String(32), primary_key=True),
+    Column("change_id", String(32), primary_key=True),
+    Column("team", ForeignKey("teams.code"), nullable=False, index=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("author_id", String(32), nullable=False),  # who pushed it (from the change log)
+    Column("reason", String(200), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+)
+
 audit_log = Table(
     "audit_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

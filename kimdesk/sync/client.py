@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
-from kimdesk.models import SyncDevice, TeamKey, TrustDocument
+from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument
 from kimdesk.models.changelog import OutboxChange
 from kimdesk.sync import crypto, merge, protocol, statistics, trust
 
@@ -37,6 +37,9 @@ FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named s
 FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
                "pull-mid-apply", "pull-after-commit")
 BATCH_ENV = "KIMDESK_SYNC_BATCH"  # smaller batches (tests, slow links); at most the protocol's
+# A change whose clock is further ahead of this device's clock is quarantined, not merged: a
+# clock far in the future would win every later edit of the record (docs/sync.md).
+MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
 
 def _batch_size() -> int:
@@ -69,6 +72,7 @@ class SyncReport:
     pushed: int = 0
     pulled: int = 0
     conflicts: int = 0
+    quarantined: int = 0  # changes set aside in this sync (never applied)
     repaired: bool = False
     finished_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
@@ -170,6 +174,7 @@ class SyncClient:
         self._team_keys: dict[int, bytes] = {}
         self._devices: dict[str, dict[str, Any]] | None = None
         self._trust: trust.TeamTrust | None = None
+        self._quarantined_now = 0
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -441,21 +446,32 @@ class SyncClient:
             _fault("pull-after-fetch")
             if not changes:
                 return pulled, conflicts
-            received = [self._open(change) for change in changes
-                        if repair or change["device_id"] != self._device.device_id]
+            received: list[merge.Received] = []
+            refused: list[tuple[dict[str, Any], str]] = []
+            for change in changes:
+                if not repair and change["device_id"] == self._device.device_id:
+                    continue
+                try:
+                    received.append(self._open(change))
+                except _Refused as exc:
+                    refused.append((change, exc.reason))
             last_seq = int(changes[-1]["seq"])
 
             def within(session: Session, index: int, last_seq: int = last_seq,
-                       count: int = len(received)) -> None:
+                       count: int = len(received),
+                       refused: list[tuple[dict[str, Any], str]] = refused) -> None:
                 if index == count // 2:
                     _fault("pull-mid-apply")
                 if index == count - 1:
                     self._move_cursor(session, last_seq)
+                    _quarantine(session, refused)
 
             result = merge.apply_batch(self._ctx.vault, received, within=within)
             if not received:
                 with self._ctx.vault.writing() as session:
                     self._move_cursor(session, last_seq)
+                    _quarantine(session, refused)
+            self._quarantined_now += len(refused)
             _fault("pull-after-commit")
             pulled += len(changes)
             conflicts += result.conflicts
@@ -476,6 +492,10 @@ class SyncClient:
             return device.cursor
 
     def _open(self, change: dict[str, Any]) -> merge.Received:
+        """The decrypted change; _Refused (→ quarantine) if it fails verification."""
+        reason = _clock_problem(str(change["hlc"]))
+        if reason:
+            raise _Refused(reason)
         epoch = int(change["epoch"])
         key = self._team_keys.get(epoch)
         if key is None:
@@ -483,10 +503,16 @@ class SyncClient:
             key = self._team_keys.get(epoch)
         if key is None:
             raise SyncError("Für diese Änderungen fehlt dem Gerät der Teamschlüssel.")
-        payload = crypto.decrypt_change(
-            key, team=self._device.team, record_id=change["record_id"], kind=change["kind"],
-            hlc=change["hlc"], epoch=epoch, nonce=change["nonce"],
-            ciphertext=change["ciphertext"])
+        try:
+            payload = crypto.decrypt_change(
+                key, team=self._device.team, record_id=change["record_id"],
+                kind=change["kind"], hlc=change["hlc"], epoch=epoch, nonce=change["nonce"],
+                ciphertext=change["ciphertext"])
+        except (crypto.DecryptionFailed, ValueError):
+            raise _Refused("lässt sich nicht entschlüsseln (verändert, falsch zugeordnet "
+                           "oder unbrauchbar)") from None
+        if not _payload_shape_ok(payload):
+            raise _Refused("Inhalt hat nicht die Form einer Änderung")
         return merge.Received(kind=change["kind"], record_id=change["record_id"],
                               hlc=change["hlc"], payload=payload)
 
@@ -500,7 +526,9 @@ class SyncClient:
                 return True  # the team moved on meanwhile; the next sync checks again
             if merge.consistency_problems(session):
                 return False
-            return merge.local_checksum(session) == answer["checksum"]
+            held = [(r, h) for r, h in session.execute(
+                select(QuarantinedChange.record_id, QuarantinedChange.hlc))]
+            return merge.local_checksum(session, held) == str(answer["checksum"])
 
     def resync(self) -> tuple[int, int]:
         """Rebuild this device's merge state from the server's log (nothing local is lost:
@@ -540,11 +568,45 @@ class SyncClient:
             if not self.verify():
                 raise SyncError("Der Abgleich mit dem Team ist nicht vollständig; bitte "
                                 "erneut synchronisieren oder die Kreis-IT fragen.")
+        report.quarantined = self._quarantined_now
+        if report.quarantined:
+            report.notes.append(f"{report.quarantined} Änderungen vom Server wurden "
+                                "zurückgehalten (Quarantäne) und nicht übernommen; die "
+                                "Kreis-IT ist informiert.")
+        self.report_quarantine()
         if self._send_statistics:
             self.push_statistics()
         report.finished_at = datetime.now(UTC)
         self._touch(last_contact=True, finished=report.finished_at)
         return report
+
+    def quarantined(self) -> list[QuarantinedChange]:
+        """The changes this device set aside (newest first): for the sync status."""
+        with self._ctx.vault.reading() as session:
+            rows = list(session.scalars(select(QuarantinedChange)
+                                        .order_by(QuarantinedChange.id.desc())))
+            for row in rows:
+                session.expunge(row)
+        return rows
+
+    def report_quarantine(self) -> None:
+        """Tell the county server which changes this device quarantined (server-admin lists
+        them); a failure is retried at the next sync."""
+        with self._ctx.vault.reading() as session:
+            rows = list(session.scalars(select(QuarantinedChange).where(
+                QuarantinedChange.reported.is_(False)).limit(protocol.MAX_BATCH)))
+            items = [{"seq": r.seq, "change_id": r.change_id, "reason": r.reason}
+                     for r in rows]
+            ids = [r.id for r in rows]
+        if not items:
+            return
+        response = self._post("/quarantine", {"changes": items})
+        if response.status_code != 200:
+            return
+        with self._ctx.vault.writing() as session:
+            for row in session.scalars(select(QuarantinedChange)
+                                       .where(QuarantinedChange.id.in_(ids))):
+                row.reported = True
 
     def push_statistics(self) -> None:
         """The anonymised counts of this and last month (replacing what was sent before)."""
@@ -578,6 +640,52 @@ class _EpochChanged(Exception):
 
 class _ResyncNeeded(Exception):
     pass
+
+
+class _Refused(Exception):
+    """A pulled change that must not be applied; ``reason`` is German and names no client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _clock_problem(hlc: str) -> str | None:
+    wall, dot, counter = hlc.partition(".")
+    if not dot or not wall.isdigit() or not counter.isdigit() or len(wall) != 13 \
+            or len(counter) != 5:
+        return "Zeitstempel hat nicht die erwartete Form"
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    if int(wall) > now_ms + MAX_CLOCK_AHEAD_MS:
+        return "Zeitstempel liegt mehr als 5 Minuten in der Zukunft"
+    return None
+
+
+def _payload_shape_ok(payload: Any) -> bool:
+    if not isinstance(payload, dict) or not isinstance(payload.get("origin"), str):
+        return False
+    if not isinstance(payload.get("fields", {}), dict) or not isinstance(
+            payload.get("base", {}), dict):
+        return False
+    cl = payload.get("cl", 1)
+    return isinstance(cl, int) and not isinstance(cl, bool) and cl >= 0
+
+
+def _quarantine(session: Session, refused: list[tuple[dict[str, Any], str]]) -> None:
+    if not refused:
+        return
+    known = set(session.scalars(select(QuarantinedChange.change_id).where(
+        QuarantinedChange.change_id.in_([c["change_id"] for c, _ in refused]))))
+    for change, reason in refused:
+        if change["change_id"] in known:
+            continue
+        known.add(change["change_id"])
+        session.add(QuarantinedChange(
+            seq=int(change["seq"]), change_id=str(change["change_id"])[:32],
+            author_device=str(change["device_id"])[:32],
+            record_id=str(change["record_id"])[:200], kind=str(change["kind"])[:60],
+            hlc=str(change["hlc"])[:100], epoch=int(change["epoch"]), reason=reason,
+            reported=False))
 
 
 def _sign_keys(listed: Any) -> dict[str, bytes]:

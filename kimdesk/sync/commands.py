@@ -89,6 +89,9 @@ def _sync(args: argparse.Namespace) -> str:
                  "(Datenschutz → Abgleich).")
     if report.repaired:
         text += " Der lokale Stand wurde vom Server neu aufgebaut."
+    if report.quarantined:
+        text += (f" {report.quarantined} Änderungen zurückgehalten (Quarantäne, nicht "
+                 "übernommen); die Kreis-IT ist informiert.")
     return text
 
 
