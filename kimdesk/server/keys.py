@@ -6,7 +6,8 @@ registered key, and decides from the team's state which grants are legitimate:
 
 (a) first key: the team has none (epoch 0); a coordinator's device grants epoch 1 to itself and
     becomes active (a case manager's device waits, so the order of enrolment cannot brick a team);
-(b) confirm: an active coordinator grants an existing epoch to a pending or active device;
+(b) confirm: an active coordinator grants an existing epoch to a pending or active device (any
+    active device may grant to a coordinator's device: recovery after the coordinator was lost);
     a grant of the current epoch makes a pending device active;
 (c) rotation: after a revocation, an active device grants epoch current+1 to every active
     device of the team (itself included) in one request; the team then moves to that epoch.
@@ -52,7 +53,8 @@ def store(db: Database, caller: Caller, items: list[dict[str, Any]]) -> int:
         me = conn.execute(select(devices.c.state, devices.c.coordinator)
                           .where(devices.c.id == caller.id)).one()
         members = {r.id: r for r in conn.execute(
-            select(devices.c.id, devices.c.state).where(devices.c.team == caller.team))}
+            select(devices.c.id, devices.c.state, devices.c.coordinator)
+            .where(devices.c.team == caller.team))}
         for recipient, _epoch in keys:
             member = members.get(recipient)
             if member is None or member.state == "revoked":
@@ -142,7 +144,12 @@ def _confirm(conn: Connection, caller: Caller, me: Any, team: Any, members: dict
             raise ApiError(409, "Das Team hat bereits einen Schlüssel; dieses Gerät muss von "
                                 "der Koordination bestätigt werden.", epoch=team.epoch)
         raise _forbidden("Nur ein bestätigtes Gerät der Koordination kann Geräte freigeben.")
-    if not me.coordinator:
+    coordinator_recipients = {i["recipient_id"] for i in new} <= {
+        device_id for device_id, m in members.items() if m.coordinator}
+    if not me.coordinator and not coordinator_recipients:
+        # Any confirmed device hands the keys to a coordinator device (the devices check the
+        # county's certificate first): so a team whose only coordinator laptop was lost can
+        # take in a new one.
         raise _forbidden("Geräte freigeben kann nur die Koordination.")
     if any(i["epoch"] < 1 for i in new):
         raise ApiError(422, "Schlüsselversionen beginnen bei 1.")

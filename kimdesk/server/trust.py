@@ -26,12 +26,12 @@ from kimdesk.sync import trust as chain
 def checked(document: Any, team: str | None = None) -> dict[str, Any]:
     """The document if its shape is right (and it is of ``team``); 422 else."""
     try:
-        document = chain.check_shape(document)
+        shaped = chain.check_shape(document)
     except chain.TrustError as exc:
         raise ApiError(422, exc.message) from None
-    if team is not None and document["body"]["team"] != team:
+    if team is not None and shaped["body"]["team"] != team:
         raise ApiError(422, "Das Vertrauensdokument gehört zu einem anderen Team.")
-    return document
+    return shaped
 
 
 def insert(conn: Connection, document: dict[str, Any]) -> bool:

@@ -209,7 +209,9 @@ class SyncClient:
         known, revoked = self._stored_trust()
         verdict = trust.evaluate(root_public=root, team=self._device.team,
                                  documents=revocations, sign_keys=_sign_keys(keys.values()),
-                                 known=known, known_revoked=revoked - {self._device.fingerprint})
+                                 known=known,
+                                 known_revoked={fp: at for fp, at in revoked.items()
+                                                if fp != self._device.fingerprint})
         return self._device.fingerprint in verdict.revoked
 
     def _wipe(self) -> None:
@@ -244,13 +246,13 @@ class SyncClient:
 
     # --- chain of trust -----------------------------------------------------------------
 
-    def _stored_trust(self) -> tuple[dict[str, str], set[str]]:
+    def _stored_trust(self) -> tuple[dict[str, str], dict[str, str]]:
         members: dict[str, str] = {}
-        revoked: set[str] = set()
+        revoked: dict[str, str] = {}
         with self._ctx.vault.reading() as session:
             for row in session.scalars(select(TrustDocument).order_by(TrustDocument.id)):
                 if row.kind == "revocation":
-                    revoked.add(row.fingerprint)
+                    revoked[row.fingerprint] = str(row.document["body"]["issued_at"])
                 elif row.role is not None and members.get(row.fingerprint) != "coordinator":
                     members[row.fingerprint] = row.role
         return members, revoked
@@ -363,6 +365,22 @@ class SyncClient:
         self._fetch_envelopes()  # someone else rotated first
         current = int(self._get("/status")["epoch"])
         return current if current in self._team_keys else 0
+
+    def _hand_keys_to_new_coordinators(self) -> None:
+        """Give the team keys to a waiting coordinator device that the county certified (a new
+        coordinator laptop after the only one was lost: docs/it/trust.md)."""
+        waiting = [d for d in self.devices(refresh=True).values()
+                   if d["state"] == "pending" and d.get("coordinator")]
+        if not waiting:
+            return
+        certified = self.trusted_devices(refresh=True)
+        for device in waiting:
+            found = certified.get(device["device_id"])
+            if found is None or found["role"] != "coordinator":
+                continue
+            envelopes = [self._grant(epoch, key, found)
+                         for epoch, key in sorted(self._team_keys.items())]
+            self._post("/envelopes", {"envelopes": envelopes})  # 409: another device was first
 
     def confirm_device(self, fingerprint: str) -> dict[str, Any]:
         """Coordinator: give a new device of the team the team keys, after comparing the
@@ -552,6 +570,7 @@ class SyncClient:
             report.notes.append("Das Gerät wartet auf die Bestätigung durch die Koordination.")
             return report
         self._set_state("active")
+        self._hand_keys_to_new_coordinators()
         try:
             report.pushed = self.push(epoch)
         except _EpochChanged:

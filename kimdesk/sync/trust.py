@@ -13,9 +13,10 @@ profile and is pinned in the vault at enrolment. Two kinds of signed documents e
 A fingerprint is SHA-256 over the device's two public keys (:func:`protocol.fingerprint`), so the
 keys the server hands out for a device are checked against the certificate, never believed.
 The server stores and relays the documents; :func:`evaluate` decides from the documents alone
-who belongs to a team. A certificate that a device verified once is kept in its vault and stays
-valid for it even if its issuer is revoked later (so losing the only coordinator laptop does not
-lock out the team's other devices); a revoked device's own certificate never counts again.
+who belongs to a team. A certificate a coordinator issued before the county revoked that
+coordinator stays valid (so losing the only coordinator laptop does not lock out the team's other
+devices); one dated later does not, and a revoked device's own certificate never counts again.
+Verified documents are kept in the vault, so a device's view only grows by what it checked.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def _sign(body: dict[str, Any], signer_private: bytes) -> dict[str, Any]:
 
 
 def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    # Fixed width, so the times of documents compare as strings.
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def certify(*, team: str, fingerprint: str, role: str, issuer: str,
@@ -132,8 +134,8 @@ def check_shape(document: Any) -> dict[str, Any]:
         raise TrustError("Ein Vertrauensdokument hat nicht die erwartete Form.")
     if body["fingerprint"] != normalise_fingerprint(body["fingerprint"]):
         raise TrustError("Ein Vertrauensdokument nennt keinen gültigen Fingerabdruck.")
-    if body["issuer"] != ROOT:
-        normalise_fingerprint(body["issuer"])
+    if body["issuer"] != ROOT and body["issuer"] != normalise_fingerprint(body["issuer"]):
+        raise TrustError("Ein Vertrauensdokument nennt keinen gültigen Aussteller.")
     if len(body["team"]) > 40 or len(body["issued_at"]) > 40:
         raise TrustError("Ein Vertrauensdokument hat nicht die erwartete Form.")
     try:
@@ -141,7 +143,8 @@ def check_shape(document: Any) -> dict[str, Any]:
             raise ValueError
     except ValueError:
         raise TrustError("Ein Vertrauensdokument hat keine gültige Signatur.") from None
-    return document
+    checked: dict[str, Any] = document
+    return checked
 
 
 def signature_valid(document: Mapping[str, Any], signer_public: bytes) -> bool:
@@ -158,7 +161,7 @@ class TeamTrust:
     """Who belongs to a team according to the verified documents: fingerprint → role."""
 
     members: dict[str, str] = field(default_factory=dict)
-    revoked: set[str] = field(default_factory=set)
+    revoked: dict[str, str] = field(default_factory=dict)  # fingerprint → revoked at (ISO)
     accepted: list[dict[str, Any]] = field(default_factory=list)  # newly verified documents
 
     def role(self, fingerprint: str) -> str | None:
@@ -167,10 +170,19 @@ class TeamTrust:
     def is_coordinator(self, fingerprint: str) -> bool:
         return self.role(fingerprint) == "coordinator"
 
+    def could_issue(self, issuer: str, issued_at: str) -> bool:
+        """True if ``issuer`` was a coordinator when it signed at ``issued_at``: certificates a
+        coordinator issued before the county revoked it stay valid (the team's other devices
+        keep working when its laptop is lost)."""
+        if self.members.get(issuer) != "coordinator":
+            return False
+        revoked_at = self.revoked.get(issuer)
+        return revoked_at is None or issued_at < revoked_at
+
 
 def evaluate(*, root_public: bytes, team: str, documents: Iterable[Any],
              sign_keys: Mapping[str, bytes], known: Mapping[str, str] | None = None,
-             known_revoked: Iterable[str] = ()) -> TeamTrust:
+             known_revoked: Mapping[str, str] | None = None) -> TeamTrust:
     """The team's members from signed documents.
 
     ``sign_keys`` maps a fingerprint to its Ed25519 public key; the caller builds it from the
@@ -179,7 +191,7 @@ def evaluate(*, root_public: bytes, team: str, documents: Iterable[Any],
     Documents of another team, with a bad signature or from an issuer outside the chain are
     ignored.
     """
-    trust = TeamTrust(members=dict(known or {}), revoked=set(known_revoked))
+    trust = TeamTrust(members=dict(known or {}), revoked=dict(known_revoked or {}))
     pending: list[dict[str, Any]] = []
     for document in documents:
         try:
@@ -198,8 +210,8 @@ def evaluate(*, root_public: bytes, team: str, documents: Iterable[Any],
             body = document["body"]
             issuer = body["issuer"]
             if issuer == ROOT:
-                signer: bytes | None = root_public
-            elif trust.is_coordinator(issuer) and issuer in sign_keys:
+                signer = root_public
+            elif trust.could_issue(issuer, body["issued_at"]) and issuer in sign_keys:
                 signer = sign_keys[issuer]
             else:
                 continue
@@ -212,14 +224,14 @@ def evaluate(*, root_public: bytes, team: str, documents: Iterable[Any],
                 if issuer != ROOT and trust.members.get(target) == "coordinator":
                     continue  # only the county removes a coordinator
                 if target not in trust.revoked:
-                    trust.revoked.add(target)
+                    trust.revoked[target] = body["issued_at"]
                     trust.accepted.append(document)
                     progress = True
                 continue
             if issuer != ROOT and body["role"] != "member":
                 continue  # a coordinator certifies members; the county certifies coordinators
-            if target in trust.revoked:
-                continue
+            # A revoked device is recorded too (role() leaves it out): what it certified
+            # before its revocation still counts.
             current = trust.members.get(target)
             if current == "coordinator" or current == body["role"]:
                 continue

@@ -34,8 +34,8 @@ class Team:
         self.root_key = trust.new_root_key()
         self.root_public = trust.public_key_of(self.root_key)
 
-    def join(self, ctx: Context, *, coordinator: bool | None = None, confirm: bool = True
-             ) -> Context:
+    def join(self, ctx: Context, *, coordinator: bool | None = None, confirm: bool = True,
+             by: Context | None = None) -> Context:
         first = not self.members
         code, _expires = admin.issue_code(self.db, self.team, ctx.user,
                                           coordinator=first if coordinator is None
@@ -49,7 +49,7 @@ class Team:
         self.sync(ctx)
         if confirm and not first:
             fingerprint = client.enrolled_device(ctx).fingerprint
-            SyncClient(self.members[0], self.http).confirm_device(fingerprint)
+            SyncClient(by or self.members[0], self.http).confirm_device(fingerprint)
         return ctx
 
     def sync(self, ctx: Context) -> SyncReport:
