@@ -22,7 +22,13 @@ from kimdesk.errors import KimdeskError
 from kimdesk.server import audit, enrolment
 from kimdesk.server.db import Database, as_utc, utcnow
 from kimdesk.server.settings import Settings, normalise_db_url
-from kimdesk.server.tables import device_records, devices, quarantine_reports, teams
+from kimdesk.server.tables import (
+    changes,
+    device_records,
+    devices,
+    quarantine_reports,
+    teams,
+)
 from kimdesk.sync.lease import lease_code
 
 TEAM_CODE = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
@@ -79,10 +85,16 @@ class DeviceInfo:
         return data
 
 
+UNKNOWN_AFTER_NOTE = ("Änderungen, die auf dem Gerät nach seinem letzten Kontakt mit dem Server "
+                      "entstanden sind (offline), kennt der Server nicht; das Gerät kann "
+                      "weitere Daten enthalten.")
+
+
 @dataclass(frozen=True)
 class LostDeviceReport:
     device: DeviceInfo
     records: list[tuple[str, str]]  # (kind, record id), sorted
+    last_push_at: datetime | None = None  # the last change the server received from it
 
     @property
     def client_count(self) -> int:
@@ -103,6 +115,9 @@ class LostDeviceReport:
             "by_kind": self.by_kind(),
             "records": [{"kind": kind, "record_id": record_id}
                         for kind, record_id in self.records],
+            "last_push_at": self.last_push_at.isoformat() if self.last_push_at else None,
+            "unknown_after": self.device.to_json()["last_seen_at"],
+            "note": UNKNOWN_AFTER_NOTE,
         }
 
 
@@ -249,7 +264,10 @@ def lost_device_report(db: Database, device_id: str) -> LostDeviceReport:
         records = sorted(conn.execute(
             select(device_records.c.kind, device_records.c.record_id)
             .where(device_records.c.device_id == row.id)))
-        report = LostDeviceReport(_device_info(row), [(k, r) for k, r in records])
+        last_push = conn.execute(select(func.max(changes.c.received_at)).where(
+            changes.c.team == row.team, changes.c.device_id == row.id)).scalar_one()
+        report = LostDeviceReport(_device_info(row), [(k, r) for k, r in records],
+                                  as_utc(last_push))
         audit.record(conn, "lost_device_report", audit.admin_actor(), team=row.team,
                      device_id=row.id, records=len(records), clients=report.client_count)
     return report

@@ -189,7 +189,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
     def enrol(body: schemas.EnrolRequest) -> dict[str, Any]:
         return enrolment.enrol(db, code=body.code, user=body.user, device_name=body.device_name,
                                sign_public_b64=body.sign_public_key,
-                               box_public_b64=body.box_public_key)
+                               box_public_b64=body.box_public_key, team=body.team)
 
     @app.get(f"{v1}/status", response_model=schemas.StatusResponse, tags=["Geräte"],
              responses=_ERRORS)

@@ -283,6 +283,8 @@ def _lost_device(db: Any, args: argparse.Namespace) -> int:
     print(f"Benutzer:in: {device.user} · Gerät: {device.device_name} · Team {device.team}")
     print(f"Status: {device.state_label} · angemeldet {_when(device.enrolled_at)} · "
           f"zuletzt mit dem Server verbunden: {_when(device.last_seen_at)}")
+    print(f"Letzte vom Gerät gesendete Änderung: {_when(report.last_push_at)}")
+    print(admin.UNKNOWN_AFTER_NOTE)
     print()
     print(f"Das Gerät hat {len(report.records)} Datensätze geschrieben oder erhalten, darunter "
           f"{report.client_count} Ratsuchende (verschiedene Personen).")

@@ -96,8 +96,9 @@ def issue_code(db: Database, *, team: str, user: str, coordinator: bool, valid_d
 
 
 def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b64: str,
-          box_public_b64: str) -> dict[str, Any]:
-    """Register a device with its public keys; the code is used up in the same transaction."""
+          box_public_b64: str, team: str | None = None) -> dict[str, Any]:
+    """Register a device with its public keys; the code is used up in the same transaction.
+    ``team`` is the team of the device's vault: a code of another team is refused unused."""
     sign_public = _public_key(sign_public_b64, Ed25519PublicKey, "sign_public_key")
     box_public = _public_key(box_public_b64, X25519PublicKey, "box_public_key")
     refused = errors.ApiError(403, "Der Anmeldecode ist unbekannt, schon benutzt oder "
@@ -115,6 +116,10 @@ def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b
         if not _same_person(row.user_name, user):
             raise errors.ApiError(403, "Der Anmeldecode wurde für eine andere Person "
                                        "ausgegeben.")
+        if team is not None and team != row.team:
+            raise errors.ApiError(409, f"Der Anmeldecode gilt für Team {row.team}, dieser "
+                                       f"Datentresor gehört zu Team {team}. Bitte einen Code "
+                                       "für das eigene Team bei der Kreis-IT anfordern.")
         # Conditional update: of two devices racing with one code, only one gets a row.
         used = conn.execute(update(enrolment_codes).where(
             enrolment_codes.c.code_hash == row.code_hash,

@@ -97,6 +97,9 @@ class EnrolRequest(_Model):
     device_name: PlainText
     sign_public_key: B64Key  # type: ignore[valid-type]
     box_public_key: B64Key  # type: ignore[valid-type]
+    team: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$",
+                             description="Team des Datentresors; ein Code eines anderen Teams "
+                                         "wird abgelehnt (und bleibt gültig)")
 
 
 class EnrolResponse(_Model):

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
-from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument
+from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
 from kimdesk.models.changelog import OutboxChange
 from kimdesk.sync import crypto, merge, protocol, statistics, trust
 
@@ -125,11 +125,15 @@ def enrol(ctx: Context, http: httpx.Client, *, server_url: str, code: str,
                         "(county_root_key); ohne ihn kann das Gerät niemandem im Team trauen. "
                         "Bitte die Kreis-IT fragen.")
     keys = crypto.DeviceKeys.generate()
-    try:
-        response = http.post(f"{protocol.API_PREFIX}/enrol", json={
-            "code": code.strip(), "user": ctx.user, "device_name": device_name,
+    with ctx.vault.reading() as session:
+        own_team = session.scalars(select(VaultProfile.team)).first()
+    body = {"code": code.strip(), "user": ctx.user, "device_name": device_name,
             "sign_public_key": protocol.b64e(keys.sign_public),
-            "box_public_key": protocol.b64e(keys.box_public)})
+            "box_public_key": protocol.b64e(keys.box_public)}
+    if own_team:
+        body["team"] = own_team  # the server refuses a code of another team, unused
+    try:
+        response = http.post(f"{protocol.API_PREFIX}/enrol", json=body)
     except httpx.HTTPError as exc:
         raise ServerUnreachable("Der Kreis-Server ist nicht erreichbar.") from exc
     answer = _answer(response)

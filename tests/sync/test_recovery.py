@@ -10,7 +10,7 @@ from kimdesk.casework.clients import find_clients
 from kimdesk.models import TeamKey
 from kimdesk.server import admin
 from kimdesk.server.tables import envelopes as server_envelopes
-from kimdesk.sync import client, crypto
+from kimdesk.sync import client, crypto, protocol
 from kimdesk.sync.client import SyncClient
 from tests.factories import make_person
 from tests.sync.devices import snapshot
@@ -97,4 +97,27 @@ def test_an_interrupted_rotation_is_finished_by_the_next_sync(devices, team):
     with anna.vault.reading() as session:
         assert session.get(TeamKey, 2) is not None
     assert [hit.id for hit in find_clients(anna, "Ebrahimi")] == [secret.id]
-    assert crypto  # the team key never left the devices in the clear
+
+
+def test_a_code_of_another_team_is_refused_at_enrolment_and_stays_valid(devices, team):
+    (ewa,) = devices(1)
+    admin.create_team(team.db, "ost", "Team 2 Ost")
+    code, _ = admin.issue_code(team.db, "ost", ewa.user)
+
+    try:
+        client.enrol(ewa, team.http, server_url="http://kreis.test", code=code,
+                     device_name="Laptop", root_public=team.root_public)
+    except client.SyncError as exc:
+        message = exc.message
+    else:
+        raise AssertionError("a vault of team nord enrolled with a code of team ost")
+
+    assert "Team ost" in message and "Team nord" in message
+    assert not client.is_enrolled(ewa)
+    assert [d.team for d in admin.list_devices(team.db)] == []
+    keys = crypto.DeviceKeys.generate()  # the code was not used up: an Ost laptop can use it
+    answer = team.http.post("/v1/enrol", json={
+        "code": code, "user": ewa.user, "device_name": "Laptop Ost", "team": "ost",
+        "sign_public_key": protocol.b64e(keys.sign_public),
+        "box_public_key": protocol.b64e(keys.box_public)})
+    assert answer.status_code == 201 and answer.json()["team"] == "ost"
