@@ -126,7 +126,7 @@ def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b
             enrolment_codes.c.used_at.is_(None)).values(used_at=now, device_id=device_id))
         if used.rowcount != 1:
             raise refused
-        team = conn.execute(select(teams).where(teams.c.code == row.team)).one()
+        team_row = conn.execute(select(teams).where(teams.c.code == row.team)).one()
         fingerprint = protocol.fingerprint(sign_public, box_public)
         conn.execute(insert(devices).values(
             id=device_id, team=row.team, user_name=row.user_name, device_name=device_name,
@@ -143,7 +143,7 @@ def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b
         "token": f"{device_id}.{secret}",
         "fingerprint": fingerprint,
         "coordinator": bool(row.coordinator),
-        "team_has_key": team.epoch > 0,
+        "team_has_key": team_row.epoch > 0,
         "lease_secret": protocol.b64e(lease_secret),
         "lease_warn_days": settings.lease_warn_days,
         "lease_lock_days": settings.lease_lock_days,
