@@ -25,6 +25,8 @@ def _enrol(args: argparse.Namespace) -> str:
     from kimdesk import config
     from kimdesk.sync import client, transport
 
+    if args.server:
+        transport.require_https(args.server, insecure_local=args.insecure_local)
     url, ca = transport.server_settings(args.server)
     root = config.county_root_key()
     with opened_context(args) as ctx, transport.connect(url, ca) as http:
@@ -177,6 +179,9 @@ def register(commands: Any) -> None:
     enrol.add_argument("--server", metavar="URL", help="Adresse des Kreis-Servers "
                        "(Standard: aus dem Installationsprofil)")
     enrol.add_argument("--code", required=True, metavar="CODE", help="Einmal-Code der Kreis-IT")
+    enrol.add_argument("--insecure-local", action="store_true",
+                       help="unverschlüsseltes http:// zu einem Testserver auf diesem Computer "
+                            "erlauben (nie im Betrieb)")
     enrol.add_argument("--name", metavar="NAME", help="Name des Geräts (Standard: Rechnername)")
     enrol.set_defaults(handler=run_guarded(_enrol))
 

@@ -61,11 +61,15 @@ def test_county_it_and_two_case_managers_set_up_sync_from_the_command_line(
         assert root_file.stat().st_mode & 0o777 == 0o600
         root = re.search(r'county_root_key = "(\S+)"', made.stdout).group(1)
 
+        plain = kimdesk("enrol", "--data-dir", str(anna_dir), "--server", server.url,
+                        "--code", codes["Anna Becker"], root=root)
+        assert plain.returncode == 1 and "--insecure-local" in plain.stderr  # http refused
         no_root = kimdesk("enrol", "--data-dir", str(anna_dir), "--server", server.url,
-                          "--code", codes["Anna Becker"])
+                          "--insecure-local", "--code", codes["Anna Becker"])
         assert no_root.returncode == 1 and "county_root_key" in no_root.stderr
         enrolled = kimdesk("enrol", "--data-dir", str(anna_dir), "--server", server.url,
-                           "--code", codes["Anna Becker"], "--name", "Laptop Anna", root=root)
+                           "--insecure-local", "--code", codes["Anna Becker"], "--name",
+                           "Laptop Anna", root=root)
         assert enrolled.returncode == 0, enrolled.stderr
         assert "Kreis-IT" in enrolled.stdout  # the coordinator waits for the county's certificate
         anna_print = re.search(r"Fingerabdruck: (\S+)", enrolled.stdout).group(1)
@@ -78,10 +82,11 @@ def test_county_it_and_two_case_managers_set_up_sync_from_the_command_line(
         assert kimdesk("sync", "--data-dir", str(anna_dir)).returncode == 0  # makes the key
 
         reused = kimdesk("enrol", "--data-dir", str(ewa_dir), "--server", server.url,
-                         "--code", codes["Anna Becker"], root=root)
+                         "--insecure-local", "--code", codes["Anna Becker"], root=root)
         assert reused.returncode == 1 and reused.stderr.startswith("Fehler: ")
         enrolled = kimdesk("enrol", "--data-dir", str(ewa_dir), "--server", server.url,
-                           "--code", codes["Ewa Nowak"], "--name", "Laptop Ewa", root=root)
+                           "--insecure-local", "--code", codes["Ewa Nowak"], "--name",
+                           "Laptop Ewa", root=root)
         assert enrolled.returncode == 0, enrolled.stderr
         fingerprint = re.search(r"Fingerabdruck: (\S+)", enrolled.stdout).group(1)
         assert "Koordination" in enrolled.stdout  # waits for confirmation
@@ -129,3 +134,22 @@ def test_county_it_and_two_case_managers_set_up_sync_from_the_command_line(
         assert kimdesk("sync", "--data-dir", str(anna_dir)).returncode == 0  # rotates the key
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("url, insecure_local, allowed", [
+    ("https://kim-sync.kreis-kleve.de", False, True),
+    ("http://127.0.0.1:8080", True, True),
+    ("http://localhost:8080", False, False),
+    ("http://kim-sync.kreis-kleve.de", True, False),
+    ("ftp://kim-sync.kreis-kleve.de", False, False),
+])
+def test_a_typed_server_address_is_https_or_loopback_with_insecure_local(
+        url, insecure_local, allowed):
+    from kimdesk.errors import KimdeskError
+    from kimdesk.sync import transport
+
+    if allowed:
+        transport.require_https(url, insecure_local=insecure_local)
+    else:
+        with pytest.raises(KimdeskError):
+            transport.require_https(url, insecure_local=insecure_local)
