@@ -85,7 +85,7 @@ MAX_OFFLINE_DAYS = 365
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _PROFILE_KEYS = frozenset({"team", "municipalities", "server_url", "ca_certificate",
                            "auto_lock_minutes", "offline_warn_days", "offline_lock_days",
-                           "recovery_public_key"})
+                           "recovery_public_key", "county_root_key"})
 _PEM_PUBLIC = ("-----BEGIN PUBLIC KEY-----", "-----END PUBLIC KEY-----")
 
 
@@ -109,6 +109,9 @@ class InstallProfile:
     # The county's recovery public key (X25519, the base64 line of its PEM): every vault
     # created on this installation wraps its key for it, so county IT can restore access.
     recovery_public_key: str | None = None
+    # The county's root signing key (Ed25519 public key, raw 32 bytes): what devices check
+    # every team certificate against (docs/sync.md, "Chain of trust").
+    county_root_key: bytes | None = None
 
     def county_recovery_key(self) -> X25519PublicKey | None:
         """The county's recovery public key as a key object, or ``None`` when not configured."""
@@ -135,6 +138,38 @@ def county_recovery_key() -> X25519PublicKey | None:
     """
     profile = install_profile()
     return profile.county_recovery_key() if profile is not None else None
+
+
+
+# Tests and development only: the county root public key (base64) when no profile names one.
+ROOT_KEY_ENV = "KIMDESK_COUNTY_ROOT_KEY"
+
+
+def county_root_key() -> bytes | None:
+    """The county's root public key: from the installation profile, else
+    ``$KIMDESK_COUNTY_ROOT_KEY`` (a developer checkout or a test), else ``None`` (enrolment is
+    then refused)."""
+    profile = install_profile()
+    if profile is not None and profile.county_root_key is not None:
+        return profile.county_root_key
+    text = os.environ.get(ROOT_KEY_ENV, "").strip()
+    if not text:
+        return None
+    key = _root_key(text)
+    if key is None:
+        raise KimdeskError(f"{ROOT_KEY_ENV} ist kein öffentlicher Ed25519-Schlüssel (Base64).")
+    return key
+
+
+def _root_key(text: str) -> bytes | None:
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(text.strip().encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return None
+    return raw if len(raw) == 32 else None
 
 
 def bundled_profile_path() -> Path | None:
@@ -240,6 +275,14 @@ def parse_install_profile(data: dict[str, Any], base: Path, *, where: str) -> In
         if b"-----BEGIN CERTIFICATE-----" not in pem:
             raise fail(f"{ca_path} ist kein Zertifikat im PEM-Format.")
 
+    root_text = data.get("county_root_key")
+    root_key: bytes | None = None
+    if root_text is not None:
+        root_key = _root_key(root_text) if isinstance(root_text, str) else None
+        if root_key is None:
+            raise fail("„county_root_key“ muss der öffentliche Schlüssel des Kreises sein "
+                       "(Base64, 32 Byte; ausgegeben von „kimdesk county-ca keygen“).")
+
     auto_lock = _bounded(data["auto_lock_minutes"], 1, MAX_AUTO_LOCK_MINUTES,
                          "auto_lock_minutes", fail)
     warn_days = _bounded(data.get("offline_warn_days", DEFAULT_OFFLINE_WARN_DAYS), 1,
@@ -263,7 +306,8 @@ def parse_install_profile(data: dict[str, Any], base: Path, *, where: str) -> In
     return InstallProfile(team=team, municipalities=tuple(municipalities),
                           server_url=server_url.strip().rstrip("/"), ca_certificate=ca_path,
                           auto_lock_minutes=auto_lock, offline_warn_days=warn_days,
-                          offline_lock_days=lock_days, recovery_public_key=recovery_key)
+                          offline_lock_days=lock_days, recovery_public_key=recovery_key,
+                          county_root_key=root_key)
 
 
 def _bounded(value: object, low: int, high: int, key: str,

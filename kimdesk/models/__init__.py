@@ -36,7 +36,7 @@ from kimdesk.models.documents import Attachment
 from kimdesk.models.network import Institution, Referral
 from kimdesk.models.profile import VaultProfile
 from kimdesk.models.retention import DeletionProposal, PurgedCaseCount
-from kimdesk.models.syncstate import SyncDevice, TeamKey
+from kimdesk.models.syncstate import QuarantinedChange, SyncDevice, TeamKey, TrustDocument
 
 __all__ = [
     "Appointment",
@@ -67,6 +67,7 @@ __all__ = [
     "PhaseChange",
     "ProjectGroup",
     "PurgedCaseCount",
+    "QuarantinedChange",
     "Referral",
     "Relation",
     "ResidenceRecord",
@@ -77,6 +78,7 @@ __all__ = [
     "StructuralActivity",
     "SyncDevice",
     "TeamKey",
+    "TrustDocument",
     "VaultProfile",
     "new_id",
     "utcnow",

@@ -6,8 +6,9 @@ The private keys and team keys live here, inside the encrypted vault, like any o
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import JSON, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kimdesk.models.base import Base, utcnow
@@ -37,6 +38,8 @@ class SyncDevice(Base):
     last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)  # server reached
     last_sync_at: Mapped[datetime | None]  # last complete push + pull
     lease_unlocked_at: Mapped[datetime | None]  # one-time code from IT accepted
+    # The county's root signing key (Ed25519), pinned from the installation profile at enrolment.
+    root_public: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class TeamKey(Base):
@@ -47,3 +50,35 @@ class TeamKey(Base):
     epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrustDocument(Base):
+    """A certificate or revocation this device verified itself (see ``kimdesk.sync.trust``)."""
+
+    __tablename__ = "sync_trust"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))  # certificate | revocation
+    fingerprint: Mapped[str] = mapped_column(String(60), index=True)
+    role: Mapped[str | None] = mapped_column(String(20))  # coordinator | member (certificates)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuarantinedChange(Base):
+    """A change from the server this device could not verify or decrypt: kept, never applied,
+    shown in the sync status and reported to the county server (``server-admin quarantine``)."""
+
+    __tablename__ = "sync_quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer)  # the server's sequence number
+    change_id: Mapped[str] = mapped_column(String(32))
+    author_device: Mapped[str] = mapped_column(String(32))  # as the server names it
+    record_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(60))
+    hlc: Mapped[str] = mapped_column(String(100))
+    epoch: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))  # German, names no client
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reported: Mapped[bool] = mapped_column(default=False)

@@ -22,7 +22,13 @@ from kimdesk.errors import KimdeskError
 from kimdesk.server import audit, enrolment
 from kimdesk.server.db import Database, as_utc, utcnow
 from kimdesk.server.settings import Settings, normalise_db_url
-from kimdesk.server.tables import device_records, devices, teams
+from kimdesk.server.tables import (
+    changes,
+    device_records,
+    devices,
+    quarantine_reports,
+    teams,
+)
 from kimdesk.sync.lease import lease_code
 
 TEAM_CODE = re.compile(r"[a-z0-9][a-z0-9_\-]{0,39}")
@@ -79,10 +85,16 @@ class DeviceInfo:
         return data
 
 
+UNKNOWN_AFTER_NOTE = ("Änderungen, die auf dem Gerät nach seinem letzten Kontakt mit dem Server "
+                      "entstanden sind (offline), kennt der Server nicht; das Gerät kann "
+                      "weitere Daten enthalten.")
+
+
 @dataclass(frozen=True)
 class LostDeviceReport:
     device: DeviceInfo
     records: list[tuple[str, str]]  # (kind, record id), sorted
+    last_push_at: datetime | None = None  # the last change the server received from it
 
     @property
     def client_count(self) -> int:
@@ -103,6 +115,9 @@ class LostDeviceReport:
             "by_kind": self.by_kind(),
             "records": [{"kind": kind, "record_id": record_id}
                         for kind, record_id in self.records],
+            "last_push_at": self.last_push_at.isoformat() if self.last_push_at else None,
+            "unknown_after": self.device.to_json()["last_seen_at"],
+            "note": UNKNOWN_AFTER_NOTE,
         }
 
 
@@ -179,10 +194,55 @@ def _find_device(conn: Connection, text: str) -> Row[Any]:
     return rows[0]
 
 
-def revoke(db: Database, device_id: str) -> tuple[DeviceInfo, bool]:
-    """Revoke a device; the team must then rotate its key. Returns (device, newly revoked)."""
+def _checked_document(document: Any) -> dict[str, Any]:
+    from kimdesk.sync import trust as chain
+
+    try:
+        return chain.check_shape(document)
+    except chain.TrustError as exc:
+        raise KimdeskError(exc.message) from None
+
+
+def add_trust_document(db: Database, document: Any) -> tuple[str, bool]:
+    """Store a certificate from county IT (``kimdesk county-ca certify``) for the devices to
+    fetch; returns (its fingerprint, newly stored). The server does not verify it: the devices do.
+    """
+    from kimdesk.server import trust
+
+    document = _checked_document(document)
+    body = document["body"]
+    if body["kind"] != "certificate":
+        raise KimdeskError("Eine signierte Sperrung wird mit „server-admin revoke GERÄT "
+                           "--revocation DATEI“ hinterlegt.")
+    with db.write() as conn:
+        if conn.execute(select(teams.c.code).where(teams.c.code == body["team"])).first() is None:
+            raise KimdeskError(f"Das Team {body['team']} gibt es auf diesem Server nicht.")
+        new = trust.insert(conn, document)
+        if new:
+            audit.record(conn, "trust_certificate", audit.admin_actor(), team=body["team"],
+                         fingerprint=body["fingerprint"], role=body["role"])
+    return body["fingerprint"], new
+
+
+def revoke(db: Database, device_id: str, revocation: Any = None) -> tuple[DeviceInfo, bool]:
+    """Revoke a device; the team must then rotate its key. Returns (device, newly revoked).
+
+    ``revocation`` is the signed revocation (``kimdesk county-ca revoke``); only with it does the
+    device wipe itself when it connects (it believes no unsigned word of the server)."""
+    from kimdesk.server import trust
+
+    document = _checked_document(revocation) if revocation is not None else None
     with db.write() as conn:
         row = _find_device(conn, device_id)
+        if document is not None:
+            body = document["body"]
+            if body["kind"] != "revocation" or body["fingerprint"] != row.fingerprint \
+                    or body["team"] != row.team:
+                raise KimdeskError("Die signierte Sperrung gilt nicht für dieses Gerät "
+                                   "(Fingerabdruck oder Team passen nicht).")
+            if trust.insert(conn, document):
+                audit.record(conn, "trust_revocation", audit.admin_actor(), team=row.team,
+                             device_id=row.id, fingerprint=row.fingerprint)
         if row.state == "revoked":
             return _device_info(row), False
         db.lock_team(conn, row.team)
@@ -204,7 +264,10 @@ def lost_device_report(db: Database, device_id: str) -> LostDeviceReport:
         records = sorted(conn.execute(
             select(device_records.c.kind, device_records.c.record_id)
             .where(device_records.c.device_id == row.id)))
-        report = LostDeviceReport(_device_info(row), [(k, r) for k, r in records])
+        last_push = conn.execute(select(func.max(changes.c.received_at)).where(
+            changes.c.team == row.team, changes.c.device_id == row.id)).scalar_one()
+        report = LostDeviceReport(_device_info(row), [(k, r) for k, r in records],
+                                  as_utc(last_push))
         audit.record(conn, "lost_device_report", audit.admin_actor(), team=row.team,
                      device_id=row.id, records=len(records), clients=report.client_count)
     return report
@@ -228,3 +291,33 @@ def next_lease_code(db: Database, device_id: str) -> tuple[str, DeviceInfo]:
 def audit_entries(db: Database, limit: int = 50) -> list[audit.Entry]:
     with db.read() as conn:
         return audit.entries(conn, limit)
+
+
+@dataclass(frozen=True)
+class QuarantineReport:
+    """A change a device refused to apply: which, from whom, why, reported by whom."""
+
+    team: str
+    seq: int
+    change_id: str
+    author_id: str
+    reporter_id: str
+    reason: str
+    reported_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "reported_at": self.reported_at.isoformat()}
+
+
+def quarantine_reports_of(db: Database, team: str | None = None) -> list[QuarantineReport]:
+    """Changes the devices quarantined, newest first (county IT: see docs/it/trust.md)."""
+    stmt = select(quarantine_reports).order_by(quarantine_reports.c.reported_at.desc(),
+                                               quarantine_reports.c.seq)
+    if team is not None:
+        stmt = stmt.where(quarantine_reports.c.team == team)
+    with db.read() as conn:
+        return [QuarantineReport(team=r.team, seq=r.seq, change_id=r.change_id,
+                                 author_id=r.author_id, reporter_id=r.reporter_id,
+                                 reason=r.reason,
+                                 reported_at=as_utc(r.reported_at) or utcnow())
+                for r in conn.execute(stmt)]

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kimdesk import __version__
-from kimdesk.server import changelog, compaction, enrolment, keys, schemas, statistics
+from kimdesk.server import changelog, compaction, enrolment, keys, schemas, statistics, trust
 from kimdesk.server.db import Database, iso, utcnow
 from kimdesk.server.enrolment import Caller
 from kimdesk.server.errors import ApiError
@@ -189,7 +189,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
     def enrol(body: schemas.EnrolRequest) -> dict[str, Any]:
         return enrolment.enrol(db, code=body.code, user=body.user, device_name=body.device_name,
                                sign_public_b64=body.sign_public_key,
-                               box_public_b64=body.box_public_key)
+                               box_public_b64=body.box_public_key, team=body.team)
 
     @app.get(f"{v1}/status", response_model=schemas.StatusResponse, tags=["Geräte"],
              responses=_ERRORS)
@@ -225,6 +225,16 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
     def get_envelopes(device: Device) -> dict[str, Any]:
         return {"envelopes": keys.for_recipient(db, device)}
 
+    @app.get(f"{v1}/trust", response_model=schemas.TrustResponse, tags=["Geräte"],
+             responses=_ERRORS)
+    def get_trust(device: Device) -> dict[str, Any]:
+        return {"documents": trust.of_team(db, device.team)}
+
+    @app.post(f"{v1}/trust", response_model=schemas.Stored, tags=["Geräte"],
+              responses=_ERRORS)
+    def post_trust(body: schemas.TrustRequest, device: Device) -> dict[str, Any]:
+        return {"stored": trust.upload(db, device, [d.model_dump() for d in body.documents])}
+
     @app.post(f"{v1}/push", response_model=schemas.PushResponse, tags=["Änderungen"],
               responses={**_ERRORS, 409: {"model": schemas.EpochErrorBody},
                          413: {"model": schemas.ErrorBody}})
@@ -250,6 +260,12 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
     def erasures(body: compaction.ErasuresRequest, device: Device) -> dict[str, Any]:
         # Compaction of purged records: kimdesk/server/compaction.py.
         return compaction.compact_erased(db, device, [e.model_dump() for e in body.erasures])
+
+    @app.post(f"{v1}/quarantine", response_model=schemas.Stored, tags=["Änderungen"],
+              responses={**_ERRORS, 409: {"model": schemas.ErrorBody}})
+    def quarantine(body: schemas.QuarantineRequest, device: Device) -> dict[str, Any]:
+        return {"stored": changelog.report_quarantine(
+            db, device, [c.model_dump() for c in body.changes])}
 
     @app.get(f"{v1}/checksum", response_model=schemas.ChecksumResponse, tags=["Änderungen"],
              responses=_ERRORS)

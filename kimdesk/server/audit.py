@@ -29,6 +29,8 @@ ACTIONS = {
     "wipe_requested": "Gesperrtes Gerät meldete sich (Löschauftrag gesendet)",
     "lost_device_report": "Verlustbericht erstellt",
     "lease_code_issued": "Freischaltcode ausgegeben",
+    "trust_certificate": "Gerätezertifikat hinterlegt",
+    "trust_revocation": "Signierte Sperrung hinterlegt",
 }
 WIPE_REPEAT = timedelta(hours=1)  # a revoked device retrying is logged once an hour
 

@@ -23,7 +23,13 @@ from kimdesk.server.db import Database, utcnow
 from kimdesk.server.enrolment import Caller
 from kimdesk.server.errors import ApiError, not_confirmed
 from kimdesk.server.settings import FAULT_ENV, FAULT_EVERY_ENV
-from kimdesk.server.tables import changes, device_records, record_versions, teams
+from kimdesk.server.tables import (
+    changes,
+    device_records,
+    quarantine_reports,
+    record_versions,
+    teams,
+)
 from kimdesk.sync import protocol
 
 FAULT_PUSH_BEFORE_COMMIT = "push-before-commit"
@@ -138,3 +144,20 @@ def checksum(db: Database, caller: Caller) -> dict[str, Any]:
         pairs = conn.execute(select(record_versions.c.record_id, record_versions.c.max_hlc)
                              .where(record_versions.c.team == caller.team)).all()
     return {"head": head, "checksum": protocol.team_checksum(pairs)}
+
+
+def report_quarantine(db: Database, caller: Caller, items: list[dict[str, Any]]) -> int:
+    """A device set these changes of its team aside; kept for ``server-admin quarantine``.
+    Items naming no change of the team are ignored; a repeated report is stored once."""
+    if not caller.active:
+        raise not_confirmed()
+    wanted = {i["change_id"]: i for i in items}
+    with db.write() as conn:
+        found = conn.execute(select(changes.c.change_id, changes.c.seq, changes.c.device_id)
+                             .where(changes.c.team == caller.team,
+                                    changes.c.change_id.in_(list(wanted)))).all()
+        rows = [{"team": caller.team, "seq": seq, "change_id": change_id, "author_id": author,
+                 "reporter_id": caller.id, "reason": wanted[change_id]["reason"][:200],
+                 "reported_at": utcnow()} for change_id, seq, author in found]
+        db.insert_ignore(conn, quarantine_reports, rows)
+    return len(items)

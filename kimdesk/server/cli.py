@@ -217,15 +217,54 @@ def _devices(db: Any, args: argparse.Namespace) -> int:
 def _revoke(db: Any, args: argparse.Namespace) -> int:
     from kimdesk.server import admin
 
-    device, newly = admin.revoke(db, args.device)
+    revocation = _json_file(args.revocation) if args.revocation else None
+    device, newly = admin.revoke(db, args.device, revocation)
     if not newly:
         print(f"Das Gerät {device.id} ({device.user}, {device.device_name}) war bereits "
               "gesperrt.")
         return EXIT_OK
     print(f"Gerät {device.id} ({device.user}, {device.device_name}) gesperrt.")
     print(f"Team {device.team}: der Team-Schlüssel wird beim nächsten Abgleich eines aktiven "
-          "Geräts erneuert. Meldet sich das gesperrte Gerät, löscht es seine Daten.")
+          "Geräts erneuert.")
+    if revocation is None:
+        print("Ohne signierte Sperrung (kimdesk county-ca revoke) löscht das Gerät seine Daten "
+              "nicht selbst; sie kann nachgereicht werden: server-admin revoke "
+              f"{device.id} --revocation DATEI")
+    else:
+        print("Meldet sich das gesperrte Gerät, löscht es seine Daten.")
     print(f"Was auf dem Gerät war: kimdesk server-admin lost-device {device.id}")
+    return EXIT_OK
+
+
+def _json_file(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise KimdeskError(f"{path} ist keine lesbare JSON-Datei.") from None
+
+
+def _certificate(db: Any, args: argparse.Namespace) -> int:
+    from kimdesk.server import admin
+
+    fingerprint, new = admin.add_trust_document(db, _json_file(args.file))
+    print(f"Zertifikat für {fingerprint} " + ("hinterlegt." if new else "lag schon vor."))
+    print("Die Geräte des Teams prüfen es selbst gegen den Schlüssel des Kreises.")
+    return EXIT_OK
+
+
+def _quarantine(db: Any, args: argparse.Namespace) -> int:
+    from kimdesk.server import admin
+
+    reports = admin.quarantine_reports_of(db, args.team)
+    if args.json:
+        print(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not reports:
+        print("Keine zurückgehaltenen Änderungen.")
+        return EXIT_OK
+    print(_table(("Team", "Nr.", "Von Gerät", "Gemeldet von", "Gemeldet", "Grund"),
+                 [(r.team, str(r.seq), r.author_id[:8], r.reporter_id[:8],
+                   _when(r.reported_at), r.reason) for r in reports]))
     return EXIT_OK
 
 
@@ -244,6 +283,8 @@ def _lost_device(db: Any, args: argparse.Namespace) -> int:
     print(f"Benutzer:in: {device.user} · Gerät: {device.device_name} · Team {device.team}")
     print(f"Status: {device.state_label} · angemeldet {_when(device.enrolled_at)} · "
           f"zuletzt mit dem Server verbunden: {_when(device.last_seen_at)}")
+    print(f"Letzte vom Gerät gesendete Änderung: {_when(report.last_push_at)}")
+    print(admin.UNKNOWN_AFTER_NOTE)
     print()
     print(f"Das Gerät hat {len(report.records)} Datensätze geschrieben oder erhalten, darunter "
           f"{report.client_count} Ratsuchende (verschiedene Personen).")
@@ -365,6 +406,19 @@ def register(subparsers: Any) -> None:
 
     parser = command("revoke", "ein Gerät sperren (verloren, ausgeschieden)", _revoke)
     parser.add_argument("device", metavar="GERÄTE-ID", help="ID (oder eindeutiger Anfang)")
+    parser.add_argument("--revocation", metavar="DATEI",
+                        help="signierte Sperrung (kimdesk county-ca revoke); erst damit löscht "
+                             "das Gerät seine Daten")
+
+    parser = command("quarantine", "Änderungen, die Geräte zurückgehalten haben (nicht "
+                                   "entschlüsselbar, ungültig, Zeitstempel in der Zukunft)",
+                     _quarantine)
+    parser.add_argument("--team", metavar="TEAM", help="nur dieses Team")
+    parser.add_argument("--json", action="store_true", help="Ausgabe als JSON")
+
+    parser = command("certificate", "ein Gerätezertifikat der Kreis-IT hinterlegen "
+                                    "(kimdesk county-ca certify)", _certificate)
+    parser.add_argument("file", metavar="DATEI", help="Zertifikat (JSON)")
 
     parser = command("lost-device", "Verlustbericht: welche Datensätze auf dem Gerät waren "
                                     "(Art. 33/34 DSGVO)", _lost_device)

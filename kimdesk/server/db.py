@@ -8,6 +8,7 @@ pushes of one team; reads that must see one snapshot (checksum) run REPEATABLE R
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -51,6 +52,7 @@ class Database:
         # (first come, first served) instead of SQLite's sleep-and-retry busy handler.
         self._write_lock = threading.Lock() if self.backend == "sqlite" else None
         if self.backend == "sqlite":
+            _private_sqlite_files(url.database)
             self.engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 60})
             event.listen(self.engine, "connect", _sqlite_connect)
@@ -130,6 +132,21 @@ class Database:
         stmt = stmt.on_conflict_do_update(
             index_elements=keys, set_={column: case((new > old, new), else_=old)})
         conn.execute(stmt, ordered)
+
+
+def _private_sqlite_files(database: str | None) -> None:
+    """The database file (it holds lease secrets and token hashes) readable by the server's
+    user only, whatever the umask: created 0600 before SQLite opens it; SQLite gives its -wal and
+    -shm files the main file's mode, existing ones are corrected too."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = os.path.abspath(database)
+    if not os.path.isdir(os.path.dirname(path)):
+        return  # SQLite reports the missing folder itself
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        if os.path.exists(name):
+            os.chmod(name, 0o600)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -96,8 +96,9 @@ def issue_code(db: Database, *, team: str, user: str, coordinator: bool, valid_d
 
 
 def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b64: str,
-          box_public_b64: str) -> dict[str, Any]:
-    """Register a device with its public keys; the code is used up in the same transaction."""
+          box_public_b64: str, team: str | None = None) -> dict[str, Any]:
+    """Register a device with its public keys; the code is used up in the same transaction.
+    ``team`` is the team of the device's vault: a code of another team is refused unused."""
     sign_public = _public_key(sign_public_b64, Ed25519PublicKey, "sign_public_key")
     box_public = _public_key(box_public_b64, X25519PublicKey, "box_public_key")
     refused = errors.ApiError(403, "Der Anmeldecode ist unbekannt, schon benutzt oder "
@@ -115,13 +116,17 @@ def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b
         if not _same_person(row.user_name, user):
             raise errors.ApiError(403, "Der Anmeldecode wurde für eine andere Person "
                                        "ausgegeben.")
+        if team is not None and team != row.team:
+            raise errors.ApiError(409, f"Der Anmeldecode gilt für Team {row.team}, dieser "
+                                       f"Datentresor gehört zu Team {team}. Bitte einen Code "
+                                       "für das eigene Team bei der Kreis-IT anfordern.")
         # Conditional update: of two devices racing with one code, only one gets a row.
         used = conn.execute(update(enrolment_codes).where(
             enrolment_codes.c.code_hash == row.code_hash,
             enrolment_codes.c.used_at.is_(None)).values(used_at=now, device_id=device_id))
         if used.rowcount != 1:
             raise refused
-        team = conn.execute(select(teams).where(teams.c.code == row.team)).one()
+        team_row = conn.execute(select(teams).where(teams.c.code == row.team)).one()
         fingerprint = protocol.fingerprint(sign_public, box_public)
         conn.execute(insert(devices).values(
             id=device_id, team=row.team, user_name=row.user_name, device_name=device_name,
@@ -138,7 +143,7 @@ def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b
         "token": f"{device_id}.{secret}",
         "fingerprint": fingerprint,
         "coordinator": bool(row.coordinator),
-        "team_has_key": team.epoch > 0,
+        "team_has_key": team_row.epoch > 0,
         "lease_secret": protocol.b64e(lease_secret),
         "lease_warn_days": settings.lease_warn_days,
         "lease_lock_days": settings.lease_lock_days,
@@ -190,7 +195,9 @@ def authenticate(db: Database, authorization: str | None, *, always_touch: bool 
     if row.state == "revoked":
         with db.write() as conn:
             audit.record_wipe_request(conn, row.id, row.team)
-        raise errors.revoked()
+        from kimdesk.server import trust  # trust imports Caller from here
+
+        raise errors.revoked(**trust.revocation_evidence(db, row.team, row.fingerprint))
     caller = Caller(id=row.id, team=row.team, user_name=row.user_name,
                     device_name=row.device_name, coordinator=bool(row.coordinator),
                     state=row.state, sign_public=bytes(row.sign_public),

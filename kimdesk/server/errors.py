@@ -27,9 +27,11 @@ def unauthorised() -> ApiError:
                          "ungültig (Gerät neu anmelden).")
 
 
-def revoked() -> ApiError:
+def revoked(**evidence: Any) -> ApiError:
+    """A revoked device; ``evidence`` carries the signed revocations the device checks before
+    it wipes itself (``revocations``, ``issuer_keys``)."""
     return ApiError(403, "Dieses Gerät wurde gesperrt; die Daten auf dem Gerät werden gelöscht.",
-                    wipe=True)
+                    wipe=True, **evidence)
 
 
 def not_confirmed() -> ApiError:

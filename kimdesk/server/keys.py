@@ -4,8 +4,10 @@ The server never sees a team key. It stores envelopes a device sealed for anothe
 X25519 key and signed with its own Ed25519 key, checks the signature against the granter's
 registered key, and decides from the team's state which grants are legitimate:
 
-(a) first key: the team has none (epoch 0); a device grants epoch 1 to itself and becomes active;
-(b) confirm: an active coordinator grants an existing epoch to a pending or active device;
+(a) first key: the team has none (epoch 0); a coordinator's device grants epoch 1 to itself and
+    becomes active (a case manager's device waits, so the order of enrolment cannot brick a team);
+(b) confirm: an active coordinator grants an existing epoch to a pending or active device (any
+    active device may grant to a coordinator's device: recovery after the coordinator was lost);
     a grant of the current epoch makes a pending device active;
 (c) rotation: after a revocation, an active device grants epoch current+1 to every active
     device of the team (itself included) in one request; the team then moves to that epoch.
@@ -51,7 +53,8 @@ def store(db: Database, caller: Caller, items: list[dict[str, Any]]) -> int:
         me = conn.execute(select(devices.c.state, devices.c.coordinator)
                           .where(devices.c.id == caller.id)).one()
         members = {r.id: r for r in conn.execute(
-            select(devices.c.id, devices.c.state).where(devices.c.team == caller.team))}
+            select(devices.c.id, devices.c.state, devices.c.coordinator)
+            .where(devices.c.team == caller.team))}
         for recipient, _epoch in keys:
             member = members.get(recipient)
             if member is None or member.state == "revoked":
@@ -97,6 +100,11 @@ def _first_key(conn: Connection, caller: Caller, new: list[dict[str, Any]]) -> N
     if len(new) != 1 or new[0]["recipient_id"] != caller.id or new[0]["epoch"] != 1:
         raise _forbidden("Der erste Team-Schlüssel (Version 1) wird nur für das eigene Gerät "
                          "angelegt.")
+    if not caller.coordinator:
+        # A case manager's device waits for the coordination: a key it made could never be
+        # handed on (only coordinators confirm devices), which bricked a team (issue 16).
+        raise ApiError(409, "Den ersten Team-Schlüssel legt die Koordination an; dieses Gerät "
+                            "wartet auf ihre Bestätigung.", epoch=0)
     _insert(conn, caller.team, new)
     # A key made after a revocation is already new: nothing to rotate.
     conn.execute(update(teams).where(teams.c.code == caller.team)
@@ -136,7 +144,12 @@ def _confirm(conn: Connection, caller: Caller, me: Any, team: Any, members: dict
             raise ApiError(409, "Das Team hat bereits einen Schlüssel; dieses Gerät muss von "
                                 "der Koordination bestätigt werden.", epoch=team.epoch)
         raise _forbidden("Nur ein bestätigtes Gerät der Koordination kann Geräte freigeben.")
-    if not me.coordinator:
+    coordinator_recipients = {i["recipient_id"] for i in new} <= {
+        device_id for device_id, m in members.items() if m.coordinator}
+    if not me.coordinator and not coordinator_recipients:
+        # Any confirmed device hands the keys to a coordinator device (the devices check the
+        # county's certificate first): so a team whose only coordinator laptop was lost can
+        # take in a new one.
         raise _forbidden("Geräte freigeben kann nur die Koordination.")
     if any(i["epoch"] < 1 for i in new):
         raise ApiError(422, "Schlüsselversionen beginnen bei 1.")

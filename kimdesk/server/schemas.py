@@ -8,7 +8,7 @@ a pattern; every number a range that fits the database columns. Base64 must be c
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -75,6 +75,10 @@ class ErrorBody(_Model):
 
 class RevokedBody(ErrorBody):
     wipe: bool = True
+    revocations: list[dict[str, Any]] = Field(
+        default_factory=list, description="signierte Sperrungen dieses Geräts")
+    issuer_keys: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="öffentliche Schlüssel der Aussteller")
 
 
 class EpochErrorBody(ErrorBody):
@@ -93,6 +97,9 @@ class EnrolRequest(_Model):
     device_name: PlainText
     sign_public_key: B64Key  # type: ignore[valid-type]
     box_public_key: B64Key  # type: ignore[valid-type]
+    team: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$",
+                             description="Team des Datentresors; ein Code eines anderen Teams "
+                                         "wird abgelehnt (und bleibt gültig)")
 
 
 class EnrolResponse(_Model):
@@ -151,6 +158,32 @@ class EnvelopesRequest(_Model):
 
 class EnvelopesResponse(_Model):
     envelopes: list[Envelope]
+
+
+class TrustDocument(_Model):
+    """A certificate or revocation (``kimdesk.sync.trust``); devices check the signature."""
+
+    body: dict[str, Any] = Field(description="signierter Inhalt (Team, Fingerabdruck, Rolle, "
+                                             "Aussteller)")
+    signature: B64Signature  # type: ignore[valid-type]
+
+
+class TrustRequest(_Model):
+    documents: list[TrustDocument] = Field(min_length=1, max_length=100)
+
+
+class TrustResponse(_Model):
+    documents: list[TrustDocument]
+
+
+class QuarantinedItem(_Model):
+    seq: int = Field(ge=1, le=MAX_INT64)
+    change_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class QuarantineRequest(_Model):
+    changes: list[QuarantinedItem] = Field(min_length=1, max_length=500)
 
 
 class Stored(_Model):

@@ -134,6 +134,32 @@ stat_cells = Table(
     Index("ix_stat_cells_period_team", "period", "team"),
 )
 
+# Certificates and revocations of the chain of trust (kimdesk.sync.trust), stored and relayed
+# for the devices, which verify them; the server's own decisions never rest on them.
+trust_documents = Table(
+    "trust_documents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("team", ForeignKey("teams.code"), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),  # certificate | revocation
+    Column("fingerprint", String(60), nullable=False),
+    Column("issuer", String(60), nullable=False),
+    Column("document", Text, nullable=False),  # canonical JSON, exactly as signed
+    Column("digest", String(64), nullable=False, unique=True),  # sha256 of document
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Changes a device refused to apply (undecryptable, bad shape, clock far ahead): for county IT.
+quarantine_reports = Table(
+    "quarantine_reports", metadata,
+    Column("reporter_id", String(32), primary_key=True),
+    Column("change_id", String(32), primary_key=True),
+    Column("team", ForeignKey("teams.code"), nullable=False, index=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("author_id", String(32), nullable=False),  # who pushed it (from the change log)
+    Column("reason", String(200), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+)
+
 audit_log = Table(
     "audit_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

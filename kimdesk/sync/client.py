@@ -30,14 +30,17 @@ from sqlalchemy.orm import Session
 
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
-from kimdesk.models import SyncDevice, TeamKey
+from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
 from kimdesk.models.changelog import OutboxChange
-from kimdesk.sync import crypto, erasures, merge, protocol, statistics
+from kimdesk.sync import crypto, erasures, merge, protocol, statistics, trust
 
 FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
 FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
                "pull-mid-apply", "pull-after-commit")
 BATCH_ENV = "KIMDESK_SYNC_BATCH"  # smaller batches (tests, slow links); at most the protocol's
+# A change whose clock is further ahead of this device's clock is quarantined, not merged: a
+# clock far in the future would win every later edit of the record (docs/sync.md).
+MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
 
 
 def _batch_size() -> int:
@@ -70,6 +73,7 @@ class SyncReport:
     pushed: int = 0
     pulled: int = 0
     conflicts: int = 0
+    quarantined: int = 0  # changes set aside in this sync (never applied)
     repaired: bool = False
     finished_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
@@ -109,17 +113,28 @@ def _answer(response: httpx.Response) -> dict[str, Any]:
 
 
 def enrol(ctx: Context, http: httpx.Client, *, server_url: str, code: str,
-          device_name: str) -> SyncDevice:
-    """Register this device with a one-time code from county IT; keys are made here."""
+          device_name: str, root_public: bytes | None) -> SyncDevice:
+    """Register this device with a one-time code from county IT; keys are made here.
+
+    ``root_public`` is the county's root signing key from the installation profile; it is
+    pinned in the vault and is what every certificate of the team is checked against."""
     with ctx.vault.reading() as session:
         if session.get(SyncDevice, 1) is not None:
             raise SyncError("Dieses Gerät ist bereits angemeldet.")
+    if root_public is None or len(root_public) != protocol.KEY_BYTES:
+        raise SyncError("Im Installationsprofil fehlt der öffentliche Schlüssel des Kreises "
+                        "(county_root_key); ohne ihn kann das Gerät niemandem im Team trauen. "
+                        "Bitte die Kreis-IT fragen.")
     keys = crypto.DeviceKeys.generate()
-    try:
-        response = http.post(f"{protocol.API_PREFIX}/enrol", json={
-            "code": code.strip(), "user": ctx.user, "device_name": device_name,
+    with ctx.vault.reading() as session:
+        own_team = session.scalars(select(VaultProfile.team)).first()
+    body = {"code": code.strip(), "user": ctx.user, "device_name": device_name,
             "sign_public_key": protocol.b64e(keys.sign_public),
-            "box_public_key": protocol.b64e(keys.box_public)})
+            "box_public_key": protocol.b64e(keys.box_public)}
+    if own_team:
+        body["team"] = own_team  # the server refuses a code of another team, unused
+    try:
+        response = http.post(f"{protocol.API_PREFIX}/enrol", json=body)
     except httpx.HTTPError as exc:
         raise ServerUnreachable("Der Kreis-Server ist nicht erreichbar.") from exc
     answer = _answer(response)
@@ -131,7 +146,7 @@ def enrol(ctx: Context, http: httpx.Client, *, server_url: str, code: str,
             fingerprint=answer["fingerprint"], state="pending", cursor=0,
             lease_secret=protocol.b64d(answer["lease_secret"]), lease_counter_used=0,
             lease_warn_days=int(answer["lease_warn_days"]),
-            lease_lock_days=int(answer["lease_lock_days"]))
+            lease_lock_days=int(answer["lease_lock_days"]), root_public=root_public)
         session.add(device)
         # Records written before enrolment join the change log now, so the team gets them.
         merge.seed_change_log(session)
@@ -163,6 +178,8 @@ class SyncClient:
         self._keys = crypto.DeviceKeys(self._device.sign_private, self._device.box_private)
         self._team_keys: dict[int, bytes] = {}
         self._devices: dict[str, dict[str, Any]] | None = None
+        self._trust: trust.TeamTrust | None = None
+        self._quarantined_now = 0
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -179,8 +196,28 @@ class SyncClient:
             except ValueError:
                 body = {}
             if body.get("wipe"):
-                self._wipe()
+                if self._revocation_is_signed(body):
+                    self._wipe()
+                raise SyncError("Der Kreis-Server meldet dieses Gerät als gesperrt, legt aber "
+                                "keine vom Kreis oder der Koordination signierte Sperrung vor. "
+                                "Der Datentresor bleibt erhalten; bitte die Kreis-IT fragen.")
         return response
+
+    def _revocation_is_signed(self, body: dict[str, Any]) -> bool:
+        """True if ``body`` holds a revocation of this device that the chain of trust signed."""
+        root = self._device.root_public
+        revocations = body.get("revocations")
+        if root is None or not isinstance(revocations, list):
+            return False
+        listed = body.get("issuer_keys")
+        keys: dict[str, Any] = listed if isinstance(listed, dict) else {}
+        known, revoked = self._stored_trust()
+        verdict = trust.evaluate(root_public=root, team=self._device.team,
+                                 documents=revocations, sign_keys=_sign_keys(keys.values()),
+                                 known=known,
+                                 known_revoked={fp: at for fp, at in revoked.items()
+                                                if fp != self._device.fingerprint})
+        return self._device.fingerprint in verdict.revoked
 
     def _wipe(self) -> None:
         data_dir = self._ctx.vault.data_dir
@@ -212,6 +249,66 @@ class SyncClient:
             self._devices = {d["device_id"]: d for d in self._get("/devices")["devices"]}
         return self._devices
 
+    # --- chain of trust -----------------------------------------------------------------
+
+    def _stored_trust(self) -> tuple[dict[str, str], dict[str, str]]:
+        members: dict[str, str] = {}
+        revoked: dict[str, str] = {}
+        with self._ctx.vault.reading() as session:
+            for row in session.scalars(select(TrustDocument).order_by(TrustDocument.id)):
+                if row.kind == "revocation":
+                    revoked[row.fingerprint] = str(row.document["body"]["issued_at"])
+                elif row.role is not None and members.get(row.fingerprint) != "coordinator":
+                    members[row.fingerprint] = row.role
+        return members, revoked
+
+    def team_trust(self, *, refresh: bool = False) -> trust.TeamTrust:
+        """Who belongs to the team by the documents this device verified (new ones from the
+        server are verified against the pinned root key and stored in the vault)."""
+        if self._trust is not None and not refresh:
+            return self._trust
+        root = self._device.root_public
+        if root is None:
+            raise SyncError("Diesem Gerät fehlt der öffentliche Schlüssel des Kreises; bitte "
+                            "das Gerät neu anmelden (Kreis-IT).")
+        documents = self._get("/trust")["documents"]
+        listed = list(self.devices(refresh=True).values())
+        listed.append({"sign_public_key": protocol.b64e(self._keys.sign_public),
+                       "box_public_key": protocol.b64e(self._keys.box_public)})
+        known, revoked = self._stored_trust()
+        verdict = trust.evaluate(root_public=root, team=self._device.team, documents=documents,
+                                 sign_keys=_sign_keys(listed), known=known,
+                                 known_revoked=revoked)
+        if verdict.accepted:
+            with self._ctx.vault.writing() as session:
+                for document in verdict.accepted:
+                    body = document["body"]
+                    session.add(TrustDocument(kind=body["kind"], fingerprint=body["fingerprint"],
+                                              role=body.get("role"), document=document))
+        self._trust = verdict
+        return verdict
+
+    def trusted_devices(self, *, refresh: bool = False) -> dict[str, dict[str, Any]]:
+        """The devices the server lists whose keys carry a valid certificate, by device id."""
+        verdict = self.team_trust(refresh=refresh)
+        found = {}
+        for device in self.devices().values():
+            try:
+                computed = protocol.fingerprint(protocol.b64d(device["sign_public_key"]),
+                                                protocol.b64d(device["box_public_key"]))
+            except (KeyError, ValueError):
+                continue
+            role = verdict.role(computed)
+            if role is not None:
+                found[device["device_id"]] = {**device, "fingerprint": computed, "role": role}
+        return found
+
+    def _trusted_granter(self, device_id: str) -> dict[str, Any] | None:
+        granter = self.trusted_devices().get(device_id)
+        if granter is None:
+            granter = self.trusted_devices(refresh=True).get(device_id)
+        return granter
+
     def _grant(self, epoch: int, key: bytes, recipient: dict[str, Any]) -> dict[str, Any]:
         return crypto.seal_team_key(
             team_key=key, team=self._device.team, epoch=epoch,
@@ -224,10 +321,9 @@ class SyncClient:
             epoch = int(envelope["epoch"])
             if epoch in self._team_keys:
                 continue
-            granter = self.devices().get(envelope["granter_id"]) or self.devices(
-                refresh=True).get(envelope["granter_id"])
+            granter = self._trusted_granter(envelope["granter_id"])
             if granter is None:
-                continue
+                continue  # not certified: the server cannot hand out keys of its own
             key = crypto.open_team_key(
                 envelope, team=self._device.team, recipient_id=self._device.device_id,
                 recipient=self._keys, granter_sign_public=protocol.b64d(
@@ -238,7 +334,12 @@ class SyncClient:
         """The current epoch, with its key in hand; 0 while this device waits for a key."""
         self._load_team_keys()
         epoch = int(status["epoch"])
+        if self._team_keys and epoch < max(self._team_keys):
+            raise SyncError("Der Kreis-Server nennt eine ältere Schlüsselversion als die, die "
+                            "dieses Gerät schon hat; es sendet nichts. Bitte die Kreis-IT fragen.")
         if epoch == 0:
+            if not self.team_trust(refresh=True).is_coordinator(self._device.fingerprint):
+                return 0  # only a coordinator certified by the county makes the first key
             key = crypto.new_team_key()
             me = {"device_id": self._device.device_id,
                   "box_public_key": protocol.b64e(self._keys.box_public)}
@@ -259,7 +360,8 @@ class SyncClient:
     def _rotate(self, epoch: int) -> int:
         """A device was revoked: a new team key for every remaining device."""
         key = crypto.new_team_key()
-        recipients = [d for d in self.devices(refresh=True).values() if d["state"] == "active"]
+        recipients = [d for d in self.trusted_devices(refresh=True).values()
+                      if d["state"] == "active"]
         envelopes = [self._grant(epoch + 1, key, d) for d in recipients]
         response = self._post("/envelopes", {"envelopes": envelopes})
         if response.status_code == 200:
@@ -269,19 +371,47 @@ class SyncClient:
         current = int(self._get("/status")["epoch"])
         return current if current in self._team_keys else 0
 
+    def _hand_keys_to_new_coordinators(self) -> None:
+        """Give the team keys to a waiting coordinator device that the county certified (a new
+        coordinator laptop after the only one was lost: docs/it/trust.md)."""
+        waiting = [d for d in self.devices(refresh=True).values()
+                   if d["state"] == "pending" and d.get("coordinator")]
+        if not waiting:
+            return
+        certified = self.trusted_devices(refresh=True)
+        for device in waiting:
+            found = certified.get(device["device_id"])
+            if found is None or found["role"] != "coordinator":
+                continue
+            envelopes = [self._grant(epoch, key, found)
+                         for epoch, key in sorted(self._team_keys.items())]
+            self._post("/envelopes", {"envelopes": envelopes})  # 409: another device was first
+
     def confirm_device(self, fingerprint: str) -> dict[str, Any]:
         """Coordinator: give a new device of the team the team keys, after comparing the
         fingerprint it shows with the one the server lists."""
-        wanted = fingerprint.strip().upper().replace(" ", "")
+        try:
+            wanted = trust.normalise_fingerprint(fingerprint)
+        except trust.TrustError as exc:
+            raise SyncError(exc.message) from None
         status = self._get("/status")
         self._ensure_keys(status)
+        if not self.team_trust(refresh=True).is_coordinator(self._device.fingerprint):
+            raise SyncError("Geräte bestätigen kann nur ein vom Kreis zertifiziertes Gerät der "
+                            "Koordination.")
         for device in self.devices(refresh=True).values():
             computed = protocol.fingerprint(protocol.b64d(device["sign_public_key"]),
                                             protocol.b64d(device["box_public_key"]))
-            if computed.replace("-", "") != wanted.replace("-", ""):
+            if computed != wanted:
                 continue
             if computed != device["fingerprint"]:
                 raise SyncError("Der Fingerabdruck passt nicht zu den Schlüsseln des Geräts.")
+            if self.team_trust().role(wanted) is None:
+                certificate = trust.certify(team=self._device.team, fingerprint=wanted,
+                                            role="member", issuer=self._device.fingerprint,
+                                            signer_private=self._keys.sign_private)
+                _answer(self._post("/trust", {"documents": [certificate]}))
+                self.team_trust(refresh=True)
             envelopes = [self._grant(epoch, key, device)
                          for epoch, key in sorted(self._team_keys.items())]
             _answer(self._post("/envelopes", {"envelopes": envelopes}))
@@ -339,21 +469,32 @@ class SyncClient:
             _fault("pull-after-fetch")
             if not changes:
                 return pulled, conflicts
-            received = [self._open(change) for change in changes
-                        if repair or change["device_id"] != self._device.device_id]
+            received: list[merge.Received] = []
+            refused: list[tuple[dict[str, Any], str]] = []
+            for change in changes:
+                if not repair and change["device_id"] == self._device.device_id:
+                    continue
+                try:
+                    received.append(self._open(change))
+                except _Refused as exc:
+                    refused.append((change, exc.reason))
             last_seq = int(changes[-1]["seq"])
 
             def within(session: Session, index: int, last_seq: int = last_seq,
-                       count: int = len(received)) -> None:
+                       count: int = len(received),
+                       refused: list[tuple[dict[str, Any], str]] = refused) -> None:
                 if index == count // 2:
                     _fault("pull-mid-apply")
                 if index == count - 1:
                     self._move_cursor(session, last_seq)
+                    _quarantine(session, refused)
 
             result = merge.apply_batch(self._ctx.vault, received, within=within)
             if not received:
                 with self._ctx.vault.writing() as session:
                     self._move_cursor(session, last_seq)
+                    _quarantine(session, refused)
+            self._quarantined_now += len(refused)
             _fault("pull-after-commit")
             pulled += len(changes)
             conflicts += result.conflicts
@@ -374,6 +515,10 @@ class SyncClient:
             return device.cursor
 
     def _open(self, change: dict[str, Any]) -> merge.Received:
+        """The decrypted change; _Refused (→ quarantine) if it fails verification."""
+        reason = _clock_problem(str(change["hlc"]))
+        if reason:
+            raise _Refused(reason)
         epoch = int(change["epoch"])
         key = self._team_keys.get(epoch)
         if key is None:
@@ -381,10 +526,16 @@ class SyncClient:
             key = self._team_keys.get(epoch)
         if key is None:
             raise SyncError("Für diese Änderungen fehlt dem Gerät der Teamschlüssel.")
-        payload = crypto.decrypt_change(
-            key, team=self._device.team, record_id=change["record_id"], kind=change["kind"],
-            hlc=change["hlc"], epoch=epoch, nonce=change["nonce"],
-            ciphertext=change["ciphertext"])
+        try:
+            payload = crypto.decrypt_change(
+                key, team=self._device.team, record_id=change["record_id"],
+                kind=change["kind"], hlc=change["hlc"], epoch=epoch, nonce=change["nonce"],
+                ciphertext=change["ciphertext"])
+        except (crypto.DecryptionFailed, ValueError):
+            raise _Refused("lässt sich nicht entschlüsseln (verändert, falsch zugeordnet "
+                           "oder unbrauchbar)") from None
+        if not _payload_shape_ok(payload):
+            raise _Refused("Inhalt hat nicht die Form einer Änderung")
         return merge.Received(kind=change["kind"], record_id=change["record_id"],
                               hlc=change["hlc"], payload=payload)
 
@@ -398,7 +549,9 @@ class SyncClient:
                 return True  # the team moved on meanwhile; the next sync checks again
             if merge.consistency_problems(session):
                 return False
-            return merge.local_checksum(session) == answer["checksum"]
+            held = [(r, h) for r, h in session.execute(
+                select(QuarantinedChange.record_id, QuarantinedChange.hlc))]
+            return merge.local_checksum(session, held) == str(answer["checksum"])
 
     def resync(self) -> tuple[int, int]:
         """Rebuild this device's merge state from the server's log (nothing local is lost:
@@ -422,6 +575,7 @@ class SyncClient:
             report.notes.append("Das Gerät wartet auf die Bestätigung durch die Koordination.")
             return report
         self._set_state("active")
+        self._hand_keys_to_new_coordinators()
         with self._ctx.vault.reading() as session:
             erased = erasures.pending_erasures(session)  # reported once they are pushed
         try:
@@ -443,11 +597,45 @@ class SyncClient:
             if not self.verify():
                 raise SyncError("Der Abgleich mit dem Team ist nicht vollständig; bitte "
                                 "erneut synchronisieren oder die Kreis-IT fragen.")
+        report.quarantined = self._quarantined_now
+        if report.quarantined:
+            report.notes.append(f"{report.quarantined} Änderungen vom Server wurden "
+                                "zurückgehalten (Quarantäne) und nicht übernommen; die "
+                                "Kreis-IT ist informiert.")
+        self.report_quarantine()
         if self._send_statistics:
             self.push_statistics()
         report.finished_at = datetime.now(UTC)
         self._touch(last_contact=True, finished=report.finished_at)
         return report
+
+    def quarantined(self) -> list[QuarantinedChange]:
+        """The changes this device set aside (newest first): for the sync status."""
+        with self._ctx.vault.reading() as session:
+            rows = list(session.scalars(select(QuarantinedChange)
+                                        .order_by(QuarantinedChange.id.desc())))
+            for row in rows:
+                session.expunge(row)
+        return rows
+
+    def report_quarantine(self) -> None:
+        """Tell the county server which changes this device quarantined (server-admin lists
+        them); a failure is retried at the next sync."""
+        with self._ctx.vault.reading() as session:
+            rows = list(session.scalars(select(QuarantinedChange).where(
+                QuarantinedChange.reported.is_(False)).limit(protocol.MAX_BATCH)))
+            items = [{"seq": r.seq, "change_id": r.change_id, "reason": r.reason}
+                     for r in rows]
+            ids = [r.id for r in rows]
+        if not items:
+            return
+        response = self._post("/quarantine", {"changes": items})
+        if response.status_code != 200:
+            return
+        with self._ctx.vault.writing() as session:
+            for row in session.scalars(select(QuarantinedChange)
+                                       .where(QuarantinedChange.id.in_(ids))):
+                row.reported = True
 
     def push_statistics(self) -> None:
         """The anonymised counts of this and last month (replacing what was sent before)."""
@@ -481,6 +669,67 @@ class _EpochChanged(Exception):
 
 class _ResyncNeeded(Exception):
     pass
+
+
+class _Refused(Exception):
+    """A pulled change that must not be applied; ``reason`` is German and names no client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _clock_problem(hlc: str) -> str | None:
+    wall, dot, counter = hlc.partition(".")
+    if not dot or not wall.isdigit() or not counter.isdigit() or len(wall) != 13 \
+            or len(counter) != 5:
+        return "Zeitstempel hat nicht die erwartete Form"
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    if int(wall) > now_ms + MAX_CLOCK_AHEAD_MS:
+        return "Zeitstempel liegt mehr als 5 Minuten in der Zukunft"
+    return None
+
+
+def _payload_shape_ok(payload: Any) -> bool:
+    if not isinstance(payload, dict) or not isinstance(payload.get("origin"), str):
+        return False
+    if not isinstance(payload.get("fields", {}), dict) or not isinstance(
+            payload.get("base", {}), dict):
+        return False
+    cl = payload.get("cl", 1)
+    return isinstance(cl, int) and not isinstance(cl, bool) and cl >= 0
+
+
+def _quarantine(session: Session, refused: list[tuple[dict[str, Any], str]]) -> None:
+    if not refused:
+        return
+    known = set(session.scalars(select(QuarantinedChange.change_id).where(
+        QuarantinedChange.change_id.in_([c["change_id"] for c, _ in refused]))))
+    for change, reason in refused:
+        if change["change_id"] in known:
+            continue
+        known.add(change["change_id"])
+        session.add(QuarantinedChange(
+            seq=int(change["seq"]), change_id=str(change["change_id"])[:32],
+            author_device=str(change["device_id"])[:32],
+            record_id=str(change["record_id"])[:200], kind=str(change["kind"])[:60],
+            hlc=str(change["hlc"])[:100], epoch=int(change["epoch"]), reason=reason,
+            reported=False))
+
+
+def _sign_keys(listed: Any) -> dict[str, bytes]:
+    """Fingerprint → Ed25519 key of devices as listed by the server, each fingerprint computed
+    here from the listed keys (a key the server replaced has another fingerprint)."""
+    found: dict[str, bytes] = {}
+    for device in listed:
+        try:
+            sign = protocol.b64d(device["sign_public_key"])
+            box = protocol.b64d(device["box_public_key"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if len(sign) == protocol.KEY_BYTES and len(box) == protocol.KEY_BYTES:
+            found[protocol.fingerprint(sign, box)] = sign
+    return found
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -1,12 +1,16 @@
 """Command line of sync: ``kimdesk enrol``, ``kimdesk devices [confirm FP]``, ``kimdesk sync``,
-``kimdesk freischalten CODE`` (offline lease)."""
+``kimdesk freischalten CODE`` (offline lease) and ``kimdesk county-ca`` (county IT's offline root
+key: make it, certify a coordinator device, sign a revocation)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kimdesk.cli_toolkit import UsageError, add_vault_arguments, opened_context, run_guarded
@@ -18,16 +22,25 @@ if TYPE_CHECKING:
 
 
 def _enrol(args: argparse.Namespace) -> str:
+    from kimdesk import config
     from kimdesk.sync import client, transport
 
+    if args.server:
+        transport.require_https(args.server, insecure_local=args.insecure_local)
     url, ca = transport.server_settings(args.server)
+    root = config.county_root_key()
     with opened_context(args) as ctx, transport.connect(url, ca) as http:
         device = client.enrol(ctx, http, server_url=url, code=args.code,
-                              device_name=args.name or platform.node() or "Laptop")
+                              device_name=args.name or platform.node() or "Laptop",
+                              root_public=root)
         state = client.SyncClient(ctx, http).run().state
     lines = [f"Gerät angemeldet bei {url} (Team {device.team}).",
              f"Fingerabdruck: {device.fingerprint}"]
-    if state == "pending":
+    if state == "pending" and device.coordinator:
+        lines.append("Bitte der Kreis-IT den Fingerabdruck nennen; sobald sie das Gerät der "
+                     "Koordination zertifiziert hat (kimdesk county-ca certify), synchronisiert "
+                     "es.")
+    elif state == "pending":
         lines.append("Bitte der Koordination den Fingerabdruck nennen; nach der Bestätigung "
                      "(kimdesk devices confirm …) synchronisiert das Gerät.")
     return "\n".join(lines)
@@ -78,6 +91,9 @@ def _sync(args: argparse.Namespace) -> str:
                  "(Datenschutz → Abgleich).")
     if report.repaired:
         text += " Der lokale Stand wurde vom Server neu aufgebaut."
+    if report.quarantined:
+        text += (f" {report.quarantined} Änderungen zurückgehalten (Quarantäne, nicht "
+                 "übernommen); die Kreis-IT ist informiert.")
     return text
 
 
@@ -89,6 +105,71 @@ def _unlock(args: argparse.Namespace) -> str:
     return "Freigeschaltet: KIMdesk kann wieder offline genutzt werden."
 
 
+_KEY_FILE_HEADER = "KIMdesk county root key v1"
+
+
+def _read_root_key(path: str) -> bytes:
+    from kimdesk.sync import trust
+
+    try:
+        lines = Path(path).read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        raise UsageError(f"Die Schlüsseldatei {path} ist nicht lesbar.") from None
+    if len(lines) < 2 or " ".join(lines[:-1]) != _KEY_FILE_HEADER:
+        raise UsageError(f"{path} ist keine Schlüsseldatei von „kimdesk county-ca keygen“.")
+    try:
+        return trust.decode_key(lines[-1], what="Stammschlüssel")
+    except trust.TrustError as exc:
+        raise UsageError(exc.message) from None
+
+
+def _write_private(path: str, text: str) -> None:
+    """Create ``path`` readable by its owner only (0600), refusing to overwrite."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UsageError(f"{path} gibt es schon; bitte einen anderen Dateinamen wählen.") from None
+    with os.fdopen(handle, "w", encoding="ascii") as file:
+        file.write(text)
+
+
+def _document_out(document: dict[str, Any], out: str | None) -> str:
+    text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        return out
+    return text.rstrip("\n")
+
+
+def _county_ca(args: argparse.Namespace) -> str:
+    from kimdesk.sync import trust
+
+    if args.action == "keygen":
+        key = trust.new_root_key()
+        _write_private(args.out, f"{_KEY_FILE_HEADER}\n{trust.encode_key(key)}\n")
+        public = trust.encode_key(trust.public_key_of(key))
+        return (f"Stammschlüssel in {args.out} gespeichert (nur offline aufbewahren).\n"
+                f"Für die Installationsprofile: county_root_key = \"{public}\"")
+    if not args.root_key_file or not args.fingerprint or not args.team:
+        raise UsageError("Bitte --root-key-file, --fingerprint und --team angeben.")
+    key = _read_root_key(args.root_key_file)
+    try:
+        if args.action == "certify":
+            document = trust.certify(team=args.team, fingerprint=args.fingerprint,
+                                     role=args.role, issuer=trust.ROOT, signer_private=key)
+            done = _document_out(document, args.out)
+            where = (f"Zertifikat in {done}; hochladen mit: kimdesk server-admin certificate "
+                     f"{done}") if args.out else done
+            return where
+        document = trust.revoke(team=args.team, fingerprint=args.fingerprint,
+                                issuer=trust.ROOT, signer_private=key)
+    except trust.TrustError as exc:
+        raise UsageError(exc.message) from None
+    done = _document_out(document, args.out)
+    return (f"Sperrung in {done}; hinterlegen mit: kimdesk server-admin revoke GERÄTE-ID "
+            f"--revocation {done}") if args.out else done
+
+
 def register(commands: Any) -> None:
     enrol = commands.add_parser(
         "enrol", help="dieses Gerät beim Kreis-Server anmelden",
@@ -98,6 +179,9 @@ def register(commands: Any) -> None:
     enrol.add_argument("--server", metavar="URL", help="Adresse des Kreis-Servers "
                        "(Standard: aus dem Installationsprofil)")
     enrol.add_argument("--code", required=True, metavar="CODE", help="Einmal-Code der Kreis-IT")
+    enrol.add_argument("--insecure-local", action="store_true",
+                       help="unverschlüsseltes http:// zu einem Testserver auf diesem Computer "
+                            "erlauben (nie im Betrieb)")
     enrol.add_argument("--name", metavar="NAME", help="Name des Geräts (Standard: Rechnername)")
     enrol.set_defaults(handler=run_guarded(_enrol))
 
@@ -124,3 +208,18 @@ def register(commands: Any) -> None:
     add_vault_arguments(unlock)
     unlock.add_argument("code", metavar="CODE")
     unlock.set_defaults(handler=run_guarded(_unlock))
+
+    ca = commands.add_parser(
+        "county-ca", help="Stammschlüssel des Kreises: Koordinationsgeräte zertifizieren",
+        description="Auf dem Offline-Rechner der Kreis-IT, nie auf dem Server: „keygen --out "
+                    "DATEI“ legt den Stammschlüssel an; „certify“ zertifiziert ein Gerät der "
+                    "Koordination (Fingerabdruck vom Gerät, persönlich abgeglichen); „revoke“ "
+                    "signiert die Sperrung eines Geräts. Siehe docs/it/trust.md.")
+    ca.add_argument("action", choices=["keygen", "certify", "revoke"])
+    ca.add_argument("--root-key-file", metavar="DATEI", help="Datei mit dem Stammschlüssel")
+    ca.add_argument("--fingerprint", metavar="FINGERABDRUCK", help="Fingerabdruck des Geräts")
+    ca.add_argument("--team", metavar="TEAM", help="Team-Code, z. B. nord")
+    ca.add_argument("--role", choices=["coordinator", "member"], default="coordinator",
+                    help="Rolle im Team (Standard: coordinator)")
+    ca.add_argument("--out", metavar="DATEI", help="Ausgabedatei (keygen: Pflicht)")
+    ca.set_defaults(handler=run_guarded(_county_ca))

@@ -453,10 +453,17 @@ def seed_change_log(session: Session) -> int:
     return len(changes)
 
 
-def local_checksum(session: Session) -> str:
+def local_checksum(session: Session, quarantined: Iterable[tuple[str, str]] = ()) -> str:
+    """The team checksum of this vault; ``quarantined`` (record id, HLC) pairs count as held
+    (the server's log has them, and this device kept them aside on purpose)."""
     states = RecordState.__table__
-    pairs = session.connection().execute(select(states.c.record_id, states.c.max_hlc)).all()
-    return protocol.team_checksum((record_id, hlc) for record_id, hlc in pairs)
+    pairs: dict[str, str] = {
+        record_id: hlc for record_id, hlc in
+        session.connection().execute(select(states.c.record_id, states.c.max_hlc))}
+    for record_id, hlc in quarantined:
+        if record_id not in pairs or hlc > pairs[record_id]:
+            pairs[record_id] = hlc
+    return protocol.team_checksum(pairs.items())
 
 
 def consistency_problems(session: Session) -> list[str]:

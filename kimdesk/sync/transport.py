@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -20,6 +21,23 @@ def server_settings(explicit_url: str | None = None) -> tuple[str, Path | None]:
     if not url:
         raise KimdeskError("Kein Kreis-Server angegeben (--server oder Installationsprofil).")
     return url.rstrip("/"), profile.ca_certificate if profile else None
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def require_https(url: str, *, insecure_local: bool = False) -> None:
+    """A server address typed on the command line: https, or plain http to this computer only
+    with ``--insecure-local`` (a test server). Client data never crosses a network unencrypted."""
+    parts = urlsplit(url.strip())
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS and insecure_local:
+        return
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        raise KimdeskError("Unverschlüsselt (http://) nur zum Testen auf diesem Computer und nur "
+                           "mit --insecure-local.")
+    raise KimdeskError(f"Die Serveradresse muss mit https:// beginnen, nicht „{url}“.")
 
 
 def connect(url: str, ca_certificate: Path | None = None) -> httpx.Client:

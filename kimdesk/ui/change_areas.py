@@ -63,6 +63,8 @@ TABLE_AREAS: dict[str, frozenset[str]] = {
         "sync_outbox": (),
         "sync_records": (),
         "sync_team_keys": (),
+        "sync_trust": (),  # verified certificates and revocations of the team
+        "sync_quarantine": (),  # received changes that failed a check (sync status, county IT)
         "client_search": (),
         "alembic_version": (),
     }.items()

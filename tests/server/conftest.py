@@ -79,7 +79,8 @@ def db(app: FastAPI, client: TestClient) -> Database:
 def enrolled_device(client: TestClient, db: Database) -> Callable[..., Device]:
     """``enrol(team="nord", user=…, coordinator=False, first_key=False)``: a team (created if
     missing), a code from `server-admin`, and a device with real keys enrolled with it.
-    ``first_key`` lets the device create the team key (epoch 1) and so become active."""
+    ``first_key`` lets the device create the team key (epoch 1) and so become active; it makes
+    the device a coordinator's (only those create a team's first key)."""
     teams = {t.code for t in admin.list_teams(db)}
     counter = iter(range(1, 10_000))
 
@@ -89,6 +90,7 @@ def enrolled_device(client: TestClient, db: Database) -> Callable[..., Device]:
             admin.create_team(db, team, f"Team {team.title()}")
             teams.add(team)
         user = user or f"Case Managerin {next(counter)}"
+        coordinator = coordinator or first_key  # only the coordination makes the first key
         code, _expires = admin.issue_code(db, team, user, coordinator=coordinator)
         device = Device(coordinator=coordinator)
         response = client.post("/v1/enrol", json=device.enrol_body(code, user, device_name))

@@ -4,7 +4,9 @@ devices, unlock codes, and an audit that never holds a payload."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -122,3 +124,36 @@ def test_the_audit_holds_actions_but_no_payload_or_secret(
                    member.enrolment["lease_secret"]):
         assert secret not in text
     assert admin.audit_entries(db, 2)[-1].action == "device_revoked"
+
+
+def test_the_sqlite_database_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o002)  # a lax umask: files would be world- or group-readable
+    try:
+        db = admin.open_database(f"sqlite:///{tmp_path / 'kimdesk-server.db'}")
+        try:
+            admin.create_team(db, "nord", "Team Nord")
+            admin.issue_code(db, "nord", "Anna Becker")
+        finally:
+            db.dispose()
+    finally:
+        os.umask(old)
+    files = list(tmp_path.glob("kimdesk-server.db*"))
+    assert files
+    for path in files:
+        assert path.stat().st_mode & 0o077 == 0, path.name
+
+
+def test_the_lost_device_report_states_the_last_contact_and_that_later_changes_are_unknown(
+        client: TestClient, db: Database, enrolled_device: Enrol) -> None:
+    coordinator = enrolled_device("nord", "Koordination", coordinator=True, first_key=True)
+    member = enrolled_device("nord", "Anna Becker")
+    grant(client, coordinator, member)
+    assert admin.lost_device_report(db, member.device_id).last_push_at is None
+    client.post("/v1/push", headers=member.headers, json=push_body([make_change(1)]))
+    client.get("/v1/status", headers=member.headers)
+
+    report = admin.lost_device_report(db, member.device_id).to_json()
+
+    assert report["last_push_at"] is not None
+    assert report["unknown_after"] == report["device"]["last_seen_at"] is not None
+    assert "offline" in report["note"] and "kennt der Server nicht" in report["note"]

@@ -154,7 +154,8 @@ def test_a_revoked_device_is_told_to_wipe(
     response = client.request(method, path, headers=device.headers, json=body)
 
     assert response.status_code == 403
-    assert response.json() == {"detail": response.json()["detail"], "wipe": True}
+    assert response.json() == {"detail": response.json()["detail"], "wipe": True,
+                               "revocations": [], "issuer_keys": {}}
     assert "gesperrt" in response.json()["detail"]
     actions = [e.action for e in admin.audit_entries(db)]
     assert actions.count("wipe_requested") == 1

@@ -33,8 +33,8 @@ def _stored(db: Database) -> int:
 
 def test_first_device_creates_the_team_key_and_becomes_active(
         client: TestClient, enrolled_device: Enrol) -> None:
-    first = enrolled_device("nord", "Anna Becker")
-    second = enrolled_device("nord", "Jan Peters")
+    first = enrolled_device("nord", "Anna Becker", coordinator=True)
+    second = enrolled_device("nord", "Jan Peters", coordinator=True)
 
     assert grant(client, first, first, epoch=1) == {"stored": 1}
     assert _status(client, first)["state"] == "active"
@@ -44,6 +44,20 @@ def test_first_device_creates_the_team_key_and_becomes_active(
     assert refused["epoch"] == 1
     assert _status(client, second)["state"] == "pending"
     assert enrolled_device("nord", "Eva Schmitz").enrolment["team_has_key"] is True
+
+
+def test_a_case_managers_device_does_not_make_the_first_key(
+        client: TestClient, enrolled_device: Enrol, db: Database) -> None:
+    case_manager = enrolled_device("nord", "Jan Peters")
+
+    refused = grant(client, case_manager, case_manager, epoch=1, expect=409)
+
+    assert "Koordination" in refused["detail"] and refused["epoch"] == 0
+    assert _stored(db) == 0 and _status(client, case_manager)["state"] == "pending"
+    coordinator = enrolled_device("nord", "Anna Becker", coordinator=True)
+    grant(client, coordinator, coordinator, epoch=1)  # enrolled later, still the first key
+    grant(client, coordinator, case_manager, epoch=1)
+    assert _status(client, case_manager)["state"] == "active"
 
 
 def test_the_first_key_is_only_for_oneself_and_epoch_one(

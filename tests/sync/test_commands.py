@@ -21,9 +21,11 @@ from tests.sync.team import sqlite_url
 REPO = Path(__file__).resolve().parents[2]
 
 
-def kimdesk(*args: str) -> subprocess.CompletedProcess[str]:
+def kimdesk(*args: str, root: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIMDESK_")}
     env["KIMDESK_PASSWORD"] = PASSWORD
+    if root:
+        env["KIMDESK_COUNTY_ROOT_KEY"] = root
     return subprocess.run([sys.executable, "-m", "kimdesk.cli", *args], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=120)
 
@@ -52,14 +54,39 @@ def test_county_it_and_two_case_managers_set_up_sync_from_the_command_line(
             assert issued.returncode == 0, issued.stderr
             codes[user] = json.loads(issued.stdout)["code"]
 
+        # County IT, on its offline workstation: the root key of the chain of trust.
+        root_file = tmp_path / "root.key"
+        made = kimdesk("county-ca", "keygen", "--out", str(root_file))
+        assert made.returncode == 0, made.stderr
+        assert root_file.stat().st_mode & 0o777 == 0o600
+        root = re.search(r'county_root_key = "(\S+)"', made.stdout).group(1)
+
+        plain = kimdesk("enrol", "--data-dir", str(anna_dir), "--server", server.url,
+                        "--code", codes["Anna Becker"], root=root)
+        assert plain.returncode == 1 and "--insecure-local" in plain.stderr  # http refused
+        no_root = kimdesk("enrol", "--data-dir", str(anna_dir), "--server", server.url,
+                          "--insecure-local", "--code", codes["Anna Becker"])
+        assert no_root.returncode == 1 and "county_root_key" in no_root.stderr
         enrolled = kimdesk("enrol", "--data-dir", str(anna_dir), "--server", server.url,
-                           "--code", codes["Anna Becker"], "--name", "Laptop Anna")
+                           "--insecure-local", "--code", codes["Anna Becker"], "--name",
+                           "Laptop Anna", root=root)
         assert enrolled.returncode == 0, enrolled.stderr
+        assert "Kreis-IT" in enrolled.stdout  # the coordinator waits for the county's certificate
+        anna_print = re.search(r"Fingerabdruck: (\S+)", enrolled.stdout).group(1)
+        certified = kimdesk("county-ca", "certify", "--root-key-file", str(root_file),
+                            "--fingerprint", anna_print, "--team", "nord", "--role",
+                            "coordinator", "--out", str(tmp_path / "anna.json"))
+        assert certified.returncode == 0, certified.stderr
+        uploaded = kimdesk(*admin, "certificate", str(tmp_path / "anna.json"))
+        assert uploaded.returncode == 0, uploaded.stderr
+        assert kimdesk("sync", "--data-dir", str(anna_dir)).returncode == 0  # makes the key
+
         reused = kimdesk("enrol", "--data-dir", str(ewa_dir), "--server", server.url,
-                         "--code", codes["Anna Becker"])
+                         "--insecure-local", "--code", codes["Anna Becker"], root=root)
         assert reused.returncode == 1 and reused.stderr.startswith("Fehler: ")
         enrolled = kimdesk("enrol", "--data-dir", str(ewa_dir), "--server", server.url,
-                           "--code", codes["Ewa Nowak"], "--name", "Laptop Ewa")
+                           "--insecure-local", "--code", codes["Ewa Nowak"], "--name",
+                           "Laptop Ewa", root=root)
         assert enrolled.returncode == 0, enrolled.stderr
         fingerprint = re.search(r"Fingerabdruck: (\S+)", enrolled.stdout).group(1)
         assert "Koordination" in enrolled.stdout  # waits for confirmation
@@ -86,7 +113,17 @@ def test_county_it_and_two_case_managers_set_up_sync_from_the_command_line(
         again = kimdesk("freischalten", code, "--data-dir", str(ewa_dir))
         assert again.returncode == 1  # each code works once
 
-        assert kimdesk(*admin, "revoke", device_id).returncode == 0
+        unsigned = kimdesk(*admin, "revoke", device_id)
+        assert unsigned.returncode == 0
+        kept = kimdesk("sync", "--data-dir", str(ewa_dir))  # no signed revocation: no wipe
+        assert kept.returncode == 1 and "signierte Sperrung" in kept.stderr
+        assert vault_exists(ewa_dir)
+        signed = kimdesk("county-ca", "revoke", "--root-key-file", str(root_file),
+                         "--fingerprint", fingerprint, "--team", "nord",
+                         "--out", str(tmp_path / "ewa-revoked.json"))
+        assert signed.returncode == 0, signed.stderr
+        assert kimdesk(*admin, "revoke", device_id, "--revocation",
+                       str(tmp_path / "ewa-revoked.json")).returncode == 0
         revoked = kimdesk("sync", "--data-dir", str(ewa_dir))
         assert revoked.returncode == 1 and "gesperrt" in revoked.stderr
         assert not vault_exists(ewa_dir)
@@ -97,3 +134,22 @@ def test_county_it_and_two_case_managers_set_up_sync_from_the_command_line(
         assert kimdesk("sync", "--data-dir", str(anna_dir)).returncode == 0  # rotates the key
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("url, insecure_local, allowed", [
+    ("https://kim-sync.kreis-kleve.de", False, True),
+    ("http://127.0.0.1:8080", True, True),
+    ("http://localhost:8080", False, False),
+    ("http://kim-sync.kreis-kleve.de", True, False),
+    ("ftp://kim-sync.kreis-kleve.de", False, False),
+])
+def test_a_typed_server_address_is_https_or_loopback_with_insecure_local(
+        url, insecure_local, allowed):
+    from kimdesk.errors import KimdeskError
+    from kimdesk.sync import transport
+
+    if allowed:
+        transport.require_https(url, insecure_local=insecure_local)
+    else:
+        with pytest.raises(KimdeskError):
+            transport.require_https(url, insecure_local=insecure_local)

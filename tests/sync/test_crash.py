@@ -23,7 +23,7 @@ from kimdesk.sync.client import FAULT_ENV, SyncClient
 from tests.factories import CM, PASSWORD, make_case, make_contact, make_person
 from tests.server.support import ServerProcess
 from tests.sync.devices import snapshot
-from tests.sync.team import sqlite_url
+from tests.sync.team import ROOT_PUBLIC, certify_coordinator, sqlite_url
 
 REPO = Path(__file__).resolve().parents[2]
 PUSH_STEPS = ("push-before-send", "push-after-send", "push-after-ack")
@@ -83,10 +83,15 @@ def server(tmp_path: Path):
 
 def _enrol(ctx: Context, server: ServerProcess, *, coordinator: bool) -> None:
     db = admin.open_database(server.db_url)
-    code, _ = admin.issue_code(db, "nord", ctx.user, coordinator=coordinator)
-    db.dispose()
-    with httpx.Client(base_url=server.url) as http:
-        client.enrol(ctx, http, server_url=server.url, code=code, device_name="Laptop")
+    try:
+        code, _ = admin.issue_code(db, "nord", ctx.user, coordinator=coordinator)
+        with httpx.Client(base_url=server.url) as http:
+            client.enrol(ctx, http, server_url=server.url, code=code, device_name="Laptop",
+                         root_public=ROOT_PUBLIC)
+        if coordinator:
+            certify_coordinator(db, ctx)
+    finally:
+        db.dispose()
 
 
 def _sync_in_process(ctx: Context, server: ServerProcess) -> None:

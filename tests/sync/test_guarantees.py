@@ -22,7 +22,7 @@ from kimdesk.vault.store import vault_exists
 from tests.factories import CM, TODAY, make_case, make_contact, make_person
 from tests.server.support import ServerProcess
 from tests.sync.devices import snapshot
-from tests.sync.team import Team, sqlite_url
+from tests.sync.team import ROOT_PUBLIC, Team, certify_coordinator, sqlite_url
 
 
 class Recording:
@@ -120,14 +120,13 @@ def test_a_ciphertext_moved_to_another_record_does_not_decrypt(devices, team):
         conn.execute(update(server_changes).where(server_changes.c.seq == rows[first.id].seq)
                      .values(nonce=rows[second.id].nonce,
                              ciphertext=rows[second.id].ciphertext))
-    cursor_before = client.enrolled_device(ewa).cursor
 
-    with pytest.raises(crypto.DecryptionFailed, match="nicht entschlüsseln"):
-        team.sync(ewa)
+    report = team.sync(ewa)  # the moved change is quarantined; the sync goes on
 
-    assert client.enrolled_device(ewa).cursor == cursor_before  # nothing applied
+    assert report.quarantined == 1
+    assert [q.record_id for q in SyncClient(ewa, team.http).quarantined()] == [first.id]
     with ewa.vault.reading() as session:
-        assert session.scalars(select(Client)).all() == []
+        assert [c.id for c in session.scalars(select(Client))] == [second.id]
 
     # The same holds for the cipher itself: right key, other record id → refused.
     with anna.vault.reading() as session:
@@ -150,9 +149,8 @@ def test_a_removed_device_is_wiped_and_cannot_read_what_is_written_after_the_rot
     with ewa.vault.reading() as session:
         ewas_old_key = session.get(TeamKey, 1).key
     ewa_dir = ewa.vault.data_dir
-    ewa_device = client.enrolled_device(ewa).device_id
 
-    admin.revoke(team.db, ewa_device)
+    team.revoke(ewa)
     with pytest.raises(client.DeviceRevoked):
         team.sync(ewa)
     assert not vault_exists(ewa_dir)
@@ -190,9 +188,12 @@ def test_the_county_server_never_holds_a_client_name(devices, tmp_path):
         for ctx, coordinator in ((anna, True), (ewa, False)):
             db = admin.open_database(url)
             code, _ = admin.issue_code(db, "nord", ctx.user, coordinator=coordinator)
-            db.dispose()
             with httpx.Client(base_url=server.url, timeout=60) as http:
-                client.enrol(ctx, http, server_url=server.url, code=code, device_name="Laptop")
+                client.enrol(ctx, http, server_url=server.url, code=code, device_name="Laptop",
+                             root_public=ROOT_PUBLIC)
+            if coordinator:
+                certify_coordinator(db, ctx)
+            db.dispose()
         with httpx.Client(base_url=server.url, timeout=60) as http:
             SyncClient(anna, http).run()
             SyncClient(anna, http).confirm_device(client.enrolled_device(ewa).fingerprint)

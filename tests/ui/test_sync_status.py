@@ -185,7 +185,7 @@ def test_a_revoked_device_loses_its_vault_and_shows_the_first_start(
     qtbot.waitSignal(window.sync.synced, timeout=WAIT_MS).wait()
     device_id = enrolled_device(enrolled.ctx).device_id
     data_dir = enrolled.data_dir
-    admin.revoke(team.db, device_id)
+    admin.revoke(team.db, device_id, team.revocation(enrolled.ctx))
 
     with qtbot.waitSignal(window.sync.device_revoked, timeout=WAIT_MS):
         window.sync.sync_now()

@@ -1,0 +1,123 @@
+"""Team states county IT must be able to recover from (issue 16), through the documented
+commands of docs/it/trust.md: case manager enrolled before any coordinator, the only coordinator
+laptop lost, all devices lost but one, a key rotation interrupted."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kimdesk.casework.clients import find_clients
+from kimdesk.models import TeamKey
+from kimdesk.server import admin
+from kimdesk.server.tables import envelopes as server_envelopes
+from kimdesk.sync import client, crypto, protocol
+from kimdesk.sync.client import SyncClient
+from tests.factories import make_person
+from tests.sync.devices import snapshot
+
+
+def test_a_case_manager_enrolled_before_any_coordinator_waits_and_the_team_then_works(
+        devices, team):
+    ewa, anna = devices(2)
+    team.join(ewa, coordinator=False, confirm=False)  # first on the server, not a coordinator
+    person = make_person(ewa, consent=True, last_name="Ebrahimi")
+    assert team.sync(ewa).state == "pending"  # made no team key of its own
+    with ewa.vault.reading() as session:
+        assert session.scalars(select(TeamKey)).all() == []
+
+    team.join(anna, coordinator=True, confirm=False)  # certified by the county, makes the key
+    SyncClient(anna, team.http).confirm_device(client.enrolled_device(ewa).fingerprint)
+    team.sync_all()
+
+    assert [hit.id for hit in find_clients(anna, "Ebrahimi")] == [person.id]
+    assert snapshot(anna.vault) == snapshot(ewa.vault)
+
+
+def test_the_only_coordinator_lost_a_new_certified_coordinator_joins_and_confirms(
+        devices, team):
+    anna, ewa, new_anna, jonas = devices(4)
+    team.join(anna)
+    team.join(ewa)
+    person = make_person(ewa, consent=True, last_name="Ebrahimi")
+    team.sync_all()
+
+    team.revoke(anna)  # the coordinator's laptop is stolen (root-signed revocation)
+    team.sync(ewa)  # rotates: the stolen laptop gets no new key
+    team.join(new_anna, coordinator=True, confirm=False)  # new laptop, certified by county IT
+    assert team.sync(new_anna).state == "pending"
+    team.sync(ewa)  # the remaining device hands the keys to the certified coordinator
+    team.sync(new_anna)
+    team.join(jonas, by=new_anna)  # the new coordinator confirms a new device
+    for _ in range(2):
+        for ctx in (ewa, new_anna, jonas):
+            team.sync(ctx)
+
+    for ctx in (new_anna, jonas):
+        assert [hit.id for hit in find_clients(ctx, "Ebrahimi")] == [person.id]
+    assert snapshot(new_anna.vault) == snapshot(ewa.vault) == snapshot(jonas.vault)
+    with team.db.engine.connect() as conn:  # the stolen laptop holds no envelope after epoch 1
+        stolen = conn.execute(select(server_envelopes.c.epoch).where(
+            server_envelopes.c.recipient_id == client.enrolled_device(anna).device_id)
+        ).scalars().all()
+    assert stolen == [1]
+
+
+def test_an_uncertified_pending_coordinator_gets_no_key(devices, team):
+    anna, ewa, mallory = devices(3)
+    team.join(anna)
+    team.join(ewa)
+    code, _ = admin.issue_code(team.db, team.team, mallory.user, coordinator=True)
+    client.enrol(mallory, team.http, server_url="http://kreis.test", code=code,
+                 device_name="Laptop X", root_public=team.root_public)  # no county certificate
+    team.sync_all()
+
+    assert team.sync(mallory).state == "pending"
+    with mallory.vault.reading() as session:
+        assert session.scalars(select(TeamKey)).all() == []
+
+
+def test_an_interrupted_rotation_is_finished_by_the_next_sync(devices, team):
+    anna, ewa, jonas = devices(3)
+    team.join(anna)
+    team.join(ewa)
+    team.join(jonas)
+    team.sync_all()
+    team.revoke(jonas)
+    rotating = SyncClient(anna, team.http)
+    status = rotating._get("/status")
+    rotating._load_team_keys()
+    rotating._rotate(int(status["epoch"]))  # the server took the new key ...
+    with anna.vault.writing() as session:  # ... and the laptop died before keeping it
+        session.delete(session.get(TeamKey, 2))
+
+    secret = make_person(ewa, consent=True, last_name="Ebrahimi")
+    team.sync(ewa)
+    team.sync(anna)  # fetches its own envelope of epoch 2
+
+    with anna.vault.reading() as session:
+        assert session.get(TeamKey, 2) is not None
+    assert [hit.id for hit in find_clients(anna, "Ebrahimi")] == [secret.id]
+
+
+def test_a_code_of_another_team_is_refused_at_enrolment_and_stays_valid(devices, team):
+    (ewa,) = devices(1)
+    admin.create_team(team.db, "ost", "Team 2 Ost")
+    code, _ = admin.issue_code(team.db, "ost", ewa.user)
+
+    try:
+        client.enrol(ewa, team.http, server_url="http://kreis.test", code=code,
+                     device_name="Laptop", root_public=team.root_public)
+    except client.SyncError as exc:
+        message = exc.message
+    else:
+        raise AssertionError("a vault of team nord enrolled with a code of team ost")
+
+    assert "Team ost" in message and "Team nord" in message
+    assert not client.is_enrolled(ewa)
+    assert [d.team for d in admin.list_devices(team.db)] == []
+    keys = crypto.DeviceKeys.generate()  # the code was not used up: an Ost laptop can use it
+    answer = team.http.post("/v1/enrol", json={
+        "code": code, "user": ewa.user, "device_name": "Laptop Ost", "team": "ost",
+        "sign_public_key": protocol.b64e(keys.sign_public),
+        "box_public_key": protocol.b64e(keys.box_public)})
+    assert answer.status_code == 201 and answer.json()["team"] == "ost"
