@@ -176,3 +176,27 @@ def test_the_ui_never_imports_orm_entities() -> None:
         == {}
     assert _orm_entities({"kimdesk.models.Client", "kimdesk.models.enums.CaseKind"}) == [
         "kimdesk.models.Client"]
+
+
+# What the county server shares with the laptops: the wire protocol and the pure formats both
+# sides check (certificates, one-time lease codes). Each imports nothing of the client's store.
+SHARED_WITH_SERVER = ("kimdesk.sync.protocol", "kimdesk.sync.trust", "kimdesk.sync.lease")
+_ALLOWED_FOR_SERVER = ("kimdesk.server", "kimdesk.errors", *SHARED_WITH_SERVER)
+
+
+def test_the_server_imports_only_the_shared_protocol() -> None:
+    def outside(imported: set[str]) -> list[str]:
+        return sorted(i for i in imported if i.startswith("kimdesk.")
+                      and i != "kimdesk.sync" and i != "kimdesk.__version__"
+                      and not any(i == a or i.startswith(a + ".") for a in _ALLOWED_FOR_SERVER))
+
+    server = {name: hits for name, imported in _modules("server").items()
+              if (hits := outside(imported))}
+    assert server == {}
+
+
+@pytest.mark.parametrize("module", SHARED_WITH_SERVER)
+def test_the_shared_protocol_needs_nothing_of_the_client(module: str) -> None:
+    imported = _modules("sync")[module]
+    assert [i for i in imported if i.startswith("kimdesk.") and i != "kimdesk.sync" and not (
+        i.startswith("kimdesk.errors") or i.startswith(SHARED_WITH_SERVER))] == []
