@@ -148,12 +148,13 @@ def register(subparsers: Any) -> None:
     """Add ``export statistik`` to the sub-commands of ``kimdesk``."""
     export = subparsers.add_parser(
         "export", help="Statistik als CSV oder XLSX exportieren",
-        description="Anonymisierte Statistik (Kleinstwerte unterdrückt) als CSV oder XLSX.")
+        description="Anonymisierte Statistik (Cell-Key-Verfahren) als CSV oder XLSX.")
     kinds = export.add_subparsers(dest="export_kind", metavar="WAS", required=True)
     parser = kinds.add_parser(
         "statistik", help="Kennzahlen eines Zeitraums (Controlling, Fachdatenerhebung)",
         description="Exportiert die Kennzahlen eines Zeitraums. Spalten: "
-                    "docs/statistics-columns.md. Werte 1–4 erscheinen als „<5“.")
+                    "docs/statistics-columns.md. Anzahlen sind nach dem Cell-Key-"
+                    "Verfahren geschützt (höchstens ±4, nie 1–4).")
     add_vault_arguments(parser)
     add_period_arguments(parser)
     parser.add_argument("--format", choices=("csv", "xlsx"),

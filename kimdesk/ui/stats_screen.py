@@ -1,9 +1,9 @@
 """Statistik: the Controlling figures of a period and area as bar charts, with exports.
 
 The figures come from :mod:`kimdesk.stats.figures`, computed off the GUI thread, and are shown
-only as that module lets them out: a hidden cell ("<5": 1–4, "." kept secret) gets no bar and is
-listed under its chart with its marker, never with a number. Exports (CSV, XLSX) and the
-Statistikbericht (PDF) are made in memory and written only where the user chooses.
+only as that module lets them out: counts as published by the cell key method; a share that is
+not shown (".") gets no bar and is listed under its chart with its marker. Exports (CSV, XLSX)
+and the Statistikbericht (PDF) are made in memory and written only where the user chooses.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from kimdesk.errors import KimdeskError
 from kimdesk.stats import exports
 from kimdesk.stats.figures import TOTAL, Cell, Figure, Statistics, build, load
 from kimdesk.stats.scope import Period, Scope, ScopeKind, month_of
-from kimdesk.stats.suppression import PRIMARY, SECONDARY
 from kimdesk.stats.zielsystem import measure, zielsystem_for
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
@@ -50,8 +49,8 @@ from kimdesk.ui.operations import run_in_background
 from kimdesk.ui.state import AppState
 
 _RELOAD_ON = (areas.CASES, areas.CLIENTS, areas.NETWORK)
-_HIDDEN_NOTE = (f"„{PRIMARY}“ = 1 bis 4, „{SECONDARY}“ = geheim gehalten (mindestens 5): "
-                "zum Schutz der Personen ohne Balken.")
+_HIDDEN_NOTE = ("Zum Schutz der Personen sind alle Anzahlen nach dem Cell-Key-Verfahren um "
+                "höchstens 4 verändert; 1 bis 4 erscheint nie.")
 
 
 @dataclass(frozen=True)
