@@ -121,25 +121,67 @@ class _Programme:
             terms[p] -= 1.0
         self.constrain(terms, 0, 0)
 
+    def _components(self) -> dict[int, tuple[list[int], list[int]]]:
+        """Per variable: the variables and constraints it is linked with (solved alone)."""
+        if self.compiled is not None and self.compiled[0] == (len(self.rows), len(self.lower)):
+            return self.compiled[1]  # type: ignore[no-any-return]
+        parent = list(range(len(self.lower)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for row in self.rows:
+            first, *others = row
+            for other in others:
+                parent[find(other)] = find(first)
+        members: dict[int, list[int]] = defaultdict(list)
+        for i in range(len(self.lower)):
+            members[find(i)].append(i)
+        constraints: dict[int, list[int]] = defaultdict(list)
+        for r, row in enumerate(self.rows):
+            constraints[find(next(iter(row)))].append(r)
+        result = {i: (members[find(i)], constraints[find(i)]) for i in range(len(self.lower))}
+        self.compiled = ((len(self.rows), len(self.lower)), result)
+        return result
+
     def extreme(self, terms: Mapping[int, float], sense: int) -> float:
-        """min (sense 1) or max (sense -1) of the linear expression."""
-        size = len(self.lower)
-        c = np.zeros(size)
+        """min (sense 1) or max (sense -1) of the linear expression, solved over the part of
+        the programme linked to it."""
+        return self.solve(terms, sense)[0]
+
+    def solve(self, terms: Mapping[int, float], sense: int) -> tuple[float, dict[int, int]]:
+        """The optimum and an optimal solution (the linked variables' values)."""
+        components = self._components()
+        variables: list[int] = []
+        rows: list[int] = []
+        for i in terms:
+            if i not in variables:
+                more, more_rows = components[i]
+                variables += [v for v in more if v not in variables]
+                rows += [r for r in more_rows if r not in rows]
+        position = {v: k for k, v in enumerate(variables)}
+        c = np.zeros(len(variables))
         for i, w in terms.items():
-            c[i] = sense * w
-        if self.compiled is None or self.compiled[0] != (len(self.rows), size):
-            matrix = lil_array((len(self.rows), size))
-            for r, row in enumerate(self.rows):
-                for i, w in row.items():
-                    matrix[r, i] = w
-            self.compiled = ((len(self.rows), size), [LinearConstraint(
-                matrix.tocsr(), self.row_low, self.row_high)] if self.rows else [],
-                np.array(self.integral), Bounds(self.lower, self.upper))
-        _shape, constraints, integrality, bounds = self.compiled
-        result = milp(c, constraints=constraints, integrality=integrality, bounds=bounds)
+            c[position[i]] = sense * w
+        constraints = []
+        if rows:
+            matrix = lil_array((len(rows), len(variables)))
+            for k, r in enumerate(rows):
+                for i, w in self.rows[r].items():
+                    matrix[k, position[i]] = w
+            constraints = [LinearConstraint(matrix.tocsr(), [self.row_low[r] for r in rows],
+                                            [self.row_high[r] for r in rows])]
+        result = milp(c, constraints=constraints,
+                      integrality=np.array([self.integral[v] for v in variables]),
+                      bounds=Bounds([self.lower[v] for v in variables],
+                                    [self.upper[v] for v in variables]))
         if result.status != 0:
             raise AssertionError(f"attacker's programme not solvable: {result.message}")
-        return round(sense * float(result.fun))
+        values = {v: round(float(result.x[k])) for k, v in enumerate(variables)}
+        return round(sense * float(result.fun)), values
 
 
 def _add_export(programme: _Programme, cells: Mapping[Key, str], reading: Reading,
@@ -192,6 +234,26 @@ def _pinned_small(programme: _Programme, terms: Mapping[int, float], truth: int)
     return programme.extreme(terms, -1) == truth
 
 
+def _not_ruled_out(programme: _Programme, candidates: Mapping[int, int]) -> set[int]:
+    """The candidate cells that keep their true value when all candidates of their part of
+    the programme are pushed down together, and then up together."""
+    remaining = dict(candidates)
+    components = programme._components()
+    groups: dict[int, list[int]] = defaultdict(list)
+    for x in candidates:
+        groups[min(components[x][0])].append(x)
+    for members in groups.values():
+        for sense in (1, -1):
+            alive = [x for x in members if x in remaining]
+            if not alive:
+                break
+            _value, solution = programme.solve(dict.fromkeys(alive, 1.0), sense)
+            for x in alive:
+                if solution[x] != remaining[x]:
+                    del remaining[x]
+    return set(remaining)
+
+
 def _pinned(programme: _Programme, x: int) -> int | None:
     """The one value a hidden cell can have, if there is only one."""
     low = programme.extreme({x: 1.0}, 1)
@@ -209,6 +271,14 @@ def attack(cells: Mapping[Key, str], reading: Reading, truth: Mapping[Key, int] 
     programme = _Programme()
     variables = _add_export(programme, cells, reading, "a")
     found = []
+    if truth is not None:
+        # Cheap first: a few solutions of the programme; a cell that differs from its true
+        # value in any of them is not pinned. Only the rest are asked about one by one.
+        candidates = {x: truth[key] for key, x in variables.items()
+                      if 1 <= truth.get(key, 0) <= 4}
+        open_ = _not_ruled_out(programme, candidates)
+        return [Disclosure("/".join(key), truth[key]) for key, x in variables.items()
+                if x in open_ and _pinned_small(programme, {x: 1.0}, truth[key])]
     for key, x in variables.items():
         if truth is None:
             if cells[key].lstrip("-").isdigit():
@@ -223,24 +293,31 @@ def attack(cells: Mapping[Key, str], reading: Reading, truth: Mapping[Key, int] 
     return found
 
 
-def attack_difference(earlier: Mapping[Key, str], later: Mapping[Key, str], reading: Reading,
-                      truth_earlier: Mapping[Key, int], truth_later: Mapping[Key, int]
-                      ) -> list[Disclosure]:
-    """Differencing two exports of the same start month, ``later`` ending later: the new and
-    closed cases of the extra months, per row of the status tables, pinned to 1–4?"""
+def attack_difference(smaller: Mapping[Key, str], larger: Mapping[Key, str], reading: Reading,
+                      truth_smaller: Mapping[Key, int], truth_larger: Mapping[Key, int],
+                      *, mode: str = "period") -> list[Disclosure]:
+    """Differencing two overlapping exports, ``larger`` covering more, per cell of the status
+    tables: is the difference (the cases only ``larger`` counts) pinned to 1–4?
+
+    ``mode="period"``: the same first month, ``larger`` ending later: cases carried over
+    from before are the same, new and closed cases can only be more. ``mode="area"``: the
+    same period, ``larger`` a wider area (Planungsraum against its regional team): every
+    count can only be more."""
     programme = _Programme()
-    a = _add_export(programme, earlier, reading, "a")
-    b = _add_export(programme, later, reading, "b")
+    a = _add_export(programme, smaller, reading, "a")
+    b = _add_export(programme, larger, reading, "b")
+    growing = ("new", "closed") if mode == "period" else STATUS
     for key in a.keys() & b.keys():
         table, _row, column = key
-        if table in STATUS_TABLES and column == "carried":
+        if table in STATUS_TABLES and column == "carried" and mode == "period":
             programme.equal(b[key], [a[key]])
-        elif table in STATUS_TABLES and column in ("new", "closed"):
+        elif table in STATUS_TABLES and column in growing:
             programme.constrain({b[key]: 1.0, a[key]: -1.0}, 0, math.inf)
     found = []
+    truth_earlier, truth_later = truth_smaller, truth_larger
     for key in a.keys() & b.keys():
         table, _row, column = key
-        if table in STATUS_TABLES and column in ("new", "closed"):
+        if table in STATUS_TABLES and column in growing:
             true = truth_later[key] - truth_earlier[key]
             if _pinned_small(programme, {b[key]: 1.0, a[key]: -1.0}, true):
                 found.append(Disclosure("Δ " + "/".join(key), true))
