@@ -48,9 +48,10 @@ def statistics_pdf(ctx: Context, period: Period, scope: Scope | None = None) -> 
 
 
 def statistics_report(ctx: Context, stats: Statistics,
-                      zielsystem: tuple[Zielsystem, Sequence[Measurement]] | None = None
-                      ) -> bytes:
-    """The report as PDF bytes."""
+                      zielsystem: tuple[Zielsystem, Sequence[Measurement]] | None = None,
+                      *, basis: str | None = None) -> bytes:
+    """The report as PDF bytes. ``basis``: where the figures come from, if not this vault
+    (the county view: the county server)."""
     try:
         team = ctx.reference.team(ctx.team).name
     except KeyError:
@@ -67,8 +68,9 @@ def statistics_report(ctx: Context, stats: Statistics,
             ("Zeitraum", stats.period.label),
             ("Gebiet", stats.scope_label),
             ("Stand", f"{stats.created_on:%d.%m.%Y}"),
-            ("Datengrundlage", f"die in diesem KIMdesk gespeicherten Fälle ({team}), "
-                               "einschließlich anonymisiert gezählter gelöschter Akten"),
+            ("Datengrundlage", basis or f"die in diesem KIMdesk gespeicherten Fälle ({team}), "
+                                        "einschließlich anonymisiert gezählter gelöschter "
+                                        "Akten"),
         ], min(width, 200 * mm), 40 * mm),
         Spacer(1, 3 * mm),
         para("Zeichenerklärung", st.subheading),

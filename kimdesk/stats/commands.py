@@ -23,6 +23,7 @@ from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for
 from kimdesk.cli_passwords import read_password
 from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.stats.figures import Statistics
 from kimdesk.stats.scope import Period, Scope, ScopeKind, parse_month
 from kimdesk.vault import open_vault
 
@@ -61,6 +62,10 @@ def add_period_arguments(parser: argparse.ArgumentParser) -> None:
     area.add_argument("--planungsraum", metavar="TEAM",
                       help="nur die Kommunen des Planungsraums dieses regionalen Teams")
     area.add_argument("--kommune", metavar="KOMMUNE", help="nur diese Kommune (Code, z. B. kleve)")
+    parser.add_argument("--quelle", choices=("tresor", "kreis"), default="tresor",
+                        help="tresor: die Fälle dieses Datentresors (Standard); kreis: die von "
+                             "allen Teams an den Kreisserver übermittelten, geschützten Zahlen "
+                             "(Koordination; Case-Manager: das eigene Team)")
 
 
 def period_and_scope(args: argparse.Namespace) -> tuple[Period, Scope]:
@@ -89,6 +94,20 @@ def opened_context(args: argparse.Namespace) -> Iterator[Context]:
         yield context_for(vault)
     finally:
         vault.close()
+
+
+def county_statistics(ctx: Context, period: Period, scope: Scope) -> Statistics:
+    """The county figures of ``period`` and ``scope`` from the county server."""
+    from kimdesk.stats.county import build_county
+    from kimdesk.sync import transport
+    from kimdesk.sync.client import enrolled_device
+    from kimdesk.sync.statistics import fetch_county
+
+    device = enrolled_device(ctx)
+    _url, ca = transport.server_settings(device.server_url)
+    with transport.connect(device.server_url, ca) as http:
+        data = fetch_county(ctx, http, period, scope)
+    return build_county(data, ctx.reference, scope, ctx.today())
 
 
 def write_output(path: Path, content: bytes) -> None:
@@ -135,10 +154,15 @@ def _export(args: argparse.Namespace) -> str:
             scope.check(ctx.reference)
         except ValidationError as exc:
             raise UsageError(exc.message) from None
-        data = load(ctx, period, scope)
-        stats = build(data, ctx.reference, ctx.today())
-        system = zielsystem_for(ctx.reference, period.end)
-        measured = (system, measure(ctx, system, period.end, stats, data)) if system else None
+        if args.quelle == "kreis":
+            stats = county_statistics(ctx, period, scope)
+            measured = None
+        else:
+            data = load(ctx, period, scope)
+            stats = build(data, ctx.reference, ctx.today())
+            system = zielsystem_for(ctx.reference, period.end)
+            measured = ((system, measure(ctx, system, period.end, stats, data)) if system
+                        else None)
     content = (exports.to_csv if fmt == "csv" else exports.to_xlsx)(stats, measured)
     write_output(args.out, content)
     return f"Statistik {period.label} ({stats.scope_label}) exportiert: {args.out}"
