@@ -98,16 +98,9 @@ def opened_context(args: argparse.Namespace) -> Iterator[Context]:
 
 def county_statistics(ctx: Context, period: Period, scope: Scope) -> Statistics:
     """The county figures of ``period`` and ``scope`` from the county server."""
-    from kimdesk.stats.county import build_county
-    from kimdesk.sync import transport
-    from kimdesk.sync.client import enrolled_device
-    from kimdesk.sync.statistics import fetch_county
+    from kimdesk.sync.statistics import county_view
 
-    device = enrolled_device(ctx)
-    _url, ca = transport.server_settings(device.server_url)
-    with transport.connect(device.server_url, ca) as http:
-        data = fetch_county(ctx, http, period, scope)
-    return build_county(data, ctx.reference, scope, ctx.today())
+    return county_view(ctx, period, scope)
 
 
 def write_output(path: Path, content: bytes) -> None:

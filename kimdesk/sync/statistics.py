@@ -20,7 +20,8 @@ from kimdesk.errors import KimdeskError
 from kimdesk.models import SyncDevice
 from kimdesk.stats import figures
 from kimdesk.stats.cellkey import Tally, perturb
-from kimdesk.stats.county import CountyData, combine
+from kimdesk.stats.county import CountyData, build_county, combine
+from kimdesk.stats.figures import Statistics
 from kimdesk.stats.scope import Period, Scope, ScopeKind, add_months, month_of
 
 DIMENSIONS = ("case_kind", "phase", "topic", "age_band", "gender", "nationality_group",
@@ -108,3 +109,16 @@ def own_team_scope(ctx: Context) -> Scope:
     from kimdesk.sync.client import enrolled_device
 
     return Scope(ScopeKind.TEAM, enrolled_device(ctx).team)
+
+
+def county_view(ctx: Context, period: Period, scope: Scope) -> Statistics:
+    """The county figures of ``period`` and ``scope``, read from the server this device is
+    enrolled with (for the CLI's ``--quelle kreis`` and the Statistik screen)."""
+    from kimdesk.sync import transport
+    from kimdesk.sync.client import enrolled_device
+
+    device = enrolled_device(ctx)
+    _url, ca = transport.server_settings(device.server_url)
+    with transport.connect(device.server_url, ca) as http:
+        data = fetch_county(ctx, http, period, scope)
+    return build_county(data, ctx.reference, scope, ctx.today())

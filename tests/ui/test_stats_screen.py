@@ -9,10 +9,16 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QThreadPool
 
+from kimdesk.casework.context import Context
+from kimdesk.stats.county import build_county
+from kimdesk.stats.figures import Statistics
+from kimdesk.stats.scope import Period, Scope
+from kimdesk.sync.statistics import fetch_county
 from kimdesk.ui.state import AppState
 from kimdesk.ui.stats_screen import CHARTS, StatsScreen
 from tests.reports.pdftext import text
 from tests.stats.stats_builders import SURNAMES, CaseSpec, populate
+from tests.sync.team import Team, sqlite_url
 from tests.ui.support import screenshot
 
 SHOTS = Path("/tmp/shots-stats")
@@ -144,3 +150,34 @@ def test_screenshots(qtbot: Any, app_state: AppState) -> None:
     _computed(qtbot, screen)
     for size in ((1366, 768), (1920, 1080)):
         screenshot(screen, SHOTS, "statistik", size)
+
+
+def test_the_county_source_shows_the_servers_figures(
+        qtbot: Any, app_state: AppState, tmp_path: Path) -> None:
+    populate(app_state.ctx.vault, app_state.reference, [
+        CaseSpec(kind="process_support", municipality="kleve", opened=22) for _ in range(12)])
+    team = Team(sqlite_url(tmp_path), "nord")
+    try:
+        team.join(app_state.ctx)  # enrolled as the team's coordinator; the sync uploads
+
+        def from_test_server(ctx: Context, period: Period, scope: Scope) -> Statistics:
+            data = fetch_county(ctx, team.http, period, scope)
+            return build_county(data, ctx.reference, scope, ctx.today())
+
+        screen = StatsScreen(app_state)
+        qtbot.addWidget(screen)
+        screen.county_source = from_test_server
+        screen.set_period(date(2026, 11, 1), date(2026, 11, 1))
+        screen.source.setCurrentIndex(screen.source.findData("kreis"))
+        _computed(qtbot, screen)
+        stats = screen.statistics
+        assert stats is not None and "Kreisserver" in stats.scope_label
+        new = stats.figure("kreis_cases_by_team").cell("nord", "new")
+        assert isinstance(new, int) and abs(new - 12) <= 4
+        assert "Team 1 Nord: zuletzt übermittelt am" in screen.overview.text()
+        assert screen.chart_views["chart_new_closed"].chart().series()
+        assert {item.chart for item in screen.bar_texts} >= {"chart_cases_by_kind",
+                                                              "chart_new_closed"}
+    finally:
+        QThreadPool.globalInstance().waitForDone(10000)
+        team.close()
