@@ -3,20 +3,28 @@ the county back from the server (real server app, real enrolment, real vaults)."
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
+from kimdesk.reports import commands as report_commands
 from kimdesk.reports.statistics import statistics_report
+from kimdesk.server import admin
+from kimdesk.stats import commands as stats_commands
 from kimdesk.stats import exports
 from kimdesk.stats.county import BASIS, build_county
 from kimdesk.stats.scope import Period, Scope, ScopeKind
-from kimdesk.sync import statistics
+from kimdesk.sync import client, statistics
+from kimdesk.sync.client import SyncClient
 from kimdesk.sync.statistics import fetch_county
+from tests.factories import PASSWORD
 from tests.reports.pdftext import text
+from tests.server.support import ServerProcess
 from tests.stats.stats_builders import CaseSpec, populate
 from tests.sync.team import Team, sqlite_url
 
@@ -81,3 +89,47 @@ def test_the_county_view_sums_the_uploads_of_three_teams(
     finally:
         for team in teams:
             team.close()
+
+
+def _run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="kimdesk")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    stats_commands.register(subparsers)
+    report_commands.register(subparsers)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+def test_the_cli_reads_the_county_from_the_server(
+        devices: Callable[[int], list[Context]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "server"
+    folder.mkdir()
+    url = sqlite_url(folder)
+    db = admin.open_database(url)
+    admin.create_team(db, "nord", "Team 1 Nord")
+    code, _ = admin.issue_code(db, "nord", "Anna Becker", coordinator=True)
+    db.dispose()
+    [ctx] = devices(1)
+    populate(ctx.vault, ctx.reference, [
+        CaseSpec(kind="process_support", municipality="kleve", opened=OPENED)
+        for _ in range(12)])
+    server = ServerProcess(url, log_path=tmp_path / "serve.log").start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            client.enrol(ctx, http, server_url=server.url, code=code, device_name="Laptop")
+            SyncClient(ctx, http).run()
+        data_dir = ctx.vault.data_dir
+        ctx.vault.close()
+        monkeypatch.setenv(stats_commands.PASSWORD_ENV, PASSWORD)
+        period = ["--data-dir", str(data_dir), "--from", "2026-11", "--to", "2026-11",
+                  "--quelle", "kreis"]
+        csv_file, pdf_file = tmp_path / "kreis.csv", tmp_path / "kreis.pdf"
+        assert _run(["export", "statistik", *period, "--out", str(csv_file)]) == 0
+        assert _run(["report", "statistik", *period, "--out", str(pdf_file)]) == 0
+    finally:
+        server.stop()
+    exported = csv_file.read_bytes().decode("utf-8-sig")
+    assert "kreis_cases_by_team" in exported and "Kreisserver" in exported
+    pdf = text(pdf_file.read_bytes())
+    assert "Kreisserver" in pdf and "Team 1 Nord: zuletzt übermittelt am" in pdf
