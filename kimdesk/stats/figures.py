@@ -126,7 +126,7 @@ class Figure:
                 yield row, column, value
 
     def measure(self, row: Row, column: Column) -> str:
-        """What kind of value the cell holds: COUNT (suppressed when small), HOURS, ..."""
+        """What kind of value the cell holds: COUNT (perturbed), HOURS, ..."""
         return row.measure or column.measure
 
 
@@ -206,16 +206,12 @@ def _add(counts: dict[Any, Tally], key: Any, record_id: str) -> None:
     counts[key] = counts.get(key, Tally(0)) + Tally.one(record_id)
 
 
-def load(ctx: Context, period: Period, scope: Scope, *, case_manager: str | None = None
-         ) -> CaseData:
-    """Read everything the figures need for ``period`` and ``scope`` in one snapshot.
-
-    ``case_manager`` keeps only that person's cases (a device reports its own cases to the
-    county server, so a team's shared cases are counted once)."""
+def load(ctx: Context, period: Period, scope: Scope) -> CaseData:
+    """Read everything the figures need for ``period`` and ``scope`` in one snapshot."""
     ref = ctx.reference
     scope.check(ref)
     with ctx.vault.reading() as session:
-        return _load(session, ref, period, scope, case_manager)
+        return _load(session, ref, period, scope)
 
 
 def _scope_condition(ref: Reference, scope: Scope) -> ColumnElement[bool]:
@@ -226,12 +222,9 @@ def _scope_condition(ref: Reference, scope: Scope) -> ColumnElement[bool]:
     return Case.municipality.in_(scope.municipalities(ref))
 
 
-def _load(session: Session, ref: Reference, period: Period, scope: Scope,
-          case_manager: str | None = None) -> CaseData:
+def _load(session: Session, ref: Reference, period: Period, scope: Scope) -> CaseData:
     start, end = period.first_day, period.last_day
     in_scope = _scope_condition(ref, scope)
-    if case_manager is not None:
-        in_scope = and_(in_scope, Case.case_manager == case_manager)
     active = and_(in_scope, Case.opened_on <= end,
                   or_(Case.closed_on.is_(None), Case.closed_on >= start))
     active_ids = select(Case.id).where(active)
@@ -438,7 +431,7 @@ def _nationality_groups_by_label(ref: Reference) -> dict[str, str]:
 
 @dataclass
 class _Draft:
-    """A figure before suppression: raw counts, how they add up, what they share."""
+    """A figure before protection: raw counts, how they add up, what they share."""
 
     code: str
     title: str
@@ -881,8 +874,9 @@ def _caseload_figures(ref: Reference, scope: Scope, cases: Sequence[CaseFacts]
                       ) -> list[_Draft]:
     """Fallzahlschlüssel per team and per Träger.
 
-    The weighted case load is rounded to a multiple of 5: exact, it could be combined with
-    the counts by Fallart to recover a suppressed count. Capacity and VZÄ are not about persons.
+    The weighted case load is computed from the published (perturbed) open cases per Fallart
+    and rounded to a multiple of 5, so it says nothing the published counts do not. Capacity
+    and VZÄ are not about persons.
     """
     rules = ref.rules
     county = scope.kind == ScopeKind.COUNTY

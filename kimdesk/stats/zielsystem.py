@@ -393,7 +393,7 @@ def measure(ctx: Context, system: Zielsystem, until: str | None = None,
             statistics: Statistics | None = None, data: CaseData | None = None
             ) -> list[Measurement]:
     """Measured values of every indicator over the Zielsystem's period up to ``until``
-    (YYYY-MM; default: the current month), suppressed like the figures.
+    (YYYY-MM; default: the current month), protected like the figures.
 
     Where ``statistics`` covers exactly the measured period and area, an indicator that is one
     of its figures takes the value shown there, so that the two never disagree about what is
