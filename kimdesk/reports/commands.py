@@ -91,7 +91,15 @@ def _statistik(args: argparse.Namespace) -> str:
             scope.check(ctx.reference)
         except ValidationError as exc:
             raise UsageError(exc.message) from None
-        content = statistics_pdf(ctx, period, scope)
+        if args.quelle == "kreis":
+            from kimdesk.reports.statistics import statistics_report
+            from kimdesk.stats.commands import county_statistics
+            from kimdesk.stats.county import BASIS
+
+            content = statistics_report(ctx, county_statistics(ctx, period, scope),
+                                        basis=BASIS)
+        else:
+            content = statistics_pdf(ctx, period, scope)
     write_output(args.out, content)
     return f"Statistikbericht {period.label} gespeichert: {args.out}"
 

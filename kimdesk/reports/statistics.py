@@ -1,5 +1,5 @@
 """The statistics report for Controlling and the Lenkungsgruppe: the figures of a period and
-area with small-cell suppression, and the Zielsystem with measured values beside the targets.
+area protected by the cell key method, and the Zielsystem with measured values beside the targets.
 
 Landscape A4, so that wide tables (referrals by institution and outcome) fit and the pages
 work on a projector. It holds no personal data: only what :mod:`kimdesk.stats` lets out.
@@ -27,7 +27,7 @@ from kimdesk.reports.layout import (
     text,
     text_width,
 )
-from kimdesk.stats.exports import LEGEND
+from kimdesk.stats.exports import LEGEND, PROTECTION_TEXT
 from kimdesk.stats.figures import COUNT, Figure, Statistics, build, load
 from kimdesk.stats.scope import Period, Scope
 from kimdesk.stats.zielsystem import Measurement, Zielsystem, measure, zielsystem_for
@@ -48,9 +48,10 @@ def statistics_pdf(ctx: Context, period: Period, scope: Scope | None = None) -> 
 
 
 def statistics_report(ctx: Context, stats: Statistics,
-                      zielsystem: tuple[Zielsystem, Sequence[Measurement]] | None = None
-                      ) -> bytes:
-    """The report as PDF bytes."""
+                      zielsystem: tuple[Zielsystem, Sequence[Measurement]] | None = None,
+                      *, basis: str | None = None) -> bytes:
+    """The report as PDF bytes. ``basis``: where the figures come from, if not this vault
+    (the county view: the county server)."""
     try:
         team = ctx.reference.team(ctx.team).name
     except KeyError:
@@ -67,15 +68,15 @@ def statistics_report(ctx: Context, stats: Statistics,
             ("Zeitraum", stats.period.label),
             ("Gebiet", stats.scope_label),
             ("Stand", f"{stats.created_on:%d.%m.%Y}"),
-            ("Datengrundlage", f"die in diesem KIMdesk gespeicherten Fälle ({team}), "
-                               "einschließlich anonymisiert gezählter gelöschter Akten"),
+            ("Datengrundlage", basis or f"die in diesem KIMdesk gespeicherten Fälle ({team}), "
+                                        "einschließlich anonymisiert gezählter gelöschter "
+                                        "Akten"),
         ], min(width, 200 * mm), 40 * mm),
         Spacer(1, 3 * mm),
         para("Zeichenerklärung", st.subheading),
         *[para(line, st.small) for line in LEGEND],
-        para("Kleine Zahlen werden nicht ausgewiesen, damit keine Person erkennbar wird; "
-             "Summen sind so geschützt, dass sich kein verborgener Wert aus einer Zeile oder "
-             "Spalte zurückrechnen lässt.", st.small),
+        para("Schutz der Personen", st.subheading),
+        para(PROTECTION_TEXT, st.small),
     ]
     if stats.notes:
         story.append(para("Hinweise", st.subheading))

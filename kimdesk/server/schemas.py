@@ -237,7 +237,8 @@ class StatCell(_Model):
     municipality: Code
     dimension: Dimension
     value: Code
-    count: int = Field(ge=0, le=10**9)
+    measure: Literal["new", "closed", "open_at_end"]
+    count: int = Field(ge=0, le=10**9)  # protected by the cell key method: never 1–4
 
 
 class StatsPutRequest(_Model):
@@ -249,10 +250,19 @@ class StatCellOut(_Model):
     municipality: str
     dimension: str
     value: str
-    count: int | None
-    suppressed: bool
+    measure: str
+    count: int
+
+
+class StatUpload(_Model):
+    team: str
+    last_upload: str | None
+    as_of_month: str
 
 
 class StatsResponse(_Model):
     period: str
+    first_month: str
+    last_month: str
     cells: list[StatCellOut]
+    uploads: list[StatUpload]

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -122,16 +121,26 @@ device_records = Table(
     Column("kind", String(60), primary_key=True),
 )
 
-stat_cells = Table(
-    "stat_cells", metadata,
-    Column("device_id", ForeignKey("devices.id"), primary_key=True),
-    Column("period", String(7), primary_key=True),
+# Statistics: a team's protected counts (cell key method, never 1–4) per month, Kommune,
+# dimension and measure, replaced as a whole by each upload of the team. Nothing here names a
+# device, a user or a case (kimdesk/server/statistics.py).
+team_stat_cells = Table(
+    "team_stat_cells", metadata,
+    Column("team", ForeignKey("teams.code"), primary_key=True),
+    Column("month", String(7), primary_key=True),
     Column("municipality", String(60), primary_key=True),
     Column("dimension", String(40), primary_key=True),
     Column("value", String(60), primary_key=True),
-    Column("team", ForeignKey("teams.code"), nullable=False),
+    Column("measure", String(20), primary_key=True),
     Column("count", BigInteger, nullable=False),
-    Index("ix_stat_cells_period_team", "period", "team"),
+)
+
+# When a team's figures of a month were last uploaded (shown with the county view).
+team_stat_uploads = Table(
+    "team_stat_uploads", metadata,
+    Column("team", ForeignKey("teams.code"), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
 )
 
 # Certificates and revocations of the chain of trust (kimdesk.sync.trust), stored and relayed

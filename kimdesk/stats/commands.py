@@ -11,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from kimdesk.casework.context import Context
 from kimdesk.cli_toolkit import (
     UsageError,
     add_vault_arguments,
@@ -19,6 +20,7 @@ from kimdesk.cli_toolkit import (
     write_output,
 )
 from kimdesk.errors import ValidationError
+from kimdesk.stats.figures import Statistics
 from kimdesk.stats.scope import Period, Scope, ScopeKind, parse_month
 
 
@@ -40,6 +42,10 @@ def add_period_arguments(parser: argparse.ArgumentParser) -> None:
     area.add_argument("--planungsraum", metavar="TEAM",
                       help="nur die Kommunen des Planungsraums dieses regionalen Teams")
     area.add_argument("--kommune", metavar="KOMMUNE", help="nur diese Kommune (Code, z. B. kleve)")
+    parser.add_argument("--quelle", choices=("tresor", "kreis"), default="tresor",
+                        help="tresor: die Fälle dieses Datentresors (Standard); kreis: die von "
+                             "allen Teams an den Kreisserver übermittelten, geschützten Zahlen "
+                             "(Koordination; Case-Manager: das eigene Team)")
 
 
 def period_and_scope(args: argparse.Namespace) -> tuple[Period, Scope]:
@@ -59,6 +65,13 @@ def period_and_scope(args: argparse.Namespace) -> tuple[Period, Scope]:
     return period, scope
 
 
+def county_statistics(ctx: Context, period: Period, scope: Scope) -> Statistics:
+    """The county figures of ``period`` and ``scope`` from the county server."""
+    from kimdesk.sync.statistics import county_view
+
+    return county_view(ctx, period, scope)
+
+
 def _export(args: argparse.Namespace) -> str:
     from kimdesk.stats import exports
     from kimdesk.stats.figures import build, load
@@ -73,10 +86,15 @@ def _export(args: argparse.Namespace) -> str:
             scope.check(ctx.reference)
         except ValidationError as exc:
             raise UsageError(exc.message) from None
-        data = load(ctx, period, scope)
-        stats = build(data, ctx.reference, ctx.today())
-        system = zielsystem_for(ctx.reference, period.end)
-        measured = (system, measure(ctx, system, period.end, stats, data)) if system else None
+        if args.quelle == "kreis":
+            stats = county_statistics(ctx, period, scope)
+            measured = None
+        else:
+            data = load(ctx, period, scope)
+            stats = build(data, ctx.reference, ctx.today())
+            system = zielsystem_for(ctx.reference, period.end)
+            measured = ((system, measure(ctx, system, period.end, stats, data)) if system
+                        else None)
     content = (exports.to_csv if fmt == "csv" else exports.to_xlsx)(stats, measured)
     write_output(args.out, content)
     return f"Statistik {period.label} ({stats.scope_label}) exportiert: {args.out}"
@@ -86,12 +104,13 @@ def register(subparsers: Any) -> None:
     """Add ``export statistik`` to the sub-commands of ``kimdesk``."""
     export = subparsers.add_parser(
         "export", help="Statistik als CSV oder XLSX exportieren",
-        description="Anonymisierte Statistik (Kleinstwerte unterdrückt) als CSV oder XLSX.")
+        description="Anonymisierte Statistik (Cell-Key-Verfahren) als CSV oder XLSX.")
     kinds = export.add_subparsers(dest="export_kind", metavar="WAS", required=True)
     parser = kinds.add_parser(
         "statistik", help="Kennzahlen eines Zeitraums (Controlling, Fachdatenerhebung)",
         description="Exportiert die Kennzahlen eines Zeitraums. Spalten: "
-                    "docs/statistics-columns.md. Werte 1–4 erscheinen als „<5“.")
+                    "docs/statistics-columns.md. Anzahlen sind nach dem Cell-Key-"
+                    "Verfahren geschützt (höchstens ±4, nie 1–4).")
     add_vault_arguments(parser)
     add_period_arguments(parser)
     parser.add_argument("--format", choices=("csv", "xlsx"),

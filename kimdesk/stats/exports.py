@@ -2,9 +2,10 @@
 
 Both hold the same long table, one line per cell of every figure (and per value of the
 Zielsystem), with codes beside the German labels so that a codebook (e.g. the state's
-Fachdatenerhebung) can be mapped onto it; the XLSX adds one readable sheet per figure. Hidden
-cells are exported as their markers ("<5", "."), never as numbers. The columns are documented in
-docs/statistics-columns.md. Both functions return bytes: writing them is the caller's business.
+Fachdatenerhebung) can be mapped onto it; the XLSX adds one readable sheet per figure. Counts
+are exported as published by the cell key method (``cellkey``), never as true counts. The
+columns are documented in docs/statistics-columns.md. Both functions return bytes: writing
+them is the caller's business.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from kimdesk import APP_NAME, ORGANIZATION
+from kimdesk.stats.cellkey import MAX_NOISE, SMALL
 from kimdesk.stats.figures import COUNT, Cell, Figure, Statistics
-from kimdesk.stats.suppression import PRIMARY, SECONDARY
-from kimdesk.stats.zielsystem import Measurement, Zielsystem
+from kimdesk.stats.zielsystem import HIDDEN, Measurement, Zielsystem
 
 COLUMNS = (
     "zeitraum_von",
@@ -41,10 +42,24 @@ COLUMNS = (
 )
 ZIELSYSTEM_TABLE = "zielsystem"
 LEGEND = (
-    f"„{PRIMARY}“: eine Zahl von 1 bis 4, zum Schutz der Personen nicht ausgewiesen.",
-    f"„{SECONDARY}“: Wert geheim gehalten (mindestens 5), damit sich kein Wert unter 5 aus "
-    "Summen zurückrechnen lässt.",
-    "0: tatsächlich null.",
+    "Anzahlen sind nach dem Cell-Key-Verfahren geschützt (wie im Zensus 2022): jede Anzahl "
+    f"ist um höchstens {MAX_NOISE} verändert; 1 bis {SMALL} werden nie ausgewiesen. Dieselben "
+    "Fälle ergeben immer dieselbe Zahl; Summen sind eigene, ebenso veränderte Werte und "
+    "können von der Summe der Teile abweichen.",
+    "0: keine oder nur sehr wenige Fälle.",
+    f"„{HIDDEN}“: Anteil nicht ausgewiesen (beruht auf weniger als 5 Fällen).",
+    "Stunden sind auf 5 Stunden gerundet.",
+)
+PROTECTION_TEXT = (
+    "Damit keine Person erkennbar wird, sind alle Anzahlen nach dem Cell-Key-Verfahren "
+    "geschützt, das auch das Statistische Bundesamt für den Zensus 2022 verwendet: Zu jeder "
+    f"Anzahl wird eine kleine Abweichung von höchstens {MAX_NOISE} addiert, die im Mittel null "
+    f"ist. Werte von 1 bis {SMALL} erscheinen nie. Die Abweichung hängt nur davon ab, welche "
+    "Fälle gezählt werden: dieselben Fälle ergeben in jeder Tabelle, in jedem Bericht und auf "
+    "dem Kreisserver dieselbe Zahl. Deshalb lässt sich weder durch Rückrechnen aus Summen noch "
+    "durch den Vergleich zweier Auswertungen überlappender Zeiträume oder Gebiete eine kleine "
+    "Zahl genau ermitteln. Summen sind eigene, ebenso geschützte Werte und können daher um "
+    "einige Fälle von der Summe ihrer Teile abweichen."
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")

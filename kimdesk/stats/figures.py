@@ -1,12 +1,13 @@
 """The figures of Controlling: cases, persons, contacts, topics, referrals, findings, goals and
-case load per period and area, suppressed so that no shown count is 1–4.
+case load per period and area, every count protected by the cell key method (``cellkey``).
 
-Two steps. :func:`load` reads the vault into :class:`CaseData`: raw, unsuppressed counts that
-never leave this package (the Zielsystem measures from them). :func:`build` turns them into
-:class:`Figure` tables keyed by codes with German labels. All figures of one report are
-suppressed together: the same number (e.g. the cases of the period) appears in several tables,
-and a count hidden in one must not be readable in another, so cells carrying the same quantity
-are linked and hidden alike.
+Two steps. :func:`load` reads the vault into :class:`CaseData`: raw, unprotected counts that
+never leave this package (the Zielsystem measures from them). Every count is a
+:class:`~kimdesk.stats.cellkey.Tally` (true count and cell key of the records it counts).
+:func:`build` turns them into :class:`Figure` tables keyed by codes with German labels and
+publishes each count with its consistent noise: the same records give the same published
+value, so the same quantity (e.g. the cases of the period) shows the same number in every
+table, export and period where it recurs; totals are cells of their own.
 
 Rules of counting (documented for users in docs/statistics-columns.md):
 - a case counts in a period if it was open on any day of it; its Fallart is the one it had at
@@ -18,12 +19,12 @@ Rules of counting (documented for users in docs/statistics-columns.md):
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -46,12 +47,12 @@ from kimdesk.models import (
 )
 from kimdesk.models.enums import CaseKind, ClientKind, Phase
 from kimdesk.reference import Reference, ResidenceStatus
+from kimdesk.stats.cellkey import Tally, perturb, record_key, tally
 from kimdesk.stats.scope import Period, Scope, ScopeKind
-from kimdesk.stats.suppression import PRIMARY, SECONDARY, Relation, suppress
 
 # Kinds of values in a column or cell.
-COUNT = "count"  # a number of cases, persons, contacts ...: suppressed when small
-HOURS = "hours"  # hours of contacts: hidden together with the number of contacts
+COUNT = "count"  # a number of cases, persons, contacts ...: perturbed (cell key method)
+HOURS = "hours"  # hours of contacts: rounded to HOURS_ROUNDING
 NUMBER = "number"  # VZÄ, capacities, rounded weighted case loads: not about persons
 PERCENT = "percent"
 
@@ -63,6 +64,7 @@ NOT_STATED_LABEL = "keine Angabe"
 UNKNOWN_CODE = "unknown_code"
 UNKNOWN_LABEL = "unbekannter Eintrag"
 WEIGHTED_ROUNDING = 5  # weighted case loads are rounded to this, see _caseload_figures
+HOURS_ROUNDING = 5  # hours of contacts are published rounded to this many hours
 
 Cell = int | float | str | None
 Position = tuple[int, int]
@@ -96,8 +98,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Figure:
-    """One table as shown and exported: cells hold shown values or a marker where hidden
-    (``"<5"``: a count of 1–4; ``"."``: hidden so that no such count can be recomputed).
+    """One table as shown and exported: counts are published with their cell key noise
+    (never 1–4); shares resting on too few cases are shown as ``"."``.
 
     ``relations`` (total cell, part cells) and ``keys`` (the quantity a cell carries, shared
     with other figures) document how the counts hang together, for checks and tests.
@@ -124,7 +126,7 @@ class Figure:
                 yield row, column, value
 
     def measure(self, row: Row, column: Column) -> str:
-        """What kind of value the cell holds: COUNT (suppressed when small), HOURS, ..."""
+        """What kind of value the cell holds: COUNT (perturbed), HOURS, ..."""
         return row.measure or column.measure
 
 
@@ -153,6 +155,7 @@ class Statistics:
 class CaseFacts:
     """One case as statistics see it: dimensions only, no person, no day."""
 
+    record: int  # record key of the case (cell key method)
     client: str | None  # opaque key to count persons; None for a purged case
     purged: bool
     kind: str
@@ -174,35 +177,41 @@ class CaseFacts:
 
 @dataclass
 class CaseData:
-    """Raw counts of one period and area. Unsuppressed: never show or export these directly."""
+    """Raw counts of one period and area. Unprotected: never show or export these directly;
+    every count is a :class:`Tally` (true count and cell key)."""
 
     period: Period
     scope: Scope
     cases: list[CaseFacts] = field(default_factory=list)
     # (Kontaktart, Sprachmittlung) → (number, minutes); purged contacts under (PURGED, None)
-    contacts: dict[tuple[str, bool | None], tuple[int, int]] = field(default_factory=dict)
+    contacts: dict[tuple[str, bool | None], tuple[Tally, int]] = field(default_factory=dict)
     purged_cases_partly_in_period: int = 0
-    referrals: Counter[tuple[str, str]] = field(default_factory=Counter)
-    findings: Counter[tuple[str, str]] | None = None  # None: not attributable to this scope
-    assessments: Counter[str] = field(default_factory=Counter)
-    goals_agreed: Counter[str] = field(default_factory=Counter)
-    goals_evaluated: Counter[tuple[str, str]] = field(default_factory=Counter)
+    referrals: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    findings: dict[tuple[str, str], Tally] | None = None  # None: not attributable to scope
+    assessments: dict[str, Tally] = field(default_factory=dict)
+    goals_agreed: dict[str, Tally] = field(default_factory=dict)
+    goals_evaluated: dict[tuple[str, str], Tally] = field(default_factory=dict)
 
     @property
-    def persons(self) -> int:
-        return len({c.client for c in self.cases if c.client is not None})
+    def persons(self) -> Tally:
+        return Tally.of(sorted({c.client for c in self.cases if c.client is not None}))
 
 
-def load(ctx: Context, period: Period, scope: Scope, *, case_manager: str | None = None
-         ) -> CaseData:
-    """Read everything the figures need for ``period`` and ``scope`` in one snapshot.
+def cases_tally(cases: Iterable[CaseFacts]) -> Tally:
+    """The number of ``cases`` with their cell key."""
+    return sum((Tally(1, c.record) for c in cases), Tally(0))
 
-    ``case_manager`` keeps only that person's cases (a device reports its own cases to the
-    county server, so a team's shared cases are counted once)."""
+
+def _add(counts: dict[Any, Tally], key: Any, record_id: str) -> None:
+    counts[key] = counts.get(key, Tally(0)) + Tally.one(record_id)
+
+
+def load(ctx: Context, period: Period, scope: Scope) -> CaseData:
+    """Read everything the figures need for ``period`` and ``scope`` in one snapshot."""
     ref = ctx.reference
     scope.check(ref)
     with ctx.vault.reading() as session:
-        return _load(session, ref, period, scope, case_manager)
+        return _load(session, ref, period, scope)
 
 
 def _scope_condition(ref: Reference, scope: Scope) -> ColumnElement[bool]:
@@ -213,12 +222,9 @@ def _scope_condition(ref: Reference, scope: Scope) -> ColumnElement[bool]:
     return Case.municipality.in_(scope.municipalities(ref))
 
 
-def _load(session: Session, ref: Reference, period: Period, scope: Scope,
-          case_manager: str | None = None) -> CaseData:
+def _load(session: Session, ref: Reference, period: Period, scope: Scope) -> CaseData:
     start, end = period.first_day, period.last_day
     in_scope = _scope_condition(ref, scope)
-    if case_manager is not None:
-        in_scope = and_(in_scope, Case.case_manager == case_manager)
     active = and_(in_scope, Case.opened_on <= end,
                   or_(Case.closed_on.is_(None), Case.closed_on >= start))
     active_ids = select(Case.id).where(active)
@@ -258,7 +264,8 @@ def _load(session: Session, ref: Reference, period: Period, scope: Scope,
         else:
             highest = at_end = ""
         data.cases.append(CaseFacts(
-            client=client_id, purged=False, kind=kind, team=team, municipality=municipality,
+            record=record_key(case_id), client=client_id, purged=False, kind=kind, team=team,
+            municipality=municipality,
             new=period.contains(opened_on), closed=period.contains(closed_on),
             open_at_end=not closed_by_end, highest_phase=highest,
             phase_at_end=at_end if not closed_by_end else "",
@@ -273,54 +280,53 @@ def _load(session: Session, ref: Reference, period: Period, scope: Scope,
 
     _load_purged(session, ref, period, scope, data)
 
-    for mode, interpreter, count, minutes in session.execute(
-            select(Contact.mode, Contact.interpreter, func.count(),
-                   func.coalesce(func.sum(Contact.duration_minutes), 0))
+    # Counted one by one (not grouped in SQL): each record brings its record key.
+    for contact_id, mode, interpreter, minutes in session.execute(
+            select(Contact.id, Contact.mode, Contact.interpreter,
+                   func.coalesce(Contact.duration_minutes, 0))
             .join(Case, Case.id == Contact.case_id)
             .where(in_scope, Contact.superseded.is_(False), Contact.contact_on >= start,
-                   Contact.contact_on <= end)
-            .group_by(Contact.mode, Contact.interpreter)):
-        before = data.contacts.get((mode, bool(interpreter)), (0, 0))
-        data.contacts[(mode, bool(interpreter))] = (before[0] + count, before[1] + minutes)
+                   Contact.contact_on <= end)):
+        number, spent = data.contacts.get((mode, bool(interpreter)), (Tally(0), 0))
+        data.contacts[(mode, bool(interpreter))] = (number + Tally.one(contact_id),
+                                                    spent + minutes)
 
-    for institution_type, outcome, count in session.execute(
-            select(Institution.institution_type, Referral.outcome, func.count())
+    for referral_id, institution_type, outcome in session.execute(
+            select(Referral.id, Institution.institution_type, Referral.outcome)
             .join(Case, Case.id == Referral.case_id)
             .join(Institution, Institution.id == Referral.institution_id)
-            .where(in_scope, Referral.referred_on >= start, Referral.referred_on <= end)
-            .group_by(Institution.institution_type, Referral.outcome)):
-        data.referrals[(institution_type, outcome)] += count
+            .where(in_scope, Referral.referred_on >= start, Referral.referred_on <= end)):
+        _add(data.referrals, (institution_type, outcome), referral_id)
 
-    for life_area, count in session.execute(
-            select(Assessment.life_area, func.count()).join(Case, Case.id == Assessment.case_id)
-            .where(active, Assessment.need >= 1, Assessment.assessed_on <= end)
-            .group_by(Assessment.life_area)):
-        data.assessments[life_area] += count
+    for assessment_id, life_area in session.execute(
+            select(Assessment.id, Assessment.life_area)
+            .join(Case, Case.id == Assessment.case_id)
+            .where(active, Assessment.need >= 1, Assessment.assessed_on <= end)):
+        _add(data.assessments, life_area, assessment_id)
     since = datetime.combine(start, time(), UTC)
     until = datetime.combine(end + timedelta(days=1), time(), UTC)
-    for life_area, count in session.execute(
-            select(Goal.life_area, func.count()).join(Case, Case.id == Goal.case_id)
+    for goal_id, life_area in session.execute(
+            select(Goal.id, Goal.life_area).join(Case, Case.id == Goal.case_id)
             .where(in_scope, or_(
                 and_(Goal.agreed_on >= start, Goal.agreed_on <= end),
                 and_(Goal.agreed_on.is_(None), Goal.created_at >= since,
-                     Goal.created_at < until)))
-            .group_by(Goal.life_area)):
-        data.goals_agreed[life_area] += count
-    for life_area, attainment, count in session.execute(
-            select(Goal.life_area, Goal.attainment, func.count())
+                     Goal.created_at < until)))):
+        _add(data.goals_agreed, life_area, goal_id)
+    for goal_id, life_area, attainment in session.execute(
+            select(Goal.id, Goal.life_area, Goal.attainment)
             .join(Case, Case.id == Goal.case_id)
             .where(in_scope, Goal.attainment != "", Goal.evaluated_on >= start,
-                   Goal.evaluated_on <= end)
-            .group_by(Goal.life_area, Goal.attainment)):
-        data.goals_evaluated[(life_area, attainment)] += count
+                   Goal.evaluated_on <= end)):
+        _add(data.goals_evaluated, (life_area, attainment), goal_id)
 
     if not (scope.kind == ScopeKind.TEAM and ref.team(scope.code).countywide):
-        query = (select(Finding.life_area, Finding.barrier, func.count())
-                 .where(Finding.noted_on >= start, Finding.noted_on <= end)
-                 .group_by(Finding.life_area, Finding.barrier))
+        query = (select(Finding.id, Finding.life_area, Finding.barrier)
+                 .where(Finding.noted_on >= start, Finding.noted_on <= end))
         if scope.kind != ScopeKind.COUNTY:
             query = query.where(Finding.municipality.in_(scope.municipalities(ref)))
-        data.findings = Counter({(area, barrier): n for area, barrier, n in session.execute(query)})
+        data.findings = {}
+        for finding_id, area, barrier in session.execute(query):
+            _add(data.findings, (area, barrier), finding_id)
     return data
 
 
@@ -345,7 +351,7 @@ def _residence_groups(session: Session, ref: Reference, client_ids: object, end:
 def _load_purged(session: Session, ref: Reference, period: Period, scope: Scope,
                  data: CaseData) -> None:
     by_label = _nationality_groups_by_label(ref)
-    purged_contacts = purged_minutes = 0
+    purged_contacts, purged_minutes = Tally(0), 0
     for purged in session.scalars(
             select(PurgedCaseCount).where(
                 PurgedCaseCount.opened_month <= period.end,
@@ -356,7 +362,8 @@ def _load_purged(session: Session, ref: Reference, period: Period, scope: Scope,
         closed_by_end = bool(purged.closed_month) and purged.closed_month <= period.end
         is_cm = purged.kind == CaseKind.CASE_MANAGEMENT
         data.cases.append(CaseFacts(
-            client=None, purged=True, kind=purged.kind, team=purged.team,
+            record=record_key(purged.id), client=None, purged=True, kind=purged.kind,
+            team=purged.team,
             municipality=purged.municipality,
             new=period.contains_month(purged.opened_month),
             closed=period.contains_month(purged.closed_month),
@@ -377,7 +384,9 @@ def _load_purged(session: Session, ref: Reference, period: Period, scope: Scope,
         # inside the period (then so do its contacts); otherwise they are left out and noted.
         inside = purged.opened_month >= period.start and closed_by_end
         if inside:
-            purged_contacts += purged.contacts
+            # The contacts of a purged case have no ids left: each gets a record key
+            # derived from the purged count's id and its number.
+            purged_contacts += Tally.of(f"{purged.id}#{i}" for i in range(purged.contacts))
             purged_minutes += purged.contact_minutes
         elif purged.contacts:
             data.purged_cases_partly_in_period += 1
@@ -422,17 +431,16 @@ def _nationality_groups_by_label(ref: Reference) -> dict[str, str]:
 
 @dataclass
 class _Draft:
-    """A figure before suppression: raw counts, how they add up, what they share."""
+    """A figure before protection: raw counts, how they add up, what they share."""
 
     code: str
     title: str
     row_heading: str
     rows: list[Row]
     columns: list[Column]
-    values: list[list[float | int]]
+    values: list[list[Any]]  # Tally (or 0) in count cells, plain numbers elsewhere
     relations: list[tuple[Position, tuple[Position, ...]]] = field(default_factory=list)
     keys: dict[Position, str] = field(default_factory=dict)
-    mirrors: dict[Position, Position] = field(default_factory=dict)  # hidden with that cell
     notes: list[str] = field(default_factory=list)
     sort_column: str | None = None  # rows ordered by this column's shown values
 
@@ -447,7 +455,7 @@ def _table(
     row_heading: str,
     rows: Sequence[tuple[str, str]],
     columns: Sequence[tuple[str, str]],
-    counts: Mapping[tuple[str, str], int],
+    counts: Mapping[tuple[str, str], Tally],
     *,
     total_column: str | None = "Insgesamt",
     total_row: bool = True,
@@ -470,15 +478,16 @@ def _table(
     if total_column is not None:
         sums.append((len(column_objects), tuple(range(len(column_objects)))))
         column_objects.append(Column(TOTAL, total_column))
-    values: list[list[float | int]] = []
+    values: list[list[Any]] = []
     for row in row_objects:
-        line: list[float | int] = [counts.get((row.code, column.code), 0)
-                                   for column in column_objects[:len(columns)]]
+        line: list[Any] = [counts.get((row.code, column.code), Tally(0))
+                           for column in column_objects[:len(columns)]]
         if total_column is not None:
-            line.append(sum(line))
+            line.append(sum(line, Tally(0)))
         values.append(line)
     if total_row:
-        values.append([sum(line[i] for line in values) for i in range(len(column_objects))])
+        values.append([sum((line[i] for line in values), Tally(0))
+                       for i in range(len(column_objects))])
         row_objects.append(Row(TOTAL, "Insgesamt", total=True))
     draft = _Draft(code, title, row_heading, row_objects, column_objects, values)
     width = len(column_objects)
@@ -507,18 +516,18 @@ def _table(
 def _complete(
     rows: Sequence[tuple[str, str]],
     columns: Sequence[tuple[str, str]],
-    counts: Mapping[tuple[str, str], int],
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]], Counter[tuple[str, str]]]:
+    counts: Mapping[tuple[str, str], Tally],
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[tuple[str, str], Tally]]:
     """Rows and columns for every code in ``counts``; anything that is not a code at all
     (never expected: codes are checked on entry) is counted as "unbekannter Eintrag" rather
     than shown, so no stray text can reach a statistic."""
     rows, columns = list(rows), list(columns)
     known_rows, known_columns = {c for c, _ in rows}, {c for c, _ in columns}
-    completed: Counter[tuple[str, str]] = Counter()
+    completed: dict[tuple[str, str], Tally] = {}
     for (row, column), n in counts.items():
         row = row if row in known_rows or _CODE.fullmatch(row) else UNKNOWN_CODE
         column = column if column in known_columns or _CODE.fullmatch(column) else UNKNOWN_CODE
-        completed[(row, column)] += n
+        completed[(row, column)] = completed.get((row, column), Tally(0)) + n
     for code in sorted({r for r, _ in completed} - known_rows):
         rows.append((code, UNKNOWN_LABEL if code == UNKNOWN_CODE else code))
     for code in sorted({c for _, c in completed} - known_columns):
@@ -529,12 +538,13 @@ def _complete(
 def _status_table(code: str, title: str, row_heading: str, rows: Sequence[tuple[str, str]],
                   cases: Sequence[CaseFacts], dimension: str, cell_key: str) -> _Draft:
     """Cases by a dimension and their status in the period (betreut, neu, abgeschlossen ...)."""
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: dict[tuple[str, str], Tally] = {}
     for case in cases:
         value = getattr(case, dimension)
-        counts[(value, "active")] += 1
-        counts[(value, "new" if case.new else "carried")] += 1
-        counts[(value, "open_at_end" if case.open_at_end else "closed")] += 1
+        one = Tally(1, case.record)
+        for status in ("active", "new" if case.new else "carried",
+                       "open_at_end" if case.open_at_end else "closed"):
+            counts[(value, status)] = counts.get((value, status), Tally(0)) + one
     draft = _table(code, title, row_heading, rows, _STATUS_COLUMNS, counts, total_column=None,
                    row_sums=_STATUS_SUMS)
     for r, row in enumerate(draft.rows):
@@ -549,8 +559,29 @@ def _terms(ref: Reference, vocabulary: str) -> list[tuple[str, str]]:
 
 
 def build(data: CaseData, ref: Reference, created_on: date) -> Statistics:
-    """All figures of ``data``, suppressed together."""
-    period, scope = data.period, data.scope
+    """All figures of ``data``, each count published with its cell key noise."""
+    drafts, notes = _drafts(data, ref)
+    figures = _solve(drafts)
+    return Statistics(data.period, data.scope, data.scope.label(ref), created_on,
+                      tuple(figures), tuple(notes))
+
+
+def unprotected_counts(data: CaseData, ref: Reference
+                       ) -> dict[tuple[str, str, str], int]:
+    """The true counts behind the figures, (figure, row, column) → count. For tests and
+    checks of the method only: never show, export or send these."""
+    drafts, _notes = _drafts(data, ref)
+    counts: dict[tuple[str, str, str], int] = {}
+    for draft in drafts:
+        for r, row in enumerate(draft.rows):
+            for c, column in enumerate(draft.columns):
+                if draft.is_count((r, c)):
+                    counts[(draft.code, row.code, column.code)] = tally(draft.values[r][c]).n
+    return counts
+
+
+def _drafts(data: CaseData, ref: Reference) -> tuple[list[_Draft], list[str]]:
+    scope = data.scope
     cases = data.cases
     drafts: list[_Draft] = []
     notes: list[str] = []
@@ -612,8 +643,7 @@ def build(data: CaseData, ref: Reference, created_on: date) -> Statistics:
         notes.append("Kontakte gelöschter Akten, die nur teilweise in den Zeitraum fallen, "
                      "sind nicht enthalten (ihre Kontakte haben kein Datum mehr).")
 
-    figures = _solve(drafts)
-    return Statistics(period, scope, scope.label(ref), created_on, tuple(figures), tuple(notes))
+    return drafts, notes
 
 
 def statistics(ctx: Context, period: Period, scope: Scope | None = None) -> Statistics:
@@ -624,35 +654,34 @@ def statistics(ctx: Context, period: Period, scope: Scope | None = None) -> Stat
 
 def _overview(data: CaseData) -> _Draft:
     cases = data.cases
-    contacts = sum(n for n, _ in data.contacts.values())
+    contacts = sum((n for n, _ in data.contacts.values()), Tally(0))
     minutes = sum(m for _, m in data.contacts.values())
-    rows = [
-        ("cases_active", "Betreute Fälle im Zeitraum", "cases|active",
-         len(cases)),
-        ("cases_new", "davon neu aufgenommen", "cases|new", sum(c.new for c in cases)),
-        ("cases_closed", "Abgeschlossene Fälle", "cases|closed", sum(c.closed for c in cases)),
+    rows: list[tuple[str, str, str | None, Any]] = [
+        ("cases_active", "Betreute Fälle im Zeitraum", "cases|active", cases_tally(cases)),
+        ("cases_new", "davon neu aufgenommen", "cases|new",
+         cases_tally(c for c in cases if c.new)),
+        ("cases_closed", "Abgeschlossene Fälle", "cases|closed",
+         cases_tally(c for c in cases if c.closed)),
         ("cases_open_at_end", "Laufende Fälle am Ende des Zeitraums", "cases|open_at_end",
-         sum(c.open_at_end for c in cases)),
+         cases_tally(c for c in cases if c.open_at_end)),
         ("persons", "Betreute Ratsuchende (Personen und Organisationen)", "persons",
          data.persons),
         ("contacts", "Kontakte", "contacts", contacts),
-        ("contact_hours", "Beratungsstunden", None, round(minutes / 60, 1)),
-        ("referrals", "Vermittlungen", "referrals", sum(data.referrals.values())),
+        ("contact_hours", "Beratungsstunden", None, rounded_hours(minutes)),
+        ("referrals", "Vermittlungen", "referrals", sum(data.referrals.values(), Tally(0))),
         ("goals_evaluated", "Bewertete Ziele", "goals|evaluated",
-         sum(data.goals_evaluated.values())),
+         sum(data.goals_evaluated.values(), Tally(0))),
     ]
     if data.findings is not None:
         rows.append(("findings", "Dokumentierte Erkenntnisse (Versorgungslücken)", "findings",
-                     sum(data.findings.values())))
+                     sum(data.findings.values(), Tally(0))))
     draft = _Draft("overview", "Überblick", "Kennzahl",
                    [Row(code, label, measure=HOURS if code == "contact_hours" else None)
                     for code, label, _, _ in rows],
                    [Column("value", "Anzahl")], [[value] for *_, value in rows])
-    for r, (code, _label, key, _value) in enumerate(rows):
+    for r, (_code, _label, key, _value) in enumerate(rows):
         if key:
             draft.keys[(r, 0)] = key
-        if code == "contact_hours":
-            draft.mirrors[(r, 0)] = (r - 1, 0)
     draft.notes.append("Betreute Ratsuchende ohne gelöschte Akten (diese sind nur als Fälle "
                        "gezählt).")
     return draft
@@ -661,7 +690,7 @@ def _overview(data: CaseData) -> _Draft:
 def _single_dimension(code: str, title: str, row_heading: str, rows: list[tuple[str, str]],
                       cases: Sequence[CaseFacts], dimension: str, *extra: tuple[str, str],
                       key: str, note: str = "") -> _Draft:
-    counts = Counter((getattr(c, dimension), "cases") for c in cases)
+    counts = _count_cases(cases, lambda c: (getattr(c, dimension), "cases"))
     draft = _table(code, title, row_heading, [*rows, *extra],
                    [("cases", "Fälle")], counts, total_column=None, key=None)
     draft.keys[(len(draft.rows) - 1, 0)] = key
@@ -672,11 +701,10 @@ def _single_dimension(code: str, title: str, row_heading: str, rows: list[tuple[
 
 def _phase_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
     cm = [c for c in cases if c.kind == CaseKind.CASE_MANAGEMENT]
-    counts: Counter[tuple[str, str]] = Counter()
-    for case in cm:
-        counts[(case.highest_phase, "highest")] += 1
-        if case.open_at_end:
-            counts[(case.phase_at_end, "at_end")] += 1
+    counts = _count_cases(cm, lambda c: (c.highest_phase, "highest"))
+    for key, n in _count_cases([c for c in cm if c.open_at_end],
+                               lambda c: (c.phase_at_end, "at_end")).items():
+        counts[key] = n
     draft = _table(
         "cm_by_phase", "Case Management nach Phase", "Phase",
         [*_terms(ref, "phases"), (PURGED, PURGED_LABEL)],
@@ -690,7 +718,7 @@ def _phase_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
 
 
 def _closing_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
-    counts = Counter((c.closing_reason, c.kind) for c in cases if c.closed)
+    counts = _count_cases([c for c in cases if c.closed], lambda c: (c.closing_reason, c.kind))
     return _table(
         "closed_by_reason", "Abgeschlossene Fälle nach Abschlussgrund und Fallart",
         "Abschlussgrund",
@@ -700,7 +728,7 @@ def _closing_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
 
 
 def _age_gender_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
-    counts = Counter((c.age_band, c.gender) for c in cases)
+    counts = _count_cases(cases, lambda c: (c.age_band, c.gender))
     rows = [*_terms(ref, "age_bands"), ("unknown", "Alter unbekannt"),
             ("organisation", "Organisation (z. B. Arbeitgeber)")]
     genders = _terms(ref, "genders")
@@ -712,11 +740,11 @@ def _age_gender_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
 
 
 def _contacts_figure(ref: Reference, data: CaseData) -> _Draft:
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: dict[tuple[str, str], Tally] = {}
     minutes: Counter[str] = Counter()
     for (mode, interpreter), (number, spent) in data.contacts.items():
         column = "unknown" if interpreter is None else ("with" if interpreter else "without")
-        counts[(mode, column)] += number
+        counts[(mode, column)] = counts.get((mode, column), Tally(0)) + number
         minutes[mode] += spent
     draft = _table(
         "contacts_by_kind", "Kontakte und Beratungszeit nach Kontaktart", "Kontaktart",
@@ -725,17 +753,34 @@ def _contacts_figure(ref: Reference, data: CaseData) -> _Draft:
          ("unknown", "Sprachmittlung nicht bekannt")],
         counts, total_column="Kontakte insgesamt", key="contacts",
         column_key="contacts|interpreter={code}")
-    total_column = len(draft.columns) - 1
-    draft.columns.append(Column("hours", "Stunden", HOURS))
+    draft.columns.append(Column("hours", f"Stunden (auf {HOURS_ROUNDING} gerundet)", HOURS))
     for r, row in enumerate(draft.rows):
         spent = sum(minutes.values()) if row.total else minutes.get(row.code, 0)
-        draft.values[r].append(round(spent / 60, 1))
-        draft.mirrors[(r, len(draft.columns) - 1)] = (r, total_column)
+        draft.values[r].append(rounded_hours(spent))
     return draft
 
 
+def rounded_hours(minutes: int) -> int:
+    """Hours of contacts as published: rounded to :data:`HOURS_ROUNDING` hours, so that they
+    do not tell how many contacts (of typical length) a row holds."""
+    return int(HOURS_ROUNDING * round(minutes / 60 / HOURS_ROUNDING))
+
+
+def _count_cases(cases: Iterable[CaseFacts], cell: Any) -> dict[tuple[str, str], Tally]:
+    """Cases per cell (``cell(case)`` → (row code, column code)), with their cell keys."""
+    counts: dict[tuple[str, str], Tally] = {}
+    for case in cases:
+        key = cell(case)
+        counts[key] = counts.get(key, Tally(0)) + Tally(1, case.record)
+    return counts
+
+
 def _topics_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
-    counts = Counter((topic, "cases") for case in cases for topic in case.topics)
+    counts: dict[tuple[str, str], Tally] = {}
+    for case in cases:
+        for topic in case.topics:
+            counts[(topic, "cases")] = counts.get((topic, "cases"), Tally(0)) + Tally(
+                1, case.record)
     rows = _terms(ref, "topics")
     # A case has several Handlungsfelder, so the rows do not add up; the number of cases is
     # given as the base the shares refer to.
@@ -743,7 +788,7 @@ def _topics_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
                    "Handlungsfeld", rows, [("cases", "Fälle mit diesem Handlungsfeld")], counts,
                    total_column=None, total_row=False)
     draft.rows.append(Row("cases_total", "Betreute Fälle insgesamt (Bezugsgröße)", total=True))
-    draft.values.append([len(cases)])
+    draft.values.append([cases_tally(cases)])
     draft.keys[(len(draft.rows) - 1, 0)] = "cases|active"
     draft.sort_column = "cases"
     draft.notes.append("Ein Fall kann mehrere Handlungsfelder haben; die Zeilen ergeben daher "
@@ -752,13 +797,17 @@ def _topics_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
 
 
 def _life_areas_figure(ref: Reference, data: CaseData) -> _Draft:
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: dict[tuple[str, str], Tally] = {}
+
+    def add(cell: tuple[str, str], n: Tally) -> None:
+        counts[cell] = counts.get(cell, Tally(0)) + n
+
     for area, n in data.assessments.items():
-        counts[(area or "none", "assessed")] += n
+        add((area or "none", "assessed"), n)
     for area, n in data.goals_agreed.items():
-        counts[(area or "none", "goals_agreed")] += n
+        add((area or "none", "goals_agreed"), n)
     for (area, _attainment), n in data.goals_evaluated.items():
-        counts[(area or "none", "goals_evaluated")] += n
+        add((area or "none", "goals_evaluated"), n)
     draft = _table(
         "life_areas", "Lebensbereiche: Bedarfe und Ziele (Häufigkeit)", "Lebensbereich",
         [*_terms(ref, "life_areas"), ("none", "ohne Lebensbereich")],
@@ -777,8 +826,10 @@ def _life_areas_figure(ref: Reference, data: CaseData) -> _Draft:
 
 
 def _goal_attainment_figure(ref: Reference, data: CaseData) -> _Draft:
-    counts = Counter({((area or "none"), attainment): n
-                      for (area, attainment), n in data.goals_evaluated.items()})
+    counts: dict[tuple[str, str], Tally] = {}
+    for (area, attainment), n in data.goals_evaluated.items():
+        cell = (area or "none", attainment)
+        counts[cell] = counts.get(cell, Tally(0)) + n
     attainments = _terms(ref, "goal_attainment")
     return _table(
         "goal_attainment", "Zielerreichung der im Zeitraum bewerteten Ziele", "Lebensbereich",
@@ -799,15 +850,16 @@ def _referrals_figure(ref: Reference, data: CaseData) -> _Draft:
     return draft
 
 
-def _findings_figure(ref: Reference, findings: Counter[tuple[str, str]]) -> _Draft:
+def _findings_figure(ref: Reference, findings: Mapping[tuple[str, str], Tally]) -> _Draft:
     if "barriers" in ref.vocabularies:
         barriers = _terms(ref, "barriers")
     else:  # until the reference data name the kinds of barriers, show their codes
         barriers = sorted({(b, b) for _, b in findings if _CODE.fullmatch(b)})
     known = {code for code, _ in barriers}
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: dict[tuple[str, str], Tally] = {}
     for (area, barrier), n in findings.items():
-        counts[(area, barrier if barrier in known else "other_barrier")] += n
+        cell = (area, barrier if barrier in known else "other_barrier")
+        counts[cell] = counts.get(cell, Tally(0)) + n
     if any(b == "other_barrier" for _, b in counts):
         barriers = [*barriers, ("other_barrier", "sonstige Hürde")]
     draft = _table(
@@ -822,14 +874,15 @@ def _caseload_figures(ref: Reference, scope: Scope, cases: Sequence[CaseFacts]
                       ) -> list[_Draft]:
     """Fallzahlschlüssel per team and per Träger.
 
-    The weighted case load is rounded to a multiple of 5: exact, it could be combined with
-    the counts by Fallart to recover a suppressed count. Capacity and VZÄ are not about persons.
+    The weighted case load is computed from the published (perturbed) open cases per Fallart
+    and rounded to a multiple of 5, so it says nothing the published counts do not. Capacity
+    and VZÄ are not about persons.
     """
     rules = ref.rules
     county = scope.kind == ScopeKind.COUNTY
     teams = list(ref.teams) if county else [ref.team(scope.code)]
     kinds = _terms(ref, "case_kinds")
-    counts = Counter((c.team, c.kind) for c in cases if c.open_at_end)
+    counts = _count_cases([c for c in cases if c.open_at_end], lambda c: (c.team, c.kind))
     # County: per team and kind. Team: the one row is the open cases of the scope, the same
     # quantities as the column "laufend" of the table by Fallart.
     team_draft = _table(
@@ -857,7 +910,8 @@ def _caseload_figures(ref: Reference, scope: Scope, cases: Sequence[CaseFacts]
         team_draft.columns.append(column)
     weighted_by_team: dict[str, float] = {}
     for r, row in enumerate(team_draft.rows):
-        weighted = sum(weights.get(code, 1.0) * team_draft.values[r][k]
+        # From the published (perturbed) counts: the true ones would give them away.
+        weighted = sum(weights.get(code, 1.0) * perturb(team_draft.values[r][k])
                        for k, (code, _) in enumerate(kinds))
         vza = sum(vza_by_team.values()) if row.total else vza_by_team.get(row.code, 0.0)
         if not row.total:
@@ -907,50 +961,27 @@ def _load_measures(vza: float, weighted: float, cases_per_vza: int) -> list[floa
     ]
 
 
-# --- suppression across all figures -----------------------------------------------------------
+# --- protection across all figures -----------------------------------------------------------
 
 
 def _solve(drafts: Sequence[_Draft]) -> list[Figure]:
-    """Suppress all count cells of all drafts as one system and build the figures."""
-    index: dict[tuple[int, Position], int] = {}
-    values: list[int] = []
-    for d, draft in enumerate(drafts):
-        for r, line in enumerate(draft.values):
-            for c, value in enumerate(line):
-                if draft.is_count((r, c)) and (r, c) not in draft.mirrors:
-                    index[(d, (r, c))] = len(values)
-                    values.append(int(value))
-    relations: list[Relation] = []
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for d, draft in enumerate(drafts):
-        for total, parts in draft.relations:
-            relations.append(Relation(index[(d, total)], tuple(index[(d, p)] for p in parts)))
-        for position, key in draft.keys.items():
-            by_key[key].append(index[(d, position)])
-    for key, cells in by_key.items():
-        # The same quantity in several tables: hidden in one, hidden in all.
-        if len({values[i] for i in cells}) != 1:
-            raise AssertionError(f"figures disagree on {key}")
-        for a, b in itertools.pairwise(cells):
-            relations.append(Relation(a, (b,)))
-    marks = suppress(values, relations)
+    """Publish every count cell of all drafts with its cell key noise and build the figures.
 
+    Cells that carry the same quantity (``keys``) must hold the same records: they then get
+    the same published value, in this report and in any other."""
+    by_key: dict[str, list[Tally]] = defaultdict(list)
+    for draft in drafts:
+        for position, key in draft.keys.items():
+            by_key[key].append(tally(draft.values[position[0]][position[1]]))
+    for key, tallies in by_key.items():
+        if len(set(tallies)) != 1:
+            raise AssertionError(f"figures disagree on {key}")
     figures: list[Figure] = []
-    for d, draft in enumerate(drafts):
+    for draft in drafts:
         cells: list[list[Cell]] = []
         for r, line in enumerate(draft.values):
-            shown: list[Cell] = []
-            for c, value in enumerate(line):
-                source = draft.mirrors.get((r, c), (r, c))
-                slot = index.get((d, source))
-                mark = marks[slot] if slot is not None else None
-                if mark is None:
-                    shown.append(value)
-                elif source != (r, c):
-                    shown.append(SECONDARY)  # e.g. hours of contacts whose number is hidden
-                else:
-                    shown.append(mark)
-            cells.append(shown)
+            cells.append([perturb(value) if draft.is_count((r, c)) else value
+                          for c, value in enumerate(line)])
         rows = list(draft.rows)
         if draft.sort_column is not None:
             rows, cells = _by_frequency(draft, rows, cells)
@@ -972,8 +1003,8 @@ def _solve(drafts: Sequence[_Draft]) -> list[Figure]:
 
 def _by_frequency(draft: _Draft, rows: list[Row], cells: list[list[Cell]]
                   ) -> tuple[list[Row], list[list[Cell]]]:
-    """Data rows by their shown value, largest first; hidden ones after all shown counts, in
-    their vocabulary order (their true order would say something), then zeros; totals last."""
+    """Data rows by their published value, largest first (ties in vocabulary order: the true
+    order would say something), then zeros; totals last."""
     column = next(i for i, c in enumerate(draft.columns) if c.code == draft.sort_column)
 
     def rank(item: tuple[int, Row]) -> tuple[int, float, int]:
@@ -981,11 +1012,7 @@ def _by_frequency(draft: _Draft, rows: list[Row], cells: list[list[Cell]]
         value = cells[position][column]
         if row.total:
             return (4, 0, position)
-        if value == SECONDARY:
-            return (1, 0, position)
-        if value == PRIMARY:
-            return (2, 0, position)
-        number = float(value or 0)  # type: ignore[arg-type]
+        number = float(value) if isinstance(value, int | float) else 0.0
         return (0, -number, position) if number > 0 else (3, 0, position)
 
     order = sorted(enumerate(rows), key=rank)

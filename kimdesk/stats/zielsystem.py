@@ -30,9 +30,12 @@ from kimdesk.casework.coordination.municipal import (
 )
 from kimdesk.models import CaseReview, ProjectGroup, SteeringDecision
 from kimdesk.reference import Reference, ReferenceDataError
-from kimdesk.stats.figures import CaseData, Cell, Statistics, load
+from kimdesk.stats.cellkey import Tally, perturb
+from kimdesk.stats.figures import CaseData, Cell, Statistics, cases_tally, load, rounded_hours
 from kimdesk.stats.scope import Period, Scope, ScopeKind, month_of, parse_month
-from kimdesk.stats.suppression import PRIMARY, SECONDARY, THRESHOLD, is_small
+
+HIDDEN = "."  # a share resting on fewer than SHARE_BASE published cases
+SHARE_BASE = 5
 
 DIRECTORY = "zielsystem"
 _CODE = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -43,8 +46,9 @@ AT_MOST = "at_most"
 
 @dataclass(frozen=True)
 class Metric:
-    """How an indicator is measured. ``personal``: a count of cases, persons or contacts, hidden
-    when small. ``cumulative``: it grows over the period (the target is pro-rated for the
+    """How an indicator is measured. ``personal``: a count of cases, persons or contacts,
+    published with its cell key noise (shares: from the published counts).
+    ``cumulative``: it grows over the period (the target is pro-rated for the
     expected value to date); otherwise it is a level or a share."""
 
     code: str
@@ -106,9 +110,9 @@ class Measurement:
 
 @dataclass(frozen=True)
 class _Value:
-    number: float
-    numerator: int | None = None  # for shares: what the share is made of
-    denominator: int | None = None
+    number: float | Tally
+    numerator: Tally | None = None  # for shares: what the share is made of
+    denominator: Tally | None = None
 
 
 _Measure = Callable[[Context, CaseData, Period, Mapping[str, Any]], _Value]
@@ -123,40 +127,50 @@ def _cases(data: CaseData, params: Mapping[str, Any], flag: str | None) -> list[
             and (reasons is None or c.closing_reason in reasons)]
 
 
-def _share(numerator: int, denominator: int) -> _Value:
-    number = round(100 * numerator / denominator, 1) if denominator else 0.0
-    return _Value(number, numerator, denominator)
+def _share(numerator: Tally, denominator: Tally) -> _Value:
+    return _Value(0.0, numerator, denominator)
 
 
 def _referral_success(_ctx: Context, data: CaseData, _p: Period, params: Mapping[str, Any]
                       ) -> _Value:
     outcomes = params.get("outcomes", ["attended", "granted"])
-    good = sum(n for (_, outcome), n in data.referrals.items() if outcome in outcomes)
-    return _share(good, sum(data.referrals.values()))
+    good = sum((n for (_, outcome), n in data.referrals.items() if outcome in outcomes),
+               Tally(0))
+    return _share(good, sum(data.referrals.values(), Tally(0)))
 
 
 def _goals_attained(_ctx: Context, data: CaseData, _p: Period, params: Mapping[str, Any]
                     ) -> _Value:
     attained = params.get("attainment", ["full", "partial"])
     assessed = {a: n for (_, a), n in data.goals_evaluated.items() if a != "not_assessable"}
-    return _share(sum(n for a, n in assessed.items() if a in attained), sum(assessed.values()))
+    return _share(sum((n for a, n in assessed.items() if a in attained), Tally(0)),
+                  sum(assessed.values(), Tally(0)))
 
 
 def _closed_share(_ctx: Context, data: CaseData, _p: Period, params: Mapping[str, Any]
                   ) -> _Value:
     closed = _cases(data, {"kind": params.get("kind")}, "closed")
     reasons = params.get("reasons", ["goals_achieved", "goals_partly_achieved"])
-    return _share(sum(c.closing_reason in reasons for c in closed), len(closed))
+    return _share(cases_tally(c for c in closed if c.closing_reason in reasons),
+                  cases_tally(closed))
 
 
 def _utilisation(ctx: Context, data: CaseData, _p: Period, params: Mapping[str, Any]) -> _Value:
     ref = ctx.reference
     teams = [t for t in ref.teams if data.scope.kind != ScopeKind.TEAM or t.code == data.scope.code]
     capacity = sum(t.vza for t in teams) * ref.rules.cases_per_vza
-    weighted = sum(ref.rules.caseload_weights.get(c.kind, 1.0)
-                   for c in data.cases if c.open_at_end)
+    # From the published open cases per Fallart, as in the caseload figure.
+    weighted = sum(weight * perturb(cases_tally(c for c in data.cases
+                                                if c.open_at_end and c.kind == kind))
+                   for kind, weight in _kinds_and_weights(ref, data))
     rounded = 5 * round(weighted / 5)  # as in the caseload figure
     return _Value(round(100 * rounded / capacity) if capacity else 0)
+
+
+def _kinds_and_weights(ref: Reference, data: CaseData) -> list[tuple[str, float]]:
+    kinds = [t.code for t in ref.terms("case_kinds")]
+    kinds += sorted({c.kind for c in data.cases} - set(kinds))
+    return [(kind, ref.rules.caseload_weights.get(kind, 1.0)) for kind in kinds]
 
 
 def _count_rows(model: Any, condition: Callable[[Period], Any]) -> _Measure:
@@ -195,26 +209,27 @@ def _structural_hours(ctx: Context, data: CaseData, period: Period, _params: Map
 METRICS: Mapping[str, tuple[Metric, _Measure]] = MappingProxyType({
     "cases_active": (
         Metric("cases_active", "Im Zeitraum betreute Fälle", "Fälle", True, True, "cases|active"),
-        lambda _c, d, _p, p: _Value(len(_cases(d, p, None)))),
+        lambda _c, d, _p, p: _Value(cases_tally(_cases(d, p, None)))),
     "cases_new": (
         Metric("cases_new", "Neu aufgenommene Fälle", "Fälle", True, True, "cases|new"),
-        lambda _c, d, _p, p: _Value(len(_cases(d, p, "new")))),
+        lambda _c, d, _p, p: _Value(cases_tally(_cases(d, p, "new")))),
     "cases_closed": (
         Metric("cases_closed", "Abgeschlossene Fälle", "Fälle", True, True, "cases|closed"),
-        lambda _c, d, _p, p: _Value(len(_cases(d, p, "closed")))),
+        lambda _c, d, _p, p: _Value(cases_tally(_cases(d, p, "closed")))),
     "persons": (
         Metric("persons", "Betreute Ratsuchende", "Personen", True, True, "persons"),
         lambda _c, d, _p, _params: _Value(d.persons)),
     "contacts": (
         Metric("contacts", "Kontakte", "Kontakte", True, True, "contacts"),
-        lambda _c, d, _p, _params: _Value(sum(n for n, _ in d.contacts.values()))),
+        lambda _c, d, _p, _params: _Value(sum((n for n, _ in d.contacts.values()), Tally(0)))),
     "contact_hours": (
         Metric("contact_hours", "Beratungsstunden", "Stunden", False, True),
-        lambda _c, d, _p, _params: _Value(round(sum(m for _, m in d.contacts.values()) / 60))),
+        lambda _c, d, _p, _params: _Value(rounded_hours(sum(m for _, m in d.contacts.values())))),
     "referrals": (
         Metric("referrals", "Vermittlungen", "Vermittlungen", True, True, "referrals"),
-        lambda _c, d, _p, p: _Value(sum(n for (_, o), n in d.referrals.items()
-                                        if "outcomes" not in p or o in p["outcomes"]))),
+        lambda _c, d, _p, p: _Value(sum((n for (_, o), n in d.referrals.items()
+                                         if "outcomes" not in p or o in p["outcomes"]),
+                                        Tally(0)))),
     "referral_success_rate": (
         Metric("referral_success_rate", "Anteil erfolgreicher Vermittlungen", "%", True, False),
         _referral_success),
@@ -231,7 +246,7 @@ METRICS: Mapping[str, tuple[Metric, _Measure]] = MappingProxyType({
     "findings": (
         Metric("findings", "Dokumentierte Erkenntnisse (Versorgungslücken)", "Erkenntnisse",
                False, True),
-        lambda _c, d, _p, _params: _Value(sum((d.findings or {}).values()))),
+        lambda _c, d, _p, _params: _Value(sum((d.findings or {}).values(), Tally(0)))),
     "case_reviews": (
         Metric("case_reviews", "Fallbesprechungen", "Fallbesprechungen", False, True),
         _count_rows(CaseReview, lambda p: CaseReview.held_on.between(p.first_day, p.last_day))),
@@ -396,7 +411,7 @@ def measure(ctx: Context, system: Zielsystem, until: str | None = None,
             statistics: Statistics | None = None, data: CaseData | None = None
             ) -> list[Measurement]:
     """Measured values of every indicator over the Zielsystem's period up to ``until``
-    (YYYY-MM; default: the current month), suppressed like the figures.
+    (YYYY-MM; default: the current month), protected like the figures.
 
     Where ``statistics`` covers exactly the measured period and area, an indicator that is one
     of its figures takes the value shown there, so that the two never disagree about what is
@@ -459,15 +474,15 @@ def _from_statistics(statistics: Statistics | None, period: Period, scope: Scope
 
 
 def _shown(info: Metric, raw: _Value) -> Cell:
-    if not info.personal:
-        return raw.number
+    if isinstance(raw.number, Tally):
+        return perturb(raw.number)  # the same records give the same value as in the figures
     if raw.denominator is None:
-        return PRIMARY if is_small(int(raw.number)) else raw.number
-    # A share says nothing safe when it rests on few cases or singles out a few.
-    numerator, denominator = raw.numerator or 0, raw.denominator
-    if denominator < THRESHOLD or is_small(numerator) or is_small(denominator - numerator):
-        return SECONDARY
-    return raw.number
+        return raw.number
+    # A share is computed from the published counts; on fewer than 5 it says nothing.
+    numerator, denominator = perturb(raw.numerator or Tally(0)), perturb(raw.denominator)
+    if denominator < SHARE_BASE:
+        return HIDDEN
+    return min(100.0, round(100 * numerator / denominator, 1))
 
 
 def _status(indicator: Indicator, value: Cell, expected: float | None) -> str:

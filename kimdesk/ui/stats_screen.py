@@ -1,13 +1,14 @@
 """Statistik: the Controlling figures of a period and area as bar charts, with exports.
 
 The figures come from :mod:`kimdesk.stats.figures`, computed off the GUI thread, and are shown
-only as that module lets them out: a hidden cell ("<5": 1–4, "." kept secret) gets no bar and is
-listed under its chart with its marker, never with a number. Exports (CSV, XLSX) and the
-Statistikbericht (PDF) are made in memory and written only where the user chooses.
+only as that module lets them out: counts as published by the cell key method; a share that is
+not shown (".") gets no bar and is listed under its chart with its marker. Exports (CSV, XLSX)
+and the Statistikbericht (PDF) are made in memory and written only where the user chooses.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -42,7 +43,6 @@ from kimdesk.errors import KimdeskError
 from kimdesk.stats import exports
 from kimdesk.stats.figures import TOTAL, Cell, Figure, Statistics, build, load
 from kimdesk.stats.scope import Period, Scope, ScopeKind, month_of
-from kimdesk.stats.suppression import PRIMARY, SECONDARY
 from kimdesk.stats.zielsystem import measure, zielsystem_for
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
@@ -51,8 +51,8 @@ from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
 _RELOAD_ON = (areas.CASES, areas.CLIENTS, areas.NETWORK)
-_HIDDEN_NOTE = (f"„{PRIMARY}“ = 1 bis 4, „{SECONDARY}“ = geheim gehalten (mindestens 5): "
-                "zum Schutz der Personen ohne Balken.")
+_HIDDEN_NOTE = ("Zum Schutz der Personen sind alle Anzahlen nach dem Cell-Key-Verfahren um "
+                "höchstens 4 verändert; 1 bis 4 erscheint nie.")
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,36 @@ def _bar_value(value: Cell) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
+# In the county view (source "Kreis"), the charts show the server's figures instead.
+_COUNTY_CHARTS = {
+    "chart_cases_by_kind": ("kreis_cases_by_case_kind", ("new", "closed", "open_at_end")),
+    "chart_cm_by_phase": ("kreis_cases_by_phase", ("open_at_end",)),
+    "chart_new_closed": ("kreis_cases_by_team", ("new", "closed")),
+    "chart_topics": ("kreis_cases_by_topic", ("new", "open_at_end")),
+}
+CountySource = Callable[[Context, Period, Scope], Statistics]
+
+
 def compute(ctx: Context, period: Period, scope: Scope) -> Statistics:
     """Worker thread: the figures of ``period`` and ``scope``."""
     return build(load(ctx, period, scope), ctx.reference, ctx.today())
+
+
+def county_source(ctx: Context, period: Period, scope: Scope) -> Statistics:
+    """Worker thread: the county figures from the county server."""
+    from kimdesk.sync.statistics import county_view
+
+    return county_view(ctx, period, scope)
+
+
+def county_bytes(ctx: Context, stats: Statistics, fmt: str) -> bytes:
+    """Worker thread: the county view as CSV, XLSX or Statistikbericht (PDF)."""
+    if fmt == "pdf":
+        from kimdesk.reports.statistics import statistics_report
+        from kimdesk.stats.county import BASIS
+
+        return statistics_report(ctx, stats, basis=BASIS)
+    return (exports.to_csv if fmt == "csv" else exports.to_xlsx)(stats)
 
 
 def export_bytes(ctx: Context, period: Period, scope: Scope, fmt: str) -> bytes:
@@ -131,6 +158,7 @@ class StatsScreen(QWidget):
         self.choose_path: printing.PathChooser | None = None  # test seam; None: save dialog
         self.bar_texts: list[BarText] = []
         self.chart_views: dict[str, QChartView] = {}
+        self.county_source: CountySource = county_source  # test seam: the server's figures
 
         title = QLabel("Statistik", objectName="stats_title")
         title.setStyleSheet("font-size: 16pt; font-weight: bold;")
@@ -139,12 +167,18 @@ class StatsScreen(QWidget):
         self.end = self._month_edit("stats_to", today)
         self.scope = QComboBox(objectName="stats_scope")
         self._fill_scopes()
+        self.source = QComboBox(objectName="stats_source")
+        self.source.addItem("Eigener Datentresor", "tresor")
+        self.source.addItem("Kreis (Kreisserver)", "kreis")
+        self.source.setToolTip("Kreis: die von allen Teams an den Kreisserver übermittelten, "
+                               "geschützten Zahlen (Koordination; Case-Manager: eigenes Team)")
         self.refresh_button = QPushButton("Aktualisieren", objectName="stats_refresh")
         self.csv_button = QPushButton("Export CSV …", objectName="export_csv")
         self.xlsx_button = QPushButton("Export XLSX …", objectName="export_xlsx")
         self.pdf_button = QPushButton("Statistikbericht (PDF) …", objectName="export_pdf")
         filters = QHBoxLayout()
-        for text, widget in (("Von", self.start), ("bis", self.end), ("Gebiet", self.scope)):
+        for text, widget in (("Quelle", self.source), ("Von", self.start), ("bis", self.end),
+                             ("Gebiet", self.scope)):
             filters.addWidget(QLabel(text))
             filters.addWidget(widget)
         filters.addWidget(self.refresh_button)
@@ -261,7 +295,9 @@ class StatsScreen(QWidget):
         self.refresh_button.setEnabled(False)
         self.status.setStyleSheet("color: #555;")
         self.status.setText("Kennzahlen werden berechnet …")
-        run_in_background(self, lambda: compute(ctx, period, scope),
+        source = (self.county_source if self.source.currentData() == "kreis"
+                  else compute)
+        run_in_background(self, lambda: source(ctx, period, scope),
                           lambda stats: self._computed(generation, stats),
                           lambda exc: self._failed(generation, exc))
 
@@ -288,22 +324,28 @@ class StatsScreen(QWidget):
         self.status.setStyleSheet("color: #555;")
         self.status.setText(f"{stats.period.label} · {stats.scope_label} · Stand "
                             f"{stats.created_on:%d.%m.%Y}")
-        overview = stats.figure("overview")
-        parts = [f"{row.label}: <b>{shown(value)}</b>" for row, _column, value
-                 in overview.iter_cells()]
-        self.overview.setText(" · ".join(parts))
         codes = {figure.code for figure in stats.figures}
+        if "overview" in codes:
+            parts = [f"{row.label}: <b>{shown(value)}</b>" for row, _column, value
+                     in stats.figure("overview").iter_cells()]
+            self.overview.setText(" · ".join(parts))
+        else:  # the county view: its data basis and the teams' last uploads
+            self.overview.setText("<br>".join(stats.notes))
         for spec in CHARTS:
+            if spec.code in _COUNTY_CHARTS and _COUNTY_CHARTS[spec.code][0] in codes:
+                figure_code, columns = _COUNTY_CHARTS[spec.code]
+                spec = dataclasses.replace(spec, figure=figure_code, columns=columns)
             box, hidden = self._boxes[spec.code]
             figure_code = spec.figure
-            if figure_code == "cases_by_team" and figure_code not in codes:
-                figure_code = "cases_by_municipality"
+            if figure_code.endswith("cases_by_team") and figure_code not in codes:
+                figure_code = figure_code.replace("cases_by_team", "cases_by_municipality")
             if figure_code not in codes:
                 box.hide()
                 continue
             figure = stats.figure(figure_code)
             box.setTitle(spec.title if figure_code == spec.figure
                          else "Neu aufgenommen und abgeschlossen nach Kommune")
+            spec = dataclasses.replace(spec, figure=figure_code)
             box.show()
             notes = self._draw(spec, figure)
             hidden.setText("Ohne Balken: " + "; ".join(notes) if notes else "")
@@ -406,7 +448,15 @@ class StatsScreen(QWidget):
         name = printing.file_name(stem, f"{period.start} bis {period.end}",
                                   self._state.today(), fmt)
         produce: Callable[[], bytes]
-        if fmt == "pdf":
+        if self.source.currentData() == "kreis":
+            source = self.county_source
+            produce = lambda: county_bytes(ctx, source(ctx, period, scope), fmt)  # noqa: E731
+            title = ("Statistikbericht speichern" if fmt == "pdf"
+                     else f"Statistik als {fmt.upper()} exportieren")
+            file_filter = {"pdf": printing.PDF_FILTER, "csv": printing.CSV_FILTER}.get(
+                fmt, printing.XLSX_FILTER)
+            name = name.replace(f"-{area}-", f"-{area}-Kreisserver-", 1)
+        elif fmt == "pdf":
             produce, title, file_filter = (lambda: statistics_pdf(ctx, period, scope),
                                            "Statistikbericht speichern", printing.PDF_FILTER)
         else:

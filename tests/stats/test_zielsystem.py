@@ -13,7 +13,6 @@ from kimdesk.models import CaseReview, MunicipalAgreement
 from kimdesk.reference import DEFAULT_DIRECTORY, ReferenceDataError, load_reference
 from kimdesk.stats.figures import statistics
 from kimdesk.stats.scope import Period
-from kimdesk.stats.suppression import PRIMARY, SECONDARY
 from kimdesk.stats.zielsystem import (
     METRICS,
     Zielsystem,
@@ -101,19 +100,21 @@ def test_measured_values_beside_targets(ctx: Context) -> None:
     system = zielsystem_for(REF, "2026-06")
     assert system is not None
     results = measure(ctx, system, "2026-06")
-    assert by_code(results, "zugang_cm_neu").value == 10
+    new_cm = by_code(results, "zugang_cm_neu").value
+    assert isinstance(new_cm, int) and abs(new_cm - 10) <= 4  # published with its noise
     assert by_code(results, "zugang_cm_neu").expected_to_date == 225.0  # 300 × 18 / 24
     assert by_code(results, "zugang_cm_neu").status == "unter Plan"
     assert by_code(results, "zugang_vereinbarungen").value == 2
     assert by_code(results, "struktur_fallbesprechungen").value == 3  # not about persons
-    # 8 of 10 goals attained, but the 2 others are a small group: the share stays hidden.
-    assert by_code(results, "wirkung_ziele").value == SECONDARY
+    # 8 of 10 goals attained: the share is computed from the published counts.
+    share = by_code(results, "wirkung_ziele").value
+    assert isinstance(share, float) and 0 <= share <= 100
     assert by_code(results, "struktur_netzwerk").status == "nicht erhoben"
     assert all(m.measured_over == Period("2025-01", "2026-06") for m in results
                if m.indicator.metric != "manual")
 
 
-def test_small_counts_are_hidden_and_agree_with_the_figures(ctx: Context) -> None:
+def test_small_counts_are_never_shown_and_agree_with_the_figures(ctx: Context) -> None:
     populate(ctx.vault, REF, [
         *[CaseSpec(kind="case_management", opened=2) for _ in range(3)],
         *[CaseSpec(kind="process_support", opened=2) for _ in range(9)],
@@ -121,13 +122,16 @@ def test_small_counts_are_hidden_and_agree_with_the_figures(ctx: Context) -> Non
     system = zielsystem_for(REF, "2025-06")
     assert system is not None
     alone = measure(ctx, system, "2025-06")
-    assert by_code(alone, "zugang_cm_neu").value == PRIMARY
-    assert by_code(alone, "zugang_cm_neu").status == "nicht ausweisbar (kleine Zahl)"
+    value = by_code(alone, "zugang_cm_neu").value
+    assert value == 0 or (isinstance(value, int) and 5 <= value <= 7)  # 3, never 1–4
     stats = statistics(ctx, Period("2025-01", "2025-06"))
+    # The same cases give the same published value, measured alone or with the figures.
+    assert value == stats.figure("cases_by_kind").cell("case_management", "new")
     together = measure(ctx, system, "2025-06", stats)
-    assert by_code(together, "zugang_cm_neu").value == stats.figure("cases_by_kind").cell(
-        "case_management", "new")
-    assert by_code(together, "zugang_personen").value == 12
+    assert by_code(together, "zugang_cm_neu").value == value
+    persons = by_code(together, "zugang_personen").value
+    assert persons == stats.figure("overview").cell("persons", "value")
+    assert isinstance(persons, int) and abs(persons - 12) <= 4
 
 
 def test_before_the_period_nothing_is_measured(ctx: Context) -> None:

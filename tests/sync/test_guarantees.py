@@ -4,6 +4,7 @@ server holds no client name and shows no small statistics cell."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import httpx
@@ -185,6 +186,10 @@ def test_the_county_server_never_holds_a_client_name(devices, tmp_path):
     anna, ewa = devices(2)
     try:
         demo.fill(anna.vault, clients=40, today=TODAY)
+        # Enough cases of the team this month that its protected counts are not all 0.
+        for _ in range(12):
+            make_case(anna, make_person(anna, allow_duplicate=True, first_name="Bogdănel",
+                                        last_name="Popescuțiu"))
         for ctx, coordinator in ((anna, True), (ewa, False)):
             db = admin.open_database(url)
             code, _ = admin.issue_code(db, "nord", ctx.user, coordinator=coordinator)
@@ -220,5 +225,27 @@ def test_the_county_server_never_holds_a_client_name(devices, tmp_path):
 
     counts = [cell["count"] for cell in stats["cells"]]
     assert counts, "the devices reported statistics"
-    assert all(count is None or count >= 5 for count in counts)
-    assert any(cell["suppressed"] for cell in stats["cells"])
+    assert all(count >= 5 for count in counts)
+    assert [u["team"] for u in stats["uploads"]] == ["nord"]
+
+    # The server's database itself: statistics rows name no device, user or case, and hold
+    # only protected counts (0 is not stored, 1–4 never).
+    database = sqlite3.connect(next(folder.glob("*.db")))
+    try:
+        tables = {row[0] for row in database.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        statistics_tables = {t for t in tables if "stat" in t}
+        assert statistics_tables == {"team_stat_cells", "team_stat_uploads"}
+        for table in statistics_tables:
+            columns = {row[1] for row in database.execute(f"PRAGMA table_info({table})")}
+            assert not columns & {"device_id", "user_name", "user", "case_id", "client_id"}
+        stored_counts = [row[0] for row in database.execute(
+            "SELECT count FROM team_stat_cells")]
+        device_ids = {row[0] for row in database.execute("SELECT id FROM devices")}
+        values = {v for row in database.execute(
+            "SELECT team, month, municipality, dimension, value, measure FROM team_stat_cells")
+            for v in row}
+    finally:
+        database.close()
+    assert stored_counts and all(count >= 5 for count in stored_counts)
+    assert not values & device_ids

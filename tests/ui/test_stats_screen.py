@@ -1,4 +1,4 @@
-"""The Statistik screen: charts of suppressed figures, exports to the chosen path only."""
+"""The Statistik screen: charts of protected figures, exports to the chosen path only."""
 
 from __future__ import annotations
 
@@ -9,11 +9,16 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QThreadPool
 
-from kimdesk.stats.suppression import SUPPRESSED
+from kimdesk.casework.context import Context
+from kimdesk.stats.county import build_county
+from kimdesk.stats.figures import Statistics
+from kimdesk.stats.scope import Period, Scope
+from kimdesk.sync.statistics import fetch_county
 from kimdesk.ui.state import AppState
 from kimdesk.ui.stats_screen import CHARTS, StatsScreen
 from tests.reports.pdftext import text
 from tests.stats.stats_builders import SURNAMES, CaseSpec, populate
+from tests.sync.team import Team, sqlite_url
 from tests.ui.support import screenshot
 
 SHOTS = Path("/tmp/shots-stats")
@@ -76,9 +81,10 @@ def test_charts_show_no_number_below_five(qtbot: Any, app_state: AppState) -> No
     assert screen.bar_texts
     for item in screen.bar_texts:
         assert item.value not in {"1", "2", "3", "4"}, item
-    hidden = [item for item in screen.bar_texts if item.value in SUPPRESSED]
-    assert hidden, "the small vault has cells of 1–4"
-    # Bars: hidden cells get none; every bar is 0 or at least 5 (hours aside).
+    # The 3 CM cases in Goch (a cell of 1–4) are shown as published: 0 or at least 5.
+    goch = stats.figure("cases_by_municipality").cell("goch", "active")
+    assert goch == 0 or (isinstance(goch, int) and goch >= 5)
+    # Bars: every bar is 0 or at least 5 (hours aside).
     for spec in CHARTS:
         chart = screen.chart_views[spec.code].chart()
         for series in chart.series():
@@ -88,7 +94,7 @@ def test_charts_show_no_number_below_five(qtbot: Any, app_state: AppState) -> No
                 values = [bar_set.at(i) for i in range(bar_set.count())]
                 assert all(v == 0 or v >= 5 for v in values), (spec.code, values)
     notes = " ".join(label.text() for label in screen.findChildren(type(screen.status)))
-    assert "<5" in notes
+    assert "Cell-Key-Verfahren" in notes
     for surname in SURNAMES:
         assert surname not in notes
 
@@ -123,7 +129,7 @@ def test_exports_write_to_the_chosen_path(
     assert sorted(p.suffix for p in out.iterdir()) == [".csv", ".pdf", ".xlsx"]
     assert asked[0] == "Statistik-Kreis-2026-01-bis-2026-11-2026-11-25.csv"
     csv_text = next(out.glob("*.csv")).read_bytes().decode("utf-8-sig")
-    assert "<5" in csv_text
+    assert "contacts_by_kind" in csv_text and "<5" not in csv_text
     assert "Statistikbericht" in text(next(out.glob("*.pdf")).read_bytes())
 
 
@@ -144,3 +150,34 @@ def test_screenshots(qtbot: Any, app_state: AppState) -> None:
     _computed(qtbot, screen)
     for size in ((1366, 768), (1920, 1080)):
         screenshot(screen, SHOTS, "statistik", size)
+
+
+def test_the_county_source_shows_the_servers_figures(
+        qtbot: Any, app_state: AppState, tmp_path: Path) -> None:
+    populate(app_state.ctx.vault, app_state.reference, [
+        CaseSpec(kind="process_support", municipality="kleve", opened=22) for _ in range(12)])
+    team = Team(sqlite_url(tmp_path), "nord")
+    try:
+        team.join(app_state.ctx)  # enrolled as the team's coordinator; the sync uploads
+
+        def from_test_server(ctx: Context, period: Period, scope: Scope) -> Statistics:
+            data = fetch_county(ctx, team.http, period, scope)
+            return build_county(data, ctx.reference, scope, ctx.today())
+
+        screen = StatsScreen(app_state)
+        qtbot.addWidget(screen)
+        screen.county_source = from_test_server
+        screen.set_period(date(2026, 11, 1), date(2026, 11, 1))
+        screen.source.setCurrentIndex(screen.source.findData("kreis"))
+        _computed(qtbot, screen)
+        stats = screen.statistics
+        assert stats is not None and "Kreisserver" in stats.scope_label
+        new = stats.figure("kreis_cases_by_team").cell("nord", "new")
+        assert isinstance(new, int) and abs(new - 12) <= 4
+        assert "Team 1 Nord: zuletzt übermittelt am" in screen.overview.text()
+        assert screen.chart_views["chart_new_closed"].chart().series()
+        assert {item.chart for item in screen.bar_texts} >= {"chart_cases_by_kind",
+                                                              "chart_new_closed"}
+    finally:
+        QThreadPool.globalInstance().waitForDone(10000)
+        team.close()
