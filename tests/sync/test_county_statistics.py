@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kimdesk import config
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
 from kimdesk.reports import commands as report_commands
@@ -121,7 +122,7 @@ def test_the_cli_reads_the_county_from_the_server(
             SyncClient(ctx, http).run()
         data_dir = ctx.vault.data_dir
         ctx.vault.close()
-        monkeypatch.setenv(stats_commands.PASSWORD_ENV, PASSWORD)
+        monkeypatch.setenv(config.PASSWORD_ENV, PASSWORD)
         period = ["--data-dir", str(data_dir), "--from", "2026-11", "--to", "2026-11",
                   "--quelle", "kreis"]
         csv_file, pdf_file = tmp_path / "kreis.csv", tmp_path / "kreis.pdf"
