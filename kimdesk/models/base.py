@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import JSON, Date, DateTime, MetaData, String, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so Alembic's batch migrations on SQLite can find them.
@@ -54,6 +54,14 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         list[dict[str, Any]]: JSON(),
     }
+
+
+def table_of(model: type[Base]) -> Table:
+    """The ``Table`` a mapped class is declared on (SQLAlchemy types ``__table__`` as the wider
+    ``FromClause``, which has no insert/update/delete)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Entity(Base):

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kimdesk.models.base import Base, utcnow
+from kimdesk.models.base import Base, table_of, utcnow
 
 # Set on a session while it applies received changes: those are not new local changes.
 APPLYING = "kimdesk_sync_applying"
@@ -156,7 +156,7 @@ def _now_ms() -> int:
 def tick(conn: Connection, *, seen: str | None = None, count: int = 1) -> list[str]:
     """The next ``count`` HLCs of this device, after every HLC it issued and after ``seen``
     (a received one); the last of them is stored, so clocks never run backwards."""
-    table = ClockState.__table__
+    table = table_of(ClockState)
     last = conn.execute(select(table.c.last_hlc).where(table.c.id == 1)).scalar()
     candidates = [parse_hlc(last)] if last else []
     if seen:
@@ -238,7 +238,7 @@ def _next_hlcs(session: Session, conn: Connection, count: int) -> list[str]:
     once, before it commits (a flush is frequent; a statement costs under SQLCipher)."""
     last = session.info.get(_LAST_HLC)
     if last is None:
-        table = ClockState.__table__
+        table = table_of(ClockState)
         last = conn.execute(select(table.c.last_hlc).where(table.c.id == 1)).scalar() or ""
     newest = parse_hlc(last) if last else (0, 0)
     wall = _now_ms()
@@ -253,7 +253,7 @@ def _store_clock(session: Session) -> None:
     last = session.info.pop(_LAST_HLC, None)
     session.info.pop(_ORIGIN, None)
     if last is not None:
-        table = ClockState.__table__
+        table = table_of(ClockState)
         session.connection().execute(
             sqlite_insert(table).values(id=1, last_hlc=last)
             .on_conflict_do_update(index_elements=["id"], set_={"last_hlc": last}))
@@ -270,7 +270,7 @@ def append_changes(session: Session, changes: list[LocalChange]) -> None:
         session.info[_ORIGIN] = _origin(conn)
     device, author = session.info[_ORIGIN]
     hlcs = _next_hlcs(session, conn, len(changes))
-    states_table = RecordState.__table__
+    states_table = table_of(RecordState)
     ids = sorted({change.record_id for change in changes})
     states: dict[str, tuple[int, dict[str, Any]]] = {}
     for start in range(0, len(ids), 500):
@@ -301,7 +301,7 @@ def append_changes(session: Session, changes: list[LocalChange]) -> None:
                                             "max_hlc": stmt.excluded.max_hlc,
                                             "clocks": stmt.excluded.clocks}),
         list(written.values()))
-    conn.execute(OutboxChange.__table__.insert(), outbox)
+    conn.execute(table_of(OutboxChange).insert(), outbox)
 
 
 def _changed_fields(obj: Any, table: Any, *, new: bool) -> dict[str, Any]:
@@ -360,5 +360,5 @@ def forget_values(conn: Connection, record_ids: list[str]) -> None:
     and conflicts (its id stays in the tombstone, which carries no data)."""
     if not record_ids:
         return
-    for table in (OutboxChange.__table__, Conflict.__table__):
+    for table in (table_of(OutboxChange), table_of(Conflict)):
         conn.execute(table.delete().where(table.c.record_id.in_(record_ids)))

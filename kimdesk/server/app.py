@@ -40,7 +40,7 @@ _STATUS_TEXT = {
     405: "Diese Methode ist für diese Adresse nicht vorgesehen.",
     413: "Die Anfrage ist zu groß.",
 }
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ErrorBody, "description": "Token fehlt oder ist ungültig"},
     403: {"model": schemas.RevokedBody, "description": "Gerät gesperrt (wipe) oder keine "
                                                        "Berechtigung"},
@@ -288,7 +288,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
                   municipality: Annotated[str | None,
                                           Query(pattern="^" + statistics.CODE_PATTERN + "$")
                                           ] = None,
-                  dimension: Annotated[schemas.Dimension | None, Query()] = None,  # type: ignore[valid-type]
+                  dimension: Annotated[schemas.Dimension | None, Query()] = None,
                   ) -> dict[str, Any]:
         return statistics.read(db, device, period, team=team, municipality=municipality,
                                dimension=dimension)

@@ -13,7 +13,7 @@ import json
 import logging
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -43,7 +43,7 @@ def _when(value: datetime | None) -> str:
     return value.astimezone().strftime("%d.%m.%Y %H:%M") if value else "–"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows,
                                                                        strict=True)]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))

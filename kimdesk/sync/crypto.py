@@ -87,17 +87,18 @@ def seal_team_key(*, team_key: bytes, team: str, epoch: int, recipient_id: str,
     nonce = os.urandom(12)
     ciphertext = AESGCM(key).encrypt(
         nonce, team_key, _envelope_aad(team, epoch, recipient_id, granter_id))
-    envelope = {
+    ephemeral_b64 = protocol.b64e(ephemeral.public_key().public_bytes(_RAW, _RAW_PUBLIC))
+    nonce_b64, ciphertext_b64 = protocol.b64e(nonce), protocol.b64e(ciphertext)
+    envelope: dict[str, object] = {
         "recipient_id": recipient_id,
         "epoch": epoch,
         "granter_id": granter_id,
-        "ephemeral_public": protocol.b64e(ephemeral.public_key().public_bytes(_RAW, _RAW_PUBLIC)),
-        "nonce": protocol.b64e(nonce),
-        "ciphertext": protocol.b64e(ciphertext),
+        "ephemeral_public": ephemeral_b64,
+        "nonce": nonce_b64,
+        "ciphertext": ciphertext_b64,
     }
     message = protocol.envelope_signing_bytes(
-        team, epoch, recipient_id, granter_id, envelope["ephemeral_public"], envelope["nonce"],
-        envelope["ciphertext"])
+        team, epoch, recipient_id, granter_id, ephemeral_b64, nonce_b64, ciphertext_b64)
     signer = Ed25519PrivateKey.from_private_bytes(granter.sign_private)
     envelope["signature"] = protocol.b64e(signer.sign(message))
     return envelope

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from kimdesk.casework import search
 from kimdesk.models import Client
-from kimdesk.models.base import Base
+from kimdesk.models.base import Base, table_of
 from kimdesk.models.changelog import (
     ALIVE,
     APPLYING,
@@ -121,7 +121,7 @@ def _bury(conn: Connection, table: Table, ids: list[str]) -> None:
     """Records removed because a record they depend on died are dead too (on every device)."""
     if table.name not in synced_tables():
         return
-    states = RecordState.__table__
+    states = table_of(RecordState)
     conn.execute(update(states).where(states.c.record_id.in_(ids), states.c.cl % 2 == 1)
                  .values(cl=states.c.cl + 1))
 
@@ -150,7 +150,7 @@ class _Merger:
 
     def _load(self) -> None:
         conn, ids = self.conn, self.ids
-        states = RecordState.__table__
+        states = table_of(RecordState)
         self.states: dict[str, list[Any]] = {}
         self.clocks: dict[str, dict[str, tuple[str, str]]] = {}
         self.rows: dict[str, dict[str, Any]] = {}
@@ -250,7 +250,7 @@ class _Merger:
             if mine is None or remote > mine:
                 winners[name] = value
                 overwrote_unseen = mine is not None and list(mine) != base.get(name)
-                if concurrent and overwrote_unseen:
+                if concurrent and overwrote_unseen and mine is not None:
                     self._conflict(change, name, kept=(value, *remote), lost=(current, *mine))
             elif concurrent:
                 self._conflict(change, name, kept=(current, *mine), lost=(value, *remote))
@@ -298,7 +298,7 @@ class _Merger:
     def _conflict(self, change: Received, name: str, *, kept: tuple[Any, str, str],
                   lost: tuple[Any, str, str]) -> None:
         if self.known_conflicts is None:
-            table = Conflict.__table__
+            table = table_of(Conflict)
             self.known_conflicts = set()
             for chunk in _chunks(self.ids):
                 self.known_conflicts.update(
@@ -336,7 +336,7 @@ class _Merger:
         """Write what was decided so far (parents before children)."""
         conn = self.conn
         if self.dirty_states:
-            states = RecordState.__table__
+            states = table_of(RecordState)
             stmt = sqlite_insert(states)
             conn.execute(stmt.on_conflict_do_update(
                 index_elements=["record_id"],
@@ -358,9 +358,9 @@ class _Merger:
                              .values({**_unstamped(table), **values}))
                 self.rows.setdefault(record_id, {}).update(values)
         if self.conflicts:
-            conn.execute(Conflict.__table__.insert(), self.conflicts)
+            conn.execute(table_of(Conflict).insert(), self.conflicts)
         if self.authors:
-            stmt = sqlite_insert(DeviceAuthor.__table__)
+            stmt = sqlite_insert(table_of(DeviceAuthor))
             conn.execute(stmt.on_conflict_do_update(
                 index_elements=["origin"], set_={"user_name": stmt.excluded.user_name}),
                 [{"origin": o, "user_name": n} for o, n in sorted(self.authors.items())])
@@ -441,7 +441,7 @@ def seed_change_log(session: Session) -> int:
     """Enter every record that has no change yet into the outbox (a vault from before sync,
     or records written while sync was off). Returns how many records were entered."""
     conn = session.connection()
-    states = RecordState.__table__
+    states = table_of(RecordState)
     known = set(conn.execute(select(states.c.record_id)).scalars())
     changes = []
     for name, table in synced_tables().items():
@@ -456,7 +456,7 @@ def seed_change_log(session: Session) -> int:
 def local_checksum(session: Session, quarantined: Iterable[tuple[str, str]] = ()) -> str:
     """The team checksum of this vault; ``quarantined`` (record id, HLC) pairs count as held
     (the server's log has them, and this device kept them aside on purpose)."""
-    states = RecordState.__table__
+    states = table_of(RecordState)
     pairs: dict[str, str] = {
         record_id: hlc for record_id, hlc in
         session.connection().execute(select(states.c.record_id, states.c.max_hlc))}
@@ -469,7 +469,7 @@ def local_checksum(session: Session, quarantined: Iterable[tuple[str, str]] = ()
 def consistency_problems(session: Session) -> list[str]:
     """Local damage the checksum cannot see: alive records missing from their tables."""
     conn = session.connection()
-    states = RecordState.__table__
+    states = table_of(RecordState)
     problems = []
     for name, table in synced_tables().items():
         alive = conn.execute(select(func.count()).select_from(states).where(
@@ -483,7 +483,7 @@ def consistency_problems(session: Session) -> list[str]:
 def forget_merge_state(session: Session) -> None:
     """Before a full resync: the clocks are rebuilt from the server's log; the outbox stays."""
     conn = session.connection()
-    conn.execute(delete(RecordState.__table__))
+    conn.execute(delete(table_of(RecordState)))
 
 
 def pending(session: Session, limit: int) -> list[OutboxChange]:
