@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -167,6 +168,37 @@ def verify(session: Session, key: bytes) -> list[ChainProblem]:
             problems.append(ChainProblem(entry.seq, "Eintrag wurde verändert"))
         expected_prev = entry.mac
         expected_seq = entry.seq + 1
+    return problems
+
+
+def head(session: Session) -> tuple[int, str] | None:
+    """Number and MAC of the newest entry: what a sync anchors outside the vault."""
+    row = session.execute(select(AuditEntry.seq, AuditEntry.mac)
+                          .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def check_anchors(session: Session, key: bytes, anchors: Iterable[tuple[int, str]]
+                  ) -> list[str]:
+    """Compare the trail with anchors the server kept of it: ``truncated:<seq>`` when an
+    anchored entry is gone (cut off, or removed and the rest renumbered), ``altered:<seq>``
+    when it is there with another MAC (rewritten and re-chained by someone with the password).
+    Entries a verified purge removed under the retention rules are no finding."""
+    purged: set[int] = set()
+    for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "purge")):
+        if hmac.compare_digest(entry.mac, _mac(key, entry, entry.at)):
+            purged.update(int(seq) for seq in entry.detail.get("removed_seqs", []))
+    wanted = {seq: mac for seq, mac in anchors if seq > 0}  # 0: anchored an empty trail
+    macs: dict[int, str] = {seq: mac for seq, mac in session.execute(
+        select(AuditEntry.seq, AuditEntry.mac).where(AuditEntry.seq.in_(list(wanted))))}
+    problems: list[str] = []
+    for seq in sorted(wanted):
+        if seq in purged:
+            continue
+        if seq not in macs:
+            problems.append(f"truncated:{seq}")
+        elif not hmac.compare_digest(macs[seq], wanted[seq]):
+            problems.append(f"altered:{seq}")
     return problems
 
 

@@ -22,7 +22,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kimdesk import __version__
-from kimdesk.server import changelog, compaction, enrolment, keys, schemas, statistics, trust
+from kimdesk.server import (
+    anchors,
+    changelog,
+    compaction,
+    enrolment,
+    keys,
+    schemas,
+    statistics,
+    trust,
+)
 from kimdesk.server.db import Database, iso, utcnow
 from kimdesk.server.enrolment import Caller
 from kimdesk.server.errors import ApiError
@@ -260,6 +269,17 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
     def erasures(body: compaction.ErasuresRequest, device: Device) -> dict[str, Any]:
         # Compaction of purged records: kimdesk/server/compaction.py.
         return compaction.compact_erased(db, device, [e.model_dump() for e in body.erasures])
+
+    @app.get(f"{v1}/audit-anchor", response_model=anchors.AnchorsOut, tags=["Geräte"],
+             responses=_ERRORS)
+    def audit_anchors(device: Device) -> dict[str, Any]:
+        # Anchors of the device's audit trail: kimdesk/server/anchors.py.
+        return anchors.anchors_of(db, device)
+
+    @app.put(f"{v1}/audit-anchor", response_model=anchors.AnchorsOut, tags=["Geräte"],
+             responses=_ERRORS)
+    def put_audit_anchor(body: anchors.AnchorIn, device: Device) -> dict[str, Any]:
+        return anchors.store_anchor(db, device, body)
 
     @app.post(f"{v1}/quarantine", response_model=schemas.Stored, tags=["Änderungen"],
               responses={**_ERRORS, 409: {"model": schemas.ErrorBody}})

@@ -31,6 +31,7 @@ ACTIONS = {
     "lease_code_issued": "Freischaltcode ausgegeben",
     "trust_certificate": "Gerätezertifikat hinterlegt",
     "trust_revocation": "Signierte Sperrung hinterlegt",
+    "audit_trail_tampered": "Protokoll eines Geräts gekürzt oder verändert (Anker weicht ab)",
 }
 WIPE_REPEAT = timedelta(hours=1)  # a revoked device retrying is logged once an hour
 

@@ -169,6 +169,18 @@ quarantine_reports = Table(
     Column("reported_at", DateTime(timezone=True), nullable=False),
 )
 
+# The head of each device's local audit trail after a sync (sequence number and its chained MAC,
+# no content): anchors outside the vault, against which the device detects that entries were
+# cut off or rewritten by someone who knew the password (kimdesk/server/anchors.py).
+audit_anchors = Table(
+    "audit_anchors", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device_id", String(32), nullable=False, index=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("mac", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 audit_log = Table(
     "audit_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

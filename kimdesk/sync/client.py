@@ -28,6 +28,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kimdesk.casework import audit
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
@@ -74,6 +75,8 @@ class SyncReport:
     pulled: int = 0
     conflicts: int = 0
     quarantined: int = 0  # changes set aside in this sync (never applied)
+    # What the device found against the anchors of its audit trail ("truncated:<seq>" …)
+    audit_problems: list[str] = field(default_factory=list)
     repaired: bool = False
     finished_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
@@ -603,11 +606,29 @@ class SyncClient:
                                 "zurückgehalten (Quarantäne) und nicht übernommen; die "
                                 "Kreis-IT ist informiert.")
         self.report_quarantine()
+        report.audit_problems = self.anchor_audit_trail()
+        if report.audit_problems:
+            report.notes.append(
+                "Das Protokoll dieses Geräts ist kürzer oder anders als beim letzten Abgleich "
+                "festgehalten (Einträge entfernt oder verändert). Die Kreis-IT ist informiert.")
         if self._send_statistics:
             self.push_statistics()
         report.finished_at = datetime.now(UTC)
         self._touch(last_contact=True, finished=report.finished_at)
         return report
+
+    def anchor_audit_trail(self) -> list[str]:
+        """Check the audit trail against the anchors the server kept of it, then anchor its
+        head (number and MAC, no content); returns what the check found (also reported)."""
+        anchors = self._get("/audit-anchor").get("anchors", [])
+        with self._ctx.vault.reading() as session:
+            problems = audit.check_anchors(session, self._ctx.audit_key,
+                                           ((a["seq"], a["mac"]) for a in anchors))
+            newest = audit.head(session)
+        seq, mac = newest if newest is not None else (0, "0" * 64)
+        _answer(self._call("PUT", "/audit-anchor",
+                           json={"seq": seq, "mac": mac, "problems": problems}))
+        return problems
 
     def quarantined(self) -> list[QuarantinedChange]:
         """The changes this device set aside (newest first): for the sync status."""
