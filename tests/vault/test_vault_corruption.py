@@ -68,11 +68,13 @@ def test_a_flipped_byte_in_the_database_is_always_noticed(
 
 
 def test_reading_a_damaged_page_raises_vault_corrupted(vault_dir: Path) -> None:
-    """The probe table was written last, so its pages are at the end of the file."""
+    """A byte of the probe table's (one-page) root page is flipped: reading it fails."""
     db = vault_dir / DB_FILE
     with open_vault(vault_dir, PASSWORD) as vault, vault.engine.connect() as conn:
         page_size = int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
-    flip_byte(db, db.stat().st_size - page_size + 100, 0x40)
+        root = int(conn.exec_driver_sql(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'probe'").scalar_one())
+    flip_byte(db, (root - 1) * page_size + 100, 0x40)
 
     with open_vault(vault_dir, PASSWORD) as vault:
         with pytest.raises(VaultCorrupted, match="beschädigt oder wurde verändert"):
