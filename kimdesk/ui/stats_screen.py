@@ -176,6 +176,11 @@ class StatsScreen(QWidget):
         self.csv_button = QPushButton("Export CSV …", objectName="export_csv")
         self.xlsx_button = QPushButton("Export XLSX …", objectName="export_xlsx")
         self.pdf_button = QPushButton("Statistikbericht (PDF) …", objectName="export_pdf")
+        # Filters and exports in two rows: in one they made the window wider than 1366 px.
+        for combo in (self.scope, self.source):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(18)
         filters = QHBoxLayout()
         for text, widget in (("Quelle", self.source), ("Von", self.start), ("bis", self.end),
                              ("Gebiet", self.scope)):
@@ -183,8 +188,10 @@ class StatsScreen(QWidget):
             filters.addWidget(widget)
         filters.addWidget(self.refresh_button)
         filters.addStretch(1)
+        exports = QHBoxLayout()
+        exports.addStretch(1)
         for button in (self.csv_button, self.xlsx_button, self.pdf_button):
-            filters.addWidget(button)
+            exports.addWidget(button)
 
         self.status = QLabel(objectName="stats_status")
         self.status.setWordWrap(True)
@@ -224,6 +231,7 @@ class StatsScreen(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(filters)
+        layout.addLayout(exports)
         layout.addWidget(self.status)
         layout.addWidget(self.overview)
         layout.addWidget(note)
