@@ -17,14 +17,15 @@ from tests.sync.team import Team, sqlite_url
 @pytest.fixture
 def devices(template_vault: Path, tmp_path: Path, clock: Clock
             ) -> Iterator[Callable[[int], list[Context]]]:
-    """``devices(n)``: n vaults of colleagues, closed after the test."""
+    """``devices(n)``: n vaults of colleagues, closed after the test; ``devices(n, team=T)``
+    makes them vaults of team T."""
     opened: list[Context] = []
     reference = load_reference()
 
-    def make(count: int) -> list[Context]:
+    def make(count: int, *, team: str | None = None) -> list[Context]:
         for index in range(count):
             opened.append(open_device(template_vault, tmp_path / f"device-{len(opened)}",
-                                      USERS[index % len(USERS)], reference, clock))
+                                      USERS[index % len(USERS)], reference, clock, team=team))
         return opened[-count:]
 
     yield make

@@ -22,8 +22,9 @@ USERS = ("Anna Becker", "Mehmet Yılmaz", "Ewa Nowak", "Jonas Hendricks", "Fatim
 
 
 def open_device(template: Path, target: Path, user: str, reference: Reference,
-                clock: Clock) -> Context:
-    """A copy of the template vault that acts as its own device (own id, own user)."""
+                clock: Clock, *, team: str | None = None) -> Context:
+    """A copy of the template vault that acts as its own device (own id, own user; of another
+    team than the template's if ``team`` names one)."""
     shutil.copytree(template, target)
     vault = open_vault(target, PASSWORD)
     with vault.writing() as session:
@@ -31,6 +32,8 @@ def open_device(template: Path, target: Path, user: str, reference: Reference,
         profile = session.scalars(select(VaultProfile)).one()
         profile.device_id = uuid.uuid4().hex
         profile.user_name = user
+        if team is not None:
+            profile.team = team
     ctx = context_for(vault, reference)
     return dataclasses.replace(ctx, clock=clock)
 

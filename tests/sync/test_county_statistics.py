@@ -27,16 +27,17 @@ from tests.factories import PASSWORD
 from tests.reports.pdftext import text
 from tests.server.support import ServerProcess
 from tests.stats.stats_builders import CaseSpec, populate
-from tests.sync.team import Team, sqlite_url
+from tests.sync.team import ROOT_PUBLIC, Team, certify_coordinator, sqlite_url
 
 NOVEMBER = Period("2026-11", "2026-11")  # the devices' clock: 25 November 2026
 OPENED = 22  # November 2026 as a month offset of stats_builders
 
 
 def test_the_county_view_sums_the_uploads_of_three_teams(
-        devices: Callable[[int], list[Context]], tmp_path: Path) -> None:
+        devices: Callable[..., list[Context]], tmp_path: Path) -> None:
     url = sqlite_url(tmp_path)
-    nord_device, sued_device, mitte_device = devices(3)
+    nord_device, sued_device, mitte_device = (
+        devices(1, team=team)[0] for team in ("nord", "sued", "mitte"))
     cases = {"nord": ("kleve", 8), "sued": ("geldern", 11), "mitte": ("goch", 14)}
     teams: list[Team] = []
     try:
@@ -81,7 +82,7 @@ def test_the_county_view_sums_the_uploads_of_three_teams(
         assert "Kreisserver" in pdf and "zuletzt übermittelt" in pdf
 
         # A case manager sees her own team only.
-        member = devices(1)[0]
+        member = devices(1, team="sued")[0]
         teams[1].join(member)
         with pytest.raises(KimdeskError, match="nur die Koordination"):
             fetch_county(member, teams[1].http, NOVEMBER, Scope.county())
@@ -118,7 +119,11 @@ def test_the_cli_reads_the_county_from_the_server(
     server = ServerProcess(url, log_path=tmp_path / "serve.log").start()
     try:
         with httpx.Client(base_url=server.url, timeout=60) as http:
-            client.enrol(ctx, http, server_url=server.url, code=code, device_name="Laptop")
+            client.enrol(ctx, http, server_url=server.url, code=code, device_name="Laptop",
+                         root_public=ROOT_PUBLIC)
+            db = admin.open_database(url)
+            certify_coordinator(db, ctx)
+            db.dispose()
             SyncClient(ctx, http).run()
         data_dir = ctx.vault.data_dir
         ctx.vault.close()
