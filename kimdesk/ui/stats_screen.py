@@ -183,8 +183,12 @@ class StatsScreen(QWidget):
             filters.addWidget(widget)
         filters.addWidget(self.refresh_button)
         filters.addStretch(1)
+        # The exports get a row of their own: in one row with the filters the screen needed
+        # 1205 px and did not fit 1366 beside the navigation (issue 14, item 9).
+        exports = QHBoxLayout()
+        exports.addStretch(1)
         for button in (self.csv_button, self.xlsx_button, self.pdf_button):
-            filters.addWidget(button)
+            exports.addWidget(button)
 
         self.status = QLabel(objectName="stats_status")
         self.status.setWordWrap(True)
@@ -224,6 +228,7 @@ class StatsScreen(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(filters)
+        layout.addLayout(exports)
         layout.addWidget(self.status)
         layout.addWidget(self.overview)
         layout.addWidget(note)
