@@ -1,5 +1,6 @@
 """Fit on a 1366×768 laptop, also at 150 % scaling (issue 14, item 9): the main window and
-its screens, the Fall header, "Fallbesprechung bearbeiten" and the projector's result panel.
+its screens, the Fall header, "Fallbesprechung bearbeiten" and the projector's result panel;
+the Dienstleistungskette opening readable (item 7).
 
 150 % is checked without a second QApplication: the scale factor multiplies every logical
 size by 1.5, so a window fits 1366×768 at 150 % exactly when its minimum size hint times 1.5
@@ -21,9 +22,10 @@ from kimdesk.casework.coordination import reviews
 from kimdesk.casework.coordination.reviews import ReviewDraft
 from kimdesk.ui.coordination.meeting_view import MeetingView
 from kimdesk.ui.coordination.review_dialog import ReviewDialog
+from kimdesk.ui.coordination.service_chain import CAPTION_PT
 from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.state import AppState
-from tests.coordination_builders import build_example5_case
+from tests.coordination_builders import build_example5, build_example5_case
 from tests.ui.support import screenshot
 
 SHOTS = Path(os.environ.get("KIMDESK_SCREENSHOTS", "/tmp/kimdesk-shots"))
@@ -149,3 +151,40 @@ def test_the_result_panel_leaves_the_slide_visible_at_1366(
     assert slide.width() >= 700
     SHOTS.mkdir(parents=True, exist_ok=True)
     assert view.grab().save(str(SHOTS / "fit-projector-1366x768.png"))
+
+
+def test_the_dienstleistungskette_opens_readable_at_1366(
+        qtbot: Any, app_state: AppState) -> None:
+    build_example5(app_state.ctx)
+    window = MainWindow(app_state)
+    qtbot.addWidget(window)
+    window.show()
+    QApplication.processEvents()
+    window.resize(*SCREEN)
+    window.show_page("Koordination")
+    window.coordination.show_tab("Fallrekonstruktionen")
+    tab = window.coordination.reconstructions
+    tab.reload()
+    tab.table.selectRow(0)
+    tab.open_selected()
+    QApplication.processEvents()
+    view = tab.editor.chain.view
+    # Opened at 4 % before (fitted while the canvas had no size yet). Now the labels are
+    # at least 9 pt on the screen (relation labels 9.5 pt × scale, actor labels 10.5 pt).
+    assert view.transform().m11() * CAPTION_PT >= 9.0 - 1e-6
+    assert view.transform().m11() <= 1.25
+    # It starts at the chain's top left: the first actors are on the screen.
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    items = tab.editor.chain.scene.actor_items()
+    assert any(visible.contains(item.scene_box()) for item in items)
+    assert visible.top() <= min(item.scene_box().top() for item in items)
+    screenshot(window, SHOTS, "fit-dienstleistungskette", SCREEN)
+    # A bigger window shows more of it, still readable; Einpassen shows all of it.
+    window.resize(1920, 1080)
+    QApplication.processEvents()
+    assert view.transform().m11() * CAPTION_PT >= 9.0 - 1e-6
+    screenshot(window, SHOTS, "fit-dienstleistungskette", (1920, 1080))
+    tab.editor.chain.fit_button.click()
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert all(visible.contains(item.scene_box()) for item in items)
+    window.discard_and_close()
