@@ -152,6 +152,8 @@ class MainWindow(QMainWindow):
 
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
+        # Strg+N: a new person from anywhere (Ratsuchende, "Neue Person …").
+        QShortcut(QKeySequence("Ctrl+N"), self, activated=self._new_person)
         self.navigation.currentRowChanged.connect(self._navigate)
         self.lock_screen.unlocked.connect(self._after_unlock)
         self.lease_screen.released.connect(self._after_unlock)
@@ -179,11 +181,25 @@ class MainWindow(QMainWindow):
         self.navigation.clearSelection()
         self.navigation.setCurrentRow(-1)
         self.pages.setCurrentWidget(self.client_file)
+        self._focus_page(self.client_file)
 
     def open_case(self, case_id: str) -> None:
         self.case_screen.show_case(case_id)
         self.navigation.setCurrentRow(-1)
         self.pages.setCurrentWidget(self.case_screen)
+        self._focus_page(self.case_screen)
+
+    def _focus_page(self, page: QWidget) -> None:
+        """The keyboard follows to the opened Akte or Fall. Left in the navigation (which has
+        no current row then), the focus coming back after a dialog made the list select its
+        first row and jump to Heute."""
+        if self.navigation.hasFocus() or self.focusWidget() in (None, self.navigation):
+            page.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _new_person(self) -> None:
+        if self._state.unlocked and self.root.currentIndex() == 1:
+            self.show_page("Ratsuchende")
+            self.clients.new_person.click()
 
     def _focus_search(self) -> None:
         if self._state.unlocked:
