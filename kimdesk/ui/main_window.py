@@ -76,6 +76,15 @@ class PageStack(QStackedWidget):
         page = self.currentWidget()
         return page.minimumSizeHint() if page is not None else super().minimumSizeHint()
 
+    def hasHeightForWidth(self) -> bool:
+        page = self.currentWidget()
+        return page.hasHeightForWidth() if page is not None else False
+
+    def heightForWidth(self, width: int) -> int:
+        # Wrapped texts (e.g. the Statistik overview) get the lines they need at this width.
+        page = self.currentWidget()
+        return page.heightForWidth(width) if page is not None else -1
+
 
 class MainWindow(QMainWindow):
     NAVIGATION = ("Heute", "Ratsuchende", "Netzwerk", "Datenschutz", "Statistik", "Koordination")

@@ -58,6 +58,13 @@ def test_the_main_window_fits_1366x768_also_at_150_percent(
         window.resize(*SCREEN)
         QApplication.processEvents()
         assert window.pages.currentWidget().isVisible(), name
+        if name == "statistik":
+            qtbot.waitUntil(lambda: window.stats.statistics is not None
+                            and not window.stats.busy, timeout=20000)
+            QApplication.processEvents()
+            # A wrapped text inside the scrolling page gets the lines it needs.
+            overview = window.stats.overview
+            assert overview.height() >= overview.heightForWidth(overview.width()) - 1
         # At 100 %: the whole screen in the window, nothing to scroll sideways.
         assert window.size().width() == SCREEN[0], name
         assert not window.page_scroll.horizontalScrollBar().isVisible(), name
