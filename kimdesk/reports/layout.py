@@ -271,6 +271,12 @@ def content_width(info: DocumentInfo) -> float:
     return page_width - 2 * MARGIN
 
 
+def content_height(info: DocumentInfo) -> float:
+    """Height of the frame a page's content flows into (points), as ``render`` sets it."""
+    page_height = landscape(A4)[1] if info.wide else A4[1]
+    return page_height - 2 * MARGIN - HEADER_HEIGHT - FOOTER_HEIGHT + 12 * mm
+
+
 class _NumberedCanvas(Canvas):
     """Remembers every page and writes "Seite X von Y" once the number of pages is known."""
 

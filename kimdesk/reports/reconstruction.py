@@ -7,16 +7,18 @@ only what its presenter confirmed and the pseudonymised labels. Built in memory,
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer
+from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
 from kimdesk.casework.context import Context
 from kimdesk.casework.coordination.reconstructions import (
@@ -30,6 +32,7 @@ from kimdesk.reports.layout import (
     BOLD,
     REGULAR,
     DocumentInfo,
+    content_height,
     content_width,
     fields,
     german_date,
@@ -44,8 +47,10 @@ NODE_FONT_SIZE = 10.5
 NODE_MAX_TEXT = 130.0  # points of text per line inside a node
 NODE_PADDING = 6.0
 EDGE_FONT_SIZE = 9.0
+MIN_LABEL_SIZE = 8.0  # no label of the diagram prints smaller (points)
 MAX_DIAGRAM_HEIGHT = 108 * mm
 ARROW = 8.0
+_CANVAS_GRID = (236.0, 128.0)  # the editor's grid for new actors (canvas units)
 
 # Fill and border per actor kind; obstacles in red so they stand out also in grey print
 # (thicker line, a marked "!" and a bold label).
@@ -109,17 +114,38 @@ def _wrap(label: str, font: str, size: float, width: float) -> tuple[str, ...]:
     return tuple(lines) or ("",)
 
 
-def _nodes(actors: Sequence[dict[str, Any]]) -> dict[str, _Node]:
+def _nodes(actors: Sequence[dict[str, Any]], size: float = 1.0) -> dict[str, _Node]:
+    """The actors as boxes; ``size`` scales their type and boxes (1.0: NODE_FONT_SIZE)."""
     nodes = {}
+    font_size = NODE_FONT_SIZE * size
     for actor in actors:
         font = BOLD if actor["kind"] == "person" else REGULAR
-        lines = _wrap(actor["label"], font, NODE_FONT_SIZE, NODE_MAX_TEXT)
-        text_width = max(pdfmetrics.stringWidth(line, font, NODE_FONT_SIZE) for line in lines)
+        lines = _wrap(actor["label"], font, font_size, NODE_MAX_TEXT * size)
+        text_width = max(pdfmetrics.stringWidth(line, font, font_size) for line in lines)
         nodes[actor["id"]] = _Node(
             actor["id"], actor["kind"], lines, float(actor["x"]), float(actor["y"]),
-            max(text_width + 2 * NODE_PADDING, 48.0),
-            len(lines) * (NODE_FONT_SIZE + 2) + 2 * NODE_PADDING)
+            max(text_width + 2 * NODE_PADDING * size, 48.0 * size),
+            len(lines) * (font_size + 2 * size) + 2 * NODE_PADDING * size)
     return nodes
+
+
+def _compressed(values: Sequence[float], widest: float) -> dict[float, float]:
+    """Positions along one axis with every empty stretch wider than ``widest`` cut down to
+    it; the order and the smaller distances stay as drawn."""
+    ordered = sorted(set(values))
+    moved = {ordered[0]: ordered[0]} if ordered else {}
+    for before, after in itertools.pairwise(ordered):
+        moved[after] = moved[before] + min(after - before, widest)
+    return moved
+
+
+def _close_gaps(nodes: dict[str, _Node]) -> dict[str, _Node]:
+    """One box dragged far away on the canvas would shrink the whole print to a corner:
+    empty space wider than one and a half grid cells between boxes is left out."""
+    xs = _compressed([n.x for n in nodes.values()], 1.5 * _CANVAS_GRID[0])
+    ys = _compressed([n.y for n in nodes.values()], 1.5 * _CANVAS_GRID[1])
+    return {key: dataclasses.replace(node, x=xs[node.x], y=ys[node.y])
+            for key, node in nodes.items()}
 
 
 def _border_point(node: _Node, toward_x: float, toward_y: float, margin: float = 2.0
@@ -135,51 +161,66 @@ def _border_point(node: _Node, toward_x: float, toward_y: float, margin: float =
 
 def service_chain_drawing(actors: Sequence[dict[str, Any]], relations: Sequence[dict[str, Any]],
                           max_width: float, max_height: float = MAX_DIAGRAM_HEIGHT) -> Drawing:
-    """The service chain as a reportlab drawing, scaled to fit, positions as on the canvas."""
+    """The service chain as a reportlab drawing, positions as on the canvas, fitted into
+    ``max_width`` × ``max_height``.
+
+    The distances shrink as far as needed, the type only down to MIN_LABEL_SIZE: scaling
+    the whole drawing printed a wide chain with labels of ~4 pt (issue 14, item 7)."""
     register_fonts()
-    nodes = _nodes(actors)
-    if not nodes:
+    full = _close_gaps(_nodes(actors))
+    if not full:
         drawing = _drawing(max_width, 20)
         drawing.add(String(0, 6, "Keine Akteure erfasst.", fontName=REGULAR, fontSize=9))
         return drawing
     margin = 16.0
-    left = min(n.x - n.width / 2 for n in nodes.values()) - margin
-    right = max(n.x + n.width / 2 for n in nodes.values()) + margin
-    top = min(n.y - n.height / 2 for n in nodes.values()) - margin
-    bottom = max(n.y + n.height / 2 for n in nodes.values()) + margin
-    scale = min(1.0, max_width / (right - left), max_height / (bottom - top))
-    width, height = (right - left) * scale, (bottom - top) * scale
+    # Room for the largest box at full size around the centres (an upper bound: the boxes
+    # never grow when the type shrinks).
+    box_width = max(n.width for n in full.values())
+    box_height = max(n.height for n in full.values())
+    min_x, max_x = min(n.x for n in full.values()), max(n.x for n in full.values())
+    min_y, max_y = min(n.y for n in full.values()), max(n.y for n in full.values())
+    scale = 1.0
+    if max_x > min_x:
+        scale = min(scale, max(max_width - box_width - 2 * margin, 1.0) / (max_x - min_x))
+    if max_y > min_y:
+        scale = min(scale, max(max_height - box_height - 2 * margin, 1.0) / (max_y - min_y))
+    size = min(1.0, max(scale, MIN_LABEL_SIZE / EDGE_FONT_SIZE))
+    offset_x, offset_y = margin + box_width / 2, margin + box_height / 2
+    nodes = {key: dataclasses.replace(
+        node, x=offset_x + (full[key].x - min_x) * scale,
+        y=offset_y + (full[key].y - min_y) * scale)
+        for key, node in _nodes(actors, size).items()}
+    width = (max_x - min_x) * scale + box_width + 2 * margin
+    height = (max_y - min_y) * scale + box_height + 2 * margin
     drawing = _drawing(width, height)
-    content = Group()
 
     def point(x: float, y: float) -> tuple[float, float]:
-        return x - left, (bottom - top) - (y - top)  # flip: PDF y grows upwards
+        return x, height - y  # flip: PDF y grows upwards
 
     for relation in relations:
         source, target = nodes.get(relation["source"]), nodes.get(relation["target"])
         if source is None or target is None:
             continue
-        _edge(content, relation, source, target, point)
+        _edge(drawing, relation, source, target, point, size)
     for node in nodes.values():
-        _node(content, node, point)
-    content.transform = (scale, 0, 0, scale, 0, 0)
-    drawing.add(content)
+        _node(drawing, node, point, size)
     return drawing
 
 
-def _edge(group: Group, relation: dict[str, Any], source: _Node, target: _Node,
-          point: Any) -> None:
+def _edge(group: Any, relation: dict[str, Any], source: _Node, target: _Node,
+          point: Any, size: float = 1.0) -> None:
     kind = relation["kind"]
     colour, width, dash = EDGE_STYLE.get(kind, EDGE_STYLE["cooperation"])
+    font_size = EDGE_FONT_SIZE * size
     x1, y1 = point(*_border_point(source, target.x, target.y))
     x2, y2 = point(*_border_point(target, source.x, source.y, margin=3.0))
     group.add(Line(x1, y1, x2, y2, strokeColor=colour, strokeWidth=width,
                    strokeDashArray=list(dash) if dash else None))
     if kind in DIRECTED:
         angle = math.atan2(y2 - y1, x2 - x1)
-        size = ARROW + (2 if kind == "obstacle" else 0)
-        left = (x2 - size * math.cos(angle - 0.42), y2 - size * math.sin(angle - 0.42))
-        right = (x2 - size * math.cos(angle + 0.42), y2 - size * math.sin(angle + 0.42))
+        head = (ARROW + (2 if kind == "obstacle" else 0)) * size
+        left = (x2 - head * math.cos(angle - 0.42), y2 - head * math.sin(angle - 0.42))
+        right = (x2 - head * math.cos(angle + 0.42), y2 - head * math.sin(angle + 0.42))
         group.add(Polygon([x2, y2, *left, *right], fillColor=colour, strokeColor=colour,
                           strokeWidth=0.5))
     mx, my = (x1 + x2) / 2, (y1 + y2) / 2
@@ -187,16 +228,19 @@ def _edge(group: Group, relation: dict[str, Any], source: _Node, target: _Node,
     if kind == "obstacle":
         # The obstacle mark: a red disc with a cross on the line (as the canvas draws it),
         # label in bold red beside it.
-        group.add(Circle(mx, my, 6.5, fillColor=OBSTACLE_RED, strokeColor=colors.white,
+        group.add(Circle(mx, my, 6.5 * size, fillColor=OBSTACLE_RED, strokeColor=colors.white,
                          strokeWidth=1))
-        _cross(group, mx, my, 2.8)
+        _cross(group, mx, my, 2.8 * size)
     if label:
         font = BOLD if kind == "obstacle" else REGULAR
-        text_width = pdfmetrics.stringWidth(label, font, EDGE_FONT_SIZE)
-        ly = my + (9 if kind == "obstacle" else 2)
-        group.add(Rect(mx - text_width / 2 - 2, ly - 2, text_width + 4, EDGE_FONT_SIZE + 3,
+        text_width = pdfmetrics.stringWidth(label, font, font_size)
+        ly = my + (9 if kind == "obstacle" else 2) * size
+        if text_width + 4 > math.hypot(x2 - x1, y2 - y1) and abs(y2 - y1) < abs(x2 - x1):
+            # Longer than the gap between two boxes side by side: above the boxes.
+            ly = my + max(source.height, target.height) / 2 + 3 * size
+        group.add(Rect(mx - text_width / 2 - 2, ly - 2, text_width + 4, font_size + 3,
                        fillColor=colors.white, strokeColor=None))
-        group.add(String(mx, ly, label, fontName=font, fontSize=EDGE_FONT_SIZE,
+        group.add(String(mx, ly, label, fontName=font, fontSize=font_size,
                          fillColor=OBSTACLE_RED if kind == "obstacle" else colors.black,
                          textAnchor="middle"))
 
@@ -207,7 +251,7 @@ def _cross(group: Any, x: float, y: float, size: float) -> None:
                        strokeWidth=1.4))
 
 
-def _node(group: Group, node: _Node, point: Any) -> None:
+def _node(group: Any, node: _Node, point: Any, size: float = 1.0) -> None:
     fill, border = NODE_STYLE.get(node.kind, NODE_STYLE["institution"])
     cx, cy = point(node.x, node.y)
     x, y = cx - node.width / 2, cy - node.height / 2
@@ -216,11 +260,12 @@ def _node(group: Group, node: _Node, point: Any) -> None:
                    strokeColor=border, strokeWidth=1.1,
                    strokeDashArray=[3, 2] if node.kind == "offer" else None))
     font = BOLD if node.kind == "person" else REGULAR
-    line_height = NODE_FONT_SIZE + 2
-    first = cy + (len(node.lines) - 1) * line_height / 2 - NODE_FONT_SIZE / 2 + 1
+    font_size = NODE_FONT_SIZE * size
+    line_height = font_size + 2 * size
+    first = cy + (len(node.lines) - 1) * line_height / 2 - font_size / 2 + size
     for index, line in enumerate(node.lines):
         group.add(String(cx, first - index * line_height, line, fontName=font,
-                         fontSize=NODE_FONT_SIZE, textAnchor="middle"))
+                         fontSize=font_size, textAnchor="middle"))
 
 
 def legend_drawing(width: float) -> Drawing:
@@ -285,14 +330,17 @@ def reconstruction_report(ctx: Context, detail: ReconstructionDetail) -> bytes:
     else:
         story.append(para("Keine Lebensbereiche erfasst.", st.small))
     story += [
-        CondPageBreak(MAX_DIAGRAM_HEIGHT + 30 * mm),
+        # The diagram gets a landscape page of its own, all of its height but what the
+        # heading, the sentence and the legend need.
+        PageBreak(),
         para("Dienstleistungskette", st.heading),
         para(f"Unter der Zielsetzung „{detail.goal}“: beteiligte Akteure, ihre Beziehungen und "
              "die Stellen, an denen es hakt." if detail.goal else
              "Beteiligte Akteure, ihre Beziehungen und die Stellen, an denen es hakt.",
              st.small),
         Spacer(1, 2 * mm),
-        service_chain_drawing(detail.actors, detail.relations, width),
+        service_chain_drawing(detail.actors, detail.relations, width,
+                              content_height(info) - 42 * mm),
         Spacer(1, 3 * mm),
         KeepTogether([para("Legende", st.label), legend_drawing(width)]),
     ]

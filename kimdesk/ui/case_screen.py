@@ -114,13 +114,17 @@ class CaseScreen(QWidget):
         header_text.addWidget(self.title)
         header_text.addWidget(self.meta)
         header_text.addWidget(self.session_count)
+        # The actions get a row of their own under the title and details: beside seven
+        # buttons the title had ~300 px at 1366 (issue 14, item 9).
         header_buttons = QHBoxLayout()
+        header_buttons.setContentsMargins(0, 0, 0, 0)
         for button in (self.record_contact_button, self.convert_button, self.close_button,
                        self.goal_agreement_button, self.case_summary_button,
                        self.finding_button, self.to_file_button):
             header_buttons.addWidget(button)
-        header = QHBoxLayout()
-        header.addLayout(header_text, 1)
+        header_buttons.addStretch(1)
+        header = QVBoxLayout()
+        header.addLayout(header_text)
         header.addLayout(header_buttons)
 
         # --- phases -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -80,7 +81,8 @@ class ClientFileScreen(QWidget):
         self.facts = QLabel(objectName="client_facts")
         self.facts.setTextFormat(Qt.TextFormat.PlainText)
         self.facts.setWordWrap(True)
-        self.new_case_button = QPushButton("Neuer Fall …", objectName="new_case")
+        self.new_case_button = QPushButton("&Neuer Fall …", objectName="new_case")
+        self.new_case_button.setToolTip("Neuer Fall (Alt+N)")
         self.appointment_button = QPushButton("&Termin …", objectName="new_appointment")
         self.appointment_button.setToolTip("Termin mit Uhrzeit anlegen (z. B. Begleitung zu "
                                            "einer Behörde)")
@@ -150,6 +152,9 @@ class ClientFileScreen(QWidget):
         layout.addWidget(self.pages)
 
         self.new_case_button.clicked.connect(self.new_case)
+        # Strg+K as on the Fall screen: a contact for the Akte's open case.
+        QShortcut(QKeySequence("Ctrl+K"), self, activated=self.record_contact_for_open_case,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.appointment_button.clicked.connect(self.new_appointment)
         self.letter_button.clicked.connect(self.new_letter)
         self.access_report_button.clicked.connect(self.print_access_report)
@@ -346,6 +351,18 @@ class ClientFileScreen(QWidget):
         if self._client_id is not None and dialog.person.findData(self._client_id) >= 0:
             dialog.person.set_code(self._client_id)  # a family case from a member's Akte
         return dialog
+
+    def record_contact_for_open_case(self) -> None:
+        """Strg+K: Kontakt erfassen for the one open case of the Akte; with several, the user
+        chooses the case in the header."""
+        cases_open = self._open_cases()
+        if len(cases_open) == 1:
+            self.record_contact(cases_open[0][0])
+        elif cases_open:
+            self.status.setText("Mehrere offene Fälle: bitte oben beim Fall „Kontakt erfassen …“ "
+                                "wählen.")
+        else:
+            self.status.setText("Kein offener Fall: zuerst „Neuer Fall …“ (Alt+N).")
 
     def record_contact(self, case_id: str) -> None:
         open_dialog(self.contact_dialog(case_id), self.contact_recorded)

@@ -60,6 +60,7 @@ class ClientsScreen(QWidget):
         self.status.setAccessibleName("Filter Fallstatus")
 
         self.new_person = QPushButton("Neue Person …", objectName="new_person")
+        self.new_person.setToolTip("Neue Person anlegen (Strg+N)")
         self.new_organisation = QPushButton("Neue Organisation …", objectName="new_organisation")
         self.count = QLabel(objectName="client_count")
 

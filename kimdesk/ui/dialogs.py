@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtWidgets import QDialog
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QWidget
 
 D = TypeVar("D", bound=QDialog)
 
@@ -23,3 +24,16 @@ def open_dialog(dialog: D, on_accepted: Callable[[D], None] | None = None) -> D:
         dialog.accepted.connect(lambda: on_accepted(dialog))
     dialog.open()
     return dialog
+
+
+def fit_to_screen(dialog: QWidget, width: int, height: int) -> None:
+    """Resize ``dialog`` to ``width`` × ``height``, but never beyond the available area of the
+    screen it opens on (a 1366×768 laptop, or less at 150 % scaling)."""
+    screen = dialog.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        area = screen.availableGeometry()
+        # Leave room for the window frame and title bar the platform adds.
+        width = min(width, area.width() - 16)
+        height = min(height, area.height() - 40)
+    dialog.resize(max(width, dialog.minimumSizeHint().width()),
+                  max(height, dialog.minimumSizeHint().height()))

@@ -8,6 +8,7 @@ Argon2id takes a moment on purpose, so unlocking runs off the GUI thread.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -29,6 +30,8 @@ from kimdesk import APP_NAME, config
 from kimdesk.casework.profile import create_profile
 from kimdesk.casework.recovery import recover_with_code
 from kimdesk.errors import KimdeskError, ValidationError
+from kimdesk.reports.recovery import recovery_code_pdf
+from kimdesk.ui import printing
 from kimdesk.ui.fields import CodeCombo, FieldErrors
 from kimdesk.ui.operations import run_in_background
 from kimdesk.ui.state import AppState
@@ -44,8 +47,11 @@ class RecoveryCodeDialog(QDialog):
     """Shows the recovery code once; it is never stored anywhere else in plaintext."""
 
     def __init__(self, code: str, parent: QWidget | None = None, *,
-                 renewed: bool = False) -> None:
+                 renewed: bool = False, printed_on: date | None = None) -> None:
         super().__init__(parent)
+        self._code = code
+        self._printed_on = printed_on or date.today()
+        self.choose_path: printing.PathChooser | None = None  # test seam; None: save dialog
         self.setWindowTitle("Wiederherstellungscode")
         first = ("<p>Ihr neues Passwort gilt, und der Datentresor hat einen neuen Schlüssel. "
                  "Der bisherige Wiederherstellungscode gilt <b>nicht mehr</b>. Dies ist Ihr "
@@ -63,10 +69,35 @@ class RecoveryCodeDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Ich habe den Code notiert")
         buttons.accepted.connect(self.accept)
+        # "ausdrucken" needs a way to print: a one-page PDF, made in memory and written only
+        # where the user saves it (to print it from there or keep it on a USB stick).
+        self.print_button = QPushButton("Zum Ausdrucken als &PDF speichern …",
+                                        objectName="print_recovery_code")
+        buttons.addButton(self.print_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.print_button.clicked.connect(self.save_pdf)
+        self.status = QLabel(objectName="recovery_print_status")
+        self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(text)
         layout.addWidget(code_label, alignment=Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.status)
         layout.addWidget(buttons)
+
+    def save_pdf(self) -> None:
+        code, printed_on = self._code, self._printed_on
+        self.print_button.setEnabled(False)
+
+        def done(text: str) -> None:
+            self.print_button.setEnabled(True)
+            self.status.setText(text)
+
+        printing.save_document(
+            self, lambda: recovery_code_pdf(code, printed_on),
+            printing.file_name("Wiederherstellungscode", APP_NAME, printed_on),
+            title="Wiederherstellungscode als PDF speichern", choose_path=self.choose_path,
+            on_saved=lambda path: done(f"Gespeichert: {path}. Bitte ausdrucken und die Datei "
+                                       "danach löschen."),
+            on_cancelled=lambda: done(""), on_failed=done)
 
 
 class LockScreen(QWidget):
@@ -326,7 +357,8 @@ class LockScreen(QWidget):
 
     def _recovered(self, result: tuple[object, str]) -> None:
         vault, code = result
-        self.recovery_dialog = RecoveryCodeDialog(code, self.window(), renewed=True)
+        self.recovery_dialog = RecoveryCodeDialog(code, self.window(), renewed=True,
+                                                  printed_on=self._state.today())
         self.recovery_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.recovery_dialog.open()
         self._recovering = False
@@ -337,7 +369,8 @@ class LockScreen(QWidget):
         vault, code = result
         # Shown window-modal on top of the unlocked app: nothing proceeds behind a blocking
         # exec(), and the code is never written anywhere.
-        self.recovery_dialog = RecoveryCodeDialog(code, self.window())
+        self.recovery_dialog = RecoveryCodeDialog(code, self.window(),
+                                                  printed_on=self._state.today())
         self.recovery_dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.recovery_dialog.open()
         self._opened(vault)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -58,6 +60,32 @@ class IdleWatcher(QObject):
         return False
 
 
+class PageStack(QStackedWidget):
+    """The screens, sized by the one shown: a plain stack asks for the largest minimum of
+    all its screens, so one wide screen kept the whole window from fitting 1366×768."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.currentChanged.connect(lambda _index: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.minimumSizeHint() if page is not None else super().minimumSizeHint()
+
+    def hasHeightForWidth(self) -> bool:
+        page = self.currentWidget()
+        return page.hasHeightForWidth() if page is not None else False
+
+    def heightForWidth(self, width: int) -> int:
+        # Wrapped texts (e.g. the Statistik overview) get the lines they need at this width.
+        page = self.currentWidget()
+        return page.heightForWidth(width) if page is not None else -1
+
+
 class MainWindow(QMainWindow):
     NAVIGATION = ("Heute", "Ratsuchende", "Netzwerk", "Datenschutz", "Statistik", "Koordination")
 
@@ -92,7 +120,7 @@ class MainWindow(QMainWindow):
         self.navigation.setStyleSheet(
             "QListWidget#navigation { font-size: 11pt; }"
             "QListWidget#navigation::item { padding: 10px 8px; }")
-        self.pages = QStackedWidget(objectName="pages")
+        self.pages = PageStack(objectName="pages")
         # Navigation pages first, in the order of NAVIGATION (the row is the page index).
         for page in (self.today, self.clients, self.network, self.privacy, self.stats,
                      self.coordination, self.client_file, self.case_screen):
@@ -104,7 +132,13 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout()
         column.addLayout(row, 1)
         row.addWidget(self.navigation)
-        row.addWidget(self.pages, 1)
+        # Where a screen needs more than the window offers (150 % scaling on 1366×768), it
+        # scrolls inside the window instead of pushing the window past the screen.
+        self.page_scroll = QScrollArea(objectName="page_scroll")
+        self.page_scroll.setWidgetResizable(True)
+        self.page_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.page_scroll.setWidget(self.pages)
+        row.addWidget(self.page_scroll, 1)
         self.root = QStackedWidget()
         self.root.addWidget(self.lock_screen)
         self.root.addWidget(workspace)
@@ -127,6 +161,8 @@ class MainWindow(QMainWindow):
 
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
+        # Strg+N: a new person from anywhere (Ratsuchende, "Neue Person …").
+        QShortcut(QKeySequence("Ctrl+N"), self, activated=self._new_person)
         self.navigation.currentRowChanged.connect(self._navigate)
         self.lock_screen.unlocked.connect(self._after_unlock)
         self.lease_screen.released.connect(self._after_unlock)
@@ -154,11 +190,25 @@ class MainWindow(QMainWindow):
         self.navigation.clearSelection()
         self.navigation.setCurrentRow(-1)
         self.pages.setCurrentWidget(self.client_file)
+        self._focus_page(self.client_file)
 
     def open_case(self, case_id: str) -> None:
         self.case_screen.show_case(case_id)
         self.navigation.setCurrentRow(-1)
         self.pages.setCurrentWidget(self.case_screen)
+        self._focus_page(self.case_screen)
+
+    def _focus_page(self, page: QWidget) -> None:
+        """The keyboard follows to the opened Akte or Fall. Left in the navigation (which has
+        no current row then), the focus coming back after a dialog made the list select its
+        first row and jump to Heute."""
+        if self.navigation.hasFocus() or self.focusWidget() in (None, self.navigation):
+            page.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _new_person(self) -> None:
+        if self._state.unlocked and self.root.currentIndex() == 1:
+            self.show_page("Ratsuchende")
+            self.clients.new_person.click()
 
     def _focus_search(self) -> None:
         if self._state.unlocked:

@@ -149,6 +149,15 @@ def export_bytes(ctx: Context, period: Period, scope: Scope, fmt: str) -> bytes:
     return (exports.to_csv if fmt == "csv" else exports.to_xlsx)(stats, measured)
 
 
+def _axis_labels(categories: Sequence[str]) -> list[str]:
+    """Category labels short enough for the axis beside the bars: the explanation in
+    parentheses goes (it stays in the tooltip and the notes), e.g. "Gesundheit (inkl.
+    psychische Gesundheit, Behinderung)" → "Gesundheit". Qt Charts otherwise cuts such
+    labels to "…" (issue 14, item 8). Labels that would then coincide stay in full."""
+    short = [label.split(" (", 1)[0] if " (" in label else label for label in categories]
+    return short if len(set(short)) == len(short) else list(categories)
+
+
 class StatsScreen(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -402,7 +411,7 @@ class StatsScreen(QWidget):
             series.append(bar_set)
         chart.addSeries(series)
         axis_y = QBarCategoryAxis()
-        axis_y.append(categories or ["keine Daten"])
+        axis_y.append(_axis_labels(categories) or ["keine Daten"])
         font = QFont(axis_y.labelsFont())
         font.setPointSizeF(8.5)
         axis_y.setLabelsFont(font)
@@ -421,7 +430,7 @@ class StatsScreen(QWidget):
         view = self.chart_views[spec.code]
         old = view.chart()
         view.setChart(chart)
-        view.setMinimumHeight(max(260, 70 + 22 * len(categories) * max(1, len(sets) // 2 + 1)))
+        view.setMinimumHeight(max(260, 80 + 30 * len(categories) * max(1, len(sets) // 2 + 1)))
         if old is not None:
             old.deleteLater()
         return notes

@@ -4,12 +4,17 @@ from the PDF, and nothing of the client in it; the Fallbesprechung protocol; the
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import io
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from kimdesk.casework.context import Context
+from kimdesk.casework.coordination.reconstructions import reconstruction_detail
 from kimdesk.casework.coordination.reviews import (
     NextStepInput,
     ReviewDraft,
@@ -19,7 +24,11 @@ from kimdesk.casework.coordination.reviews import (
 )
 from kimdesk.config import PASSWORD_ENV
 from kimdesk.reports import commands
-from kimdesk.reports.reconstruction import reconstruction_pdf, review_protocol_pdf
+from kimdesk.reports.reconstruction import (
+    reconstruction_pdf,
+    reconstruction_report,
+    review_protocol_pdf,
+)
 from tests.coordination_builders import (
     ACTORS,
     GOAL,
@@ -71,6 +80,62 @@ def test_the_whole_reconstruction_with_its_diagram(ctx: Context,
     assert metadata(pdf)["/Title"] == "Fallrekonstruktion"
     assert {str(f.get("/BaseFont")).split("+")[-1] for f in fonts(pdf)} <= {
         "KIMdesk-DejaVuSans", "KIMdesk-DejaVuSans-Bold", "DejaVuSans", "DejaVuSans-Bold"}
+
+
+def _printed_texts(pdf: bytes, page_number: int) -> list[tuple[str, float, float, float]]:
+    """(text, printed size in points, x, y) of every text on a page, from the text and
+    transformation matrices as a viewer applies them."""
+    page = PdfReader(io.BytesIO(pdf)).pages[page_number]
+    found: list[tuple[str, float, float, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object,
+              font_size: float) -> None:
+        if text.strip():
+            vertical = tm[2] * cm[1] + tm[3] * cm[3]
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            found.append((text.strip(), font_size * abs(vertical), x, y))
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_the_diagram_prints_its_labels_at_8_pt_on_a_page_of_its_own(
+        ctx: Context, chain: Example5Coordination, tmp_path: Path) -> None:
+    detail = reconstruction_detail(ctx, chain.reconstruction.id)
+    # A chain as users draw it: one actor dragged far to the right and down.
+    far = {"id": "far", "label": "Ausländerbehörde", "kind": "institution",
+           "x": 3000.0, "y": 2000.0}
+    wide = dataclasses.replace(detail, actors=[*detail.actors, far], relations=[
+        *detail.relations, {"id": "r-far", "source": "far", "target": detail.actors[0]["id"],
+                            "kind": "precondition", "label": "Aufenthaltstitel"}])
+    for name, pdf in (("beispiel5", reconstruction_pdf(ctx, chain.reconstruction.id)),
+                      ("weit", reconstruction_report(ctx, wide))):
+        reader = PdfReader(io.BytesIO(pdf))
+        number = next(i for i, page in enumerate(pages(pdf))
+                      if page.startswith("Kreis Kleve") and "Dienstleistungskette" in page
+                      and ACTORS[0]["label"] in page)
+        box = reader.pages[number].mediabox
+        assert float(box.width) > float(box.height)  # landscape
+        printed = _printed_texts(pdf, number)
+        labels = {a["label"] for a in ACTORS} | {OBSTACLE}
+        if name == "weit":
+            labels |= {"Ausländerbehörde", "Aufenthaltstitel"}
+        on_page = [t for t in printed if t[0] in labels or any(
+            part and part in t[0] for label in labels for part in label.split())]
+        for label in labels:
+            assert any(label.split()[0] in t[0] for t in on_page), (name, label)
+        for text_, size, x, y in on_page:
+            assert size >= 8.0, (name, text_, size)
+            assert 0 <= x <= float(box.width) and 0 <= y <= float(box.height), (name, text_)
+        # The diagram uses the page: its labels spread over more than half the page height.
+        ys = [y for _t, _s, _x, y in on_page]
+        assert max(ys) - min(ys) > float(box.height) / 2 - 60, (name, max(ys) - min(ys))
+        target = tmp_path / f"{name}.pdf"
+        target.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(number + 1), "-l",
+                        str(number + 1), str(target), f"/tmp/kimdesk-shots/dienstleistungskette-"
+                        f"{name}"], check=True, timeout=60)
 
 
 def test_an_empty_reconstruction_still_prints(ctx: Context) -> None:

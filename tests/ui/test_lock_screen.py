@@ -5,14 +5,15 @@ afterwards. First start and recovery refuse guessable passwords with a German ex
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialog, QLabel
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QApplication, QDialog, QFrame, QLabel, QWidget
 
 from kimdesk import config
 from kimdesk.casework.profile import create_profile
@@ -23,6 +24,7 @@ from kimdesk.vault import KdfParams, WrongPassword, create_vault, keys, open_vau
 from kimdesk.vault.header import read_header
 from kimdesk.vault.store import HEADER_FILE
 from tests.factories import Clock
+from tests.reports.pdftext import pages as pdf_pages
 from tests.ui.support import screenshot, type_text
 
 SHOTS = Path(os.environ.get("KIMDESK_SCREENSHOTS", "/tmp/kimdesk-shots"))
@@ -160,3 +162,70 @@ def test_first_start_refuses_a_weak_password_and_wraps_for_the_county(
     assert sealed is not None
     assert sealed.recipient_public == county.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _overlapping(widgets: list[QWidget]) -> list[tuple[str, str]]:
+    """Pairs of visible sibling-level widgets whose areas overlap (labels piled up)."""
+    boxes = [(w, QRect(w.mapTo(w.window(), QPoint(0, 0)), w.size())) for w in widgets]
+    return [(a.objectName() or getattr(a, "text", lambda: "")(),
+             b.objectName() or getattr(b, "text", lambda: "")())
+            for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
+            if box_a.intersects(box_b) and not a.isAncestorOf(b) and not b.isAncestorOf(a)]
+
+
+def test_first_start_after_errors_keeps_its_form_and_the_code_can_be_printed(
+        qtbot: Any, tmp_path: Path, clock: Clock) -> None:
+    state = AppState(tmp_path / "neu", Hub(), clock=clock)
+    main = MainWindow(state)
+    qtbot.addWidget(main)
+    main.show()
+    main.resize(1366, 768)
+    screen = main.lock_screen
+    card = screen.findChild(QFrame, "lock_card")
+    # Errors one after the other: no name, a weak password, two passwords that differ.
+    qtbot.mouseClick(screen.submit, Qt.MouseButton.LeftButton)
+    type_text(qtbot, screen.user_name, "Jana Hermsen")
+    for first, second in (("aaaaaaaaaa", "aaaaaaaaaa"), (PASSWORD, PASSWORD + "?")):
+        screen.password.clear()
+        screen.password_repeat.clear()
+        qtbot.keyClicks(screen.password, first)
+        qtbot.keyClicks(screen.password_repeat, second)
+        qtbot.mouseClick(screen.submit, Qt.MouseButton.LeftButton)
+        QApplication.processEvents()
+        assert screen.message.text()
+    shown = [w for w in card.findChildren(QWidget)
+             if w.isVisible() and w.parent() is card]
+    captions = [w.text() for w in shown if isinstance(w, QLabel) and not w.objectName()]
+    assert captions == ["Ihr Name", "Team", "Stellenanteil (VZÄ)", "Passwort",
+                        "Passwort wiederholen"]
+    assert not _overlapping(shown)
+    screenshot(main, SHOTS, "erster-start-nach-fehlern", (1366, 768))
+
+    screen.password_repeat.clear()
+    qtbot.keyClicks(screen.password_repeat, PASSWORD)
+    qtbot.mouseClick(screen.submit, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: state.unlocked, timeout=15000)
+    dialog = screen.recovery_dialog
+    code = dialog.findChild(QLabel, "recovery_code").text()
+    # Printing: a PDF written only where the user chooses; cancelling writes nothing.
+    asked: list[str] = []
+    dialog.choose_path = lambda suggested: asked.append(suggested)  # cancels
+    dialog.print_button.click()
+    qtbot.waitUntil(lambda: bool(asked) and dialog.print_button.isEnabled(), timeout=10000)
+    target = tmp_path / "ausdruck" / "code.pdf"
+    target.parent.mkdir()
+    dialog.choose_path = lambda suggested: str(target)
+    before = {p for p in tmp_path.rglob("*") if p.is_file()}
+    dialog.print_button.click()
+    qtbot.waitUntil(lambda: target.exists() and dialog.print_button.isEnabled(),
+                    timeout=10000)
+    assert asked[0].endswith(".pdf") and "Wiederherstellungscode" in asked[0]
+    created = {p for p in tmp_path.rglob("*") if p.is_file()} - before
+    assert created == {target}  # no other (plaintext) file anywhere
+    content = " ".join(pdf_pages(target.read_bytes()))
+    assert code in content
+    assert "Passwort vergessen" in content
+    assert "Gespeichert" in dialog.findChild(QLabel, "recovery_print_status").text()
+    subprocess.run(["pdftoppm", "-png", "-r", "60", str(target),
+                    str(SHOTS / "wiederherstellungscode")], check=True, timeout=60)
+    dialog.accept()

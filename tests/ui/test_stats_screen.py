@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem
 
 from kimdesk.casework.context import Context
 from kimdesk.stats.county import build_county
@@ -181,3 +182,33 @@ def test_the_county_source_shows_the_servers_figures(
     finally:
         QThreadPool.globalInstance().waitForDone(10000)
         team.close()
+
+
+def _axis_texts(screen: StatsScreen, code: str) -> list[str]:
+    """The texts Qt Charts actually draws in a chart (axis labels after any eliding)."""
+    scene = screen.chart_views[code].scene()
+    return [item.toPlainText() if isinstance(item, QGraphicsTextItem) else item.text()
+            for item in scene.items()
+            if isinstance(item, QGraphicsTextItem | QGraphicsSimpleTextItem)]
+
+
+def test_handlungsfelder_are_readable_at_1366(qtbot: Any, app_state: AppState) -> None:
+    # Every Handlungsfeld of the reference list, in enough cases to be charted.
+    topics = list(app_state.reference.codes("topics"))
+    populate(app_state.ctx.vault, app_state.reference,
+             [CaseSpec(kind="short_intervention", opened=13, topics=topics) for _ in range(6)])
+    screen = _screen(qtbot, app_state)
+    screen.show()
+    _computed(qtbot, screen)
+    # The width the screen has in the main window at 1366 px (beside the navigation).
+    screenshot(screen, SHOTS, "statistik-handlungsfelder", (1180, 700))
+    texts = _axis_texts(screen, "chart_topics")
+    assert screen.chart_views["chart_topics"].grab().save(
+        str(SHOTS / "statistik-handlungsfelder-chart.png"))
+    assert not [t for t in texts if t.endswith(("...", "…"))], texts
+    for short in ("Aufenthalt/Einbürgerung", "Qualifikation/Berufliche Orientierung",
+                  "Existenzsicherung/Finanzen", "Gesundheit", "Orientierung/Behörden/Dokumente"):
+        assert short in texts
+    # The full label stays in the tooltip texts of the bars.
+    assert any(item.label.startswith("Gesundheit (inkl. psychische Gesundheit, Behinderung)")
+               for item in screen.bar_texts if item.chart == "chart_topics")

@@ -8,6 +8,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -32,6 +34,7 @@ from kimdesk.casework.coordination.reviews import (
 )
 from kimdesk.casework.pseudonymise import FreeTextCandidate, PersonLabel
 from kimdesk.errors import KimdeskError
+from kimdesk.ui.dialogs import fit_to_screen
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, save_cancel_buttons, set_tab_order
 from kimdesk.ui.state import AppState
 
@@ -83,7 +86,6 @@ class ReviewDialog(QDialog):
             preparation.candidates if preparation else ())
         self.setWindowTitle("Fallbesprechung bearbeiten" if existing
                             else "Fallbesprechung vorbereiten")
-        self.resize(1240, 760)
 
         # --- portrait -----------------------------------------------------------------------
         if preparation is not None:
@@ -212,11 +214,24 @@ class ReviewDialog(QDialog):
         self.errors = FieldErrors(self.errors_label, {
             **self.sections, "held_on": self.held_on, "tags": self.side})
         buttons = save_cancel_buttons(self, "Speichern", self.save)
+        # Portrait and schema scroll inside the dialog; the buttons stay visible. The dialog
+        # was 785 px tall and did not fit a 768 px screen (issue 14, item 9).
+        body = QWidget(objectName="review_body")
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(portrait_box)
+        body_layout.addWidget(splitter, 1)
+        for editor in self.sections.values():
+            editor.setMinimumHeight(editor.fontMetrics().lineSpacing() * 3 + 12)
+        self.body_scroll = QScrollArea(objectName="review_scroll")
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_scroll.setWidget(body)
         layout = QVBoxLayout(self)
-        layout.addWidget(portrait_box)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.body_scroll, 1)
         layout.addWidget(self.errors_label)
         layout.addWidget(buttons)
+        fit_to_screen(self, 1240, 760)
         set_tab_order(*self.sections.values(), self.held_on, self.side, self.candidate_list,
                       self.candidate_text, self.candidate_section, self.confirm_button,
                       buttons)

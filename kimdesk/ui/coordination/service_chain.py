@@ -34,6 +34,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QPolygonF,
+    QResizeEvent,
     QTextOption,
     QWheelEvent,
 )
@@ -63,6 +64,11 @@ _PAD = 10.0
 _GRID = (236.0, 128.0)  # cell of the free-spot search for new actors
 _GRID_COLUMNS = 5
 _MAX_FIT_SCALE = 1.25  # a small chain is not blown up to poster size
+CAPTION_PT = 9.5  # relation labels; actor labels are larger (``_label_font``)
+# Opening a chain never shows it smaller than this: relation labels at 9 pt on the screen,
+# actor labels at 10 pt (issue 14, item 7: it opened at 4 %, labels ~6 px). A larger chain
+# scrolls; "Einpassen" still shows all of it.
+READABLE_SCALE = 9.0 / CAPTION_PT
 _SCENE_MARGIN = 1200.0  # free canvas around the chain to drag boxes into
 _ARROW = 11.0
 
@@ -371,7 +377,7 @@ class RelationItem(QGraphicsObject):
     def _style_caption(self) -> None:
         obstacle = self.kind == OBSTACLE
         font = _label_font()
-        font.setPointSizeF(9.5)
+        font.setPointSizeF(CAPTION_PT)
         font.setBold(obstacle)
         self.caption.setFont(font)
         self.caption.setDefaultTextColor(QColor("#b71c1c" if obstacle else "#37474f"))
@@ -752,22 +758,46 @@ class ServiceChainView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumHeight(180)
         self.context_menu_requested: Callable[[QPointF], QMenu] | None = None
+        # How the view follows its size until the user zooms: "readable" (as opened),
+        # "all" (after Einpassen) or None (the user's own zoom).
+        self._fit_mode: str | None = "readable"
+
+    def fit_readable(self) -> None:
+        """Show the chain as large as fits, but never below ``READABLE_SCALE``; what does
+        not fit then scrolls, starting from the chain's top left corner."""
+        self._fit_mode = "readable"
+        self._fit(READABLE_SCALE)
 
     def zoom_to_fit(self) -> None:
+        """Einpassen: the whole chain, however small that makes it."""
+        self._fit_mode = "all"
+        self._fit(0.0)
+
+    def _fit(self, smallest: float) -> None:
         items = self.chain.itemsBoundingRect()
+        self.resetTransform()
         if items.isEmpty():
-            self.resetTransform()
             return
-        self.fitInView(items.adjusted(-30, -30, 30, 30), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > _MAX_FIT_SCALE:
-            self.resetTransform()
-            self.scale(_MAX_FIT_SCALE, _MAX_FIT_SCALE)
-            self.centerOn(items.center())
+        box = items.adjusted(-30, -30, 30, 30)
+        port = self.viewport().size()
+        scale = min(port.width() / box.width(), port.height() / box.height())
+        scale = max(smallest, min(scale, _MAX_FIT_SCALE))
+        self.scale(scale, scale)
+        shown_width, shown_height = port.width() / scale, port.height() / scale
+        self.centerOn(
+            box.center().x() if shown_width >= box.width() else box.left() + shown_width / 2,
+            box.center().y() if shown_height >= box.height() else box.top() + shown_height / 2)
 
     def zoom(self, factor: float) -> None:
         scale = self.transform().m11() * factor
         if 0.2 <= scale <= 4.0:
+            self._fit_mode = None
             self.scale(factor, factor)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._fit_mode is not None:  # opened before it had its size: fit again
+            self._fit(READABLE_SCALE if self._fit_mode == "readable" else 0.0)
 
     def editing(self) -> bool:
         focus = self.chain.focusItem()
@@ -970,7 +1000,7 @@ class ServiceChainEditor(QWidget):
     def set_chain(self, actors: Sequence[dict[str, Any]],
                   relations: Sequence[dict[str, Any]]) -> None:
         self.scene.set_chain(actors, relations)
-        self.view.zoom_to_fit()
+        self.view.fit_readable()
 
     def actors(self) -> list[dict[str, Any]]:
         return self.scene.actors()
