@@ -83,13 +83,15 @@ class RevokedBody(ErrorBody):
 
 
 class ChangeRejectedBody(_Model):
-    """A pushed change the server refuses (nothing of the batch is stored). Machine codes,
-    no German: the device maps ``error`` to its own message."""
+    """A pushed change the server refuses (nothing of the batch is stored): ``error`` and
+    ``index`` are machine values, no German; the device maps ``error`` to its own message.
+    A body that fails the request schema itself has the usual ``detail`` only."""
 
     detail: str = Field(description="change rejected: <error>")
     error: Literal["bad_change_id", "bad_record_id", "bad_kind", "bad_clock", "bad_epoch",
-                   "bad_nonce", "bad_signature", "clock_ahead", "signature_invalid"]
-    index: int = Field(description="Stelle der Änderung im Paket")
+                   "bad_nonce", "bad_signature", "clock_ahead", "signature_invalid",
+                   None] = None
+    index: int | None = Field(default=None, description="Stelle der Änderung im Paket")
 
 
 class EpochErrorBody(ErrorBody):

@@ -533,6 +533,7 @@ class SyncClient:
     def pull(self, *, repair: bool = False) -> tuple[int, int]:
         pulled = conflicts = 0
         self._load_origins()
+        self._signers = None  # from the trust this sync holds (a revocation may be new)
         while True:
             cursor = self._cursor()
             response = self._call("GET", "/pull", params={"after": cursor, "limit": _batch_size()})
@@ -630,10 +631,10 @@ class SyncClient:
         if key is None:
             raise SyncError("Für diese Änderungen fehlt dem Gerät der Teamschlüssel.")
         try:
-            payload = crypto.decrypt_change(
+            payload = crypto.decrypt_change_bytes(
                 key, team=self._device.team, record_id=change["record_id"],
-                kind=change["kind"], hlc=change["hlc"], epoch=epoch, nonce=change["nonce"],
-                ciphertext=change["ciphertext"])
+                kind=change["kind"], hlc=change["hlc"], epoch=epoch, nonce=nonce,
+                ciphertext=ciphertext)
         except (crypto.DecryptionFailed, ValueError):
             raise _Refused("lässt sich nicht entschlüsseln (verändert, falsch zugeordnet "
                            "oder unbrauchbar)") from None
