@@ -36,17 +36,21 @@ sys.path.insert(0, str(REPO))
 
 from kimdesk.server import admin  # noqa: E402
 from kimdesk.sync import protocol  # noqa: E402
-from tests.server.support import Device, ServerProcess  # noqa: E402
+from tests.server.support import Device, ServerProcess, sign_change  # noqa: E402
 
 TEAMS = ("nord", "ost", "mitte", "sued", "welcome")
 
 
-def _change(rng: random.Random, records: list[str], epoch: int) -> dict[str, Any]:
-    return {"change_id": uuid.uuid4().hex, "record_id": rng.choice(records),
-            "kind": rng.choice(("clients", "cases", "contacts")),
-            "hlc": f"{time.time_ns():020d}-{rng.randrange(10_000):04d}", "epoch": epoch,
-            "nonce": protocol.b64e(os.urandom(12)),
-            "ciphertext": protocol.b64e(os.urandom(rng.randint(300, 800)))}
+def _change(rng: random.Random, records: list[str], epoch: int, device: Device
+            ) -> dict[str, Any]:
+    """A change signed by ``device`` (the server verifies every signature on push)."""
+    return sign_change({"change_id": uuid.uuid4().hex, "record_id": rng.choice(records),
+                        "kind": rng.choice(("clients", "cases", "contacts")),
+                        "hlc": f"{time.time_ns() // 1_000_000:013d}."
+                               f"{rng.randrange(100_000):05d}", "epoch": epoch,
+                        "nonce": protocol.b64e(os.urandom(12)),
+                        "ciphertext": protocol.b64e(os.urandom(rng.randint(300, 800)))},
+                       device)
 
 
 def _setup(server: ServerProcess, db_url: str, devices: int) -> list[Device]:
@@ -114,7 +118,7 @@ async def _device_loop(url: str, device: Device, deadline: float, stats: Stats,
             return response.json()
 
         while time.monotonic() < deadline:
-            batch = [_change(rng, records, 1) for _ in range(rng.randint(1, 50))]
+            batch = [_change(rng, records, 1, device) for _ in range(rng.randint(1, 50))]
             body = await call("push", "POST", "/v1/push",
                               json={"batch_id": uuid.uuid4().hex, "changes": batch})
             if body is not None:

@@ -35,7 +35,7 @@ from kimdesk.casework.profile import context_for, create_profile  # noqa: E402
 from kimdesk.models import Case, Client, Contact  # noqa: E402
 from kimdesk.models.changelog import OutboxChange  # noqa: E402
 from kimdesk.server import admin  # noqa: E402
-from kimdesk.sync import client  # noqa: E402
+from kimdesk.sync import client, trust  # noqa: E402
 from kimdesk.sync.client import SyncClient  # noqa: E402
 from kimdesk.vault import KdfParams, create_vault  # noqa: E402
 from tests.server.support import ServerProcess  # noqa: E402
@@ -84,13 +84,22 @@ def main() -> None:
     codes = [admin.issue_code(db, "nord", user, coordinator=user == "Anna Becker")[0]
              for user in ["Anna Becker"] + [f"Kollegin {i}" for i in range(args.runs)]]
     db.dispose()
+    root_key = trust.new_root_key()  # the county's offline root key
+    root_public = trust.public_key_of(root_key)
     server = ServerProcess(url, log_path=root / "serve.log").start()
     try:
         anna_vault = _vault(root / "anna", "Anna Becker")
         changes = _fill(anna_vault, args.clients)
         anna = context_for(anna_vault)
         with httpx.Client(base_url=server.url, timeout=120) as http:
-            client.enrol(anna, http, server_url=server.url, code=codes[0], device_name="A")
+            client.enrol(anna, http, server_url=server.url, code=codes[0], device_name="A",
+                         root_public=root_public)
+            # County IT certifies the coordinator's device with the root key.
+            certifying = admin.open_database(url)
+            admin.add_trust_document(certifying, trust.certify(
+                team="nord", fingerprint=client.enrolled_device(anna).fingerprint,
+                role="coordinator", issuer=trust.ROOT, signer_private=root_key))
+            certifying.dispose()
             started = time.perf_counter()
             SyncClient(anna, http).run()
             push_s = time.perf_counter() - started
@@ -101,7 +110,7 @@ def main() -> None:
                 vault = _vault(folder, f"Kollegin {run}")
                 ctx = context_for(vault)
                 client.enrol(ctx, http, server_url=server.url, code=codes[run + 1],
-                             device_name=f"B{run}")
+                             device_name=f"B{run}", root_public=root_public)
                 SyncClient(anna, http).confirm_device(client.enrolled_device(ctx).fingerprint)
                 started = time.perf_counter()
                 report = SyncClient(ctx, http).run()

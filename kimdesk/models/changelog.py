@@ -95,12 +95,16 @@ def field_clock(session: Session, record_id: str, name: str) -> FieldClock | Non
 
 class DeviceAuthor(Base):
     """Whose device an origin id is (from the changes received), so a conflict can say who
-    wrote the value that lost."""
+    wrote the value that lost. ``device_id`` is the server id of the device whose verified
+    signature first carried this origin (in the team log's order): from then on only that
+    device may write under the origin (``kimdesk.sync.client``), and ``user_name`` is the name
+    that device enrolled with, not what a payload claims."""
 
     __tablename__ = "sync_authors"
 
     origin: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_name: Mapped[str] = mapped_column(String(120))
+    device_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ClockState(Base):

@@ -246,13 +246,16 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
 
     @app.post(f"{v1}/push", response_model=schemas.PushResponse, tags=["Änderungen"],
               responses={**_ERRORS, 409: {"model": schemas.EpochErrorBody},
-                         413: {"model": schemas.ErrorBody}})
+                         413: {"model": schemas.ErrorBody},
+                         422: {"model": schemas.ChangeRejectedBody,
+                               "description": "Änderung ungültig oder falsch signiert"}})
     def push(body: schemas.PushRequest, device: Device) -> dict[str, Any]:
         if len(body.changes) > protocol.MAX_BATCH:
             raise ApiError(413, f"Höchstens {protocol.MAX_BATCH} Änderungen je Paket.")
         items = [{"change_id": c.change_id, "record_id": c.record_id, "kind": c.kind,
                   "hlc": c.hlc, "epoch": c.epoch, "nonce": protocol.b64d(c.nonce),
-                  "ciphertext": protocol.b64d(c.ciphertext)} for c in body.changes]
+                  "ciphertext": protocol.b64d(c.ciphertext),
+                  "signature": protocol.b64d(c.signature)} for c in body.changes]
         return {"seqs": changelog.push(db, device, items)}
 
     @app.get(f"{v1}/pull", response_model=schemas.PullResponse, tags=["Änderungen"],

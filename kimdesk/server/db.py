@@ -68,6 +68,11 @@ class Database:
 
     def create_schema(self) -> None:
         tables.metadata.create_all(self.engine)
+        # A database made before changes were signed lacks the signature column.
+        if "signature" not in {c["name"] for c in inspect(self.engine).get_columns("changes")}:
+            blob = "BYTEA" if self.is_postgresql else "BLOB"
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(f"ALTER TABLE changes ADD COLUMN signature {blob}")
 
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("teams")

@@ -50,6 +50,7 @@ def _b64(max_chars: int, pattern: str = B64_PATTERN) -> object:
 
 B64Key = _b64(44, KEY_PATTERN)
 B64Nonce = _b64(64)
+B64ChangeNonce = _b64(16, r"^[A-Za-z0-9+/]{16}$")  # exactly 12 bytes
 B64Signature = _b64(88, SIGNATURE_PATTERN)
 B64EnvelopeCiphertext = _b64(1024)
 B64Ciphertext = _b64(MAX_CIPHERTEXT_CHARS)
@@ -79,6 +80,18 @@ class RevokedBody(ErrorBody):
         default_factory=list, description="signierte Sperrungen dieses Geräts")
     issuer_keys: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="öffentliche Schlüssel der Aussteller")
+
+
+class ChangeRejectedBody(_Model):
+    """A pushed change the server refuses (nothing of the batch is stored): ``error`` and
+    ``index`` are machine values, no German; the device maps ``error`` to its own message.
+    A body that fails the request schema itself has the usual ``detail`` only."""
+
+    detail: str = Field(description="change rejected: <error>")
+    error: Literal["bad_change_id", "bad_record_id", "bad_kind", "bad_clock", "bad_epoch",
+                   "bad_nonce", "bad_signature", "clock_ahead", "signature_invalid",
+                   None] = None
+    index: int | None = Field(default=None, description="Stelle der Änderung im Paket")
 
 
 class EpochErrorBody(ErrorBody):
@@ -191,13 +204,18 @@ class Stored(_Model):
 
 
 class Change(_Model):
-    change_id: str = Field(pattern=r"^[0-9a-f]{32}$")
-    record_id: str = Field(pattern=r"^[\x21-\x7e]{1,200}$")
-    kind: str = Field(pattern=r"^[A-Za-z0-9_.:\-]{1,60}$", examples=["clients"])
-    hlc: str = Field(pattern=r"^[\x21-\x7e]{1,100}$")
+    """A change as its author device pushes it, signed with the device's certified key."""
+
+    change_id: str = Field(pattern=protocol.CHANGE_ID_PATTERN)
+    record_id: str = Field(pattern=protocol.RECORD_ID_PATTERN)
+    kind: str = Field(pattern=protocol.KIND_PATTERN, examples=["clients"])
+    hlc: str = Field(pattern=protocol.HLC_PATTERN, examples=["1764000000000.00000"],
+                     description="höchstens 5 Minuten vor der Serverzeit")
     epoch: Epoch
-    nonce: B64Nonce  # type: ignore[valid-type]
+    nonce: B64ChangeNonce  # type: ignore[valid-type]
     ciphertext: B64Ciphertext  # type: ignore[valid-type]
+    signature: B64Signature = Field(  # type: ignore[valid-type]
+        description="Ed25519 des Autorgeräts über protocol.change_signing_bytes")
 
 
 class PushRequest(_Model):
@@ -220,6 +238,7 @@ class PulledChange(_Model):
     epoch: int
     nonce: str
     ciphertext: str
+    signature: str | None
 
 
 class PullResponse(_Model):

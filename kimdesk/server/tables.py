@@ -101,6 +101,9 @@ changes = Table(
     Column("nonce", LargeBinary, nullable=False),
     Column("ciphertext", LargeBinary, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    # Ed25519 signature of the author device (protocol.change_signing_bytes); NULL only in
+    # rows stored before changes were signed (receivers quarantine those).
+    Column("signature", LargeBinary),
     UniqueConstraint("team", "change_id", name="uq_changes_team_change_id"),
 )
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,7 @@ from kimdesk.casework import audit
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
-from kimdesk.models.changelog import OutboxChange
+from kimdesk.models.changelog import DeviceAuthor, OutboxChange
 from kimdesk.sync import crypto, erasures, merge, protocol, statistics, trust
 
 FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
@@ -41,7 +42,22 @@ FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-af
 BATCH_ENV = "KIMDESK_SYNC_BATCH"  # smaller batches (tests, slow links); at most the protocol's
 # A change whose clock is further ahead of this device's clock is quarantined, not merged: a
 # clock far in the future would win every later edit of the record (docs/sync.md).
-MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
+MAX_CLOCK_AHEAD_MS = protocol.MAX_CLOCK_AHEAD_MS
+# Why a pulled change is quarantined, by the machine code of protocol.change_shape_problem.
+_SHAPE_REASONS = {
+    "clock_ahead": "Zeitstempel liegt mehr als 5 Minuten in der Zukunft",
+    "bad_clock": "Zeitstempel hat nicht die erwartete Form",
+    "bad_signature": "ist nicht vom Autorgerät signiert",
+}
+# What the device says when the server refuses one of its own changes (422 with a code).
+_PUSH_REFUSALS = {
+    "clock_ahead": "Die Uhr dieses Geräts geht mehr als 5 Minuten vor; bitte Datum und Uhrzeit "
+                   "prüfen und danach erneut synchronisieren.",
+    "signature_invalid": "Der Kreis-Server erkennt die Signatur dieses Geräts nicht an; bitte "
+                         "die Kreis-IT fragen.",
+}
+_PUSH_REFUSED = ("Der Kreis-Server lehnt eine Änderung dieses Geräts als ungültig ab; bitte die "
+                 "Kreis-IT fragen.")
 
 
 def _batch_size() -> int:
@@ -183,6 +199,10 @@ class SyncClient:
         self._devices: dict[str, dict[str, Any]] | None = None
         self._trust: trust.TeamTrust | None = None
         self._quarantined_now = 0
+        self._signing_key = Ed25519PrivateKey.from_private_bytes(self._keys.sign_private)
+        self._signers: dict[str, _Signer] | None = None
+        self._signers_refreshed = False
+        self._origins: dict[str, str | None] = {}  # origin → device allowed to write under it
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -421,6 +441,50 @@ class SyncClient:
             return device
         raise SyncError("Kein Gerät des Teams hat diesen Fingerabdruck.")
 
+    # --- authors of changes ---------------------------------------------------------------
+
+    def _load_signers(self, *, refresh: bool) -> dict[str, _Signer]:
+        """Device id → signing key of every device the chain of trust certified (revoked ones
+        with the time of their revocation), from the documents this device verified itself;
+        the server's list only supplies keys, which must match a certified fingerprint."""
+        verdict = self.team_trust(refresh=refresh)
+        signers: dict[str, _Signer] = {}
+        for device in self.devices().values():
+            try:
+                sign = protocol.b64d(device["sign_public_key"])
+                box = protocol.b64d(device["box_public_key"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if len(sign) != protocol.KEY_BYTES or len(box) != protocol.KEY_BYTES:
+                continue
+            computed = protocol.fingerprint(sign, box)
+            if computed not in verdict.members:
+                continue
+            revoked = verdict.revoked.get(computed)
+            signers[str(device["device_id"])] = _Signer(
+                key=Ed25519PublicKey.from_public_bytes(sign),
+                user=str(device.get("user") or "")[:120] or "unbekannt",
+                revoked_at_ms=None if revoked is None else _iso_ms(revoked))
+        return signers
+
+    def _signer(self, device_id: str) -> _Signer | None:
+        if self._signers is None:
+            self._signers = self._load_signers(refresh=False)
+        found = self._signers.get(device_id)
+        if found is None and not self._signers_refreshed:  # a device certified meanwhile
+            self._signers_refreshed = True
+            self._signers = self._load_signers(refresh=True)
+            found = self._signers.get(device_id)
+        return found
+
+    def _load_origins(self) -> None:
+        with self._ctx.vault.reading() as session:
+            self._origins = dict(session.execute(
+                select(DeviceAuthor.origin, DeviceAuthor.device_id)).all())
+            own = session.scalars(select(VaultProfile.device_id)).first()
+        if own:
+            self._origins[own] = self._device.device_id
+
     # --- push ---------------------------------------------------------------------------
 
     def _wire_change(self, change: OutboxChange, epoch: int) -> dict[str, Any]:
@@ -428,9 +492,15 @@ class SyncClient:
         nonce, ciphertext = crypto.encrypt_change(
             self._team_keys[epoch], team=self._device.team, record_id=change.record_id,
             kind=change.kind, hlc=change.hlc, epoch=epoch, payload=payload)
+        message = protocol.change_signing_bytes(
+            team=self._device.team, device_id=self._device.device_id,
+            change_id=change.change_id, record_id=change.record_id, kind=change.kind,
+            hlc=change.hlc, epoch=epoch, nonce=protocol.b64d(nonce),
+            ciphertext=protocol.b64d(ciphertext))
         return {"change_id": change.change_id, "record_id": change.record_id,
                 "kind": change.kind, "hlc": change.hlc, "epoch": epoch, "nonce": nonce,
-                "ciphertext": ciphertext}
+                "ciphertext": ciphertext,
+                "signature": protocol.b64e(self._signing_key.sign(message))}
 
     def push(self, epoch: int) -> int:
         pushed = 0
@@ -448,6 +518,9 @@ class SyncClient:
             response = self._post("/push", {"batch_id": batch_id, "changes": changes})
             if response.status_code == 409 and "epoch" in _json(response):
                 raise _EpochChanged()
+            refusal = _json(response).get("error") if response.status_code == 422 else None
+            if isinstance(refusal, str):
+                raise SyncError(_PUSH_REFUSALS.get(refusal, _PUSH_REFUSED))
             answer = _answer(response)
             _fault("push-after-send")
             if len(answer["seqs"]) != len(changes):
@@ -462,6 +535,8 @@ class SyncClient:
 
     def pull(self, *, repair: bool = False) -> tuple[int, int]:
         pulled = conflicts = 0
+        self._load_origins()
+        self._signers = None  # from the trust this sync holds (a revocation may be new)
         while True:
             cursor = self._cursor()
             response = self._call("GET", "/pull", params={"after": cursor, "limit": _batch_size()})
@@ -474,6 +549,7 @@ class SyncClient:
                 return pulled, conflicts
             received: list[merge.Received] = []
             refused: list[tuple[dict[str, Any], str]] = []
+            self._signers_refreshed = False  # one look for newly certified devices per page
             for change in changes:
                 if not repair and change["device_id"] == self._device.device_id:
                     continue
@@ -518,10 +594,38 @@ class SyncClient:
             return device.cursor
 
     def _open(self, change: dict[str, Any]) -> merge.Received:
-        """The decrypted change; _Refused (→ quarantine) if it fails verification."""
-        reason = _clock_problem(str(change["hlc"]))
-        if reason:
-            raise _Refused(reason)
+        """The decrypted change; _Refused (→ quarantine) if it fails verification.
+
+        Checked in this order, without reading the vault: the change's shape and clock, the
+        author device's signature against the key of a device this device found certified,
+        not revoked before the change's clock, then decryption, the payload's shape, and that
+        the payload's origin belongs to the signer (the first signer that used an origin, in
+        the team log's order, owns it). Author and origin are the verified signer's."""
+        try:
+            nonce = protocol.b64d(change["nonce"])
+            signature = protocol.b64d(change.get("signature") or "")
+            ciphertext = protocol.b64d(change["ciphertext"])
+            problem = protocol.change_shape_problem(
+                change_id=change["change_id"], record_id=change["record_id"],
+                kind=change["kind"], hlc=change["hlc"], epoch=change["epoch"], nonce=nonce,
+                signature=signature, now_ms=int(datetime.now(UTC).timestamp() * 1000))
+        except (KeyError, TypeError, ValueError):
+            problem = "bad_shape"
+        if problem is not None:
+            raise _Refused(_SHAPE_REASONS.get(problem, "hat nicht die Form einer Änderung"))
+        device_id = str(change["device_id"])
+        signer = self._signer(device_id)
+        if signer is None:
+            raise _Refused("stammt von keinem zertifizierten Gerät des Teams")
+        message = protocol.change_signing_bytes(
+            team=self._device.team, device_id=device_id, change_id=change["change_id"],
+            record_id=change["record_id"], kind=change["kind"], hlc=change["hlc"],
+            epoch=change["epoch"], nonce=nonce, ciphertext=ciphertext)
+        if not protocol.change_signature_valid(signer.key, signature, message):
+            raise _Refused("Signatur des Autorgeräts ist ungültig")
+        if signer.revoked_at_ms is not None and \
+                int(change["hlc"][:13]) >= signer.revoked_at_ms:
+            raise _Refused("stammt von einem gesperrten Gerät (nach seiner Sperrung)")
         epoch = int(change["epoch"])
         key = self._team_keys.get(epoch)
         if key is None:
@@ -530,17 +634,23 @@ class SyncClient:
         if key is None:
             raise SyncError("Für diese Änderungen fehlt dem Gerät der Teamschlüssel.")
         try:
-            payload = crypto.decrypt_change(
+            payload = crypto.decrypt_change_bytes(
                 key, team=self._device.team, record_id=change["record_id"],
-                kind=change["kind"], hlc=change["hlc"], epoch=epoch, nonce=change["nonce"],
-                ciphertext=change["ciphertext"])
+                kind=change["kind"], hlc=change["hlc"], epoch=epoch, nonce=nonce,
+                ciphertext=ciphertext)
         except (crypto.DecryptionFailed, ValueError):
             raise _Refused("lässt sich nicht entschlüsseln (verändert, falsch zugeordnet "
                            "oder unbrauchbar)") from None
         if not _payload_shape_ok(payload):
             raise _Refused("Inhalt hat nicht die Form einer Änderung")
+        origin = payload["origin"]
+        owner = self._origins.get(origin)
+        if owner is not None and owner != device_id:
+            raise _Refused("gibt sich als Gerät einer anderen Person aus")
+        self._origins[origin] = device_id
+        payload["author"] = signer.user  # the verified signer's, never what the payload says
         return merge.Received(kind=change["kind"], record_id=change["record_id"],
-                              hlc=change["hlc"], payload=payload)
+                              hlc=change["hlc"], payload=payload, signer=device_id)
 
     # --- checksum and repair ------------------------------------------------------------
 
@@ -700,19 +810,28 @@ class _Refused(Exception):
         self.reason = reason
 
 
-def _clock_problem(hlc: str) -> str | None:
-    wall, dot, counter = hlc.partition(".")
-    if not dot or not wall.isdigit() or not counter.isdigit() or len(wall) != 13 \
-            or len(counter) != 5:
-        return "Zeitstempel hat nicht die erwartete Form"
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    if int(wall) > now_ms + MAX_CLOCK_AHEAD_MS:
-        return "Zeitstempel liegt mehr als 5 Minuten in der Zukunft"
-    return None
+@dataclass(frozen=True)
+class _Signer:
+    """A certified device as an author of changes."""
+
+    key: Ed25519PublicKey
+    user: str  # the name the device enrolled with (shown to the coordinator at confirmation)
+    revoked_at_ms: int | None  # changes with a later clock are refused
+
+
+def _iso_ms(text: str) -> int:
+    """Milliseconds since the epoch of a trust document's ``issued_at``; 0 (everything after
+    it refused) if it cannot be read."""
+    try:
+        moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return 0
+    return int(moment.timestamp() * 1000)
 
 
 def _payload_shape_ok(payload: Any) -> bool:
-    if not isinstance(payload, dict) or not isinstance(payload.get("origin"), str):
+    if not isinstance(payload, dict) or not isinstance(payload.get("origin"), str) \
+            or not 0 < len(payload["origin"]) <= 32:
         return False
     if not isinstance(payload.get("fields", {}), dict) or not isinstance(
             payload.get("base", {}), dict):

@@ -138,9 +138,22 @@ def encrypt_change(team_key: bytes, *, team: str, record_id: str, kind: str, hlc
 
 def decrypt_change(team_key: bytes, *, team: str, record_id: str, kind: str, hlc: str,
                    epoch: int, nonce: str, ciphertext: str) -> dict[str, Any]:
+    try:
+        nonce_raw, ciphertext_raw = protocol.b64d(nonce), protocol.b64d(ciphertext)
+    except ValueError as exc:
+        raise DecryptionFailed(
+            "Eine Änderung vom Server lässt sich nicht entschlüsseln (verändert oder "
+            "einem anderen Datensatz zugeordnet).") from exc
+    return decrypt_change_bytes(team_key, team=team, record_id=record_id, kind=kind, hlc=hlc,
+                                epoch=epoch, nonce=nonce_raw, ciphertext=ciphertext_raw)
+
+
+def decrypt_change_bytes(team_key: bytes, *, team: str, record_id: str, kind: str, hlc: str,
+                         epoch: int, nonce: bytes, ciphertext: bytes) -> dict[str, Any]:
+    """:func:`decrypt_change` for a change whose base64 the caller decoded already."""
     aad = protocol.record_aad(team, record_id, kind, hlc, epoch)
     try:
-        plain = AESGCM(team_key).decrypt(protocol.b64d(nonce), protocol.b64d(ciphertext), aad)
+        plain = AESGCM(team_key).decrypt(nonce, ciphertext, aad)
     except (InvalidTag, ValueError) as exc:
         raise DecryptionFailed(
             "Eine Änderung vom Server lässt sich nicht entschlüsseln (verändert oder "

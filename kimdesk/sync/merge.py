@@ -67,6 +67,7 @@ class Received:
     record_id: str
     hlc: str
     payload: dict[str, Any]  # {"origin", "cl", "fields": {...}, "base": {...}}
+    signer: str | None = None  # server id of the device whose signature was verified
 
 
 @dataclass
@@ -143,7 +144,7 @@ class _Merger:
         self.received = [c for c in received if c.kind in self.tables]
         self.ids = sorted({c.record_id for c in self.received})
         self.kinds: dict[str, str] = {}
-        self.authors: dict[str, str] = {}
+        self.authors: dict[str, tuple[str, str | None]] = {}
         self._load()
 
     # --- reading --------------------------------------------------------------------------
@@ -226,7 +227,7 @@ class _Merger:
         self.dirty_states.add(change.record_id)
         self.result.applied += 1
         if payload.get("author"):
-            self.authors[origin] = payload["author"]
+            self.authors[origin] = (payload["author"], change.signer)
         table = self.tables[change.kind]
         if cl % 2 == 0:
             if self._current(change.kind, change.record_id) is not None:
@@ -362,8 +363,12 @@ class _Merger:
         if self.authors:
             stmt = sqlite_insert(table_of(DeviceAuthor))
             conn.execute(stmt.on_conflict_do_update(
-                index_elements=["origin"], set_={"user_name": stmt.excluded.user_name}),
-                [{"origin": o, "user_name": n} for o, n in sorted(self.authors.items())])
+                index_elements=["origin"],
+                set_={"user_name": stmt.excluded.user_name,
+                      "device_id": func.coalesce(table_of(DeviceAuthor).c.device_id,
+                                                 stmt.excluded.device_id)}),
+                [{"origin": o, "user_name": n, "device_id": d}
+                 for o, (n, d) in sorted(self.authors.items())])
             self.authors = {}
         if self.reindex:
             self._reindex(conn)

@@ -9,8 +9,10 @@ SIGKILL and restart. ``Device`` holds real Ed25519/X25519 keys and signs key env
 from __future__ import annotations
 
 import glob
+import hashlib
 import itertools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -308,14 +310,54 @@ class Device:
         return envelope
 
 
+_CLOCK = itertools.count()
+_HLC_BASE_MS = 1_764_000_000_000
+
+
+def record_id_of(name: str) -> str:
+    """A record id of the protocol's shape for a readable test name (the same name, the same
+    id)."""
+    if re.fullmatch(protocol.RECORD_ID_PATTERN, name):
+        return name
+    return hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+def hlc_of(text: str) -> str:
+    """An HLC of the protocol's shape for a readable test clock such as ``"0002-b"``: the wall
+    part counts milliseconds after a fixed moment, the counter part orders within it."""
+    if re.fullmatch(protocol.HLC_PATTERN, text):
+        return text
+    wall, _, counter = text.partition("-")
+    tick = int(counter) if counter.isdigit() else ord(counter[:1] or "0")
+    return f"{_HLC_BASE_MS + int(wall):013d}.{tick:05d}"
+
+
 def make_change(epoch: int = 1, *, record_id: str | None = None, kind: str = "clients",
                 hlc: str | None = None, size: int = 400) -> dict[str, Any]:
-    """A change as a client pushes it: random ciphertext of a realistic size."""
-    return {"change_id": uuid.uuid4().hex, "record_id": record_id or uuid.uuid4().hex,
-            "kind": kind, "hlc": hlc or f"{time.time_ns():020d}-0000",
+    """A change as a client pushes it (unsigned until :func:`push_body` signs it for its
+    author): random ciphertext of a realistic size."""
+    now_ms = time.time_ns() // 1_000_000
+    return {"change_id": uuid.uuid4().hex,
+            "record_id": record_id_of(record_id) if record_id else uuid.uuid4().hex,
+            "kind": kind,
+            "hlc": hlc_of(hlc) if hlc else f"{now_ms:013d}.{next(_CLOCK) % 100000:05d}",
             "epoch": epoch, "nonce": protocol.b64e(os.urandom(12)),
             "ciphertext": protocol.b64e(os.urandom(size))}
 
 
-def push_body(changes: list[dict[str, Any]], batch_id: str | None = None) -> dict[str, Any]:
+def sign_change(change: dict[str, Any], by: Device) -> dict[str, Any]:
+    """``change`` with the Ed25519 signature of its author device ``by``."""
+    message = protocol.change_signing_bytes(
+        team=by.team, device_id=by.device_id, change_id=change["change_id"],
+        record_id=change["record_id"], kind=change["kind"], hlc=change["hlc"],
+        epoch=change["epoch"], nonce=protocol.b64d(change["nonce"]),
+        ciphertext=protocol.b64d(change["ciphertext"]))
+    return {**change, "signature": protocol.b64e(by.sign_key.sign(message))}
+
+
+def push_body(changes: list[dict[str, Any]], batch_id: str | None = None, *,
+              by: Device | None = None) -> dict[str, Any]:
+    """A push request; signed for ``by`` (without it the changes go unsigned)."""
+    if by is not None:
+        changes = [sign_change(change, by) for change in changes]
     return {"batch_id": batch_id or uuid.uuid4().hex, "changes": changes}

@@ -107,7 +107,7 @@ def test_the_audit_holds_actions_but_no_payload_or_secret(
     member = enrolled_device("nord", "Anna Becker")
     envelope = grant(client, coordinator, member)
     change = make_change(1, record_id="client-record-1")
-    client.post("/v1/push", headers=member.headers, json=push_body([change]))
+    client.post("/v1/push", headers=member.headers, json=push_body([change], by=member))
     admin.lost_device_report(db, member.device_id)
     admin.next_lease_code(db, member.device_id)
     admin.revoke(db, member.device_id)
@@ -120,7 +120,7 @@ def test_the_audit_holds_actions_but_no_payload_or_secret(
     with db.read() as conn:
         text = json.dumps([list(map(str, r)) for r in conn.execute(select(audit_log))])
     assert envelope == {"stored": 1}
-    for secret in (change["ciphertext"], "client-record-1", member.token.split(".")[1],
+    for secret in (change["ciphertext"], change["record_id"], member.token.split(".")[1],
                    member.enrolment["lease_secret"]):
         assert secret not in text
     assert admin.audit_entries(db, 2)[-1].action == "device_revoked"
@@ -149,7 +149,7 @@ def test_the_lost_device_report_states_the_last_contact_and_that_later_changes_a
     member = enrolled_device("nord", "Anna Becker")
     grant(client, coordinator, member)
     assert admin.lost_device_report(db, member.device_id).last_push_at is None
-    client.post("/v1/push", headers=member.headers, json=push_body([make_change(1)]))
+    client.post("/v1/push", headers=member.headers, json=push_body([make_change(1)], by=member))
     client.get("/v1/status", headers=member.headers)
 
     report = admin.lost_device_report(db, member.device_id).to_json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,14 +18,23 @@ from kimdesk.server.db import Database
 from kimdesk.server.tables import changes, teams
 from kimdesk.sync import protocol
 from tests.server.conftest import grant
-from tests.server.support import Device, ServerProcess, make_change, push_body
+from tests.server.support import (
+    Device,
+    ServerProcess,
+    hlc_of,
+    make_change,
+    push_body,
+    record_id_of,
+    sign_change,
+)
 
 Enrol = Callable[..., Device]
 
 
 def _push(client: TestClient, device: Device, items: list[dict[str, Any]],
           batch_id: str | None = None, expect: int = 200) -> dict[str, Any]:
-    response = client.post("/v1/push", headers=device.headers, json=push_body(items, batch_id))
+    response = client.post("/v1/push", headers=device.headers, json=push_body(items, batch_id,
+                                                                       by=device))
     assert response.status_code == expect, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -56,7 +66,9 @@ def test_pushed_changes_come_back_in_order_to_the_team(
     assert pulled["head"] == 5 and pulled["more"] is False
     assert [c["seq"] for c in pulled["changes"]] == [1, 2, 3, 4, 5]
     for sent, got in zip(items, pulled["changes"], strict=True):
-        assert got == sent | {"seq": got["seq"], "device_id": author.device_id}
+        # Ed25519 is deterministic: the stored signature is the author's over this change.
+        assert got == sign_change(sent, author) | {"seq": got["seq"],
+                                                   "device_id": author.device_id}
     other_team = enrolled_device("sued", "Eva Schmitz", first_key=True)
     assert _pull(client, other_team) == {"changes": [], "head": 0, "more": False}
 
@@ -113,13 +125,55 @@ def test_batch_size_limits(client: TestClient, active_team: tuple[Device, Device
                            db: Database) -> None:
     author, _ = active_team
     too_many = client.post("/v1/push", headers=author.headers,
-                           json=push_body([make_change(1, size=16) for _ in range(501)]))
+                           json=push_body([make_change(1, size=16) for _ in range(501)],
+                                          by=author))
     empty = client.post("/v1/push", headers=author.headers, json=push_body([]))
     full = _push(client, author, [make_change(1, size=16) for _ in range(500)])
 
     assert too_many.status_code == 413 and "500" in too_many.json()["detail"]
     assert empty.status_code == 422
     assert full["seqs"] == list(range(1, 501)) and _stored(db) == 500
+
+
+def _raw_push(client: TestClient, device: Device, change: dict[str, Any]) -> httpx.Response:
+    return client.post("/v1/push", headers=device.headers, json=push_body([change]))
+
+
+def test_a_change_without_its_authors_signature_is_refused(
+        client: TestClient, active_team: tuple[Device, Device], db: Database) -> None:
+    author, other = active_team
+    change = make_change(1)
+    signed = sign_change(change, author)
+
+    unsigned = _raw_push(client, author, change)
+    by_other = _raw_push(client, author, sign_change(change, other))  # other's key, own token
+    replayed_by_other = _raw_push(client, other, signed)  # the author's change, other's token
+    altered = _raw_push(client, author, {**signed, "ciphertext": make_change(1)["ciphertext"]})
+    later = _raw_push(client, author, {**signed, "hlc": hlc_of("0009-0000")})
+
+    assert unsigned.status_code == 422
+    for refused in (by_other, replayed_by_other, altered, later):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"] == "signature_invalid"
+        assert refused.json()["detail"] == "change rejected: signature_invalid"
+    assert _stored(db) == 0
+    assert _push(client, author, [change])["seqs"] == [1]
+
+
+def test_changes_of_the_wrong_shape_are_refused_before_anything_is_stored(
+        client: TestClient, active_team: tuple[Device, Device], db: Database) -> None:
+    author, _ = active_team
+    # What a schemathesis run once got stored: record id '0', kind '0', a clock of noise.
+    for bad in ({"record_id": "0"}, {"kind": "0"}, {"hlc": "}}*-JC%/Z&a^3g"},
+                {"hlc": "1764000000000-00001"}, {"nonce": protocol.b64e(b"1234")}):
+        response = _raw_push(client, author, sign_change({**make_change(1), **bad}, author))
+        assert response.status_code == 422, (bad, response.text)
+    ahead = f"{time.time_ns() // 1_000_000 + 3_600_000:013d}.00000"
+    response = client.post("/v1/push", headers=author.headers, json=push_body(
+        [make_change(1), make_change(1, hlc=ahead)], by=author))
+    assert response.status_code == 422
+    assert response.json()["error"] == "clock_ahead" and response.json()["index"] == 1
+    assert _stored(db) == 0
 
 
 def test_pull_pages_with_limit_and_more(client: TestClient,
@@ -178,7 +232,7 @@ def test_checksum_follows_the_highest_hlc_per_record(
     body = client.get("/v1/checksum", headers=author.headers).json()
 
     assert body == {"head": 5, "checksum": protocol.team_checksum(
-        [("r-1", "0002-b"), ("r-2", "0003-0")])}
+        [(record_id_of("r-1"), hlc_of("0002-b")), (record_id_of("r-2"), hlc_of("0003-0"))])}
 
 
 def test_what_a_device_wrote_or_received_is_remembered(
@@ -195,8 +249,9 @@ def test_what_a_device_wrote_or_received_is_remembered(
     def held(device: Device) -> list[tuple[str, str]]:
         return admin.lost_device_report(db, device.device_id).records
 
-    assert held(author) == [("cases", "k1"), ("clients", "c1"), ("clients", "c2")]
-    assert held(reader) == [("clients", "c1"), ("clients", "c2"), ("clients", "c3")]
+    c1, c2, c3, k1 = (record_id_of(name) for name in ("c1", "c2", "c3", "k1"))
+    assert held(author) == sorted([("cases", k1), ("clients", c1), ("clients", c2)])
+    assert held(reader) == sorted([("clients", c1), ("clients", c2), ("clients", c3)])
     assert held(late) == []
     report = admin.lost_device_report(db, reader.device_id)
     assert report.client_count == 3 and report.by_kind() == {"clients": 3}
@@ -220,7 +275,7 @@ def test_concurrent_pushes_get_gap_free_seqs_and_a_cursor_misses_nothing(
             with httpx.Client(base_url=server.url, headers=device.headers, timeout=60) as http:
                 for round_ in range(15):
                     items = [make_change(1) for _ in range(1 + (round_ * 7) % 20)]
-                    response = http.post("/v1/push", json=push_body(items))
+                    response = http.post("/v1/push", json=push_body(items, by=device))
                     if response.status_code != 200:
                         errors.append(response.text)
                         return

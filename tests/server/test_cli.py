@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from kimdesk.server.app import create_app
 from kimdesk.sync import protocol
 from kimdesk.sync.lease import parse_and_verify
-from tests.server.support import Device, make_change, push_body
+from tests.server.support import Device, make_change, push_body, record_id_of
 
 CODE = re.compile(r"Anmeldecode: ([2-9A-HJ-NP-Z]{4}(?:-[2-9A-HJ-NP-Z]{4}){3})")
 
@@ -60,7 +60,7 @@ def test_it_sets_up_a_team_enrols_and_revokes_a_device(server_db_url: str) -> No
                     json={"envelopes": [device.seal(device, 1, os.urandom(32))]})
         client.post("/v1/push", headers=device.headers, json=push_body(
             [make_change(1, record_id=f"person-{n}") for n in range(3)]
-            + [make_change(1, record_id="case-1", kind="cases")]))
+            + [make_change(1, record_id="case-1", kind="cases")], by=device))
 
     listing = ok(admin("devices", "--team", "nord"))
     assert device.device_id in listing and body["fingerprint"] in listing
@@ -76,7 +76,7 @@ def test_it_sets_up_a_team_enrols_and_revokes_a_device(server_db_url: str) -> No
     assert "noch nicht gesperrt" in report
     data = json.loads(ok(admin("lost-device", device.device_id, "--json")))
     assert (data["record_count"], data["client_count"]) == (4, 3)
-    assert {"kind": "cases", "record_id": "case-1"} in data["records"]
+    assert {"kind": "cases", "record_id": record_id_of("case-1")} in data["records"]
     assert data["last_seen_at"]
 
     assert "gesperrt" in ok(admin("revoke", device.device_id))

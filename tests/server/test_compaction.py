@@ -12,7 +12,7 @@ from tests.server.support import Device, make_change, push_body
 
 
 def _push(client: TestClient, device: Device, items: list[dict[str, Any]]) -> None:
-    response = client.post("/v1/push", headers=device.headers, json=push_body(items))
+    response = client.post("/v1/push", headers=device.headers, json=push_body(items, by=device))
     assert response.status_code == 200, response.text
 
 

@@ -99,7 +99,7 @@ def test_the_coordination_confirms_a_new_device(
     member = enrolled_device("nord", "Anna Becker")
     assert _status(client, member)["state"] == "pending"
     assert client.post("/v1/push", headers=member.headers,
-                       json=push_body([make_change(1)])).status_code == 409
+                       json=push_body([make_change(1)], by=member)).status_code == 409
 
     grant(client, coordinator, member, epoch=1)
 
@@ -108,7 +108,7 @@ def test_the_coordination_confirms_a_new_device(
     assert received["granter_id"] == coordinator.device_id
     assert protocol.verify_envelope_signature(coordinator.sign_public, received, "nord")
     assert client.post("/v1/push", headers=member.headers,
-                       json=push_body([make_change(1)])).status_code == 200
+                       json=push_body([make_change(1)], by=member)).status_code == 200
 
 
 def test_only_an_active_coordinator_confirms(
@@ -194,10 +194,10 @@ def test_rotation_after_revocation_needs_every_active_device(
                                              ).json()["envelopes"]]
     assert epochs == [1, 2]
     # Writing under the old key is now refused, and nothing of such a batch is stored.
-    stale = client.post("/v1/push", headers=jan.headers, json=push_body([make_change(1)]))
+    stale = client.post("/v1/push", headers=jan.headers, json=push_body([make_change(1)], by=jan))
     assert stale.status_code == 409 and stale.json()["epoch"] == 2
     assert client.post("/v1/push", headers=jan.headers,
-                       json=push_body([make_change(2)])).status_code == 200
+                       json=push_body([make_change(2)], by=jan)).status_code == 200
     # A second rotation is not due.
     again = {"envelopes": [anna.seal(d, 3, new_key) for d in (coordinator, anna, jan)]}
     assert client.post("/v1/envelopes", headers=anna.headers, json=again).status_code == 409

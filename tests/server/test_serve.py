@@ -50,7 +50,8 @@ def test_serve_answers_and_logs_no_query_strings_or_bodies(server_db_url: str,
         device = _enrol_active(server, server_db_url)
         change = make_change(1, record_id="record-secret-id")
         with httpx.Client(base_url=server.url, headers=device.headers) as http:
-            assert http.post("/v1/push", json=push_body([change])).json() == {"seqs": [1]}
+            pushed = http.post("/v1/push", json=push_body([change], by=device)).json()
+            assert pushed == {"seqs": [1]}
             pulled = http.get("/v1/pull", params={"after": 0, "limit": 7}).json()
         schema = httpx.get(f"{server.url}/openapi.json").json()
     log = server.log_text()
@@ -60,7 +61,7 @@ def test_serve_answers_and_logs_no_query_strings_or_bodies(server_db_url: str,
     assert "/v1/push" in schema["paths"] and "/v1/stats/{period}" in schema["paths"]
     assert "KIMdesk-Kreisserver auf http://127.0.0.1" in log
     assert '"GET /v1/pull HTTP/1.1" 200' in log
-    for secret in ("after=", "limit=7", "record-secret-id", change["ciphertext"][:40],
+    for secret in ("after=", "limit=7", change["record_id"], change["ciphertext"][:40],
                    device.token.split(".")[1]):
         assert secret not in log
     # SIGTERM: graceful shutdown (uvicorn then ends by that signal, as systemd expects).
@@ -73,7 +74,7 @@ def test_a_push_interrupted_before_commit_leaves_nothing(server_db_url: str,
                            log_path=tmp_path / "serve.log")
     with server:
         device = _enrol_active(server, server_db_url)
-        batch = push_body([make_change(1) for _ in range(30)])
+        batch = push_body([make_change(1) for _ in range(30)], by=device)
         with pytest.raises(httpx.TransportError):
             httpx.post(f"{server.url}/v1/push", headers=device.headers, json=batch)
         assert server.wait(timeout=30) == FAULT_EXIT_CODE
