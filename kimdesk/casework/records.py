@@ -10,35 +10,31 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Self
 
-from kimdesk.models import (
-    Appointment,
-    Attachment,
-    Case,
-    ChecklistItem,
-    Client,
-    Consent,
-    Contact,
-    Deadline,
-    Household,
-    Institution,
-    Relation,
-    ResidenceRecord,
-)
 from kimdesk.models.clients import display_name_of
 from kimdesk.models.consent import consent_active
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
 
-R = TypeVar("R")
 
+@dataclass(frozen=True)
+class _Record:
+    """What every record has: the entity's id and who changed it when; ``of(entity)`` copies an
+    entity's columns into the record inside the session that loaded it."""
 
-def _snapshot(cls: type[R], entity: Any) -> R:
-    return cls(**{f.name: getattr(entity, f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+    id: str
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, entity: Any) -> Self:
+        return cls(**{f.name: getattr(entity, f.name) for f in dataclasses.fields(cls)})
 
 
 @dataclass(frozen=True)
-class ClientRecord:
+class ClientRecord(_Record):
     """A client as screens see it (table ``clients``)."""
 
     kind: str
@@ -59,60 +55,36 @@ class ClientRecord:
     household_id: str | None
     household_role: str
     notes: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
     @property
     def display_name(self) -> str:
         return display_name_of(self.kind, self.anonymous, self.organisation_name,
                                self.first_name, self.last_name)
 
-    @classmethod
-    def of(cls, entity: Client) -> ClientRecord:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class HouseholdRecord:
+class HouseholdRecord(_Record):
     """A household as screens see it (table ``households``)."""
 
     label: str
     municipality: str
     address: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
-    @classmethod
-    def of(cls, entity: Household) -> HouseholdRecord:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class RelationRecord:
+class RelationRecord(_Record):
     """A relation as screens see it (table ``relations``)."""
 
     client_id: str
     other_id: str
     kind: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
-    @classmethod
-    def of(cls, entity: Relation) -> RelationRecord:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class ConsentRecord:
+class ConsentRecord(_Record):
     """A consent as screens see it (table ``consents``)."""
 
     client_id: str
@@ -131,22 +103,14 @@ class ConsentRecord:
     valid_until: date | None
     revoked_on: date | None
     revocation_note: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
     def is_active(self, on: date) -> bool:
         return consent_active(self.given_on, self.valid_until, self.revoked_on, on)
 
-    @classmethod
-    def of(cls, entity: Consent) -> ConsentRecord:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class ResidenceEntry:
+class ResidenceEntry(_Record):
     """A residencerecord as screens see it (table ``residence_records``)."""
 
     client_id: str
@@ -154,19 +118,11 @@ class ResidenceEntry:
     granted_on: date | None
     valid_until: date | None
     note: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
-    @classmethod
-    def of(cls, entity: ResidenceRecord) -> ResidenceEntry:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class ChecklistEntry:
+class ChecklistEntry(_Record):
     """A checklistitem as screens see it (table ``checklist_items``)."""
 
     client_id: str
@@ -174,19 +130,11 @@ class ChecklistEntry:
     fulfilled: bool
     fulfilled_on: date | None
     note: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
-    @classmethod
-    def of(cls, entity: ChecklistItem) -> ChecklistEntry:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class AttachmentRecord:
+class AttachmentRecord(_Record):
     """A attachment as screens see it (table ``attachments``)."""
 
     client_id: str
@@ -196,19 +144,11 @@ class AttachmentRecord:
     size: int
     sha256: str
     description: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
-    @classmethod
-    def of(cls, entity: Attachment) -> AttachmentRecord:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class CaseRecord:
+class CaseRecord(_Record):
     """A case as screens see it (table ``cases``)."""
 
     client_id: str
@@ -227,11 +167,6 @@ class CaseRecord:
     team: str
     municipality: str
     case_manager: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
     @property
     def case_kind(self) -> CaseKind:
@@ -245,13 +180,10 @@ class CaseRecord:
     def is_open(self) -> bool:
         return self.status == CaseStatus.OPEN
 
-    @classmethod
-    def of(cls, entity: Case) -> CaseRecord:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class ContactRecord:
+class ContactRecord(_Record):
     """A contact as screens see it (table ``contacts``)."""
 
     case_id: str
@@ -267,19 +199,11 @@ class ContactRecord:
     note: str
     supersedes_id: str | None
     superseded: bool
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
-    @classmethod
-    def of(cls, entity: Contact) -> ContactRecord:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class DeadlineRecord:
+class DeadlineRecord(_Record):
     """A deadline as screens see it (table ``deadlines``)."""
 
     client_id: str
@@ -290,19 +214,11 @@ class DeadlineRecord:
     note: str
     done_on: date | None
     source: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
-    @classmethod
-    def of(cls, entity: Deadline) -> DeadlineRecord:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class InstitutionRecord:
+class InstitutionRecord(_Record):
     """A institution as screens see it (table ``institutions``)."""
 
     name: str
@@ -314,19 +230,11 @@ class InstitutionRecord:
     email: str
     contact_person: str
     notes: str
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
-    @classmethod
-    def of(cls, entity: Institution) -> InstitutionRecord:
-        return _snapshot(cls, entity)
 
 
 @dataclass(frozen=True)
-class AppointmentRecord:
+class AppointmentRecord(_Record):
     """An appointment as screens see it (table ``appointments``)."""
 
     client_id: str
@@ -339,12 +247,4 @@ class AppointmentRecord:
     place: str
     note: str
     cancelled: bool
-    id: str
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-    updated_by: str
 
-    @classmethod
-    def of(cls, entity: Appointment) -> AppointmentRecord:
-        return _snapshot(cls, entity)
