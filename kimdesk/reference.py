@@ -51,6 +51,7 @@ REQUIRED_VOCABULARIES = (
     "review_tags",
     "project_group_statuses",
     "decision_statuses",
+    "decision_indicators",
     "steering_member_roles",
     "structural_activity_kinds",
 )

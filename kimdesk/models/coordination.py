@@ -110,6 +110,8 @@ class SteeringDecision(Entity):
     finding_ids: Mapped[list[str]] = mapped_column(default=list)
     project_group_id: Mapped[str | None] = mapped_column(ForeignKey("project_groups.id"))
     meeting_id: Mapped[str | None] = mapped_column(ForeignKey("steering_meetings.id"))
+    # decision_indicators codes: what the Lenkungsgruppe watches to see the decision work.
+    indicators: Mapped[list[str]] = mapped_column(default=list)
 
 
 class SteeringMember(Entity):

@@ -162,3 +162,29 @@ def populate(vault: Vault, ref: Reference, specs: Sequence[CaseSpec], *,
         session.add_all(list(purged))
         session.add_all(list(findings))
     return clients
+
+
+def referrals_with_outcomes(vault: Vault, institution_type: str,
+                            outcomes: list[tuple[date, date, str]]) -> None:
+    """Referrals to one new institution of ``institution_type``, each of another person
+    with a case of its own: (referred on, outcome on, outcome)."""
+    with vault.writing() as session:
+        institution = Institution(name=f"Einrichtung {institution_type}",
+                                  institution_type=institution_type, legal_domain="none")
+        session.add(institution)
+        session.flush()
+        for number, (referred_on, outcome_on, outcome) in enumerate(outcomes):
+            client = Client(kind="person", first_name="Rasha", last_name=f"Tahhan{number}",
+                            municipality="kleve")
+            session.add(client)
+            session.flush()
+            case = Case(client_id=client.id, kind="process_support", status="open",
+                        opened_on=referred_on, team="nord", municipality="kleve",
+                        case_manager="Anna Becker")
+            session.add(case)
+            session.flush()
+            session.add(Referral(case_id=case.id, client_id=client.id,
+                                 institution_id=institution.id, referred_on=referred_on,
+                                 outcome=outcome, outcome_on=outcome_on,
+                                 purpose="Sprachkurs" if institution_type.startswith(
+                                     "integration") else "Leistungen"))

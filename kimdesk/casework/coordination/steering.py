@@ -1,6 +1,7 @@
 """Lenkungsgruppe (concept 4.4, 5.3): its members as the concept lists them, its meetings, its
 decisions with responsibility and follow-up, each linked to what led to it, and their effect:
-per theme, the findings noted in equal windows before and after the decision (concept 5.5.3).
+per theme, the findings noted in equal windows before and after the decision (concept 5.5.3),
+and the indicators it names (computed in :mod:`kimdesk.stats.indicators`).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class DecisionInput:
     finding_ids: list[str] = field(default_factory=list)
     project_group_id: str | None = None
     meeting_id: str | None = None
+    indicators: list[str] = field(default_factory=list)  # decision_indicators codes
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class DecisionDetail:
     findings: tuple[FindingRow, ...]
     project_group_id: str | None
     meeting_title: str
+    indicators: tuple[str, ...] = ()  # decision_indicators codes, in the order chosen
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,8 @@ def _decision_values(ctx: Context, session: Session, data: DecisionInput) -> dic
         load(session, Finding, finding_id, "Die Erkenntnis")
     if data.project_group_id is not None:
         load(session, ProjectGroup, data.project_group_id, "Die Projektgruppe")
+    for code in data.indicators:
+        check_code(ctx, "decision_indicators", code, "indicators", "Indikator")
     if data.meeting_id is not None:
         meeting = load(session, SteeringMeeting, data.meeting_id, "Die Sitzung")
         if meeting.held_on != data.decided_on:
@@ -283,6 +288,7 @@ def _decision_values(ctx: Context, session: Session, data: DecisionInput) -> dic
         "theme_ids": list(dict.fromkeys(data.theme_ids)),
         "finding_ids": list(dict.fromkeys(data.finding_ids)),
         "project_group_id": data.project_group_id, "meeting_id": data.meeting_id,
+        "indicators": list(dict.fromkeys(data.indicators)),
     }
 
 
@@ -352,7 +358,7 @@ def decision_detail(ctx: Context, decision_id: str) -> DecisionDetail:
             _decision_row(ctx, session, d), d.text,
             tuple((t, statements[t]) for t in d.theme_ids if t in statements),
             tuple(rows_by_id(ctx, session, d.finding_ids)), d.project_group_id,
-            meeting.title if meeting else "")
+            meeting.title if meeting else "", tuple(d.indicators))
 
 
 def _decision_row(ctx: Context, session: Session, d: SteeringDecision) -> DecisionRow:

@@ -1,10 +1,12 @@
 """Lenkungsgruppe (concept 4.4, 5.3, 5.5.3): its decisions with what led to them and their
-effect (findings per theme before and after), its meetings, and its composition by the seats the
+effect (findings per theme before and after, and the indicators it names month by month), its
+meetings, and its composition by the seats the
 concept lists. Dialogs save through :mod:`kimdesk.casework.coordination.steering` themselves.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -25,6 +27,8 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -46,6 +50,8 @@ from kimdesk.casework.coordination.steering import (
 )
 from kimdesk.errors import KimdeskError
 from kimdesk.reference import SteeringRole
+from kimdesk.stats import indicators
+from kimdesk.stats.scope import month_label
 from kimdesk.ui import hub as areas
 from kimdesk.ui.coordination.project_groups_tab import CheckList, finding_label, wrap_tree
 from kimdesk.ui.fields import (
@@ -246,6 +252,15 @@ class DecisionDialog(QDialog):
             ((g.id, f"{g.name} ({g.status_label})")
              for g in project_groups.project_group_rows(ctx)), empty="keine", parent=self)
         self.project_group.setObjectName("project_group")
+        self.indicators = CheckList("decision_indicators", "Indikator filtern …", self)
+        self.indicators.set_items((t.code, t.label) for t in ref.terms("decision_indicators"))
+        self.indicators.filter.hide()  # a handful of indicators: nothing to filter
+        self.indicators.list.setAccessibleName("Indikatoren des Beschlusses")
+        rows = self.indicators.list.count()
+        list_height = (rows * self.indicators.list.sizeHintForRow(0)
+                       + 2 * self.indicators.list.frameWidth())
+        self.indicators.list.setMaximumHeight(list_height)
+        self.indicators.setMaximumHeight(list_height)
 
         if decision is not None:
             row = decision.row
@@ -261,6 +276,8 @@ class DecisionDialog(QDialog):
             for finding in decision.findings:
                 self.findings.set_checked(finding.id)
             self.project_group.set_code(decision.project_group_id)
+            for code in decision.indicators:
+                self.indicators.set_checked(code)
         else:
             self.status.set_code("open")
             self.meeting.set_code(meeting_id)
@@ -278,6 +295,11 @@ class DecisionDialog(QDialog):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(form)
+        measured = QGroupBox("Woran die Wirkung gemessen wird (Indikatoren)")
+        measured_layout = QVBoxLayout(measured)
+        measured_layout.addWidget(self.indicators)
+        left_layout.addWidget(measured)
+        left_layout.addStretch(1)
         origin = QGroupBox("Was zu dem Beschluss geführt hat")
         origin_layout = QVBoxLayout(origin)
         hint = QLabel("Jeder Beschluss nennt seinen Anlass: generative Themen, Erkenntnisse "
@@ -302,13 +324,14 @@ class DecisionDialog(QDialog):
             "title": self.title, "decided_on": self.decided_on, "text": self.text,
             "responsible": self.responsible, "follow_up_on": self.follow_up_on,
             "status": self.status, "theme_ids": self.links, "finding_ids": self.links,
-            "project_group_id": self.project_group})
+            "project_group_id": self.project_group, "indicators": self.indicators})
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.errors_label)
         layout.addWidget(save_cancel_buttons(self, "Speichern", self.save))
         set_tab_order(self.title, self.meeting, self.decided_on, self.text, self.responsible,
-                      self.follow_up_on, self.status, self.project_group, self.links)
+                      self.follow_up_on, self.status, self.indicators, self.project_group,
+                      self.links)
         self.meeting.currentIndexChanged.connect(lambda _index: self._meeting_chosen())
 
     def _meeting_chosen(self) -> None:
@@ -329,7 +352,7 @@ class DecisionDialog(QDialog):
             follow_up_on=self.follow_up_on.checked_value("follow_up_on"),
             status=self.status.code() or "open", theme_ids=self.themes.checked(),
             finding_ids=self.findings.checked(), project_group_id=self.project_group.code(),
-            meeting_id=self.meeting.code())
+            meeting_id=self.meeting.code(), indicators=self.indicators.checked())
 
     def save(self) -> None:
         self.errors.clear()
@@ -385,6 +408,7 @@ class SteeringTab(QWidget):
         self._reloader = ReloadWhenShown(self, state, self.reload,
                                          areas=_RELOAD_ON)
         self._dialog: QDialog | None = None
+        self._indicator_codes: tuple[str, ...] = ()
         ref = state.reference
 
         # --- decisions ----------------------------------------------------------------------
@@ -420,6 +444,12 @@ class SteeringTab(QWidget):
         self.effect = QTableView(objectName="decision_effect")
         self.effect.setModel(self.effect_model)
         configure_table(self.effect, stretch=(0,), fit=(1, 2, 3))
+        self.indicator_note = QLabel(objectName="indicator_note")
+        self.indicator_note.setWordWrap(True)
+        self.indicator_table = QTableWidget(objectName="decision_indicators")
+        self.indicator_table.setAccessibleName("Indikatoren Monat für Monat")
+        self.indicator_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.indicator_table.verticalHeader().setVisible(False)
 
         decisions_left = QWidget()
         left = QVBoxLayout(decisions_left)
@@ -435,15 +465,25 @@ class SteeringTab(QWidget):
         decision_buttons.addWidget(self.edit_decision_button)
         decision_buttons.addWidget(self.new_decision_button)
         left.addLayout(decision_buttons)
-        effect_box = QGroupBox("Wirkung: Erkenntnisse vor und nach dem Beschluss")
+        effect_box = QGroupBox("Wirkung des Beschlusses")
         effect_layout = QVBoxLayout(effect_box)
         window_row = QHBoxLayout()
         window_row.addWidget(QLabel("Zeitfenster je"))
         window_row.addWidget(self.effect_months)
         window_row.addStretch(1)
         effect_layout.addLayout(window_row)
-        effect_layout.addWidget(self.effect_note)
-        effect_layout.addWidget(self.effect, 1)
+        findings_page = QWidget()
+        findings_layout = QVBoxLayout(findings_page)
+        findings_layout.addWidget(self.effect_note)
+        findings_layout.addWidget(self.effect, 1)
+        indicators_page = QWidget()
+        indicators_layout = QVBoxLayout(indicators_page)
+        indicators_layout.addWidget(self.indicator_note)
+        indicators_layout.addWidget(self.indicator_table, 1)
+        self.effect_pages = QTabWidget(objectName="effect_pages")
+        self.effect_pages.addTab(findings_page, "Erkenntnisse vorher/nachher")
+        self.effect_pages.addTab(indicators_page, "Indikatoren Monat für Monat")
+        effect_layout.addWidget(self.effect_pages, 1)
         decision_detail = QWidget(objectName="decision_detail")
         detail = QVBoxLayout(decision_detail)
         detail.setContentsMargins(0, 0, 0, 0)
@@ -663,6 +703,7 @@ class SteeringTab(QWidget):
             self.effect_note.clear()
             return
         detail = steering.decision_detail(self._state.ctx, row.id)
+        self._indicator_codes = detail.indicators
         self.decision_title.setText(f"{format_date(row.decided_on)}: {row.title}")
         parts = [detail.text or "(ohne Beschlusstext)"]
         if row.responsible:
@@ -700,6 +741,58 @@ class SteeringTab(QWidget):
             return
         self.effect_model.set_rows(effect.rows)
         self.effect_note.setText(effect_text(effect))
+        self._show_indicators(row)
+
+    def _show_indicators(self, row: DecisionRow) -> None:
+        table = self.indicator_table
+        table.clear()
+        codes = self._indicator_codes
+        if not codes:
+            table.setRowCount(0)
+            table.setColumnCount(0)
+            table.hide()
+            self.indicator_note.setText("Der Beschluss nennt keine Indikatoren (Bearbeiten …).")
+            return
+        try:
+            series = indicators.indicator_table(self._state.ctx, codes, row.decided_on,
+                                                min(self.effect_months.value(),
+                                                    indicators.MAX_WINDOW_MONTHS))
+        except KimdeskError as exc:
+            table.hide()
+            self.indicator_note.setText(exc.message)
+            return
+        table.show()
+        self.indicator_note.setText(indicator_text(series[0]))
+        months = [p.month for p in series[0].points]
+        table.setColumnCount(1 + len(series))
+        # Two-line headers: the labels are long, the values short.
+        table.setHorizontalHeaderLabels(["Monat"] + [
+            textwrap.fill(f"{s.label} ({s.unit})", 22) for s in series])
+        table.setRowCount(len(months) + 2)
+        bold = table.font()
+        bold.setBold(True)
+        for r, month in enumerate(months):
+            label = month_label(month)
+            if month == series[0].decided_month:
+                label += " (Beschluss)"
+            table.setItem(r, 0, QTableWidgetItem(label))
+            for c, s in enumerate(series, start=1):
+                point = s.points[r]
+                table.setItem(r, c, _value_item(indicators.format_value(s, point)))
+            if month == series[0].decided_month:
+                for c in range(table.columnCount()):
+                    table.item(r, c).setFont(bold)
+        for r, (label, pick) in enumerate((("vorher (ganzes Fenster)", lambda s: s.before),
+                                           ("nachher (bisher)", lambda s: s.after)),
+                                          start=len(months)):
+            table.setItem(r, 0, QTableWidgetItem(label))
+            table.item(r, 0).setFont(bold)
+            for c, s in enumerate(series, start=1):
+                item = _value_item(indicators.format_value(s, pick(s)))
+                item.setFont(bold)
+                table.setItem(r, c, item)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
     def _show_meeting(self) -> None:
         self._update_buttons()
@@ -816,6 +909,24 @@ class SteeringTab(QWidget):
             self.message.setText(exc.message)
             self.message.show()
             return
+
+
+def _value_item(text: str) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if text == "–":
+        item.setToolTip(f"Weniger als {indicators.MIN_BASE} Fälle bzw. Vermittlungen: "
+                        "nicht veröffentlicht.")
+    return item
+
+
+def indicator_text(series: indicators.IndicatorSeries) -> str:
+    """How the indicator table is to be read."""
+    return (f"Monate von {month_label(series.points[0].month)} bis "
+            f"{month_label(series.points[-1].month)}; Vermittlungen zählen im Monat ihres "
+            "Ergebnisses. Zahlen sind geschützt wie die Statistik (Zellschlüsselverfahren); "
+            f"„–“: weniger als {indicators.MIN_BASE} Fälle, nicht veröffentlicht. Diese Zahlen "
+            "zeigen, was sich verändert hat, nicht, dass der Beschluss es bewirkt hat.")
 
 
 def effect_text(effect: DecisionEffect) -> str:

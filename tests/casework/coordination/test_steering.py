@@ -72,6 +72,21 @@ def test_a_decision_needs_what_led_to_it(ctx: Context) -> None:
     assert decision_rows(ctx) == []
 
 
+def test_a_decision_names_the_indicators_that_measure_it(ctx: Context) -> None:
+    theme = add_theme(ctx, None, THEME)
+    with pytest.raises(ValidationError, match="Indikator"):
+        record_decision(ctx, DecisionInput("Kita-Kontingent", TODAY, theme_ids=[theme.id],
+                                           indicators=["kita_places"]))
+    assert decision_rows(ctx) == []
+
+    decision = record_decision(ctx, DecisionInput(
+        "Kita-Kontingent", TODAY, theme_ids=[theme.id],
+        indicators=["new_cases", "jobcenter_referral_success", "new_cases"]))
+
+    assert decision_detail(ctx, decision.id).indicators == (
+        "new_cases", "jobcenter_referral_success")
+
+
 def test_beispiel_5_reaches_the_lenkungsgruppe(ctx: Context, clock: Clock) -> None:
     chain = build_example5(ctx)
 

@@ -22,6 +22,7 @@ from kimdesk.ui.coordination.steering_tab import (
 from kimdesk.ui.state import AppState
 from tests.coordination_builders import build_example5
 from tests.factories import Clock
+from tests.stats.stats_builders import referrals_with_outcomes
 from tests.ui.coordination.widget_texts import leaked, visible_texts
 from tests.ui.support import choose, screenshot, type_text
 
@@ -224,3 +225,43 @@ def test_screenshots_of_the_lenkungsgruppe(
     assert isinstance(dialog, DecisionDialog)
     screenshot(dialog, SHOTS, "decision_dialog", (1180, 760))
     dialog.reject()
+
+
+def test_a_decision_names_indicators_and_the_tab_shows_them_month_by_month(
+        qtbot: Any, tab: SteeringTab, app_state: AppState, vault: Any) -> None:
+    example = build_example5(app_state.ctx)  # decided 30 days ago (26.10.2026)
+    decided = example.decision.decided_on
+    referrals_with_outcomes(vault, "jobcenter", [
+        (decided - timedelta(days=70), decided - timedelta(days=40 + n % 5),
+         "granted" if n < 6 else "rejected") for n in range(24)] + [
+        (decided - timedelta(days=20), decided + timedelta(days=8 + n % 5),
+         "granted" if n < 18 else "rejected") for n in range(24)])
+    tab.reload()
+    tab.select_decision(example.decision.id)
+    assert tab.indicator_table.isHidden()
+    assert "nennt keine Indikatoren" in tab.indicator_note.text()
+
+    tab.edit_decision()
+    dialog = tab.dialog
+    assert isinstance(dialog, DecisionDialog)
+    assert "Vermittlungserfolg Jobcenter" in dialog.indicators.texts()
+    dialog.indicators.set_checked("jobcenter_referral_success")
+    dialog.indicators.set_checked("new_cases")
+    _save(qtbot, dialog)
+    assert tab.dialog is None, dialog.errors_label.text()
+
+    table = tab.indicator_table
+    assert not table.isHidden()
+    headers = [table.horizontalHeaderItem(c).text().replace("\n", " ")
+               for c in range(table.columnCount())]
+    assert headers == ["Monat", "Vermittlungserfolg Jobcenter (%)",
+                       "Neu aufgenommene Fälle (je Monat)"]
+    months = [table.item(r, 0).text() for r in range(table.rowCount())]
+    assert "Oktober 2026 (Beschluss)" in months
+    assert months[-2:] == ["vorher (ganzes Fenster)", "nachher (bisher)"]
+    before, after = (int(table.item(r, 1).text().removesuffix(" %"))
+                     for r in (len(months) - 2, len(months) - 1))
+    assert before < 45 < 60 < after  # 6 of 24 before, 18 of 24 after, protected counts
+    assert "Zellschlüsselverfahren" in tab.indicator_note.text()
+    tab.effect_pages.setCurrentIndex(1)
+    screenshot(tab, SHOTS, "steering_indicators", (1366, 768))
