@@ -18,6 +18,7 @@ from kimdesk.casework.cases import case_people
 from kimdesk.casework.common import active_consents, load, record_read
 from kimdesk.casework.context import Context
 from kimdesk.casework.handover import HandoverRow
+from kimdesk.casework.records import CaseRecord
 from kimdesk.models import (
     Appointment,
     Assessment,
@@ -34,7 +35,7 @@ from kimdesk.models import (
     Referral,
     Step,
 )
-from kimdesk.models.enums import CaseKind, CaseStatus, ConsentKind
+from kimdesk.models.enums import CaseKind, ConsentKind
 
 E = TypeVar("E", bound=Entity)
 
@@ -173,26 +174,10 @@ class ReleaseRow:
 
 
 @dataclass(frozen=True)
-class CaseDetail:
-    """One case as the Fall screen shows it."""
+class CaseDetail(CaseRecord):
+    """One case as the Fall screen shows it: its columns and everything the screen lists."""
 
-    id: str
-    client_id: str
     client_name: str
-    kind: str
-    phase: str | None
-    status: str
-    opened_on: date
-    closed_on: date | None
-    closing_reason: str
-    closing_note: str
-    access_route: str
-    concern: str
-    cm_indicated: bool | None
-    art13_informed_on: date | None
-    team: str
-    municipality: str
-    case_manager: str
     people: tuple[PersonRef, ...]  # the client first, then the participants
     household_candidates: tuple[PersonRef, ...]  # household members not yet in the case
     contacts: tuple[ContactRow, ...]
@@ -204,10 +189,6 @@ class CaseDetail:
     deadlines: tuple[DeadlineRow, ...]
     handovers: tuple[HandoverRow, ...] = ()  # changes of the responsible case manager
     appointments: tuple[AppointmentRow, ...] = ()  # Termine with a time, not cancelled
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == CaseStatus.OPEN
 
     @property
     def is_case_management(self) -> bool:
@@ -308,13 +289,7 @@ def load_case(ctx: Context, case_id: str) -> CaseDetail:
             for d in all_of(Deadline, Deadline.case_id == case_id,
                             order=(Deadline.due_on, Deadline.created_at)))
         return CaseDetail(
-            id=case.id, client_id=case.client_id, client_name=client.display_name,
-            kind=case.kind, phase=case.phase, status=case.status, opened_on=case.opened_on,
-            closed_on=case.closed_on, closing_reason=case.closing_reason,
-            closing_note=case.closing_note, access_route=case.access_route,
-            concern=case.concern, cm_indicated=case.cm_indicated,
-            art13_informed_on=case.art13_informed_on, team=case.team,
-            municipality=case.municipality, case_manager=case.case_manager, people=people,
+            **CaseRecord.columns_of(case), client_name=client.display_name, people=people,
             household_candidates=candidates, contacts=contacts, phase_changes=phase_changes,
             kind_changes=kind_changes, assessments=assessments, goals=goals,
             referrals=referrals, deadlines=deadlines,

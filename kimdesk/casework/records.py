@@ -30,7 +30,12 @@ class _Record:
 
     @classmethod
     def of(cls, entity: Any) -> Self:
-        return cls(**{f.name: getattr(entity, f.name) for f in dataclasses.fields(cls)})
+        return cls(**cls.columns_of(entity))
+
+    @classmethod
+    def columns_of(cls, entity: Any) -> dict[str, Any]:
+        """The entity's values of this record's columns (for records that add more)."""
+        return {f.name: getattr(entity, f.name) for f in dataclasses.fields(cls)}
 
 
 @dataclass(frozen=True)
