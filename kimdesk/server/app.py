@@ -31,10 +31,11 @@ from kimdesk.server import (
     schemas,
     statistics,
     trust,
+    waiting,
 )
 from kimdesk.server.db import Database, iso, utcnow
 from kimdesk.server.enrolment import Caller
-from kimdesk.server.errors import ApiError
+from kimdesk.server.errors import ApiError, not_confirmed
 from kimdesk.server.settings import Settings
 from kimdesk.server.tables import devices, teams
 from kimdesk.sync import protocol
@@ -53,8 +54,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ErrorBody, "description": "Token fehlt oder ist ungültig"},
     403: {"model": schemas.RevokedBody, "description": "Gerät gesperrt (wipe) oder keine "
                                                        "Berechtigung"},
+    409: {"model": schemas.ErrorBody, "description": "Gerät noch nicht bestätigt"},
     422: {"model": schemas.ErrorBody, "description": "Ungültige Angaben"},
 }
+# For the endpoints a pending device may call (409 there means something else or nothing).
+_WAITING_ERRORS = {k: v for k, v in _ERRORS.items() if k != 409}
 
 
 class _BodyTooLarge(StarletteHTTPException):
@@ -124,19 +128,36 @@ _bearer = HTTPBearer(auto_error=False, description="Bearer <device_id>.<secret>"
 _Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 
-def current_device(request: Request, _credentials: _Credentials) -> Caller:
-    """The authenticated device (the security scheme documents the header in OpenAPI)."""
+# --- who may call what (all authentication dependencies are here) --------------------------
+# ``Device``: a confirmed (active) device; the default for every endpoint, also for routers
+# added later. ``WaitingDevice``: also a pending one, for the few endpoints a device needs while
+# it waits for its confirmation (kimdesk/server/waiting.py); a revoked device gets 403 + wipe.
+
+
+def waiting_device(request: Request, _credentials: _Credentials) -> Caller:
+    """An authenticated device, confirmed or still pending (the security scheme documents the
+    header in OpenAPI)."""
     return enrolment.authenticate(request.app.state.db, request.headers.get("authorization"))
 
 
-def current_device_seen_now(request: Request, _credentials: _Credentials) -> Caller:
+def waiting_device_seen_now(request: Request, _credentials: _Credentials) -> Caller:
     return enrolment.authenticate(request.app.state.db, request.headers.get("authorization"),
                                   always_touch=True)
 
 
+def confirmed_device(request: Request, _credentials: _Credentials) -> Caller:
+    """An authenticated, confirmed device; a pending one gets 409 before anything is read."""
+    caller = enrolment.authenticate(request.app.state.db, request.headers.get("authorization"))
+    if not caller.active:
+        raise not_confirmed()
+    return caller
+
+
+current_device = confirmed_device  # the name routers use
 _PERIOD = "^" + statistics.PERIOD_PATTERN + "$"
-Device = Annotated[Caller, Depends(current_device)]
-DeviceSeenNow = Annotated[Caller, Depends(current_device_seen_now)]
+Device = Annotated[Caller, Depends(confirmed_device)]
+WaitingDevice = Annotated[Caller, Depends(waiting_device)]
+WaitingDeviceSeenNow = Annotated[Caller, Depends(waiting_device_seen_now)]
 
 
 def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
@@ -201,8 +222,8 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
                                box_public_b64=body.box_public_key, team=body.team)
 
     @app.get(f"{v1}/status", response_model=schemas.StatusResponse, tags=["Geräte"],
-             responses=_ERRORS)
-    def status(device: DeviceSeenNow) -> dict[str, Any]:
+             responses=_WAITING_ERRORS)
+    def status(device: WaitingDeviceSeenNow) -> dict[str, Any]:
         with db.read() as conn:
             team = conn.execute(select(teams).where(teams.c.code == device.team)).one()
         return {"device_id": device.id, "team": device.team, "state": device.state,
@@ -211,11 +232,14 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
                 "server_time": utcnow().isoformat()}
 
     @app.get(f"{v1}/devices", response_model=schemas.DevicesResponse, tags=["Geräte"],
-             responses=_ERRORS)
-    def team_devices(device: Device) -> dict[str, Any]:
+             responses=_WAITING_ERRORS)
+    def team_devices(device: WaitingDevice) -> dict[str, Any]:
+        query = select(devices).where(devices.c.team == device.team)
+        if not device.active:
+            query = query.where(devices.c.id.in_(sorted(waiting.visible_device_ids(
+                db, device, waiting.visible_fingerprints(db, device)))))
         with db.read() as conn:
-            rows = conn.execute(select(devices).where(devices.c.team == device.team)
-                                .order_by(devices.c.enrolled_at, devices.c.id)).all()
+            rows = conn.execute(query.order_by(devices.c.enrolled_at, devices.c.id)).all()
         return {"devices": [{
             "device_id": r.id, "user": r.user_name, "device_name": r.device_name,
             "fingerprint": r.fingerprint, "coordinator": bool(r.coordinator),
@@ -226,18 +250,22 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
 
     @app.post(f"{v1}/envelopes", response_model=schemas.Stored, tags=["Team-Schlüssel"],
               responses={**_ERRORS, 409: {"model": schemas.EpochErrorBody}})
-    def post_envelopes(body: schemas.EnvelopesRequest, device: Device) -> dict[str, Any]:
+    def post_envelopes(body: schemas.EnvelopesRequest, device: WaitingDevice) -> dict[str, Any]:
         return {"stored": keys.store(db, device, [e.model_dump() for e in body.envelopes])}
 
     @app.get(f"{v1}/envelopes", response_model=schemas.EnvelopesResponse,
-             tags=["Team-Schlüssel"], responses=_ERRORS)
-    def get_envelopes(device: Device) -> dict[str, Any]:
+             tags=["Team-Schlüssel"], responses=_WAITING_ERRORS)
+    def get_envelopes(device: WaitingDevice) -> dict[str, Any]:
         return {"envelopes": keys.for_recipient(db, device)}
 
     @app.get(f"{v1}/trust", response_model=schemas.TrustResponse, tags=["Geräte"],
-             responses=_ERRORS)
-    def get_trust(device: Device) -> dict[str, Any]:
-        return {"documents": trust.of_team(db, device.team)}
+             responses=_WAITING_ERRORS)
+    def get_trust(device: WaitingDevice) -> dict[str, Any]:
+        documents = trust.of_team(db, device.team)
+        if not device.active:
+            visible = waiting.visible_fingerprints(db, device)
+            documents = [d for d in documents if d["body"]["fingerprint"] in visible]
+        return {"documents": documents}
 
     @app.post(f"{v1}/trust", response_model=schemas.Stored, tags=["Geräte"],
               responses=_ERRORS)

@@ -95,7 +95,9 @@ class ChangeRejectedBody(_Model):
 
 
 class EpochErrorBody(ErrorBody):
-    epoch: int = Field(description="aktuelle Schlüsselversion des Teams")
+    epoch: int | None = Field(default=None, description="aktuelle Schlüsselversion des Teams "
+                                                        "(fehlt, wenn das Gerät noch nicht "
+                                                        "bestätigt ist)")
 
 
 class Health(_Model):
