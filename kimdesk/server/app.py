@@ -185,7 +185,9 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        retry = exc.extra.get("retry_after")
+        return JSONResponse(exc.body(), status_code=exc.status,
+                            headers={"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -215,11 +217,17 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     @app.post(f"{v1}/enrol", status_code=201, response_model=schemas.EnrolResponse,
-              tags=["Geräte"], responses={403: {"model": schemas.ErrorBody}, 422: _ERRORS[422]})
-    def enrol(body: schemas.EnrolRequest) -> dict[str, Any]:
+              tags=["Geräte"], responses={
+                  403: {"model": schemas.ErrorBody}, 409: {"model": schemas.ErrorBody},
+                  422: _ERRORS[422],
+                  429: {"model": schemas.RetryBody,
+                        "description": "zu viele Fehlversuche; Retry-After in Sekunden"}})
+    def enrol(body: schemas.EnrolRequest, request: Request) -> dict[str, Any]:
+        address = request.client.host if request.client else "unbekannt"
         return enrolment.enrol(db, code=body.code, user=body.user, device_name=body.device_name,
                                sign_public_b64=body.sign_public_key,
-                               box_public_b64=body.box_public_key, team=body.team)
+                               box_public_b64=body.box_public_key, team=body.team,
+                               address=address)
 
     @app.get(f"{v1}/status", response_model=schemas.StatusResponse, tags=["Geräte"],
              responses=_WAITING_ERRORS)

@@ -31,6 +31,8 @@ ACTIONS = {
     "lease_code_issued": "Freischaltcode ausgegeben",
     "trust_certificate": "Gerätezertifikat hinterlegt",
     "trust_revocation": "Signierte Sperrung hinterlegt",
+    "enrol_refused": "Anmeldung abgelehnt (Code falsch, benutzt, abgelaufen oder fremd)",
+    "enrol_blocked": "Anmeldungen gesperrt: zu viele Fehlversuche (Rechner oder Team)",
     "audit_trail_tampered": "Protokoll eines Geräts gekürzt oder verändert (Anker weicht ab)",
 }
 WIPE_REPEAT = timedelta(hours=1)  # a revoked device retrying is logged once an hour

@@ -74,6 +74,10 @@ class ErrorBody(_Model):
     detail: str = Field(description="eine Zeile auf Deutsch")
 
 
+class RetryBody(ErrorBody):
+    retry_after: int = Field(description="Sekunden bis zum nächsten Versuch")
+
+
 class RevokedBody(ErrorBody):
     wipe: bool = True
     revocations: list[dict[str, Any]] = Field(
