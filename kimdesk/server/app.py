@@ -51,12 +51,58 @@ _STATUS_TEXT = {
     413: "Die Anfrage ist zu groß.",
 }
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": schemas.ErrorBody, "description": "Anfrage nicht lesbar (kein gültiges JSON)"},
     401: {"model": schemas.ErrorBody, "description": "Token fehlt oder ist ungültig"},
     403: {"model": schemas.RevokedBody, "description": "Gerät gesperrt (wipe) oder keine "
                                                        "Berechtigung"},
     409: {"model": schemas.ErrorBody, "description": "Gerät noch nicht bestätigt"},
     422: {"model": schemas.ErrorBody, "description": "Ungültige Angaben"},
 }
+
+
+def _link(path: str, method: str, **fields: Any) -> dict[str, Any]:
+    return {"operationRef": f"#/paths/{path.replace('/', '~1')}/{method}", **fields}
+
+
+_V1 = protocol.API_PREFIX
+# OpenAPI links: which answer feeds which next request (a pulled change id into a quarantine
+# report, an own envelope back as a replay, …). Tools such as schemathesis follow them to test
+# sequences of calls, not only single requests (tests/sync/test_fuzzed_team.py).
+_LINKS: dict[str, dict[str, Any]] = {
+    "status": {
+        "PullFromHead": _link(f"{_V1}/pull", "get", parameters={"after": "$response.body#/head"}),
+    },
+    "push": {
+        "PullPushed": _link(f"{_V1}/pull", "get", parameters={"after": "$response.body#/seqs/0"}),
+    },
+    "pull": {
+        "PullOn": _link(f"{_V1}/pull", "get", parameters={"after": "$response.body#/head"}),
+        "ReportQuarantine": _link(f"{_V1}/quarantine", "post", requestBody={"changes": [{
+            "change_id": "$response.body#/changes/0/change_id", "reason": "undecryptable"}]}),
+        "ReportErasure": _link(f"{_V1}/erasures", "post", requestBody={"erasures": [{
+            "record_id": "$response.body#/changes/0/record_id",
+            "kind": "$response.body#/changes/0/kind",
+            "change_id": "$response.body#/changes/0/change_id"}]}),
+    },
+    "envelopes": {
+        "Replay": _link(f"{_V1}/envelopes", "post",
+                        requestBody={"envelopes": "$response.body#/envelopes"}),
+    },
+    "trust": {
+        "Reupload": _link(f"{_V1}/trust", "post",
+                          requestBody={"documents": "$response.body#/documents"}),
+    },
+    "audit-anchor": {
+        "PutAgain": _link(f"{_V1}/audit-anchor", "put", requestBody={
+            "seq": "$response.body#/anchors/0/seq", "mac": "$response.body#/anchors/0/mac"}),
+    },
+}
+
+
+def _ok(name: str, description: str = "Erfolg") -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description, "links": _LINKS[name]}}
+
+
 # For the endpoints a pending device may call (409 there means something else or nothing).
 _WAITING_ERRORS = {k: v for k, v in _ERRORS.items() if k != 409}
 
@@ -218,8 +264,8 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
 
     @app.post(f"{v1}/enrol", status_code=201, response_model=schemas.EnrolResponse,
               tags=["Geräte"], responses={
-                  403: {"model": schemas.ErrorBody}, 409: {"model": schemas.ErrorBody},
-                  422: _ERRORS[422],
+                  400: _ERRORS[400], 403: {"model": schemas.ErrorBody},
+                  409: {"model": schemas.ErrorBody}, 422: _ERRORS[422],
                   429: {"model": schemas.RetryBody,
                         "description": "zu viele Fehlversuche; Retry-After in Sekunden"}})
     def enrol(body: schemas.EnrolRequest, request: Request) -> dict[str, Any]:
@@ -230,7 +276,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
                                address=address)
 
     @app.get(f"{v1}/status", response_model=schemas.StatusResponse, tags=["Geräte"],
-             responses=_WAITING_ERRORS)
+             responses={**_WAITING_ERRORS, **_ok("status")})
     def status(device: WaitingDeviceSeenNow) -> dict[str, Any]:
         with db.read() as conn:
             team = conn.execute(select(teams).where(teams.c.code == device.team)).one()
@@ -262,12 +308,12 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return {"stored": keys.store(db, device, [e.model_dump() for e in body.envelopes])}
 
     @app.get(f"{v1}/envelopes", response_model=schemas.EnvelopesResponse,
-             tags=["Team-Schlüssel"], responses=_WAITING_ERRORS)
+             tags=["Team-Schlüssel"], responses={**_WAITING_ERRORS, **_ok("envelopes")})
     def get_envelopes(device: WaitingDevice) -> dict[str, Any]:
         return {"envelopes": keys.for_recipient(db, device)}
 
     @app.get(f"{v1}/trust", response_model=schemas.TrustResponse, tags=["Geräte"],
-             responses=_WAITING_ERRORS)
+             responses={**_WAITING_ERRORS, **_ok("trust")})
     def get_trust(device: WaitingDevice) -> dict[str, Any]:
         documents = trust.of_team(db, device.team)
         if not device.active:
@@ -281,7 +327,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return {"stored": trust.upload(db, device, [d.model_dump() for d in body.documents])}
 
     @app.post(f"{v1}/push", response_model=schemas.PushResponse, tags=["Änderungen"],
-              responses={**_ERRORS, 409: {"model": schemas.EpochErrorBody},
+              responses={**_ERRORS, **_ok("push"), 409: {"model": schemas.EpochErrorBody},
                          413: {"model": schemas.ErrorBody},
                          422: {"model": schemas.ChangeRejectedBody,
                                "description": "Änderung ungültig oder falsch signiert"}})
@@ -295,7 +341,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return {"seqs": changelog.push(db, device, items)}
 
     @app.get(f"{v1}/pull", response_model=schemas.PullResponse, tags=["Änderungen"],
-             responses={**_ERRORS, 409: {"model": schemas.ErrorBody},
+             responses={**_ERRORS, **_ok("pull"), 409: {"model": schemas.ErrorBody},
                         410: {"model": schemas.ErrorBody}})
     def pull(device: Device,
              after: Annotated[int, Query(ge=0, le=schemas.MAX_INT64)] = 0,
@@ -310,7 +356,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return compaction.compact_erased(db, device, [e.model_dump() for e in body.erasures])
 
     @app.get(f"{v1}/audit-anchor", response_model=anchors.AnchorsOut, tags=["Geräte"],
-             responses=_ERRORS)
+             responses={**_ERRORS, **_ok("audit-anchor")})
     def audit_anchors(device: Device) -> dict[str, Any]:
         # Anchors of the device's audit trail: kimdesk/server/anchors.py.
         return anchors.anchors_of(db, device)
