@@ -322,8 +322,12 @@ def _lease_code(db: Any, args: argparse.Namespace) -> int:
 
 def _audit(db: Any, args: argparse.Namespace) -> int:
     from kimdesk.server import admin
+    from kimdesk.server.audit import ACTIONS
 
-    entries = admin.audit_entries(db, args.limit)
+    unknown = sorted(set(args.action or ()) - set(ACTIONS))
+    if unknown:
+        raise KimdeskError(f"Unbekannte Aktion {unknown[0]}; möglich: {', '.join(ACTIONS)}.")
+    entries = admin.audit_entries(db, args.limit, args.action or ())
     if args.json:
         print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -442,3 +446,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--limit", type=_positive, default=50, metavar="ANZAHL",
                         help="die neuesten so vielen Einträge (Standard 50)")
     parser.add_argument("--json", action="store_true", help="Ausgabe als JSON")
+    parser.add_argument("--action", action="append", metavar="AKTION",
+                        help="nur Einträge dieser Aktion (mehrfach möglich), z. B. "
+                             "enrol_refused, enrol_blocked")

@@ -191,8 +191,12 @@ def test_server_admin_audit_shows_refusals(server_db_url: str,
     assert _enrol(client("203.0.113.9"), WRONG, "Anna Becker").status_code == 403
 
     shown = ok(kimdesk("server-admin", "--db", server_db_url, "audit"))
+    only = ok(kimdesk("server-admin", "--db", server_db_url, "audit", "--action",
+                      "enrol_refused", "--action", "enrol_blocked"))
 
     line = shown.strip().splitlines()[-1]
     assert "Anmeldung abgelehnt" in line and "address:203.0.113.9" in line
     assert "reason=unknown_code" in line and "code_ref=" in line
     assert WRONG not in shown and WRONG.replace("-", "") not in shown
+    assert "Team angelegt" in shown and "Team angelegt" not in only
+    assert only.strip().splitlines()[-1] == line
