@@ -6,7 +6,8 @@ lets nobody enrol or act as a device.
 
 A code has 16 symbols of 32, 80 bits: guessing one is hopeless even without a limit. Still every
 refused attempt (unknown, used or expired code, another person, another team) is counted in the
-database per client address and per team and written to the audit log (with a short hash prefix
+database per client address and, if the code is a real one, per team of the code, and written to
+the audit log (with a short hash prefix
 of what was typed, never the code): after ``Settings.enrol_failures_per_address`` /
 ``enrol_failures_per_team`` refusals within ``enrol_window_minutes`` every attempt from that
 address or for that team is answered 429 — a right code too, and it stays unused — until the
@@ -129,7 +130,9 @@ def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b
     with db.read() as conn:
         known = conn.execute(select(enrolment_codes.c.team, enrolment_codes.c.user_name)
                              .where(enrolment_codes.c.code_hash == hashed)).first()
-    code_team = known.team if known is not None else team
+    # Counted per team only with a real code (used, expired, another person or team): a team
+    # named in a request with an unknown code would let anyone block that team's enrolment.
+    code_team = known.team if known is not None else None
     _check_rate(db, address, code_team)
     try:
         return _enrol(db, hashed=hashed, user=user, device_name=device_name,

@@ -148,6 +148,19 @@ def test_a_stolen_code_tried_with_names_blocks_its_team_not_others(
     assert len(_audit(db, "enrol_blocked")) == 1  # once for nord, not once per attempt
 
 
+def test_unknown_codes_naming_a_team_do_not_block_it(server: tuple[Database, Any]) -> None:
+    """Only a real code counts against its team: anyone could name a team with made-up codes."""
+    db, client = server
+    limit = Settings(db_url="").enrol_failures_per_team
+    code, _ = admin.issue_code(db, "nord", "Anna Becker")
+
+    answers = {_enrol(client(f"192.0.2.{n}"), WRONG, "Anna Becker", team="nord").status_code
+               for n in range(1, limit + 3)}
+
+    assert answers == {403}
+    assert _enrol(client("198.51.100.9"), code, "Anna Becker", team="nord").status_code == 201
+
+
 def test_refusals_are_audited_without_the_code(server: tuple[Database, Any]) -> None:
     db, client = server
     here = client("203.0.113.50")
