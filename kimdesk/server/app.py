@@ -282,7 +282,9 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
             team = conn.execute(select(teams).where(teams.c.code == device.team)).one()
         return {"device_id": device.id, "team": device.team, "state": device.state,
                 "coordinator": device.coordinator, "epoch": team.epoch,
-                "rotation_needed": bool(team.rotation_needed), "head": team.head,
+                "rotation_needed": bool(team.rotation_needed),
+                # How much the team wrote is none of a waiting device's business.
+                "head": team.head if device.active else 0,
                 "server_time": utcnow().isoformat()}
 
     @app.get(f"{v1}/devices", response_model=schemas.DevicesResponse, tags=["Geräte"],

@@ -97,6 +97,19 @@ def test_a_pending_device_writes_no_statistics_and_reads_no_checksum(
     assert client.get("/v1/checksum", headers=coordinator.headers).status_code == 200
 
 
+def test_a_pending_device_learns_its_state_but_not_how_much_the_team_wrote(
+        client: TestClient, enrolled_device: Enrol, active_team: tuple[Device, Device]) -> None:
+    coordinator, _member = active_team
+    assert client.post("/v1/push", headers=coordinator.headers, json=push_body(
+        [make_change(1), make_change(1)], by=coordinator)).status_code == 200
+    pending = enrolled_device("nord", "Neu im Team")
+
+    status = client.get("/v1/status", headers=pending.headers).json()
+
+    assert (status["state"], status["epoch"], status["head"]) == ("pending", 1, 0)
+    assert client.get("/v1/status", headers=coordinator.headers).json()["head"] == 2
+
+
 def test_a_pending_device_sees_only_the_chain_of_its_envelope(
         client: TestClient, db: Database, enrolled_device: Enrol) -> None:
     """A device granted an old epoch only (stays pending) sees its granter, the granter's
