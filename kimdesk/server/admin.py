@@ -9,6 +9,7 @@ transaction. Errors are :class:`~kimdesk.errors.KimdeskError` with a German mess
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -288,9 +289,11 @@ def next_lease_code(db: Database, device_id: str) -> tuple[str, DeviceInfo]:
     return lease_code(bytes(row.lease_secret), row.id, counter), _device_info(row)
 
 
-def audit_entries(db: Database, limit: int = 50) -> list[audit.Entry]:
+def audit_entries(db: Database, limit: int = 50, actions: Sequence[str] = ()
+                  ) -> list[audit.Entry]:
+    """The newest ``limit`` entries (of ``actions`` only, if given), oldest first."""
     with db.read() as conn:
-        return audit.entries(conn, limit)
+        return audit.entries(conn, limit, actions)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ _PROBLEM = r"^(truncated|altered):[0-9]{1,12}$"
 
 
 class AnchorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a sequence number sent as text or 1.0 is refused, not converted.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     seq: int = Field(ge=0, le=10**12)
     mac: str = Field(pattern=r"^[0-9a-f]{64}$")

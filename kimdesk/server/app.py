@@ -31,10 +31,11 @@ from kimdesk.server import (
     schemas,
     statistics,
     trust,
+    waiting,
 )
 from kimdesk.server.db import Database, iso, utcnow
 from kimdesk.server.enrolment import Caller
-from kimdesk.server.errors import ApiError
+from kimdesk.server.errors import ApiError, not_confirmed
 from kimdesk.server.settings import Settings
 from kimdesk.server.tables import devices, teams
 from kimdesk.sync import protocol
@@ -50,11 +51,60 @@ _STATUS_TEXT = {
     413: "Die Anfrage ist zu groß.",
 }
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": schemas.ErrorBody, "description": "Anfrage nicht lesbar (kein gültiges JSON)"},
     401: {"model": schemas.ErrorBody, "description": "Token fehlt oder ist ungültig"},
     403: {"model": schemas.RevokedBody, "description": "Gerät gesperrt (wipe) oder keine "
                                                        "Berechtigung"},
+    409: {"model": schemas.ErrorBody, "description": "Gerät noch nicht bestätigt"},
     422: {"model": schemas.ErrorBody, "description": "Ungültige Angaben"},
 }
+
+
+def _link(path: str, method: str, **fields: Any) -> dict[str, Any]:
+    return {"operationRef": f"#/paths/{path.replace('/', '~1')}/{method}", **fields}
+
+
+_V1 = protocol.API_PREFIX
+# OpenAPI links: which answer feeds which next request (a pulled change id into a quarantine
+# report, an own envelope back as a replay, …). Tools such as schemathesis follow them to test
+# sequences of calls, not only single requests (tests/sync/test_fuzzed_team.py).
+_LINKS: dict[str, dict[str, Any]] = {
+    "status": {
+        "PullFromHead": _link(f"{_V1}/pull", "get", parameters={"after": "$response.body#/head"}),
+    },
+    "push": {
+        "PullPushed": _link(f"{_V1}/pull", "get", parameters={"after": "$response.body#/seqs/0"}),
+    },
+    "pull": {
+        "PullOn": _link(f"{_V1}/pull", "get", parameters={"after": "$response.body#/head"}),
+        "ReportQuarantine": _link(f"{_V1}/quarantine", "post", requestBody={"changes": [{
+            "change_id": "$response.body#/changes/0/change_id", "reason": "undecryptable"}]}),
+        "ReportErasure": _link(f"{_V1}/erasures", "post", requestBody={"erasures": [{
+            "record_id": "$response.body#/changes/0/record_id",
+            "kind": "$response.body#/changes/0/kind",
+            "change_id": "$response.body#/changes/0/change_id"}]}),
+    },
+    "envelopes": {
+        "Replay": _link(f"{_V1}/envelopes", "post",
+                        requestBody={"envelopes": "$response.body#/envelopes"}),
+    },
+    "trust": {
+        "Reupload": _link(f"{_V1}/trust", "post",
+                          requestBody={"documents": "$response.body#/documents"}),
+    },
+    "audit-anchor": {
+        "PutAgain": _link(f"{_V1}/audit-anchor", "put", requestBody={
+            "seq": "$response.body#/anchors/0/seq", "mac": "$response.body#/anchors/0/mac"}),
+    },
+}
+
+
+def _ok(name: str, description: str = "Erfolg") -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description, "links": _LINKS[name]}}
+
+
+# For the endpoints a pending device may call (409 there means something else or nothing).
+_WAITING_ERRORS = {k: v for k, v in _ERRORS.items() if k != 409}
 
 
 class _BodyTooLarge(StarletteHTTPException):
@@ -124,19 +174,36 @@ _bearer = HTTPBearer(auto_error=False, description="Bearer <device_id>.<secret>"
 _Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 
-def current_device(request: Request, _credentials: _Credentials) -> Caller:
-    """The authenticated device (the security scheme documents the header in OpenAPI)."""
+# --- who may call what (all authentication dependencies are here) --------------------------
+# ``Device``: a confirmed (active) device; the default for every endpoint, also for routers
+# added later. ``WaitingDevice``: also a pending one, for the few endpoints a device needs while
+# it waits for its confirmation (kimdesk/server/waiting.py); a revoked device gets 403 + wipe.
+
+
+def waiting_device(request: Request, _credentials: _Credentials) -> Caller:
+    """An authenticated device, confirmed or still pending (the security scheme documents the
+    header in OpenAPI)."""
     return enrolment.authenticate(request.app.state.db, request.headers.get("authorization"))
 
 
-def current_device_seen_now(request: Request, _credentials: _Credentials) -> Caller:
+def waiting_device_seen_now(request: Request, _credentials: _Credentials) -> Caller:
     return enrolment.authenticate(request.app.state.db, request.headers.get("authorization"),
                                   always_touch=True)
 
 
+def confirmed_device(request: Request, _credentials: _Credentials) -> Caller:
+    """An authenticated, confirmed device; a pending one gets 409 before anything is read."""
+    caller = enrolment.authenticate(request.app.state.db, request.headers.get("authorization"))
+    if not caller.active:
+        raise not_confirmed()
+    return caller
+
+
+current_device = confirmed_device  # the name routers use
 _PERIOD = "^" + statistics.PERIOD_PATTERN + "$"
-Device = Annotated[Caller, Depends(current_device)]
-DeviceSeenNow = Annotated[Caller, Depends(current_device_seen_now)]
+Device = Annotated[Caller, Depends(confirmed_device)]
+WaitingDevice = Annotated[Caller, Depends(waiting_device)]
+WaitingDeviceSeenNow = Annotated[Caller, Depends(waiting_device_seen_now)]
 
 
 def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
@@ -164,7 +231,9 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        retry = exc.extra.get("retry_after")
+        return JSONResponse(exc.body(), status_code=exc.status,
+                            headers={"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -194,28 +263,39 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     @app.post(f"{v1}/enrol", status_code=201, response_model=schemas.EnrolResponse,
-              tags=["Geräte"], responses={403: {"model": schemas.ErrorBody}, 422: _ERRORS[422]})
-    def enrol(body: schemas.EnrolRequest) -> dict[str, Any]:
+              tags=["Geräte"], responses={
+                  400: _ERRORS[400], 403: {"model": schemas.ErrorBody},
+                  409: {"model": schemas.ErrorBody}, 422: _ERRORS[422],
+                  429: {"model": schemas.RetryBody,
+                        "description": "zu viele Fehlversuche; Retry-After in Sekunden"}})
+    def enrol(body: schemas.EnrolRequest, request: Request) -> dict[str, Any]:
+        address = request.client.host if request.client else "unbekannt"
         return enrolment.enrol(db, code=body.code, user=body.user, device_name=body.device_name,
                                sign_public_b64=body.sign_public_key,
-                               box_public_b64=body.box_public_key, team=body.team)
+                               box_public_b64=body.box_public_key, team=body.team,
+                               address=address)
 
     @app.get(f"{v1}/status", response_model=schemas.StatusResponse, tags=["Geräte"],
-             responses=_ERRORS)
-    def status(device: DeviceSeenNow) -> dict[str, Any]:
+             responses={**_WAITING_ERRORS, **_ok("status")})
+    def status(device: WaitingDeviceSeenNow) -> dict[str, Any]:
         with db.read() as conn:
             team = conn.execute(select(teams).where(teams.c.code == device.team)).one()
         return {"device_id": device.id, "team": device.team, "state": device.state,
                 "coordinator": device.coordinator, "epoch": team.epoch,
-                "rotation_needed": bool(team.rotation_needed), "head": team.head,
+                "rotation_needed": bool(team.rotation_needed),
+                # How much the team wrote is none of a waiting device's business.
+                "head": team.head if device.active else 0,
                 "server_time": utcnow().isoformat()}
 
     @app.get(f"{v1}/devices", response_model=schemas.DevicesResponse, tags=["Geräte"],
-             responses=_ERRORS)
-    def team_devices(device: Device) -> dict[str, Any]:
+             responses=_WAITING_ERRORS)
+    def team_devices(device: WaitingDevice) -> dict[str, Any]:
+        query = select(devices).where(devices.c.team == device.team)
+        if not device.active:
+            query = query.where(devices.c.id.in_(sorted(waiting.visible_device_ids(
+                db, device, waiting.visible_fingerprints(db, device)))))
         with db.read() as conn:
-            rows = conn.execute(select(devices).where(devices.c.team == device.team)
-                                .order_by(devices.c.enrolled_at, devices.c.id)).all()
+            rows = conn.execute(query.order_by(devices.c.enrolled_at, devices.c.id)).all()
         return {"devices": [{
             "device_id": r.id, "user": r.user_name, "device_name": r.device_name,
             "fingerprint": r.fingerprint, "coordinator": bool(r.coordinator),
@@ -226,18 +306,22 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
 
     @app.post(f"{v1}/envelopes", response_model=schemas.Stored, tags=["Team-Schlüssel"],
               responses={**_ERRORS, 409: {"model": schemas.EpochErrorBody}})
-    def post_envelopes(body: schemas.EnvelopesRequest, device: Device) -> dict[str, Any]:
+    def post_envelopes(body: schemas.EnvelopesRequest, device: WaitingDevice) -> dict[str, Any]:
         return {"stored": keys.store(db, device, [e.model_dump() for e in body.envelopes])}
 
     @app.get(f"{v1}/envelopes", response_model=schemas.EnvelopesResponse,
-             tags=["Team-Schlüssel"], responses=_ERRORS)
-    def get_envelopes(device: Device) -> dict[str, Any]:
+             tags=["Team-Schlüssel"], responses={**_WAITING_ERRORS, **_ok("envelopes")})
+    def get_envelopes(device: WaitingDevice) -> dict[str, Any]:
         return {"envelopes": keys.for_recipient(db, device)}
 
     @app.get(f"{v1}/trust", response_model=schemas.TrustResponse, tags=["Geräte"],
-             responses=_ERRORS)
-    def get_trust(device: Device) -> dict[str, Any]:
-        return {"documents": trust.of_team(db, device.team)}
+             responses={**_WAITING_ERRORS, **_ok("trust")})
+    def get_trust(device: WaitingDevice) -> dict[str, Any]:
+        documents = trust.of_team(db, device.team)
+        if not device.active:
+            visible = waiting.visible_fingerprints(db, device)
+            documents = [d for d in documents if d["body"]["fingerprint"] in visible]
+        return {"documents": documents}
 
     @app.post(f"{v1}/trust", response_model=schemas.Stored, tags=["Geräte"],
               responses=_ERRORS)
@@ -245,7 +329,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return {"stored": trust.upload(db, device, [d.model_dump() for d in body.documents])}
 
     @app.post(f"{v1}/push", response_model=schemas.PushResponse, tags=["Änderungen"],
-              responses={**_ERRORS, 409: {"model": schemas.EpochErrorBody},
+              responses={**_ERRORS, **_ok("push"), 409: {"model": schemas.EpochErrorBody},
                          413: {"model": schemas.ErrorBody},
                          422: {"model": schemas.ChangeRejectedBody,
                                "description": "Änderung ungültig oder falsch signiert"}})
@@ -259,7 +343,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return {"seqs": changelog.push(db, device, items)}
 
     @app.get(f"{v1}/pull", response_model=schemas.PullResponse, tags=["Änderungen"],
-             responses={**_ERRORS, 409: {"model": schemas.ErrorBody},
+             responses={**_ERRORS, **_ok("pull"), 409: {"model": schemas.ErrorBody},
                         410: {"model": schemas.ErrorBody}})
     def pull(device: Device,
              after: Annotated[int, Query(ge=0, le=schemas.MAX_INT64)] = 0,
@@ -274,7 +358,7 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return compaction.compact_erased(db, device, [e.model_dump() for e in body.erasures])
 
     @app.get(f"{v1}/audit-anchor", response_model=anchors.AnchorsOut, tags=["Geräte"],
-             responses=_ERRORS)
+             responses={**_ERRORS, **_ok("audit-anchor")})
     def audit_anchors(device: Device) -> dict[str, Any]:
         # Anchors of the device's audit trail: kimdesk/server/anchors.py.
         return anchors.anchors_of(db, device)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,8 @@ ACTIONS = {
     "lease_code_issued": "Freischaltcode ausgegeben",
     "trust_certificate": "Gerätezertifikat hinterlegt",
     "trust_revocation": "Signierte Sperrung hinterlegt",
+    "enrol_refused": "Anmeldung abgelehnt (Code falsch, benutzt, abgelaufen oder fremd)",
+    "enrol_blocked": "Anmeldungen gesperrt: zu viele Fehlversuche (Rechner oder Team)",
     "audit_trail_tampered": "Protokoll eines Geräts gekürzt oder verändert (Anker weicht ab)",
 }
 WIPE_REPEAT = timedelta(hours=1)  # a revoked device retrying is logged once an hour
@@ -88,9 +91,12 @@ def record_wipe_request(conn: Connection, device_id: str, team: str) -> None:
     record(conn, "wipe_requested", device_actor(device_id), team=team, device_id=device_id)
 
 
-def entries(conn: Connection, limit: int = 50) -> list[Entry]:
-    """The newest ``limit`` entries, oldest first."""
-    rows = conn.execute(select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)).all()
+def entries(conn: Connection, limit: int = 50, actions: Sequence[str] = ()) -> list[Entry]:
+    """The newest ``limit`` entries (of ``actions`` only, if given), oldest first."""
+    query = select(audit_log)
+    if actions:
+        query = query.where(audit_log.c.action.in_(list(actions)))
+    rows = conn.execute(query.order_by(audit_log.c.id.desc()).limit(limit)).all()
     return [Entry(at=as_utc(r.at) or utcnow(), action=r.action, actor=r.actor, team=r.team,
                   device_id=r.device_id, detail=json.loads(r.detail or "{}"))
             for r in reversed(rows)]

@@ -87,6 +87,9 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -104,6 +107,10 @@ def _serve(args: argparse.Namespace) -> int:
     for path in (args.certfile, args.keyfile):
         if path is not None and not Path(path).is_file():
             raise KimdeskError(f"Die Datei {path} wurde nicht gefunden.")
+    if not args.certfile and args.host not in _LOOPBACK:
+        # Tokens and envelopes must not cross a network in the clear (issue 16).
+        raise KimdeskError(f"Ohne TLS (--certfile/--keyfile) lauscht der Server nur auf diesem "
+                           f"Computer (127.0.0.1, ::1, localhost), nicht auf {args.host}.")
     url = normalise_db_url(args.db)
     with _database_errors():
         app = create_app(url, Settings.from_env(url))
@@ -123,8 +130,9 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"KIMdesk-Kreisserver auf {scheme}://{args.host}:{args.port} "
           f"({safe_db_label(url)}); beenden mit Strg+C.", file=sys.stderr, flush=True)
     if not args.certfile:
-        print("Hinweis: ohne --certfile/--keyfile läuft der Server ohne TLS "
-              "(nur für Tests oder hinter einem TLS-Proxy).", file=sys.stderr, flush=True)
+        print("Hinweis: ohne --certfile/--keyfile läuft der Server ohne TLS, nur auf diesem "
+              "Computer (für Tests oder hinter einem TLS-Proxy auf demselben Rechner).",
+              file=sys.stderr, flush=True)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
@@ -314,8 +322,12 @@ def _lease_code(db: Any, args: argparse.Namespace) -> int:
 
 def _audit(db: Any, args: argparse.Namespace) -> int:
     from kimdesk.server import admin
+    from kimdesk.server.audit import ACTIONS
 
-    entries = admin.audit_entries(db, args.limit)
+    unknown = sorted(set(args.action or ()) - set(ACTIONS))
+    if unknown:
+        raise KimdeskError(f"Unbekannte Aktion {unknown[0]}; möglich: {', '.join(ACTIONS)}.")
+    entries = admin.audit_entries(db, args.limit, args.action or ())
     if args.json:
         print(json.dumps([e.to_json() for e in entries], ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -434,3 +446,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--limit", type=_positive, default=50, metavar="ANZAHL",
                         help="die neuesten so vielen Einträge (Standard 50)")
     parser.add_argument("--json", action="store_true", help="Ausgabe als JSON")
+    parser.add_argument("--action", action="append", metavar="AKTION",
+                        help="nur Einträge dieser Aktion (mehrfach möglich), z. B. "
+                             "enrol_refused, enrol_blocked")

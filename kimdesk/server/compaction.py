@@ -12,19 +12,23 @@ concurrent edit of the record finds its checksum differing and rebuilds its merg
 the log (the client's existing repair path).
 
 Only the device that pushed a tombstone may report it: another device cannot make the server
-drop the history of a record it did not erase itself.
+drop the history of a record it did not erase itself. The report is signed with the device's key
+(``protocol.erasure_signing_bytes``): with the token alone (a schemathesis run with a device's
+token reported the device's own first change of a record, and the server dropped a colleague's
+later edit of it: the devices diverged) nothing is dropped.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select, update
 
 from kimdesk.server.db import Database
 from kimdesk.server.enrolment import Caller
-from kimdesk.server.errors import not_confirmed
+from kimdesk.server.errors import ApiError, not_confirmed
 from kimdesk.server.tables import changes, record_versions
 from kimdesk.sync import protocol
 
@@ -38,6 +42,8 @@ class Erasure(BaseModel):
     record_id: str = Field(pattern=_RECORD_ID)
     kind: str = Field(pattern=r"^[a-z_]{1,60}$")
     change_id: str = Field(pattern=_ID)
+    signature: str = Field(pattern=r"^[A-Za-z0-9+/]{86}==$",
+                           description="Ed25519 über protocol.erasure_signing_bytes (Base64)")
 
 
 class ErasuresRequest(BaseModel):
@@ -56,6 +62,18 @@ def compact_erased(db: Database, caller: Caller, items: list[dict[str, Any]]
     """Drop every change but the tombstone of each reported, own erasure; counts."""
     if not caller.active:
         raise not_confirmed()
+    key = Ed25519PublicKey.from_public_bytes(caller.sign_public)
+    for item in items:
+        message = protocol.erasure_signing_bytes(
+            team=caller.team, device_id=caller.id, record_id=item["record_id"],
+            kind=item["kind"], change_id=item["change_id"])
+        try:
+            signature = protocol.b64d(item["signature"])
+        except ValueError:  # base64 of the right length, not canonical
+            signature = b""
+        if not protocol.change_signature_valid(key, signature, message):
+            raise ApiError(403, "Die Signatur einer Löschmeldung ist ungültig; es wird nichts "
+                                "gelöscht.")
     compacted = dropped = 0
     with db.write() as conn:
         db.lock_team(conn, caller.team)

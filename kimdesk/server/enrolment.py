@@ -3,12 +3,25 @@
 A code is issued by county IT for one person, team and role; it works once and expires. The
 server keeps only a SHA-256 of a code and of a device's token secret, so a copy of its database
 lets nobody enrol or act as a device.
+
+A code has 16 symbols of 32, 80 bits: guessing one is hopeless even without a limit. Still every
+refused attempt (unknown, used or expired code, another person, another team) is counted in the
+database per client address and, if the code is a real one, per team of the code, and written to
+the audit log (with a short hash prefix
+of what was typed, never the code): after ``Settings.enrol_failures_per_address`` /
+``enrol_failures_per_team`` refusals within ``enrol_window_minutes`` every attempt from that
+address or for that team is answered 429 — a right code too, and it stays unused — until the
+oldest refusal leaves the window. Successful enrolments do not count, so a team enrolling
+together behind one county address is not stopped by a few typos. The count lives in the
+database, so all worker processes share it (two racing workers may let one or two attempts more
+through; the limit is a brake, not a lock).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import uuid
@@ -18,12 +31,18 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from kimdesk.errors import KimdeskError
 from kimdesk.server import audit, errors
 from kimdesk.server.db import Database, as_utc, utcnow
-from kimdesk.server.tables import devices, enrolment_codes, teams
+from kimdesk.server.tables import (
+    audit_log,
+    devices,
+    enrolment_attempts,
+    enrolment_codes,
+    teams,
+)
 from kimdesk.sync import protocol
 
 # 32 symbols without 0/O, 1/I: 16 of them are 80 bits, typed from a letter or read on the phone.
@@ -32,6 +51,9 @@ CODE_GROUPS = 4
 CODE_GROUP_LENGTH = 4
 DEVICE_ID = re.compile(r"[0-9a-f]{32}")
 STATES = ("pending", "active", "revoked")
+KEEP_ATTEMPTS = timedelta(days=1)  # refused attempts are counted from this table, then dropped
+# Why an enrolment was refused (audit detail "reason").
+REFUSALS = ("unknown_code", "used_code", "expired_code", "other_person", "other_team")
 
 
 @dataclass(frozen=True)
@@ -96,11 +118,47 @@ def issue_code(db: Database, *, team: str, user: str, coordinator: bool, valid_d
 
 
 def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b64: str,
-          box_public_b64: str, team: str | None = None) -> dict[str, Any]:
+          box_public_b64: str, team: str | None = None, address: str = "unbekannt"
+          ) -> dict[str, Any]:
     """Register a device with its public keys; the code is used up in the same transaction.
-    ``team`` is the team of the device's vault: a code of another team is refused unused."""
+    ``team`` is the team of the device's vault: a code of another team is refused unused.
+    ``address`` is the client's network address, for the rate limit and the audit log."""
     sign_public = _public_key(sign_public_b64, Ed25519PublicKey, "sign_public_key")
     box_public = _public_key(box_public_b64, X25519PublicKey, "box_public_key")
+    address = address[:64]
+    hashed = code_hash(code)
+    with db.read() as conn:
+        known = conn.execute(select(enrolment_codes.c.team, enrolment_codes.c.user_name)
+                             .where(enrolment_codes.c.code_hash == hashed)).first()
+    # Counted per team only with a real code (used, expired, another person or team): a team
+    # named in a request with an unknown code would let anyone block that team's enrolment.
+    code_team = known.team if known is not None else None
+    _check_rate(db, address, code_team)
+    try:
+        return _enrol(db, hashed=hashed, user=user, device_name=device_name,
+                      sign_public=sign_public, box_public=box_public, team=team)
+    except _Refused as refused:
+        with db.write() as conn:
+            conn.execute(insert(enrolment_attempts).values(
+                at=utcnow(), address=address, team=code_team, reason=refused.reason))
+            conn.execute(delete(enrolment_attempts).where(
+                enrolment_attempts.c.at < utcnow() - KEEP_ATTEMPTS))
+            audit.record(conn, "enrol_refused", f"address:{address}", team=code_team,
+                         reason=refused.reason, address=address, code_ref=hashed[:8],
+                         **({"user": known.user_name} if known is not None else {}),
+                         **({"device_team": team} if team is not None else {}))
+        raise refused.error from None
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, error: errors.ApiError) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+def _enrol(db: Database, *, hashed: str, user: str, device_name: str, sign_public: bytes,
+           box_public: bytes, team: str | None) -> dict[str, Any]:
     refused = errors.ApiError(403, "Der Anmeldecode ist unbekannt, schon benutzt oder "
                                    "abgelaufen (neuen Code bei der Kreis-IT anfordern).")
     device_id = uuid.uuid4().hex
@@ -110,22 +168,27 @@ def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b
     settings = db.settings
     with db.write() as conn:
         row = conn.execute(select(enrolment_codes).where(
-            enrolment_codes.c.code_hash == code_hash(code))).first()
-        if row is None or row.used_at is not None or (as_utc(row.expires_at) or now) <= now:
-            raise refused
+            enrolment_codes.c.code_hash == hashed)).first()
+        if row is None:
+            raise _Refused("unknown_code", refused)
+        if row.used_at is not None:
+            raise _Refused("used_code", refused)
+        if (as_utc(row.expires_at) or now) <= now:
+            raise _Refused("expired_code", refused)
         if not _same_person(row.user_name, user):
-            raise errors.ApiError(403, "Der Anmeldecode wurde für eine andere Person "
-                                       "ausgegeben.")
+            raise _Refused("other_person", errors.ApiError(
+                403, "Der Anmeldecode wurde für eine andere Person ausgegeben."))
         if team is not None and team != row.team:
-            raise errors.ApiError(409, f"Der Anmeldecode gilt für Team {row.team}, dieser "
-                                       f"Datentresor gehört zu Team {team}. Bitte einen Code "
-                                       "für das eigene Team bei der Kreis-IT anfordern.")
+            raise _Refused("other_team", errors.ApiError(
+                409, f"Der Anmeldecode gilt für Team {row.team}, dieser Datentresor gehört zu "
+                     f"Team {team}. Bitte einen Code für das eigene Team bei der Kreis-IT "
+                     "anfordern."))
         # Conditional update: of two devices racing with one code, only one gets a row.
         used = conn.execute(update(enrolment_codes).where(
             enrolment_codes.c.code_hash == row.code_hash,
             enrolment_codes.c.used_at.is_(None)).values(used_at=now, device_id=device_id))
         if used.rowcount != 1:
-            raise refused
+            raise _Refused("used_code", refused)
         team_row = conn.execute(select(teams).where(teams.c.code == row.team)).one()
         fingerprint = protocol.fingerprint(sign_public, box_public)
         conn.execute(insert(devices).values(
@@ -148,6 +211,53 @@ def enrol(db: Database, *, code: str, user: str, device_name: str, sign_public_b
         "lease_warn_days": settings.lease_warn_days,
         "lease_lock_days": settings.lease_lock_days,
     }
+
+
+def _check_rate(db: Database, address: str, team: str | None) -> None:
+    """429 if too many attempts from ``address`` or for ``team`` were refused lately; the
+    first blocked attempt of a window is audited (not every one: a flood must not fill the
+    log)."""
+    settings = db.settings
+    window = timedelta(minutes=settings.enrol_window_minutes)
+    since = utcnow() - window
+    limits = [("address", enrolment_attempts.c.address == address,
+               settings.enrol_failures_per_address)]
+    if team is not None:
+        limits.append(("team", enrolment_attempts.c.team == team,
+                       settings.enrol_failures_per_team))
+    blocked: tuple[str, int] | None = None
+    with db.read() as conn:
+        for scope, condition, limit in limits:
+            count, oldest = conn.execute(
+                select(func.count(), func.min(enrolment_attempts.c.at))
+                .where(condition, enrolment_attempts.c.at >= since)).one()
+            if count >= limit:
+                free_at = (as_utc(oldest) or utcnow()) + window
+                blocked = scope, max(1, int((free_at - utcnow()).total_seconds()) + 1)
+                break
+    if blocked is None:
+        return
+    scope, retry = blocked
+    with db.write() as conn:
+        _audit_block_once(conn, since, scope=scope, address=address, team=team)
+    where = "von diesem Rechner" if scope == "address" else f"für Team {team}"
+    raise errors.ApiError(429, f"Zu viele fehlgeschlagene Anmeldeversuche {where}; bitte in "
+                               f"{(retry + 59) // 60} Minuten erneut versuchen oder die "
+                               "Kreis-IT fragen.", retry_after=retry)
+
+
+def _audit_block_once(conn: Connection, since: datetime, *, scope: str, address: str,
+                      team: str | None) -> None:
+    recent = conn.execute(select(audit_log.c.team, audit_log.c.detail).where(
+        audit_log.c.action == "enrol_blocked", audit_log.c.at >= since)
+        .order_by(audit_log.c.id.desc()).limit(200)).all()
+    for row_team, detail in recent:
+        found = json.loads(detail or "{}")
+        if found.get("scope") == scope and (found.get("address") == address
+                                            if scope == "address" else row_team == team):
+            return
+    audit.record(conn, "enrol_blocked", f"address:{address}", team=team, scope=scope,
+                 address=address)
 
 
 def _public_key(text: str, kind: Any, field: str) -> bytes:

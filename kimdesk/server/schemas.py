@@ -74,6 +74,10 @@ class ErrorBody(_Model):
     detail: str = Field(description="eine Zeile auf Deutsch")
 
 
+class RetryBody(ErrorBody):
+    retry_after: int = Field(description="Sekunden bis zum nächsten Versuch")
+
+
 class RevokedBody(ErrorBody):
     wipe: bool = True
     revocations: list[dict[str, Any]] = Field(
@@ -95,7 +99,9 @@ class ChangeRejectedBody(_Model):
 
 
 class EpochErrorBody(ErrorBody):
-    epoch: int = Field(description="aktuelle Schlüsselversion des Teams")
+    epoch: int | None = Field(default=None, description="aktuelle Schlüsselversion des Teams "
+                                                        "(fehlt, wenn das Gerät noch nicht "
+                                                        "bestätigt ist)")
 
 
 class Health(_Model):

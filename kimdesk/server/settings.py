@@ -30,12 +30,20 @@ class Settings:
     pool_size: int = 10  # PostgreSQL connections kept open
     max_overflow: int = 30
     touch_interval_seconds: int = 60  # last_seen_at is written at most this often
+    # Enrolment: refused attempts (wrong/used/expired code, another person or team) allowed per
+    # client address and per team within the window; then every attempt is refused (429), also
+    # with a right code, until the oldest leaves the window (docs/it/security.md).
+    enrol_window_minutes: int = 15
+    enrol_failures_per_address: int = 30
+    enrol_failures_per_team: int = 30
 
     @classmethod
     def from_env(cls, db_url: str) -> Settings:
         """Defaults, overridden by ``KIMDESK_SERVER_LEASE_WARN_DAYS`` and friends."""
         values: dict[str, int] = {}
-        for name in ("code_valid_days", "lease_warn_days", "lease_lock_days"):
+        for name in ("code_valid_days", "lease_warn_days", "lease_lock_days",
+                     "enrol_window_minutes", "enrol_failures_per_address",
+                     "enrol_failures_per_team"):
             raw = os.environ.get(f"KIMDESK_SERVER_{name.upper()}")
             if raw is None:
                 continue

@@ -189,8 +189,22 @@ audit_log = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("action", String(40), nullable=False),
-    Column("actor", String(200), nullable=False),  # "admin:<os user>" or "device:<id>"
+    # "admin:<os user>", "device:<id>" or, for a refused enrolment, "address:<ip>"
+    Column("actor", String(200), nullable=False),
     Column("team", String(40)),
     Column("device_id", String(32)),
     Column("detail", Text, nullable=False, default="{}"),  # JSON; ids and counts only
+)
+
+# Refused enrolment attempts (wrong, used or expired code, another person or team), counted per
+# client address and per team for the rate limit of kimdesk/server/enrolment.py; in the database,
+# so all worker processes count together. Never the code: a short hash prefix only. Rows older
+# than a day are deleted as new ones come in; the audit log keeps the record.
+enrolment_attempts = Table(
+    "enrolment_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("address", String(64), nullable=False, index=True),
+    Column("team", String(40), index=True),  # of the code, or the one the device named
+    Column("reason", String(20), nullable=False),
 )

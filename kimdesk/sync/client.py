@@ -698,7 +698,9 @@ class SyncClient:
             report.pushed = self.push(epoch)
         if erased:  # unreachable now: only the compaction is lost, the purge went out
             with contextlib.suppress(ServerUnreachable):
-                erasures.report(self._post, erased)
+                erasures.report(self._post, erasures.signed(
+                    erased, team=self._device.team, device_id=self._device.device_id,
+                    sign=self._signing_key.sign))
         try:
             report.pulled, report.conflicts = self.pull()
         except _ResyncNeeded:

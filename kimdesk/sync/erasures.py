@@ -3,8 +3,10 @@
 Before a push the client notes which outgoing changes are erasures (a purge's tombstones,
 causal length ``ERASED``); once the server stored them, it reports them (``POST
 /v1/erasures``, ids only) and the server deletes every earlier change of those records
-(:mod:`kimdesk.server.compaction`). A server without the endpoint, or a failed report, costs
-only the compaction: the purge itself already reached the team through the tombstones.
+(:mod:`kimdesk.server.compaction`). Each report is signed with the device's key, so the
+device's token alone cannot make the server drop history. A server without the endpoint, or a
+failed report, costs only the compaction: the purge itself already reached the team through the
+tombstones.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ def pending_erasures(session: Session) -> list[dict[str, str]]:
     return [{"record_id": c.record_id, "kind": c.kind, "change_id": c.change_id}
             for c in session.scalars(select(OutboxChange).order_by(OutboxChange.seq))
             if int((c.payload or {}).get("cl") or 0) >= ERASED]
+
+
+def signed(erasures: list[dict[str, str]], *, team: str, device_id: str,
+           sign: Callable[[bytes], bytes]) -> list[dict[str, str]]:
+    """The erasures with the device's Ed25519 signature (``protocol.erasure_signing_bytes``)."""
+    return [{**e, "signature": protocol.b64e(sign(protocol.erasure_signing_bytes(
+        team=team, device_id=device_id, record_id=e["record_id"], kind=e["kind"],
+        change_id=e["change_id"])))} for e in erasures]
 
 
 def report(post: Post, erasures: list[dict[str, str]]) -> int:

@@ -166,3 +166,18 @@ def change_shape_problem(*, change_id: str, record_id: str, kind: str, hlc: str,
     if int(hlc[:13]) > now_ms + MAX_CLOCK_AHEAD_MS:
         return "clock_ahead"
     return None
+
+
+# --- erasure reports ---------------------------------------------------------------------------
+
+ERASURE_DOMAIN = b"kimdesk erasure report v1\n"
+
+
+def erasure_signing_bytes(*, team: str, device_id: str, record_id: str, kind: str,
+                          change_id: str) -> bytes:
+    """What a device signs (Ed25519) when it reports one of its tombstones for compaction
+    (``POST /v1/erasures``): the server drops a record's history only on a report signed with
+    the key the device enrolled with, so a stolen or fuzzed token alone drops nothing."""
+    return ERASURE_DOMAIN + canonical_json({
+        "v": PROTOCOL_VERSION, "team": team, "device_id": device_id, "record_id": record_id,
+        "kind": kind, "change_id": change_id})

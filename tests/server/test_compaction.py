@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from kimdesk.sync import erasures
 from tests.server.support import Device, make_change, push_body
 
 
@@ -16,10 +17,17 @@ def _push(client: TestClient, device: Device, items: list[dict[str, Any]]) -> No
     assert response.status_code == 200, response.text
 
 
-def _report(client: TestClient, device: Device, tombstone: dict[str, Any]) -> dict[str, Any]:
-    response = client.post("/v1/erasures", headers=device.headers, json={"erasures": [
-        {k: tombstone[k] for k in ("record_id", "kind", "change_id")}]})
-    assert response.status_code == 200, response.text
+def _erasure(device: Device, tombstone: dict[str, Any]) -> dict[str, str]:
+    erasure = {k: tombstone[k] for k in ("record_id", "kind", "change_id")}
+    return erasures.signed([erasure], team=device.team, device_id=device.device_id,
+                           sign=device.sign_key.sign)[0]
+
+
+def _report(client: TestClient, device: Device, tombstone: dict[str, Any],
+            expect: int = 200) -> dict[str, Any]:
+    response = client.post("/v1/erasures", headers=device.headers,
+                           json={"erasures": [_erasure(device, tombstone)]})
+    assert response.status_code == expect, response.text
     body: dict[str, Any] = response.json()
     return body
 
@@ -61,3 +69,27 @@ def test_a_report_needs_well_formed_ids(client: TestClient,
         response = client.post("/v1/erasures", headers=author.headers,
                                json={"erasures": [bad]})
         assert response.status_code == 422, bad
+
+
+def test_the_token_alone_compacts_nothing(client: TestClient,
+                                          active_team: tuple[Device, Device]) -> None:
+    """Found by the stateful schemathesis run (tests/sync/test_fuzzed_team.py): with a device's
+    token, a report of the device's own first change of a record made the server drop a
+    colleague's later edit of it. Now a report must be signed with the device's key."""
+    author, colleague = active_team
+    record = uuid.uuid4().hex
+    first = make_change(1, record_id=record, hlc="0001-0000")
+    _push(client, author, [first])
+    later = make_change(1, record_id=record, hlc="0002-0000")
+    _push(client, colleague, [later])
+    unsigned = {k: first[k] for k in ("record_id", "kind", "change_id")}
+    forged = {**_erasure(author, first), "signature": _erasure(colleague, first)["signature"]}
+    other_record = {**_erasure(author, first), "record_id": uuid.uuid4().hex}
+    not_canonical = {**unsigned, "signature": "A" * 85 + "B=="}  # found by the fuzzer: a 500
+
+    answers = [client.post("/v1/erasures", headers=author.headers,
+                           json={"erasures": [body]}).status_code
+               for body in (unsigned, forged, other_record, not_canonical)]
+
+    assert answers == [422, 403, 403, 403]
+    assert _of(client, colleague, record) == [first["change_id"], later["change_id"]]

@@ -158,6 +158,7 @@ def test_serve_refuses_what_it_cannot_do(tmp_path: Path) -> None:
         busy.listen()
         taken = _serve(*db, "--port", str(busy.getsockname()[1]))
     half_tls = _serve(*db, "--certfile", tmp_path / "x.pem")
+    plain_on_network = _serve(*db, "--host", "0.0.0.0", "--port", str(free_port()))
     no_file = _serve(*db, "--certfile", tmp_path / "x.pem", "--keyfile", tmp_path / "x.key")
     (tmp_path / "bad.pem").write_text("kein Zertifikat")
     bad_cert = _serve(*db, "--port", str(free_port()), "--certfile",
@@ -171,5 +172,6 @@ def test_serve_refuses_what_it_cannot_do(tmp_path: Path) -> None:
 
     assert "kann nicht auf 127.0.0.1" in line(taken, 1)
     assert "gehören zusammen" in line(half_tls, 2)
+    assert "Ohne TLS" in line(plain_on_network, 1) and "0.0.0.0" in line(plain_on_network, 1)
     assert "nicht gefunden" in line(no_file, 1)
     assert "TLS nicht nutzbar" in line(bad_cert, 1)
