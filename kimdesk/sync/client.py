@@ -336,21 +336,34 @@ class SyncClient:
         return crypto.seal_team_key(
             team_key=key, team=self._device.team, epoch=epoch,
             recipient_id=recipient["device_id"],
+            recipient_sign_public=protocol.b64d(recipient["sign_public_key"]),
             recipient_box_public=protocol.b64d(recipient["box_public_key"]),
             granter_id=self._device.device_id, granter=self._keys)
 
     def _fetch_envelopes(self) -> None:
+        """Open the envelopes the server holds for this device, of epochs it lacks. One from a
+        granter without a certificate this device verified, or one that does not open (altered,
+        replayed as another epoch, team or device) is skipped: the server cannot hand out keys
+        of its own, and one bad envelope does not cost the device the others."""
         for envelope in self._get("/envelopes")["envelopes"]:
-            epoch = int(envelope["epoch"])
+            try:
+                epoch = int(envelope["epoch"])
+                granter_id = str(envelope["granter_id"])
+            except (KeyError, TypeError, ValueError):
+                continue
             if epoch in self._team_keys:
                 continue
-            granter = self._trusted_granter(envelope["granter_id"])
+            granter = self._trusted_granter(granter_id)
             if granter is None:
                 continue  # not certified: the server cannot hand out keys of its own
-            key = crypto.open_team_key(
-                envelope, team=self._device.team, recipient_id=self._device.device_id,
-                recipient=self._keys, granter_sign_public=protocol.b64d(
-                    granter["sign_public_key"]))
+            try:
+                key = crypto.open_team_key(
+                    envelope, team=self._device.team, recipient_id=self._device.device_id,
+                    recipient=self._keys,
+                    granter_sign_public=protocol.b64d(granter["sign_public_key"]),
+                    granter_box_public=protocol.b64d(granter["box_public_key"]))
+            except crypto.DecryptionFailed:
+                continue
             self._store_team_key(epoch, key)
 
     def _ensure_keys(self, status: dict[str, Any]) -> int:
@@ -365,6 +378,7 @@ class SyncClient:
                 return 0  # only a coordinator certified by the county makes the first key
             key = crypto.new_team_key()
             me = {"device_id": self._device.device_id,
+                  "sign_public_key": protocol.b64e(self._keys.sign_public),
                   "box_public_key": protocol.b64e(self._keys.box_public)}
             response = self._post("/envelopes", {"envelopes": [self._grant(1, key, me)]})
             if response.status_code == 200:

@@ -57,18 +57,21 @@ def _keys_the_attacker_opens(team: Team, device_id: str, keys: crypto.DeviceKeys
             "recipient_id", "epoch", "granter_id", "ephemeral_public", "nonce",
             "ciphertext", "signature")}
         try:
+            sign_public, box_public = _server_keys(team, row.granter_id)
             opened[row.epoch] = crypto.open_team_key(
                 envelope, team=team.team, recipient_id=device_id, recipient=keys,
-                granter_sign_public=_server_sign_key(team, row.granter_id))
+                granter_sign_public=sign_public, granter_box_public=box_public)
         except crypto.DecryptionFailed:
             continue
     return opened
 
 
-def _server_sign_key(team: Team, device_id: str) -> bytes:
+def _server_keys(team: Team, device_id: str) -> tuple[bytes, bytes]:
+    """The public keys the server database holds for a device (what the attacker knows)."""
     with team.db.engine.connect() as conn:
-        return bytes(conn.execute(select(server_devices.c.sign_public).where(
-            server_devices.c.id == device_id)).scalar_one())
+        row = conn.execute(select(server_devices.c.sign_public, server_devices.c.box_public)
+                           .where(server_devices.c.id == device_id)).one()
+    return bytes(row.sign_public), bytes(row.box_public)
 
 
 def _plaintexts(team: Team, keys: dict[int, bytes]) -> list[dict[str, Any]]:
@@ -145,6 +148,8 @@ def test_a_team_key_granted_by_an_injected_device_is_not_used(devices, team):
     chosen_key = crypto.new_team_key()
     envelope = crypto.seal_team_key(
         team_key=chosen_key, team=team.team, epoch=2, recipient_id=anna_device.device_id,
+        recipient_sign_public=crypto.DeviceKeys(anna_device.sign_private,
+                                                anna_device.box_private).sign_public,
         recipient_box_public=crypto.DeviceKeys(anna_device.sign_private,
                                                anna_device.box_private).box_public,
         granter_id=fake, granter=mallory)
