@@ -38,7 +38,7 @@ from kimdesk.sync import crypto, erasures, merge, protocol, statistics, trust
 
 FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
 FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
-               "pull-mid-apply", "pull-after-commit")
+               "pull-mid-apply", "pull-after-commit", "rotate-before-send", "rotate-after-send")
 BATCH_ENV = "KIMDESK_SYNC_BATCH"  # smaller batches (tests, slow links); at most the protocol's
 # A change whose clock is further ahead of this device's clock is quarantined, not merged: a
 # clock far in the future would win every later edit of the record (docs/sync.md).
@@ -395,12 +395,19 @@ class SyncClient:
         return epoch
 
     def _rotate(self, epoch: int) -> int:
-        """A device was revoked: a new team key for every remaining device."""
+        """A device was revoked: a new team key for every remaining device.
+
+        Interrupted anywhere, nothing is half done: the server stores the new epoch with all
+        its envelopes in one transaction or not at all, and the key itself is only in them
+        (HPKE, never in the clear). Killed before the answer, the device finds its own envelope
+        of the new epoch at the next sync; refused, the next sync rotates again."""
         key = crypto.new_team_key()
         recipients = [d for d in self.trusted_devices(refresh=True).values()
                       if d["state"] == "active"]
         envelopes = [self._grant(epoch + 1, key, d) for d in recipients]
+        _fault("rotate-before-send")
         response = self._post("/envelopes", {"envelopes": envelopes})
+        _fault("rotate-after-send")
         if response.status_code == 200:
             self._store_team_key(epoch + 1, key)
             return epoch + 1

@@ -4,11 +4,13 @@ laptop lost, all devices lost but one, a key rotation interrupted."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
-from kimdesk.casework.clients import find_clients
+from kimdesk.casework.clients import find_clients, read_client, update_client
 from kimdesk.models import TeamKey
 from kimdesk.server import admin
+from kimdesk.server.tables import changes as server_changes
 from kimdesk.server.tables import envelopes as server_envelopes
 from kimdesk.sync import client, crypto, protocol
 from kimdesk.sync.client import SyncClient
@@ -74,6 +76,78 @@ def test_an_uncertified_pending_coordinator_gets_no_key(devices, team):
     assert team.sync(mallory).state == "pending"
     with mallory.vault.reading() as session:
         assert session.scalars(select(TeamKey)).all() == []
+
+
+def _envelope_epochs(team, ctx) -> list[int]:
+    with team.db.engine.connect() as conn:
+        return sorted(conn.execute(select(server_envelopes.c.epoch).where(
+            server_envelopes.c.recipient_id == client.enrolled_device(ctx).device_id)
+        ).scalars().all())
+
+
+def _team_key(ctx, epoch: int) -> bytes | None:
+    with ctx.vault.reading() as session:
+        found = session.get(TeamKey, epoch)
+        return None if found is None else found.key
+
+
+@pytest.mark.parametrize("survivor", ["member", "coordinator"])
+def test_all_devices_lost_but_one_the_team_is_rebuilt_around_it(devices, team, survivor):
+    """Three laptops, two of them stolen: county IT revokes both (root-signed); the one left
+    rotates the key for itself alone. If it is a member's laptop, county IT certifies a new
+    coordinator laptop, which the survivor hands the keys to; the coordinator then confirms
+    the new laptops. Nothing written after the theft opens with the stolen keys."""
+    anna, ewa, jonas, new_anna, new_jonas, new_ewa = devices(6)
+    team.join(anna)
+    team.join(ewa)
+    team.join(jonas)
+    before = make_person(jonas, consent=True, last_name="Ebrahimi")
+    team.sync_all()
+    left = ewa if survivor == "member" else anna
+    lost = [ctx for ctx in (anna, ewa, jonas) if ctx is not left]
+    stolen_key = _team_key(jonas, 1)
+    for ctx in lost:
+        team.revoke(ctx)
+    team.sync(left)  # rotates to epoch 2, for the survivor alone
+    after = make_person(left, consent=True, last_name="Wiśniewska")
+    team.sync(left)
+
+    if survivor == "member":
+        team.join(new_anna, coordinator=True, confirm=False)  # certified by the county
+        team.sync(left)  # hands every team key to the certified coordinator laptop
+        coordinator = new_anna
+        newcomers = [new_jonas]
+    else:
+        coordinator = left
+        newcomers = [new_ewa, new_jonas]
+    team.sync(coordinator)
+    for ctx in newcomers:
+        team.join(ctx, by=coordinator)
+    working = [left, coordinator, *newcomers] if coordinator is not left else [left, *newcomers]
+    for _ in range(2):
+        for ctx in working:
+            team.sync(ctx)
+
+    for ctx in working:
+        assert {hit.id for hit in find_clients(ctx, "Ebrahimi")} == {before.id}
+        assert {hit.id for hit in find_clients(ctx, "Wiśniewska")} == {after.id}
+        assert _team_key(ctx, 2) is not None
+    assert all(snapshot(ctx.vault) == snapshot(left.vault) for ctx in working)
+    for ctx in lost:
+        assert _envelope_epochs(team, ctx) == [1]  # the stolen laptops got no later key
+    with team.db.engine.connect() as conn:
+        rows = conn.execute(select(server_changes).where(server_changes.c.epoch == 1)).all()
+    for row in rows:  # the thief's key opens only what was written before the theft
+        payload = crypto.decrypt_change(
+            stolen_key, team=team.team, record_id=row.record_id, kind=row.kind, hlc=row.hlc,
+            epoch=1, nonce=protocol.b64e(bytes(row.nonce)),
+            ciphertext=protocol.b64e(bytes(row.ciphertext)))
+        assert payload.get("fields", {}).get("last_name") != "Wiśniewska"
+    # A newly confirmed laptop works on: its edit reaches the survivor.
+    update_client(newcomers[-1], after.id, {"first_name": "Soraya"})
+    team.sync(newcomers[-1])
+    team.sync(left)
+    assert read_client(left, after.id).first_name == "Soraya"
 
 
 def test_an_interrupted_rotation_is_finished_by_the_next_sync(devices, team):
