@@ -4,6 +4,7 @@ laptop lost, all devices lost but one, a key rotation interrupted."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -171,6 +172,43 @@ def test_an_interrupted_rotation_is_finished_by_the_next_sync(devices, team):
     with anna.vault.reading() as session:
         assert session.get(TeamKey, 2) is not None
     assert [hit.id for hit in find_clients(anna, "Ebrahimi")] == [secret.id]
+
+
+@pytest.mark.parametrize("lost", ["request", "answer"])
+def test_a_rotation_cut_off_mid_request_is_finished_by_the_next_sync(devices, team, lost):
+    """The connection drops while the new key goes up: before the server got it, or after it
+    stored it but before the laptop heard back. The next ordinary sync finishes either way."""
+    anna, ewa, jonas = devices(3)
+    team.join(anna)
+    team.join(ewa)
+    team.join(jonas)
+    team.sync_all()
+    team.revoke(jonas)
+
+    def cut(event: httpx.Request | httpx.Response) -> None:
+        request = event if isinstance(event, httpx.Request) else event.request
+        if request.method == "POST" and request.url.path == "/v1/envelopes":
+            raise httpx.ReadError("connection lost", request=request)
+
+    hooks = team.http.event_hooks
+    team.http.event_hooks = {**hooks, lost if lost == "request" else "response": [cut]}
+    try:
+        with pytest.raises(client.ServerUnreachable):
+            team.sync(anna)
+    finally:
+        team.http.event_hooks = hooks
+    with team.db.engine.connect() as conn:
+        stored = conn.execute(select(server_envelopes.c.epoch).where(
+            server_envelopes.c.epoch == 2)).scalars().all()
+    assert len(stored) == (0 if lost == "request" else 2)  # all or nothing on the server
+
+    secret = make_person(anna, consent=True, last_name="Ebrahimi")
+    team.sync(anna)
+    team.sync(ewa)
+    for ctx in (anna, ewa):
+        assert _team_key(ctx, 2) is not None
+    assert [hit.id for hit in find_clients(ewa, "Ebrahimi")] == [secret.id]
+    assert _envelope_epochs(team, jonas) == [1]
 
 
 def test_a_code_of_another_team_is_refused_at_enrolment_and_stays_valid(devices, team):
