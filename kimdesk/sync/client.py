@@ -56,6 +56,10 @@ _PUSH_REFUSALS = {
     "signature_invalid": "Der Kreis-Server erkennt die Signatur dieses Geräts nicht an; bitte "
                          "die Kreis-IT fragen.",
 }
+ROTATION_OWED_NOTE = (
+    "Ein Gerät des Teams wurde gesperrt, der Team-Schlüssel ist aber noch nicht erneuert. Dieses "
+    "Gerät sendet so lange keine Änderungen (sie bleiben gespeichert); empfangen geht weiter. "
+    "Bitte die Kreis-IT fragen (server-admin teams, server-admin devices).")
 _PUSH_REFUSED = ("Der Kreis-Server lehnt eine Änderung dieses Geräts als ungültig ab; bitte die "
                  "Kreis-IT fragen.")
 
@@ -415,6 +419,25 @@ class SyncClient:
         current = int(self._get("/status")["epoch"])
         return current if current in self._team_keys else 0
 
+    def rotation_owed(self, epoch: int) -> bool:
+        """True if a device whose revocation this device verified may hold the key of
+        ``epoch``: the revocation reached this device after it took that key. A key made or
+        received after the revocation was verified comes from a rotation that left the revoked
+        device out (granters wrap keys only for certified, unrevoked devices).
+
+        Until the team key is renewed such a device sends nothing (a server that relays a
+        revocation but blocks the rotation would otherwise keep the team writing under a key
+        the stolen laptop holds); its changes wait in the outbox. A revocation signed after
+        the rotation makes the server ask for one more rotation (``server-admin revoke``)."""
+        self.team_trust()  # verifies (and stores) what the server relays now
+        own = self._device.fingerprint
+        with self._ctx.vault.reading() as session:
+            key = session.get(TeamKey, epoch)
+            verified = [row.verified_at for row in session.scalars(
+                select(TrustDocument).where(TrustDocument.kind == "revocation",
+                                            TrustDocument.fingerprint != own))]
+        return key is not None and any(key.received_at <= at for at in verified)
+
     def _hand_keys_to_new_coordinators(self) -> None:
         """Give the team keys to a waiting coordinator device that the county certified (a new
         coordinator laptop after the only one was lost: docs/it/trust.md)."""
@@ -710,16 +733,19 @@ class SyncClient:
             return report
         self._set_state("active")
         self._hand_keys_to_new_coordinators()
-        with self._ctx.vault.reading() as session:
-            erased = erasures.pending_erasures(session)  # reported once they are pushed
-        try:
-            report.pushed = self.push(epoch)
-        except _EpochChanged:
-            epoch = self._ensure_keys(self._get("/status"))
-            report.pushed = self.push(epoch)
-        if erased:  # unreachable now: only the compaction is lost, the purge went out
-            with contextlib.suppress(ServerUnreachable):
-                erasures.report(self._post, erased)
+        if self.rotation_owed(epoch):  # nothing goes out under a key a revoked device holds
+            report.notes.append(ROTATION_OWED_NOTE)
+        else:
+            with self._ctx.vault.reading() as session:
+                erased = erasures.pending_erasures(session)  # reported once they are pushed
+            try:
+                report.pushed = self.push(epoch)
+            except _EpochChanged:
+                epoch = self._ensure_keys(self._get("/status"))
+                report.pushed = self.push(epoch)
+            if erased:  # unreachable now: only the compaction is lost, the purge went out
+                with contextlib.suppress(ServerUnreachable):
+                    erasures.report(self._post, erased)
         try:
             report.pulled, report.conflicts = self.pull()
         except _ResyncNeeded:

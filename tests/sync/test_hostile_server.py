@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select, update
 
 from kimdesk.casework.clients import find_clients, read_client, update_client
 from kimdesk.models import TeamKey
+from kimdesk.server import admin
 from kimdesk.server import trust as server_trust
 from kimdesk.server.db import utcnow
 from kimdesk.server.tables import changes as server_changes
@@ -194,14 +195,15 @@ def test_a_rolled_back_epoch_does_not_make_devices_write_under_an_old_key(device
     assert "Ebrahimi" not in names
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a device cannot tell that the key it writes under is older than a revocation it "
-    "verified: a server that relays the revocation but blocks the rotation (an injected "
-    "'active' device makes every rotation incomplete, or it clears the rotation flag) keeps "
-    "the team writing under the key the stolen laptop holds. A fix needs the rotation's "
-    "recipients bound to the new key (e.g. in the HPKE info) and a rule to stop writing "
-    "under a key older than a verified revocation; see docs/sync.md, Known limits."))
-def test_a_thief_with_a_revoked_laptop_and_the_server_reads_nothing_new(devices, team):
+@pytest.mark.parametrize("blocked_by", ["injected device", "cleared flag"])
+def test_a_thief_with_a_revoked_laptop_and_the_server_reads_nothing_new(devices, team,
+                                                                       blocked_by):
+    """Jonas's laptop is stolen and revoked (root-signed, relayed to the devices). The thief
+    also controls the server and blocks the rotation: an injected "active" device makes every
+    rotation incomplete, or the rotation flag is cleared. Before, the team kept writing under
+    the key the stolen laptop holds and the thief read it (this test failed). Now the devices
+    send nothing under a key older than a revocation they verified, and once county IT has
+    cleaned up, the next sync rotates and sends."""
     anna, ewa, jonas = devices(3)
     team.join(anna)
     team.join(ewa)
@@ -209,15 +211,31 @@ def test_a_thief_with_a_revoked_laptop_and_the_server_reads_nothing_new(devices,
     team.sync_all()
     with jonas.vault.reading() as session:
         stolen_key = session.get(TeamKey, 1).key
-    team.revoke(jonas)  # root-signed, relayed to the devices
-    _insert_fake_device(team, crypto.DeviceKeys.generate())  # blocks every rotation
+    team.revoke(jonas)
+    if blocked_by == "injected device":
+        fake = _insert_fake_device(team, crypto.DeviceKeys.generate())
+    else:
+        _set_team(team, rotation_needed=False)
 
-    make_person(anna, consent=True, last_name="Ebrahimi")
-    _sync_may_refuse(team, anna)
-    _sync_may_refuse(team, ewa)
-
+    person = make_person(anna, consent=True, last_name="Ebrahimi")
+    report = team.sync(anna)
+    assert report.pushed == 0 and client.ROTATION_OWED_NOTE in report.notes
+    assert team.sync(ewa).pushed == 0
     names = [p.get("fields", {}).get("last_name") for p in _plaintexts(team, {1: stolen_key})]
     assert "Ebrahimi" not in names
+
+    # County IT finds the unknown device (server-admin devices) and revokes it, or the flag is
+    # set again: the next ordinary sync rotates and sends, under a key the thief lacks.
+    if blocked_by == "injected device":
+        admin.revoke(team.db, fake)
+    else:
+        _set_team(team, rotation_needed=True)
+    assert team.sync(anna).pushed > 0
+    team.sync(ewa)
+    assert [hit.id for hit in find_clients(ewa, "Ebrahimi")] == [person.id]
+    names = [p.get("fields", {}).get("last_name") for p in _plaintexts(team, {1: stolen_key})]
+    assert "Ebrahimi" not in names
+    _no_plaintext_on_server(team, "Ebrahimi")
 
 
 def test_a_revocation_the_county_did_not_sign_does_not_wipe_a_device(devices, team):

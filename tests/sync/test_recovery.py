@@ -211,6 +211,32 @@ def test_a_rotation_cut_off_mid_request_is_finished_by_the_next_sync(devices, te
     assert _envelope_epochs(team, jonas) == [1]
 
 
+def test_a_revocation_signed_after_the_rotation_costs_one_more_rotation(devices, team):
+    """County IT revokes a laptop at once and hands in the signed revocation days later
+    (docs/it/trust.md allows it). The devices learn of the revocation only then and send
+    nothing under a key older than it; hinterlegen asks for one more rotation, which the next
+    ordinary sync makes, and the team sends again."""
+    anna, ewa, jonas = devices(3)
+    team.join(anna)
+    team.join(ewa)
+    team.join(jonas)
+    team.sync_all()
+    team.revoke(jonas, signed=False)
+    team.sync(anna)  # rotates to epoch 2
+    team.sync(ewa)
+
+    admin.revoke(team.db, client.enrolled_device(jonas).device_id, team.revocation(jonas))
+    person = make_person(ewa, consent=True, last_name="Ebrahimi")
+    assert team.sync(ewa).pushed > 0  # rotates to epoch 3 first, then sends
+    team.sync(anna)
+
+    for ctx in (anna, ewa):
+        assert _team_key(ctx, 3) is not None
+        assert client.ROTATION_OWED_NOTE not in team.sync(ctx).notes
+    assert [hit.id for hit in find_clients(anna, "Ebrahimi")] == [person.id]
+    assert _envelope_epochs(team, jonas) == [1]
+
+
 def test_a_code_of_another_team_is_refused_at_enrolment_and_stays_valid(devices, team):
     (ewa,) = devices(1)
     admin.create_team(team.db, "ost", "Team 2 Ost")

@@ -100,6 +100,8 @@ class Commands:
         device = next(d for d in json.loads(self.admin("devices", "--team", "nord", "--json"))
                       if d["fingerprint"] == fingerprint)
         self.admin("revoke", device["id"], "--revocation", out)
+        report = json.loads(self.admin("lost-device", device["id"], "--json"))
+        assert report["device"]["state"] == "revoked" and report["note"]
 
     def sync_killed_at(self, data_dir: Path, step: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KIMDESK_")}
