@@ -1,8 +1,12 @@
-"""Team states county IT must be able to recover from (issue 16), through the documented
-commands of docs/it/trust.md: case manager enrolled before any coordinator, the only coordinator
-laptop lost, all devices lost but one, a key rotation interrupted."""
+"""Team states county IT must be able to recover from (issue 16), by the steps of
+docs/it/trust.md ("Wiederherstellung eines Teams") through the functions its commands call:
+case manager enrolled before any coordinator, the only coordinator laptop lost, all devices
+lost but one, a key rotation interrupted, a revocation signed after the rotation. The commands
+themselves, as typed, run in tests/sync/test_recovery_commands.py."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import httpx
 import pytest
@@ -136,6 +140,12 @@ def test_all_devices_lost_but_one_the_team_is_rebuilt_around_it(devices, team, s
     assert all(snapshot(ctx.vault) == snapshot(left.vault) for ctx in working)
     for ctx in lost:
         assert _envelope_epochs(team, ctx) == [1]  # the stolen laptops got no later key
+    server_file = Path(team.db.engine.url.database or "").read_bytes()
+    with left.vault.reading() as session:
+        team_keys = [row.key for row in session.scalars(select(TeamKey))]
+    assert len(team_keys) == 2
+    for key in team_keys:  # the server never held a team key in the clear
+        assert key not in server_file and protocol.b64e(key).encode() not in server_file
     with team.db.engine.connect() as conn:
         rows = conn.execute(select(server_changes).where(server_changes.c.epoch == 1)).all()
     for row in rows:  # the thief's key opens only what was written before the theft
