@@ -421,9 +421,11 @@ class SyncClient:
 
     def rotation_owed(self, epoch: int) -> bool:
         """True if a device whose revocation this device verified may hold the key of
-        ``epoch``: the revocation reached this device after it took that key. A key made or
-        received after the revocation was verified comes from a rotation that left the revoked
-        device out (granters wrap keys only for certified, unrevoked devices).
+        ``epoch``: the revocation reached this device after it took that key. A key it made or
+        received after verifying the revocation comes from a rotation that left the revoked
+        device out (granters wrap keys only for certified, unrevoked devices); a device that
+        takes all its keys only after verifying it (one joining just then) is not covered
+        (docs/sync.md, Known limits).
 
         Until the team key is renewed such a device sends nothing (a server that relays a
         revocation but blocks the rotation would otherwise keep the team writing under a key
