@@ -235,6 +235,7 @@ def revoke(db: Database, device_id: str, revocation: Any = None) -> tuple[Device
     document = _checked_document(revocation) if revocation is not None else None
     with db.write() as conn:
         row = _find_device(conn, device_id)
+        signed_now = False
         if document is not None:
             body = document["body"]
             if body["kind"] != "revocation" or body["fingerprint"] != row.fingerprint \
@@ -242,9 +243,16 @@ def revoke(db: Database, device_id: str, revocation: Any = None) -> tuple[Device
                 raise KimdeskError("Die signierte Sperrung gilt nicht für dieses Gerät "
                                    "(Fingerabdruck oder Team passen nicht).")
             if trust.insert(conn, document):
+                signed_now = True
                 audit.record(conn, "trust_revocation", audit.admin_actor(), team=row.team,
                              device_id=row.id, fingerprint=row.fingerprint)
         if row.state == "revoked":
+            if signed_now:
+                # The devices learn of the revocation only now and send nothing under a key
+                # older than it (kimdesk.sync.client.rotation_owed): one more rotation.
+                db.lock_team(conn, row.team)
+                conn.execute(update(teams).where(teams.c.code == row.team)
+                             .values(rotation_needed=True))
             return _device_info(row), False
         db.lock_team(conn, row.team)
         now = utcnow()

@@ -1,9 +1,15 @@
 """Keys of sync: device key pairs, team keys, sealed and signed key envelopes, record ciphers.
 
-A team key is wrapped for one device HPKE-style (ephemeral X25519 + HKDF-SHA256 + AES-256-GCM)
-and the envelope is signed (Ed25519) by the device that granted it. A change is encrypted with
-AES-256-GCM under the team key of its epoch; team, record id, kind, HLC and epoch are the AAD, so
-a ciphertext moved to another record (or epoch) fails to decrypt.
+A team key is wrapped for one device with RFC 9180 HPKE (base mode, DHKEM(X25519, HKDF-SHA256),
+HKDF-SHA256, AES-256-GCM; ``cryptography.hazmat.primitives.hpke``). The HPKE ``info`` holds the
+whole context: purpose and format, team, epoch, recipient device id and fingerprint, granter
+device id and fingerprint, so an envelope opens only as what it was made for (another epoch,
+team or device fails even if its granter signed the altered fields). The envelope is signed
+(Ed25519) by the device that granted it. Envelopes of the hand-made format of before (ephemeral
+X25519 + HKDF + AES-GCM, "format 1") are opened, never written (protocol.envelope_format).
+
+A change is encrypted with AES-256-GCM under the team key of its epoch; team, record id, kind,
+HLC and epoch are the AAD, so a ciphertext moved to another record (or epoch) fails to decrypt.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hpke, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -65,66 +71,98 @@ def new_team_key() -> bytes:
     return AESGCM.generate_key(bit_length=256)
 
 
-def _envelope_key(shared: bytes, team: str, epoch: int, recipient_id: str) -> bytes:
-    info = protocol.canonical_json(
-        {"purpose": "kimdesk team key v1", "team": team, "epoch": epoch,
-         "recipient": recipient_id})
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
+HPKE_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+ENVELOPE_PURPOSE = "kimdesk team key envelope v2"
+_ENC_BYTES = 32  # HPKE's encapsulated key for DHKEM(X25519)
+_TEAM_KEY_BYTES = 32
 
 
-def _envelope_aad(team: str, epoch: int, recipient_id: str, granter_id: str) -> bytes:
-    return protocol.canonical_json(
-        {"team": team, "epoch": epoch, "recipient": recipient_id, "granter": granter_id})
+def envelope_info(*, team: str, epoch: int, recipient_id: str, recipient_fingerprint: str,
+                  granter_id: str, granter_fingerprint: str) -> bytes:
+    """The HPKE ``info`` of an envelope: everything it is for, as canonical JSON."""
+    return protocol.canonical_json({
+        "purpose": ENVELOPE_PURPOSE, "suite": protocol.HPKE_SUITE_NAME, "team": team,
+        "epoch": epoch, "recipient_id": recipient_id,
+        "recipient_fingerprint": recipient_fingerprint, "granter_id": granter_id,
+        "granter_fingerprint": granter_fingerprint})
 
 
 def seal_team_key(*, team_key: bytes, team: str, epoch: int, recipient_id: str,
-                  recipient_box_public: bytes, granter_id: str,
+                  recipient_sign_public: bytes, recipient_box_public: bytes, granter_id: str,
                   granter: DeviceKeys) -> dict[str, Any]:
-    """An envelope that only ``recipient`` can open, signed by ``granter``."""
-    ephemeral = X25519PrivateKey.generate()
-    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_box_public))
-    key = _envelope_key(shared, team, epoch, recipient_id)
-    nonce = os.urandom(12)
-    ciphertext = AESGCM(key).encrypt(
-        nonce, team_key, _envelope_aad(team, epoch, recipient_id, granter_id))
-    ephemeral_b64 = protocol.b64e(ephemeral.public_key().public_bytes(_RAW, _RAW_PUBLIC))
-    nonce_b64, ciphertext_b64 = protocol.b64e(nonce), protocol.b64e(ciphertext)
-    envelope: dict[str, object] = {
+    """An HPKE envelope that only ``recipient`` can open, signed by ``granter``."""
+    info = envelope_info(
+        team=team, epoch=epoch, recipient_id=recipient_id,
+        recipient_fingerprint=protocol.fingerprint(recipient_sign_public, recipient_box_public),
+        granter_id=granter_id, granter_fingerprint=granter.fingerprint)
+    sealed = HPKE_SUITE.encrypt(team_key, X25519PublicKey.from_public_bytes(
+        recipient_box_public), info=info)
+    enc_b64 = protocol.b64e(sealed[:_ENC_BYTES])
+    ciphertext_b64 = protocol.b64e(sealed[_ENC_BYTES:])
+    envelope: dict[str, Any] = {
         "recipient_id": recipient_id,
         "epoch": epoch,
         "granter_id": granter_id,
-        "ephemeral_public": ephemeral_b64,
-        "nonce": nonce_b64,
+        "ephemeral_public": enc_b64,
+        "nonce": protocol.ENVELOPE_HPKE_MARK,
         "ciphertext": ciphertext_b64,
     }
     message = protocol.envelope_signing_bytes(
-        team, epoch, recipient_id, granter_id, ephemeral_b64, nonce_b64, ciphertext_b64)
+        team, epoch, recipient_id, granter_id, enc_b64, protocol.ENVELOPE_HPKE_MARK,
+        ciphertext_b64)
     signer = Ed25519PrivateKey.from_private_bytes(granter.sign_private)
     envelope["signature"] = protocol.b64e(signer.sign(message))
     return envelope
 
 
 def open_team_key(envelope: dict[str, Any], *, team: str, recipient_id: str,
-                  recipient: DeviceKeys, granter_sign_public: bytes) -> bytes:
-    """The team key from an envelope addressed to this device, after checking its signature."""
-    message = protocol.envelope_signing_bytes(
-        team, int(envelope["epoch"]), recipient_id, envelope["granter_id"],
-        envelope["ephemeral_public"], envelope["nonce"], envelope["ciphertext"])
+                  recipient: DeviceKeys, granter_sign_public: bytes,
+                  granter_box_public: bytes) -> bytes:
+    """The team key from an envelope addressed to this device, after checking that the granter
+    (whose certified keys the caller passes) signed it; DecryptionFailed otherwise."""
+    if envelope.get("recipient_id") != recipient_id:
+        raise DecryptionFailed("Der Teamschlüssel ist nicht für dieses Gerät bestimmt.")
+    if not protocol.verify_envelope_signature(granter_sign_public, envelope, team):
+        raise DecryptionFailed("Der Teamschlüssel ist nicht gültig signiert.")
+    epoch = int(envelope["epoch"])
+    granter_id = str(envelope["granter_id"])
     try:
-        Ed25519PublicKey.from_public_bytes(granter_sign_public).verify(
-            protocol.b64d(envelope["signature"]), message)
-    except (InvalidSignature, ValueError) as exc:
-        raise DecryptionFailed("Der Teamschlüssel ist nicht gültig signiert.") from exc
-    private = X25519PrivateKey.from_private_bytes(recipient.box_private)
-    shared = private.exchange(
-        X25519PublicKey.from_public_bytes(protocol.b64d(envelope["ephemeral_public"])))
-    key = _envelope_key(shared, team, int(envelope["epoch"]), recipient_id)
-    try:
-        return AESGCM(key).decrypt(
-            protocol.b64d(envelope["nonce"]), protocol.b64d(envelope["ciphertext"]),
-            _envelope_aad(team, int(envelope["epoch"]), recipient_id, envelope["granter_id"]))
-    except InvalidTag as exc:
+        enc = protocol.b64d(envelope["ephemeral_public"])
+        ciphertext = protocol.b64d(envelope["ciphertext"])
+        if protocol.envelope_format(envelope) == 1:
+            key = _open_format_1(enc, protocol.b64d(envelope["nonce"]), ciphertext, team=team,
+                                 epoch=epoch, recipient_id=recipient_id, granter_id=granter_id,
+                                 recipient=recipient)
+        else:
+            info = envelope_info(
+                team=team, epoch=epoch, recipient_id=recipient_id,
+                recipient_fingerprint=recipient.fingerprint, granter_id=granter_id,
+                granter_fingerprint=protocol.fingerprint(granter_sign_public,
+                                                         granter_box_public))
+            key = HPKE_SUITE.decrypt(enc + ciphertext, X25519PrivateKey.from_private_bytes(
+                recipient.box_private), info=info)
+    except (InvalidTag, ValueError) as exc:
         raise DecryptionFailed("Der Teamschlüssel lässt sich nicht öffnen.") from exc
+    if len(key) != _TEAM_KEY_BYTES:
+        raise DecryptionFailed("Der Teamschlüssel lässt sich nicht öffnen.")
+    return key
+
+
+def _open_format_1(ephemeral_public: bytes, nonce: bytes, ciphertext: bytes, *, team: str,
+                   epoch: int, recipient_id: str, granter_id: str,
+                   recipient: DeviceKeys) -> bytes:
+    """An envelope written before HPKE (format 1: ephemeral X25519, HKDF-SHA256 with team,
+    epoch and recipient in its info, AES-256-GCM with the granter in the AAD). Read only:
+    existing installations hold such envelopes of their older epochs."""
+    private = X25519PrivateKey.from_private_bytes(recipient.box_private)
+    shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+    info = protocol.canonical_json(
+        {"purpose": "kimdesk team key v1", "team": team, "epoch": epoch,
+         "recipient": recipient_id})
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(shared)
+    aad = protocol.canonical_json(
+        {"team": team, "epoch": epoch, "recipient": recipient_id, "granter": granter_id})
+    return AESGCM(key).decrypt(nonce, ciphertext, aad)
 
 
 def encrypt_change(team_key: bytes, *, team: str, record_id: str, kind: str, hlc: str,

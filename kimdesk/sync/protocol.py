@@ -61,11 +61,35 @@ def fingerprint(sign_public: bytes, box_public: bytes) -> str:
     return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
 
 
+# --- key envelopes ------------------------------------------------------------------------------
+#
+# Format 2 (written since issue 16): RFC 9180 HPKE, base mode, X25519 / HKDF-SHA256 /
+# AES-256-GCM. On the wire an envelope keeps the fields of format 1 so the server stores both
+# alike: ``ephemeral_public`` is HPKE's encapsulated key ``enc``, ``ciphertext`` the AEAD
+# ciphertext with its tag, and ``nonce`` (HPKE derives its nonce from the key schedule) holds the
+# constant ENVELOPE_HPKE_MARK that names the format. Format 1 (the hand-made X25519 + HKDF +
+# AES-GCM of before) has a random 12-byte nonce there; devices still open it (existing
+# installations hold such envelopes) but never write it (docs/sync.md, "Keys").
+
+ENVELOPE_HPKE_MARK = "aHBrZTp2Mg=="  # b64e(b"hpke:v2")
+ENVELOPE_V2_DOMAIN = b"kimdesk team key envelope v2\n"
+HPKE_SUITE_NAME = "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM"
+
+
+def envelope_format(envelope: Mapping[str, Any]) -> int:
+    """2 for an HPKE envelope, 1 for one of the hand-made format of before."""
+    return 2 if envelope.get("nonce") == ENVELOPE_HPKE_MARK else 1
+
+
 def envelope_signing_bytes(team: str, epoch: int, recipient_id: str, granter_id: str,
                            ephemeral_public_b64: str, nonce_b64: str,
                            ciphertext_b64: str) -> bytes:
-    """The bytes a granter signs for a wrapped team key (field names as on the wire)."""
-    return canonical_json({
+    """The bytes a granter signs for a wrapped team key (field names as on the wire).
+
+    Format 1 signs the bare canonical JSON (kept as it was, so stored envelopes still verify);
+    format 2 is domain-separated and names the HPKE suite, so no signature of one format is
+    a valid signature of the other."""
+    fields: dict[str, Any] = {
         "v": PROTOCOL_VERSION,
         "team": team,
         "epoch": epoch,
@@ -74,14 +98,20 @@ def envelope_signing_bytes(team: str, epoch: int, recipient_id: str, granter_id:
         "ephemeral_public": ephemeral_public_b64,
         "nonce": nonce_b64,
         "ciphertext": ciphertext_b64,
-    })
+    }
+    if nonce_b64 != ENVELOPE_HPKE_MARK:
+        return canonical_json(fields)
+    return ENVELOPE_V2_DOMAIN + canonical_json({**fields, "v": 2, "suite": HPKE_SUITE_NAME})
 
 
 def verify_envelope_signature(sign_public: bytes, envelope: Mapping[str, Any], team: str) -> bool:
     """True if ``envelope["signature"]`` is the granter's Ed25519 signature over its fields."""
     try:
+        epoch = envelope["epoch"]
+        if isinstance(epoch, bool) or not isinstance(epoch, int):
+            return False
         message = envelope_signing_bytes(
-            team, int(envelope["epoch"]), str(envelope["recipient_id"]),
+            team, epoch, str(envelope["recipient_id"]),
             str(envelope["granter_id"]), str(envelope["ephemeral_public"]),
             str(envelope["nonce"]), str(envelope["ciphertext"]))
         signature = b64d(str(envelope["signature"]))
