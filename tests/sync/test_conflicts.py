@@ -14,10 +14,10 @@ from kimdesk.casework.clients import update_client
 from kimdesk.casework.deadlines import add_deadline, complete_deadline
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import AuditEntry, Client, Deadline
-from kimdesk.models.changelog import Conflict, OutboxChange
+from kimdesk.models.changelog import Conflict, ConflictResolution, OutboxChange
 from kimdesk.sync import conflicts
 from tests.factories import make_person
-from tests.sync.devices import USERS, deliver, outbox
+from tests.sync.devices import USERS, deliver, outbox, snapshot
 
 
 def exchange(*devices) -> None:
@@ -171,6 +171,29 @@ def test_a_value_the_rules_no_longer_allow_is_refused_and_nothing_changes(collea
         assert session.get(Conflict, row.id).resolved_at is None
         assert session.get(Client, person.id).email == "oksana@example.org"
     assert [r.id for r in conflicts.open_conflicts(anna)] == [row.id]
+
+
+def test_two_colleagues_deciding_one_conflict_at_once_leave_nothing_to_review(colleagues):
+    anna, colleague, person = colleagues
+    update_client(anna, person.id, {"phone": "02821 2222"})
+    update_client(colleague, person.id, {"phone": "02821 3333"})
+    exchange(anna, colleague)
+    [mine], [theirs] = conflicts.open_conflicts(anna), conflicts.open_conflicts(colleague)
+
+    # Offline, each decides the same conflict: Anna keeps Mehmet's number, he brings hers back.
+    conflicts.keep(anna, mine.id)
+    conflicts.restore(colleague, theirs.id)
+    exchange(anna, colleague)
+
+    # One decision record (same id on both), merged like any record: no conflict about the
+    # decision itself, and the restored number (a later write) is everyone's.
+    for device in (anna, colleague):
+        assert conflicts.open_conflicts(device) == []
+        assert _phone(device, person.id) == "02821 2222"
+        with device.vault.reading() as session:
+            assert len(session.scalars(select(ConflictResolution)).all()) == 1
+    assert snapshot(anna.vault)["conflict_resolutions"] == \
+        snapshot(colleague.vault)["conflict_resolutions"]
 
 
 # --- decisions travel: resolved once, resolved everywhere (through a real server) ----------
