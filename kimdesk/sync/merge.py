@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -439,8 +440,10 @@ def _resolution_key(row: dict[str, Any]) -> tuple[str, str, str, str]:
 
 
 def _complete_resolution(row: dict[str, Any]) -> bool:
-    return all(row.get(name) for name in ("record_id", "field", "lost_hlc", "lost_origin",
-                                          "created_at"))
+    """A decision that names a conflict and says when (a malformed one closes nothing)."""
+    return all(isinstance(row.get(name), str) and row[name] for name in (
+        "record_id", "field", "lost_hlc", "lost_origin", "resolution")) and isinstance(
+        row.get("created_at"), datetime) and isinstance(row.get("created_by"), str)
 
 
 def _default(column: Any) -> Any:
