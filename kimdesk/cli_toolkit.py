@@ -21,6 +21,7 @@ from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for
 from kimdesk.cli_passwords import read_password
 from kimdesk.errors import KimdeskError
+from kimdesk.sync.offline import require_lease
 from kimdesk.vault import Vault, open_vault
 from kimdesk.vault.store import vault_exists
 
@@ -59,18 +60,31 @@ def vault_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir) if args.data_dir else config.default_data_dir()
 
 
-def open_vault_for(args: argparse.Namespace) -> Vault:
-    """Open the vault the arguments name; asks for no password when there is nothing to open."""
+def open_vault_for(args: argparse.Namespace, *, past_the_lease: bool = False) -> Vault:
+    """Open the vault the arguments name; asks for no password when there is nothing to open.
+
+    A vault the offline lease locks (DESIGN.md, "Offline lease") is closed again with a German
+    message saying what to do; only the ways out of the lock (``kimdesk sync``, ``kimdesk
+    freischalten``) pass ``past_the_lease=True``."""
     directory = vault_dir(args)
     if not vault_exists(directory):
         raise KimdeskError(f"In {directory} wurde kein Datentresor gefunden (kimdesk init).")
-    return open_vault(directory, read_password(args))
+    vault = open_vault(directory, read_password(args))
+    if not past_the_lease:
+        try:
+            require_lease(vault)
+        except BaseException:
+            vault.close()
+            raise
+    return vault
 
 
 @contextmanager
-def opened_context(args: argparse.Namespace) -> Iterator[Context]:
-    """The vault owner's context on the vault the arguments name; closed afterwards."""
-    vault = open_vault_for(args)
+def opened_context(args: argparse.Namespace, *, past_the_lease: bool = False
+                   ) -> Iterator[Context]:
+    """The vault owner's context on the vault the arguments name; closed afterwards (see
+    :func:`open_vault_for` for the offline lease)."""
+    vault = open_vault_for(args, past_the_lease=past_the_lease)
     try:
         yield context_for(vault)
     finally:

@@ -15,6 +15,7 @@ and applies what it receives with ``session.info[APPLYING] = True`` (which this 
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kimdesk.models.base import Base, table_of, utcnow
+from kimdesk.models.base import Base, Entity, table_of, utcnow
 
 # Set on a session while it applies received changes: those are not new local changes.
 APPLYING = "kimdesk_sync_applying"
@@ -43,7 +44,7 @@ SYNCED_TABLES: tuple[str, ...] = (
     "deadlines", "attachments", "generative_themes", "case_reconstructions", "case_reviews",
     "findings", "project_groups", "steering_members", "steering_meetings",
     "steering_decisions", "municipal_agreements", "structural_activities", "appointments",
-    "case_handovers",
+    "case_handovers", "conflict_resolutions",
 )
 # Bookkeeping fields: merged last-writer-wins like the rest, but never reported as a conflict.
 META_FIELDS = frozenset({"created_at", "created_by", "updated_at", "updated_by"})
@@ -138,6 +139,34 @@ class Conflict(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str] = mapped_column(String(120), default="")
     resolution: Mapped[str] = mapped_column(String(20), default="")  # "kept", "restored"
+
+
+class ConflictResolution(Entity):
+    """A person's decision on a concurrent edit, shared with the team: resolved once, resolved
+    everywhere (a synced record like any other, so it is encrypted, signed and merged).
+
+    It names the conflict by what every device that detects it agrees on: the record, the
+    field and the clock of the write that lost (``lost_hlc``, ``lost_origin``). Which value
+    was kept is not part of it: with three or more concurrent writes the winner a device sees
+    at the moment it detects the conflict depends on the order changes arrived in, the write
+    that lost does not. The id is derived from the same four values (:func:`resolution_id`),
+    so two devices resolving the same conflict write the same record. ``created_by`` and
+    ``created_at`` say who decided and when."""
+
+    __tablename__ = "conflict_resolutions"
+
+    kind: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(32), index=True)
+    field: Mapped[str] = mapped_column(String(60))
+    lost_hlc: Mapped[str] = mapped_column(String(24))
+    lost_origin: Mapped[str] = mapped_column(String(32))
+    resolution: Mapped[str] = mapped_column(String(20))  # "kept", "restored"
+
+
+def resolution_id(record_id: str, field: str, lost_hlc: str, lost_origin: str) -> str:
+    """The id of the resolution of a conflict: the same on every device (32 hex digits)."""
+    text = "\x1f".join(("kimdesk conflict v1", record_id, field, lost_hlc, lost_origin))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 # --- hybrid logical clock ---------------------------------------------------------------------

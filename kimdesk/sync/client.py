@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kimdesk.casework import audit
@@ -120,6 +120,16 @@ def enrolled_device(ctx: Context) -> SyncDevice:
 def is_enrolled(ctx: Context) -> bool:
     with ctx.vault.reading() as session:
         return session.get(SyncDevice, 1) is not None
+
+
+def quarantine_counts(ctx: Context) -> tuple[int, int]:
+    """(received changes this device set aside, of them not yet reported to the county
+    server): for the sync status, without a connection."""
+    with ctx.vault.reading() as session:
+        total = session.scalar(select(func.count()).select_from(QuarantinedChange)) or 0
+        unreported = session.scalar(select(func.count()).select_from(QuarantinedChange)
+                                    .where(QuarantinedChange.reported.is_(False))) or 0
+    return int(total), int(unreported)
 
 
 def _answer(response: httpx.Response) -> dict[str, Any]:

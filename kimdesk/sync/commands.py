@@ -47,11 +47,12 @@ def _enrol(args: argparse.Namespace) -> str:
 
 
 @contextmanager
-def _connected(args: argparse.Namespace) -> Iterator[tuple[Context, httpx.Client]]:
+def _connected(args: argparse.Namespace, *, past_the_lease: bool = False
+               ) -> Iterator[tuple[Context, httpx.Client]]:
     """The vault the arguments name and a connection to the server it is enrolled with."""
     from kimdesk.sync import client, transport
 
-    with opened_context(args) as ctx:
+    with opened_context(args, past_the_lease=past_the_lease) as ctx:
         device = client.enrolled_device(ctx)
         _url, ca = transport.server_settings(device.server_url)
         with transport.connect(device.server_url, ca) as http:
@@ -81,7 +82,8 @@ def _devices(args: argparse.Namespace) -> str:
 def _sync(args: argparse.Namespace) -> str:
     from kimdesk.sync.client import SyncClient
 
-    with _connected(args) as (ctx, http):
+    # A sync is one way out of the offline lock: it passes the lease (the server decides).
+    with _connected(args, past_the_lease=True) as (ctx, http):
         report = SyncClient(ctx, http).run()
     if report.state == "pending":
         return "Das Gerät wartet auf die Bestätigung durch die Koordination."
@@ -100,7 +102,7 @@ def _sync(args: argparse.Namespace) -> str:
 def _unlock(args: argparse.Namespace) -> str:
     from kimdesk.sync.offline import unlock_with_code
 
-    with opened_context(args) as ctx:
+    with opened_context(args, past_the_lease=True) as ctx:  # the other way out
         unlock_with_code(ctx, args.code)
     return "Freigeschaltet: KIMdesk kann wieder offline genutzt werden."
 

@@ -2,7 +2,11 @@
 value that won or brings back the one it overwrote (DESIGN.md, "No silent loss").
 
 A restored value is written through casework like a typed change, so it joins the change log
-and reaches the team with the next sync. Conflicts themselves stay on this device.
+and reaches the team with the next sync. The decision itself is shared too: a
+:class:`ConflictResolution` record (synced, named by record, field and the clock of the write
+that lost, the same on every device) closes that conflict on every device of the team, and a
+device that joins later never lists it (``kimdesk.sync.merge``). The conflict rows with the
+losing values stay on each device.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from kimdesk.models import Case, Client, Entity, Goal, Household, VaultProfile, 
 from kimdesk.models.base import Base
 from kimdesk.models.changelog import (
     Conflict,
+    ConflictResolution,
     DeviceAuthor,
     decode_value,
     encode_value,
     field_clock,
     parse_hlc,
+    resolution_id,
 )
 from kimdesk.sync.merge import IDENTITY_FIELDS
 
@@ -342,8 +348,14 @@ def open_conflicts(ctx: Context) -> list[ConflictRow]:
     rows: list[ConflictRow] = []
     with ctx.vault.reading() as session:
         authors = _Authors(session)
+        decided = {(r, f, h, o) for r, f, h, o in session.execute(select(
+            ConflictResolution.record_id, ConflictResolution.field,
+            ConflictResolution.lost_hlc, ConflictResolution.lost_origin))}
         for conflict in session.scalars(select(Conflict).where(Conflict.resolved_at.is_(None))
                                         .order_by(Conflict.detected_at.desc(), Conflict.id)):
+            if (conflict.record_id, conflict.field, conflict.lost_hlc,
+                    conflict.lost_origin) in decided:
+                continue  # decided on another device; closed at the next merge anyway
             cls = _entity_class(conflict.kind)
             entity = session.get(cls, conflict.record_id) if cls is not None else None
             if entity is None:
@@ -361,6 +373,10 @@ def _load_open(session: Session, conflict_id: int) -> Conflict:
         raise NotFound("Dieser Konflikt wurde nicht gefunden.")
     if conflict.resolved_at is not None:
         raise KimdeskError("Dieser Konflikt wurde bereits entschieden.")
+    decided = session.get(ConflictResolution, resolution_id(
+        conflict.record_id, conflict.field, conflict.lost_hlc, conflict.lost_origin))
+    if decided is not None:
+        raise KimdeskError("Dieser Konflikt wurde bereits auf einem anderen Gerät entschieden.")
     return conflict
 
 
@@ -369,6 +385,14 @@ def _resolve(ctx: Context, session: Session, conflict: Conflict, resolution: str
     conflict.resolved_at = utcnow()
     conflict.resolved_by = ctx.user
     conflict.resolution = resolution
+    # The decision is a synced record: it closes this conflict on every device of the team.
+    decision = ConflictResolution(
+        id=resolution_id(conflict.record_id, conflict.field, conflict.lost_hlc,
+                         conflict.lost_origin),
+        kind=conflict.kind, record_id=conflict.record_id, field=conflict.field,
+        lost_hlc=conflict.lost_hlc, lost_origin=conflict.lost_origin, resolution=resolution)
+    stamp(ctx, decision, created=True)
+    session.add(decision)
     client_id = None
     if entity is not None:
         client_id = entity.id if isinstance(entity, Client) else _owning_client(session,

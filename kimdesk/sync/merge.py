@@ -8,7 +8,10 @@ whatever order the changes arrived in:
   retention rules is the largest even number and always wins); a dead record's row is removed
   with everything that depends on it, and a row whose parent is dead is not created;
 - a write that overwrote a value its author had not seen (its *base* differs from the field's
-  clock) is a concurrent edit: the value that lost is kept as a :class:`Conflict` for review.
+  clock) is a concurrent edit: the value that lost is kept as a :class:`Conflict` for review,
+  unless the team already decided it: a :class:`ConflictResolution` (a synced record) names
+  the conflict by record, field and the clock of the write that lost, and a device that
+  receives one closes its copy of that conflict and never opens it again.
 
 Applying goes through the models' tables and the casework functions that keep derived state
 (search index, purge of an erased client), never around them; the flush listener of
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -36,6 +40,7 @@ from kimdesk.models.changelog import (
     ERASED,
     META_FIELDS,
     Conflict,
+    ConflictResolution,
     DeviceAuthor,
     LocalChange,
     OutboxChange,
@@ -173,6 +178,7 @@ class _Merger:
         self.dirty_states: set[str] = set()
         self.conflicts: list[dict[str, Any]] = []
         self.known_conflicts: set[tuple[str, str, str, str]] | None = None
+        self.resolved: set[tuple[str, str, str, str]] | None = None
         self.reindex: set[str] = set()
 
     def _parent_exists(self, table: Table, record_id: str) -> bool:
@@ -247,7 +253,10 @@ class _Merger:
             if mine == remote:
                 continue
             current = encode_value(row[name]) if row is not None else None
-            concurrent = name not in META_FIELDS and row is not None and current != value
+            # Two devices deciding one conflict write the same resolution record: whichever
+            # decision wins, there is nothing further to review about it.
+            concurrent = name not in META_FIELDS and row is not None and current != value \
+                and change.kind != RESOLUTIONS
             if mine is None or remote > mine:
                 winners[name] = value
                 overwrote_unseen = mine is not None and list(mine) != base.get(name)
@@ -307,7 +316,7 @@ class _Merger:
                         table.c.record_id, table.c.field, table.c.lost_hlc, table.c.lost_origin)
                         .where(table.c.record_id.in_(chunk))))
         key = (change.record_id, name, lost[1], lost[2])
-        if key in self.known_conflicts:
+        if key in self.known_conflicts or key in self._resolved():
             return
         self.known_conflicts.add(key)
         self.conflicts.append({
@@ -316,6 +325,34 @@ class _Merger:
             "lost_value": {"v": lost[0]}, "lost_hlc": lost[1], "lost_origin": lost[2],
             "resolved_by": "", "resolution": ""})
         self.result.conflicts += 1
+
+    def _resolved(self) -> set[tuple[str, str, str, str]]:
+        """The conflicts of this batch's records the team has decided: (record id, field,
+        lost HLC, lost origin), from the vault and from resolutions earlier in this batch."""
+        if self.resolved is None:
+            table = self.tables[RESOLUTIONS]
+            self.resolved = set()
+            for chunk in _chunks(self.ids):
+                self.resolved.update(
+                    (r, f, h, o) for r, f, h, o in self.conn.execute(select(
+                        table.c.record_id, table.c.field, table.c.lost_hlc, table.c.lost_origin)
+                        .where(table.c.record_id.in_(chunk))))
+        for row in self.new_rows.get(RESOLUTIONS, {}).values():
+            self.resolved.add(_resolution_key(row))
+        return self.resolved
+
+    def _close_resolved(self, resolutions: list[dict[str, Any]]) -> None:
+        """Conflicts the team decided on another device are closed here too, as decided there
+        (the losing value stays readable in ``sync_conflicts``: no silent loss)."""
+        table = table_of(Conflict)
+        for row in resolutions:
+            record_id, name, lost_hlc, lost_origin = _resolution_key(row)
+            self.conn.execute(update(table).where(
+                table.c.record_id == record_id, table.c.field == name,
+                table.c.lost_hlc == lost_hlc, table.c.lost_origin == lost_origin,
+                table.c.resolved_at.is_(None)).values(
+                resolved_at=row["created_at"], resolved_by=row["created_by"],
+                resolution=row["resolution"]))
 
     def _delete(self, change: Received, cl: int) -> None:
         self.flush()
@@ -348,6 +385,7 @@ class _Merger:
                   "clocks": {n: list(c) for n, c in self.clocks.get(rid, {}).items()}}
                  for rid in sorted(self.dirty_states)])
         self._fresh_clients = set(self.new_rows.get("clients", {}))
+        resolutions = list(self.new_rows.get(RESOLUTIONS, {}).values())
         for name, table in self.tables.items():
             rows = self.new_rows.get(name)
             if rows:
@@ -358,8 +396,12 @@ class _Merger:
                 conn.execute(update(table).where(table.c.id == record_id)
                              .values({**_unstamped(table), **values}))
                 self.rows.setdefault(record_id, {}).update(values)
+                if name == RESOLUTIONS:
+                    resolutions.append(self.rows[record_id])
         if self.conflicts:
             conn.execute(table_of(Conflict).insert(), self.conflicts)
+        if resolutions:
+            self._close_resolved([r for r in resolutions if _complete_resolution(r)])
         if self.authors:
             stmt = sqlite_insert(table_of(DeviceAuthor))
             conn.execute(stmt.on_conflict_do_update(
@@ -387,6 +429,21 @@ class _Merger:
                 for row in conn.execute(select(table).where(table.c.id.in_(chunk))).mappings():
                     clients.append(Client(**row))
             search.reindex_many(self.session, clients, new=new)
+
+
+RESOLUTIONS = table_of(ConflictResolution).name
+
+
+def _resolution_key(row: dict[str, Any]) -> tuple[str, str, str, str]:
+    return (row.get("record_id") or "", row.get("field") or "", row.get("lost_hlc") or "",
+            row.get("lost_origin") or "")
+
+
+def _complete_resolution(row: dict[str, Any]) -> bool:
+    """A decision that names a conflict and says when (a malformed one closes nothing)."""
+    return all(isinstance(row.get(name), str) and row[name] for name in (
+        "record_id", "field", "lost_hlc", "lost_origin", "resolution")) and isinstance(
+        row.get("created_at"), datetime) and isinstance(row.get("created_by"), str)
 
 
 def _default(column: Any) -> Any:

@@ -3,6 +3,11 @@ locks until it syncs again or county IT gives a one-time code (DESIGN.md, "Offli
 
 The days count from the last contact with the server (or the last accepted code). A device
 that was never enrolled has no lease.
+
+Every way into a vault checks it: the app shows its lease screen after the unlock
+(``kimdesk.ui.main_window``), and every command line opener (``kimdesk.cli_toolkit``) refuses
+with :class:`OfflineLocked`, except the two ways out: ``kimdesk sync`` and ``kimdesk
+freischalten CODE``.
 """
 
 from __future__ import annotations
@@ -11,9 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kimdesk.casework.context import Context
-from kimdesk.errors import ValidationError
+from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import SyncDevice
 from kimdesk.sync import lease
+from kimdesk.vault import Vault
+
+
+class OfflineLocked(KimdeskError):
+    """The offline lease has run out: the vault opens only after a sync or with a code."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,13 @@ class LeaseState:
 
 
 def lease_state(ctx: Context, now: datetime | None = None) -> LeaseState:
+    return vault_lease_state(ctx.vault, now)
+
+
+def vault_lease_state(vault: Vault, now: datetime | None = None) -> LeaseState:
+    """The lease of an open vault (for openers that have no context yet)."""
     now = now or datetime.now(UTC)
-    with ctx.vault.reading() as session:
+    with vault.reading() as session:
         device = session.get(SyncDevice, 1)
         if device is None:
             return LeaseState(enrolled=False)
@@ -55,6 +70,21 @@ def lease_state(ctx: Context, now: datetime | None = None) -> LeaseState:
         return LeaseState(enrolled=True, days_offline=max(0, (now - anchor).days),
                           warn_days=device.lease_warn_days, lock_days=device.lease_lock_days,
                           last_sync_at=device.last_sync_at)
+
+
+def require_lease(vault: Vault, now: datetime | None = None) -> None:
+    """Raise :class:`OfflineLocked`, saying what to do, if the lease locks this vault."""
+    state = vault_lease_state(vault, now)
+    if not state.locked:
+        return
+    with vault.reading() as session:
+        device = session.get(SyncDevice, 1)
+        device_id = device.device_id[:8] if device is not None else ""
+    raise OfflineLocked(
+        f"Dieses Gerät war seit {state.days_offline} Tagen nicht mit dem Kreis-Server "
+        "verbunden und ist gesperrt. Bitte im Netz des Kreises oder über VPN „kimdesk sync“ "
+        "ausführen oder bei der Kreis-IT einen Freischaltcode erfragen (Geräte-ID "
+        f"{device_id}) und „kimdesk freischalten CODE“ eingeben.")
 
 
 def unlock_with_code(ctx: Context, code: str, now: datetime | None = None) -> None:

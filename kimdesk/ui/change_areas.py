@@ -45,6 +45,7 @@ TABLE_AREAS: dict[str, frozenset[str]] = {
         "audit_entries": (areas.AUDIT,),
         "sync_conflicts": (areas.CONFLICTS,),
         "sync_authors": (areas.CONFLICTS,),
+        "conflict_resolutions": (areas.CONFLICTS,),  # decisions shared by the team
         # Koordination
         "case_reviews": (areas.COORDINATION,),
         "case_reconstructions": (areas.COORDINATION,),

@@ -38,6 +38,7 @@ from kimdesk.sync.client import (
     SyncReport,
     enrolled_device,
     is_enrolled,
+    quarantine_counts,
 )
 from kimdesk.sync.offline import LeaseState, lease_state, unlock_with_code
 from kimdesk.ui.fields import FieldErrors
@@ -96,6 +97,8 @@ class SyncController(QObject):
     synced = Signal(object)  # SyncReport of a successful sync
     sync_failed = Signal(str)  # the German reason, as the status bar shows it
     device_revoked = Signal()  # the county revoked this device; its vault is gone
+    # (received changes set aside, of them not yet reported to the county server)
+    quarantine_changed = Signal(int, int)
     _progressed = Signal(int, str)  # from the worker: generation, progress text
 
     def __init__(self, state: AppState, connection: ConnectionFactory | None = None,
@@ -136,6 +139,7 @@ class SyncController(QObject):
         self.timer.stop()
         self._kickoff.stop()
         self._generation += 1
+        self.quarantine_changed.emit(0, 0)  # nothing of the vault shows while it is locked
         if self._running:
             self._running = False
             self._show(*self._idle)
@@ -182,6 +186,16 @@ class SyncController(QObject):
             self._show(NOT_ENROLLED, NORMAL)
             return
         self._with_lease(self._last_sync_text(), NORMAL)
+        self._count_quarantine()
+
+    def _count_quarantine(self) -> None:
+        if not self._state.unlocked:
+            return
+        try:
+            total, unreported = quarantine_counts(self._state.ctx)
+        except VaultError:
+            return
+        self.quarantine_changed.emit(total, unreported)
 
     def _last_sync_text(self) -> str:
         lease = lease_state(self._state.ctx)
@@ -236,6 +250,7 @@ class SyncController(QObject):
         else:
             finished = report.finished_at or datetime.now().astimezone()
             self._with_lease(f"Synchronisiert: {when(finished)}", NORMAL)
+        self._count_quarantine()
         if report.conflicts:
             self._state.hub.status_message.emit(
                 f"Abgleich: {report.conflicts} gleichzeitige Änderung(en) – bitte unter "
@@ -269,14 +284,42 @@ class SyncController(QObject):
         self.sync_failed.emit(self.text)
 
 
+def quarantine_text(total: int) -> str:
+    return f"{total} {'Änderung' if total == 1 else 'Änderungen'} in Quarantäne"
+
+
+def quarantine_tooltip(total: int, unreported: int) -> str:
+    """What the quarantine count means, for the person at the laptop."""
+    what = ("Eine vom Kreis-Server empfangene Änderung wurde" if total == 1 else
+            f"{total} vom Kreis-Server empfangene Änderungen wurden")
+    lines = [
+        f"{what} zurückgehalten (Quarantäne) und nicht übernommen: nicht von einem "
+        "zertifizierten Gerät des Teams signiert, nicht zu entschlüsseln oder nicht in der Form "
+        "einer Änderung.",
+        "Ihre Daten bleiben unverändert, der Abgleich läuft weiter. Sie müssen nichts tun.",
+        "Die Kreis-IT sieht diese Änderungen mit Absendergerät und Grund "
+        "(server-admin quarantine) und klärt sie.",
+    ]
+    if unreported:
+        lines.append(f"Noch nicht gemeldet: {unreported} – das geschieht beim nächsten Abgleich.")
+    return "\n".join(lines)
+
+
 class SyncStatusWidget(QWidget):
-    """The status-bar part: what the last sync did, and "Jetzt synchronisieren"."""
+    """The status-bar part: what the last sync did, how many received changes are quarantined
+    (only when there are any), and "Jetzt synchronisieren"."""
 
     def __init__(self, controller: SyncController, state: AppState,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
         self.label = QLabel(objectName="sync_status")
+        # Right-aligned: a label wider than its text (kept from a longer progress text) leaves
+        # its gap on the left, not between the text and the quarantine count beside it.
+        self.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.quarantine = QLabel(objectName="sync_quarantine")
+        self.quarantine.setStyleSheet(_COLOURS[WARNING])
+        self.quarantine.hide()
         self.button = QToolButton(objectName="sync_now")
         self.button.setText("Jetzt synchronisieren")
         self.button.setToolTip("Jetzt mit dem Kreis-Server abgleichen (Strg+Umschalt+S)")
@@ -284,12 +327,14 @@ class SyncStatusWidget(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addStretch(1)  # text and button stay together at the right
         row.addWidget(self.label)
+        row.addWidget(self.quarantine)
         row.addWidget(self.button)
         self.shortcut = QShortcut(QKeySequence(SHORTCUT), self)
         self.shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
         self.shortcut.activated.connect(controller.sync_now)
         self.button.clicked.connect(controller.sync_now)
         controller.status_changed.connect(self._show)
+        controller.quarantine_changed.connect(self._show_quarantine)
         self._show(controller.text, controller.tone)
         # Locked, nothing can sync: the button would do nothing, so it is not offered.
         self.button.setVisible(state.unlocked)
@@ -304,6 +349,16 @@ class SyncStatusWidget(QWidget):
         # Room for the whole text, but never so much that the window outgrows 1366 px.
         self.label.setMinimumWidth(min(self.label.sizeHint().width(), 560))
         self.button.setEnabled(tone != BUSY)
+
+    def _show_quarantine(self, total: int, unreported: int) -> None:
+        if not total:
+            self.quarantine.hide()
+            return
+        text = quarantine_text(total)
+        self.quarantine.setText(f"· {text}")
+        self.quarantine.setToolTip(quarantine_tooltip(total, unreported))
+        self.quarantine.setAccessibleName(text)
+        self.quarantine.show()
 
 
 class LeaseBanner(QLabel):
