@@ -1,7 +1,7 @@
 """decision indicators: what the Lenkungsgruppe watches to see a decision work (issue 15)
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
