@@ -239,7 +239,9 @@ class ClientFileScreen(QWidget):
         if file.residence:
             current = file.residence[-1]
             status = self._state.reference.label("residence_statuses", current.status)
-            if current.valid_until:
+            if current.valid_until and current.valid_until < today:
+                status += f", abgelaufen am {format_date(current.valid_until)}"
+            elif current.valid_until:
                 status += f", gültig bis {format_date(current.valid_until)}"
             facts.append(f"Aufenthalt: {status}")
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -82,9 +83,18 @@ class ClientsScreen(QWidget):
         for column in range(1, self.model.columnCount()):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
 
+        # The search has a row of its own, at least as wide as its placeholder (beside four
+        # combo boxes it was cut to "Suchen: Name, Teil des N" at 1366 and to nothing at 150 %).
+        margins = self.search.textMargins()
+        self.search.setMinimumWidth(
+            self.search.fontMetrics().horizontalAdvance(self.search.placeholderText())
+            + margins.left() + margins.right() + 3 * self.search.fontMetrics().height())
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 3)
         for combo in (self.municipality, self.case_kind, self.phase, self.status):
+            # Long labels ("rechtskreisübergreifendes Case Management") must not set the width.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
             filters.addWidget(combo, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.count)
@@ -94,6 +104,7 @@ class ClientsScreen(QWidget):
         layout = QVBoxLayout(self)
         title = QLabel("<h2>Ratsuchende</h2>")
         layout.addWidget(title)
+        layout.addWidget(self.search)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)

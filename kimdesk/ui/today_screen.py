@@ -139,6 +139,14 @@ class TodayScreen(QWidget):
         state.hub.client_opened.connect(self.remember)
         state.hub.vault_locked.connect(self._forget_names)
 
+    def focus_first(self) -> None:
+        """The keyboard starts on the day's work: the Termine if there are any, else the
+        Wiedervorlagen and Fristen, on the first row (Enter opens its Akte)."""
+        table = self.termine if self.termine.rowCount() else self.due
+        table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if table.rowCount() and not table.currentIndex().isValid():
+            table.setCurrentCell(0, 0)
+
     def _forget_names(self) -> None:
         # Names stay on screen behind the lock only as long as the widgets are hidden;
         # clearing them here keeps a locked window from holding them at all.

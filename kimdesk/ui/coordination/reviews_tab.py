@@ -75,7 +75,7 @@ class CasePickerDialog(QDialog):
         self.empty = QLabel("Die eigenen Fälle werden geladen …", objectName="no_cases")
         self.errors_label = QLabel(objectName="errors")
         self.errors_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
-        buttons = save_cancel_buttons(self, "Weiter …", self._choose)
+        buttons = save_cancel_buttons(self, "Weiter …", self._choose, saves=False)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Einen eigenen offenen Fall wählen. In der Koordination "
                                 "erscheint er nur pseudonymisiert."))
