@@ -122,7 +122,10 @@ class DateField(QLineEdit):
         super().__init__(parent)
         self._today = today
         self.setPlaceholderText("TT.MM.JJJJ")
-        self.setMaximumWidth(130)
+        # Never narrower than a whole date (squeezed in a full row it showed "T…").
+        metrics = self.fontMetrics()
+        self.setMinimumWidth(metrics.horizontalAdvance("00.00.00000") + 2 * metrics.height())
+        self.setMaximumWidth(max(130, self.minimumWidth()))
         self.editingFinished.connect(self._normalise)
 
     def value(self) -> date | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -118,10 +118,15 @@ class MainWindow(QMainWindow):
         self.navigation = QListWidget(objectName="navigation")
         for label in self.NAVIGATION:
             self.navigation.addItem(QListWidgetItem(label))
-        self.navigation.setFixedWidth(170)
         self.navigation.setStyleSheet(
             "QListWidget#navigation { font-size: 11pt; }"
             "QListWidget#navigation::item { padding: 10px 8px; }")
+        # As wide as its longest entry needs (a fixed 170 px took a fifth of the window at
+        # 150 % on 1366×768).
+        font = self.navigation.font()
+        font.setPointSizeF(11)
+        widest = max(QFontMetrics(font).horizontalAdvance(label) for label in self.NAVIGATION)
+        self.navigation.setFixedWidth(widest + 2 * 8 + 2 * self.navigation.frameWidth() + 12)
         self.pages = PageStack(objectName="pages")
         # Navigation pages first, in the order of NAVIGATION (the row is the page index).
         for page in (self.today, self.clients, self.network, self.privacy, self.stats,

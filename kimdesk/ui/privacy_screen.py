@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from kimdesk.casework import clients, consents, erasure, retention, trail
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
+from kimdesk.ui.columns import FitColumns
 from kimdesk.ui.conflicts_screen import ConflictsView
 from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
@@ -54,6 +55,7 @@ def _fill(table: QTableWidget, rows: list[tuple[str, list[str]]]) -> None:
     for row, (key, cells) in enumerate(rows):
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
+            item.setToolTip(text)  # whole, where a narrow column elides it
             item.setData(Qt.ItemDataRole.UserRole, key)
             table.setItem(row, column, item)
 
@@ -111,6 +113,7 @@ class PrivacyScreen(QWidget):
         self.consent_table = _table(("Ratsuchende:r", "Art", "Gegenüber", "Informationen",
                                      "Zweck", "erteilt", "gültig bis", "Status"), "consent_table")
         self.consent_table.setAccessibleName("Einwilligungen und Schweigepflichtentbindungen")
+        self._consent_columns = FitColumns(self.consent_table, 0, stretch_share=0.2)
         self._consent_rows: list[consents.ConsentRow] = []
         self.consent_search = QLineEdit(objectName="consent_search")
         self.consent_search.setPlaceholderText("Nach Name filtern …")

@@ -274,7 +274,7 @@ def test_after_unlock_the_keyboard_is_on_the_days_work(qtbot: Any, locked: Any,
     main.activateWindow()
     qtbot.keyClicks(main.lock_screen.password, PASSWORD)
     qtbot.keyClick(main.lock_screen.password, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: state.unlocked, timeout=5000)
+    qtbot.waitUntil(lambda: state.unlocked, timeout=15000)
     QApplication.processEvents()
     assert main.focusWidget() is main.today.due
     assert main.today.due.currentRow() == 0
@@ -288,5 +288,5 @@ def test_after_unlock_the_keyboard_is_on_the_days_work(qtbot: Any, locked: Any,
     main.lock()
     qtbot.keyClicks(main.lock_screen.password, PASSWORD)
     qtbot.keyClick(main.lock_screen.password, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: state.unlocked, timeout=5000)
+    qtbot.waitUntil(lambda: state.unlocked, timeout=15000)
     assert main.focusWidget() is main.clients.search
