@@ -416,3 +416,41 @@ def test_heute_calls_the_goal_review_zielueberpruefung(
              for column in range(screen.due.columnCount())]
     assert "Zielüberprüfung" in cells
     assert not any("Hilfeplan" in text for text in cells)
+
+
+def test_ctrl_k_records_a_contact_wherever_a_case_is_current(
+        qtbot: Any, app_state: AppState, ctx: Context) -> None:
+    """Strg+K in the Fall and in the Akte of a person with one open case (before: only in the
+    Fall); with two open cases the Akte says where to choose."""
+    from kimdesk.ui.main_window import MainWindow
+
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    window = MainWindow(app_state)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+
+    def ctrl_k_opens_contact_for(case_id: str) -> None:
+        QApplication.processEvents()
+        focus = QApplication.focusWidget() or window
+        qtbot.keyClick(focus, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), ContactDialog))
+        dialog = QApplication.activeModalWidget()
+        assert dialog.windowTitle() == "Kontakt erfassen" and dialog._case_id == case_id
+        dialog.reject()
+        QApplication.processEvents()
+        window.activateWindow()
+
+    window.open_case(case.id)
+    ctrl_k_opens_contact_for(case.id)
+    window.open_client(client.id)
+    ctrl_k_opens_contact_for(case.id)
+    make_case(ctx, client)  # a second open case (a Kurzintervention): which one is meant?
+    window.open_client(client.id)
+    QApplication.processEvents()
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_K,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.activeModalWidget() is None
+    assert "Mehrere offene Fälle" in window.client_file.status.text()
+    window.discard_and_close()
