@@ -19,6 +19,7 @@ from kimdesk.models import Client, Consent, Institution
 from kimdesk.models.base import new_id
 from kimdesk.models.consent import HEALTH
 from kimdesk.models.enums import ConsentKind
+from kimdesk.textmatch import fold
 
 CONSENT_FORMS = {"schriftlich": "schriftlich", "elektronisch": "elektronisch",
                  "muendlich": "mündlich (dokumentiert)", "liste": "aus Liste übernommen"}
@@ -161,6 +162,38 @@ class ConsentRow:
     valid_until: date | None
     revoked_on: date | None
     active: bool
+
+    @property
+    def status(self) -> str:
+        """ACTIVE, REVOKED or EXPIRED (the filter of the Datenschutz overview)."""
+        if self.active:
+            return ACTIVE
+        return REVOKED if self.revoked_on is not None else EXPIRED
+
+
+ACTIVE, REVOKED, EXPIRED = "active", "revoked", "expired"
+
+
+@dataclass(frozen=True)
+class ConsentFilter:
+    """What the Datenschutz overview shows: part of a name (any case, any diacritics),
+    a status and a kind; empty values do not filter."""
+
+    name: str = ""
+    status: str | None = None
+    kind: str | None = None
+
+
+def filter_consent_rows(rows: list[ConsentRow], flt: ConsentFilter) -> list[ConsentRow]:
+    """The rows of :func:`consent_rows` that match ``flt``, in their order (in memory: the
+    overview holds the vault's consents already)."""
+    words = fold(flt.name).split()
+    return [
+        r for r in rows
+        if all(word in fold(r.client_name) for word in words)
+        and (flt.status is None or r.status == flt.status)
+        and (flt.kind is None or r.kind == flt.kind)
+    ]
 
 
 def consent_rows(ctx: Context) -> list[ConsentRow]:

@@ -40,6 +40,7 @@ from kimdesk.ui.case_dialogs import CloseCaseDialog, ConvertCaseDialog
 from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.coordination.finding_dialog import FindingDialog
 from kimdesk.ui.fields import format_date
+from kimdesk.ui.flow_layout import FlowLayout
 from kimdesk.ui.handover_dialog import HandoverDialog
 from kimdesk.ui.phases.assessment import AssessmentForm
 from kimdesk.ui.phases.base import PhaseForm, configure_table
@@ -116,13 +117,12 @@ class CaseScreen(QWidget):
         header_text.addWidget(self.session_count)
         # The actions get a row of their own under the title and details: beside seven
         # buttons the title had ~300 px at 1366 (issue 14, item 9).
-        header_buttons = QHBoxLayout()
-        header_buttons.setContentsMargins(0, 0, 0, 0)
+        # They wrap onto a second line where the window is narrow (150 % on 1366×768).
+        header_buttons = FlowLayout()
         for button in (self.record_contact_button, self.convert_button, self.close_button,
                        self.goal_agreement_button, self.case_summary_button,
                        self.finding_button, self.to_file_button):
             header_buttons.addWidget(button)
-        header_buttons.addStretch(1)
         header = QVBoxLayout()
         header.addLayout(header_text)
         header.addLayout(header_buttons)

@@ -86,6 +86,9 @@ class ClientDialog(QDialog):
 
         basics = QFormLayout()
         if organisation:
+            # Made with the dialog as parent, they would float over the form unlabelled.
+            self.gender.hide()
+            self.nationality.hide()
             basics.addRow("Name der Organisation*", self.organisation_name)
             basics.addRow("Ansprechperson Vorname", self.first_name)
             basics.addRow("Ansprechperson Nachname", self.last_name)

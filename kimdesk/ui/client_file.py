@@ -43,6 +43,7 @@ from kimdesk.ui.client_file_tabs.timeline import TimelineTab
 from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import format_date
+from kimdesk.ui.flow_layout import FlowLayout
 from kimdesk.ui.letter_dialog import LetterDialog
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
@@ -97,17 +98,28 @@ class ClientFileScreen(QWidget):
         self.status = QLabel(objectName="file_status")
         self.status.setStyleSheet("color: #1b5e20;")
 
-        title_row = QHBoxLayout()
-        title_row.addWidget(self.name_label)
-        title_row.addSpacing(12)
-        title_row.addWidget(self.consent_badge)
-        title_row.addStretch(1)
-        title_row.addWidget(self.status)
-        title_row.addWidget(self.access_report_button)
-        title_row.addWidget(self.letter_button)
-        title_row.addWidget(self.appointment_button)
-        title_row.addWidget(self.new_case_button)
         header = QWidget(objectName="client_header")
+        # Name and badge on the left, the actions on the right; where the window is narrow
+        # (150 % on 1366×768) the actions wrap under the name instead of widening the screen.
+        name_part = QWidget(header, objectName="client_name_row")
+        name_row = QHBoxLayout(name_part)
+        name_row.setContentsMargins(0, 0, 0, 0)
+        name_row.addWidget(self.name_label)
+        name_row.addSpacing(12)
+        name_row.addWidget(self.consent_badge)
+        name_row.addStretch(1)
+        actions = QWidget(header, objectName="client_actions")
+        action_row = QHBoxLayout(actions)
+        action_row.setContentsMargins(0, 0, 0, 0)
+        action_row.addStretch(1)
+        action_row.addWidget(self.status)
+        action_row.addWidget(self.access_report_button)
+        action_row.addWidget(self.letter_button)
+        action_row.addWidget(self.appointment_button)
+        action_row.addWidget(self.new_case_button)
+        title_row = FlowLayout(fill=True)
+        title_row.addWidget(name_part)
+        title_row.addWidget(actions)
         header_layout = QVBoxLayout(header)
         header_layout.setContentsMargins(0, 0, 0, 0)
         header_layout.addLayout(title_row)
@@ -239,7 +251,9 @@ class ClientFileScreen(QWidget):
         if file.residence:
             current = file.residence[-1]
             status = self._state.reference.label("residence_statuses", current.status)
-            if current.valid_until:
+            if current.valid_until and current.valid_until < today:
+                status += f", abgelaufen am {format_date(current.valid_until)}"
+            elif current.valid_until:
                 status += f", gültig bis {format_date(current.valid_until)}"
             facts.append(f"Aufenthalt: {status}")
         else:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -20,6 +20,7 @@ from kimdesk.models.enums import CaseKind, Phase
 from kimdesk.ui import hub as areas
 from kimdesk.ui.client_dialog import ClientDialog
 from kimdesk.ui.client_table import ClientTableModel
+from kimdesk.ui.columns import FitColumns
 from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo
 from kimdesk.ui.operations import run_in_background
@@ -75,16 +76,25 @@ class ClientsScreen(QWidget):
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         # Measuring every row of thousands on each keystroke costs more than the search;
         # the first rows show the widths well enough.
         header.setResizeContentsPrecision(200)
-        for column in range(1, self.model.columnCount()):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # The name takes the rest; narrow (150 %), the long columns give way, no sideways
+        # scrolling.
+        self._columns = FitColumns(self.table, 0)
 
+        # The search has a row of its own, at least as wide as its placeholder (beside four
+        # combo boxes it was cut to "Suchen: Name, Teil des N" at 1366 and to nothing at 150 %).
+        margins = self.search.textMargins()
+        self.search.setMinimumWidth(
+            self.search.fontMetrics().horizontalAdvance(self.search.placeholderText())
+            + margins.left() + margins.right() + 3 * self.search.fontMetrics().height())
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 3)
         for combo in (self.municipality, self.case_kind, self.phase, self.status):
+            # Long labels ("rechtskreisübergreifendes Case Management") must not set the width.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
             filters.addWidget(combo, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.count)
@@ -94,6 +104,7 @@ class ClientsScreen(QWidget):
         layout = QVBoxLayout(self)
         title = QLabel("<h2>Ratsuchende</h2>")
         layout.addWidget(title)
+        layout.addWidget(self.search)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QKeyEvent
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QWidget
 
 from kimdesk.errors import KimdeskError, ValidationError
@@ -58,13 +58,20 @@ def format_date(value: date | None) -> str:
 
 
 def save_cancel_buttons(dialog: QDialog, save_text: str = "Speichern",
-                        on_save: Callable[[], None] | None = None) -> QDialogButtonBox:
+                        on_save: Callable[[], None] | None = None, *,
+                        saves: bool = True) -> QDialogButtonBox:
     """The German Speichern/Abbrechen row every form dialog ends with; "save" names the
-    button for tests. ``on_save`` validates and saves; the dialog accepts only on success."""
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                               | QDialogButtonBox.StandardButton.Cancel)
-    save = buttons.button(QDialogButtonBox.StandardButton.Save)
-    save.setText(save_text)
+    button for tests. ``on_save`` validates and saves; the dialog accepts only on success.
+
+    ``saves=False`` for a button that goes on to a next step ("Weiter …"): a plain accept
+    button, since the standard Save button carries a save icon on desktops whose style shows
+    icons in dialog buttons (KDE, GNOME)."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    if saves:
+        save = buttons.addButton(QDialogButtonBox.StandardButton.Save)
+        save.setText(save_text)
+    else:
+        save = buttons.addButton(save_text, QDialogButtonBox.ButtonRole.AcceptRole)
     save.setObjectName("save")
     buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Abbrechen")
     if on_save is not None:
@@ -115,7 +122,10 @@ class DateField(QLineEdit):
         super().__init__(parent)
         self._today = today
         self.setPlaceholderText("TT.MM.JJJJ")
-        self.setMaximumWidth(130)
+        # Never narrower than a whole date (squeezed in a full row it showed "T…").
+        metrics = self.fontMetrics()
+        self.setMinimumWidth(metrics.horizontalAdvance("00.00.00000") + 2 * metrics.height())
+        self.setMaximumWidth(max(130, self.minimumWidth()))
         self.editingFinished.connect(self._normalise)
 
     def value(self) -> date | None:
@@ -161,37 +171,50 @@ class CodeCombo(QComboBox):
 
 
 class FieldErrors:
-    """Shows a ValidationError beside the field it names; input is never cleared."""
+    """Shows a ValidationError beside the field it names; input is never cleared.
+
+    The banner is drawn in the error style each time (a busy text in between may have given it
+    another colour) and announced: the banner and the field carry the message as their
+    accessible description, and screen readers get an alert event."""
 
     _STYLE = "border: 2px solid #c62828;"
+    BANNER_STYLE = "color: #b71c1c; font-weight: bold;"  # on the window grey 5.6:1
 
     def __init__(self, banner: QLabel, fields: dict[str, QWidget]) -> None:
         self._banner = banner
         self._fields = fields
-        self._marked: list[QWidget] = []
+        self._marked: list[tuple[QWidget, str]] = []  # with its own accessible description
         banner.setWordWrap(True)
-        banner.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        banner.setStyleSheet(self.BANNER_STYLE)
         banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         banner.hide()
 
     def clear(self) -> None:
-        for widget in self._marked:
+        for widget, description in self._marked:
             widget.setStyleSheet("")
             widget.setToolTip("")
+            widget.setAccessibleDescription(description)
         self._marked.clear()
         self._banner.clear()
+        self._banner.setAccessibleName("")
+        self._banner.setAccessibleDescription("")
         self._banner.hide()
 
     def show(self, message: str, field: str | None = None) -> None:
         self.clear()
+        self._banner.setStyleSheet(self.BANNER_STYLE)
         self._banner.setText(message)
+        self._banner.setAccessibleName("Fehler")
+        self._banner.setAccessibleDescription(message)
         self._banner.show()
         widget = self._fields.get(field or "")
         if widget is not None:
+            self._marked.append((widget, widget.accessibleDescription()))
             widget.setStyleSheet(self._STYLE)
             widget.setToolTip(message)
+            widget.setAccessibleDescription(message)
             widget.setFocus()
-            self._marked.append(widget)
+        QAccessible.updateAccessibility(QAccessibleEvent(self._banner, QAccessible.Event.Alert))
 
     def show_error(self, error: KimdeskError) -> None:
         """An expected error of a use case: at its field if it names one, else as a banner."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from kimdesk import APP_NAME, __version__, config
 from kimdesk.casework.profile import load_profile
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self._state = state
         self._hidden_dialogs: list[QDialog] = []
         self._discard_confirmed = False
+        self._focus_before_lock: QWidget | None = None
         self.setWindowTitle(APP_NAME)
         self.resize(1366, 768)
 
@@ -116,10 +118,15 @@ class MainWindow(QMainWindow):
         self.navigation = QListWidget(objectName="navigation")
         for label in self.NAVIGATION:
             self.navigation.addItem(QListWidgetItem(label))
-        self.navigation.setFixedWidth(170)
         self.navigation.setStyleSheet(
             "QListWidget#navigation { font-size: 11pt; }"
             "QListWidget#navigation::item { padding: 10px 8px; }")
+        # As wide as its longest entry needs (a fixed 170 px took a fifth of the window at
+        # 150 % on 1366×768).
+        font = self.navigation.font()
+        font.setPointSizeF(11)
+        widest = max(QFontMetrics(font).horizontalAdvance(label) for label in self.NAVIGATION)
+        self.navigation.setFixedWidth(widest + 2 * 8 + 2 * self.navigation.frameWidth() + 12)
         self.pages = PageStack(objectName="pages")
         # Navigation pages first, in the order of NAVIGATION (the row is the page index).
         for page in (self.today, self.clients, self.network, self.privacy, self.stats,
@@ -240,12 +247,25 @@ class MainWindow(QMainWindow):
         self.root.setCurrentWidget(self.root.widget(1))
         if self.navigation.currentRow() < 0 and self.pages.currentIndex() < len(self.NAVIGATION):
             self.show_page("Heute")
+        self._restore_focus()
         for dialog in self._hidden_dialogs:
             # Dialogs are opened with open(), never exec(): hiding them ended nothing, and
             # when one saves, the vault tells every screen.
             dialog.show()
         self._hidden_dialogs.clear()
         self.idle_timer.start()
+
+    def _restore_focus(self) -> None:
+        """After an unlock the keyboard is where the user left it before the lock; after the
+        first unlock (or if that widget is gone), on the start screen's work list."""
+        before, self._focus_before_lock = self._focus_before_lock, None
+        if before is not None and isValid(before) and before.isVisible() \
+                and self.root.currentWidget().isAncestorOf(before):
+            before.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif self.pages.currentWidget() is self.today:
+            self.today.focus_first()
+        else:
+            self.pages.currentWidget().setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _device_revoked(self) -> None:
         """The county revoked this laptop and the sync wiped its vault: close what showed
@@ -269,6 +289,9 @@ class MainWindow(QMainWindow):
         """Auto-lock and Strg+L: drop the key, hide every window with data, keep the input."""
         if not self._state.unlocked:
             return
+        focus = QApplication.focusWidget()
+        if focus is not None and self.root.widget(1).isAncestorOf(focus):
+            self._focus_before_lock = focus
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QDialog) and widget.isVisible():
                 widget.hide()

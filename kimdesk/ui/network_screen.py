@@ -58,6 +58,7 @@ class InstitutionDialog(QDialog):
         self.address = QLineEdit(objectName="address")
         self.notes = QPlainTextEdit(objectName="notes")
         self.notes.setMaximumHeight(80)
+        self.notes.setTabChangesFocus(True)  # Tab goes on to the buttons, not into the text
         if institution is not None:
             self.name.setText(institution.name)
             self.institution_type.set_code(institution.institution_type)

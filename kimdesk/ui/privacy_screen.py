@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 from kimdesk.casework import clients, consents, erasure, retention, trail
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
+from kimdesk.ui.columns import FitColumns
 from kimdesk.ui.conflicts_screen import ConflictsView
 from kimdesk.ui.dialogs import open_dialog
-from kimdesk.ui.fields import DateField, FieldErrors, format_date
+from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
@@ -54,6 +55,7 @@ def _fill(table: QTableWidget, rows: list[tuple[str, list[str]]]) -> None:
     for row, (key, cells) in enumerate(rows):
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
+            item.setToolTip(text)  # whole, where a narrow column elides it
             item.setData(Qt.ItemDataRole.UserRole, key)
             table.setItem(row, column, item)
 
@@ -110,10 +112,34 @@ class PrivacyScreen(QWidget):
 
         self.consent_table = _table(("Ratsuchende:r", "Art", "Gegenüber", "Informationen",
                                      "Zweck", "erteilt", "gültig bis", "Status"), "consent_table")
+        self.consent_table.setAccessibleName("Einwilligungen und Schweigepflichtentbindungen")
+        self._consent_columns = FitColumns(self.consent_table, 0, stretch_share=0.2)
+        self._consent_rows: list[consents.ConsentRow] = []
+        self.consent_search = QLineEdit(objectName="consent_search")
+        self.consent_search.setPlaceholderText("Nach Name filtern …")
+        self.consent_search.setAccessibleName("Einwilligungen nach Name filtern")
+        self.consent_search.setClearButtonEnabled(True)
+        self.consent_status = CodeCombo(
+            ((consents.ACTIVE, "aktiv"), (consents.REVOKED, "widerrufen"),
+             (consents.EXPIRED, "abgelaufen")), empty="Alle Status", parent=self)
+        self.consent_status.setObjectName("consent_status_filter")
+        self.consent_status.setAccessibleName("Filter Status")
+        self.consent_kind = CodeCombo(
+            ((t.code, t.label) for t in state.reference.terms("consent_kinds")),
+            empty="Alle Arten", parent=self)
+        self.consent_kind.setObjectName("consent_kind_filter")
+        self.consent_kind.setAccessibleName("Filter Art")
+        self.consent_count = QLabel(objectName="consent_count")
         self.revoke_button = QPushButton("Widerrufen …", objectName="revoke")
         consent_page = QWidget()
         layout = QVBoxLayout(consent_page)
+        filters = QHBoxLayout()
+        filters.addWidget(self.consent_search, 2)
+        filters.addWidget(self.consent_status, 1)
+        filters.addWidget(self.consent_kind, 1)
+        layout.addLayout(filters)
         layout.addWidget(self.consent_table, 1)
+        layout.addWidget(self.consent_count)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.revoke_button)
@@ -170,6 +196,9 @@ class PrivacyScreen(QWidget):
         outer.addWidget(self.tabs, 1)
 
         self.revoke_button.clicked.connect(self._revoke)
+        self.consent_search.textChanged.connect(self._show_consents)
+        self.consent_status.currentIndexChanged.connect(self._show_consents)
+        self.consent_kind.currentIndexChanged.connect(self._show_consents)
         self.check_button.clicked.connect(self._check)
         self.postpone_button.clicked.connect(self._postpone)
         self.confirm_button.clicked.connect(self._confirm)
@@ -181,8 +210,23 @@ class PrivacyScreen(QWidget):
 
     def reload(self) -> None:
         ctx = self._state.ctx
+        self._consent_rows = consents.consent_rows(ctx)
+        self._show_consents()
+        due = retention.due_for_deletion(ctx)
+        status = {"proposed": "vorgeschlagen", "postponed": "zurückgestellt"}
+        _fill(self.deletion_table, [(d.proposal_id, [
+            d.display_name, format_date(d.due_since), status.get(d.status, d.status),
+            format_date(d.postponed_until), d.reason or d.why]) for d in due])
+
+    def consent_filter(self) -> consents.ConsentFilter:
+        return consents.ConsentFilter(name=self.consent_search.text(),
+                                      status=self.consent_status.code(),
+                                      kind=self.consent_kind.code())
+
+    def _show_consents(self) -> None:
+        """The consents that match the name and the filters (in memory, as loaded)."""
         ref = self._state.reference
-        rows = consents.consent_rows(ctx)
+        rows = consents.filter_consent_rows(self._consent_rows, self.consent_filter())
         _fill(self.consent_table, [(r.id, [
             r.client_name, ref.label("consent_kinds", r.kind), r.recipient,
             ", ".join(ref.label("information_kinds", k) for k in r.information_kinds),
@@ -190,11 +234,7 @@ class PrivacyScreen(QWidget):
             "aktiv" if r.active else (f"widerrufen am {format_date(r.revoked_on)}"
                                       if r.revoked_on else "abgelaufen"),
         ]) for r in rows])
-        due = retention.due_for_deletion(ctx)
-        status = {"proposed": "vorgeschlagen", "postponed": "zurückgestellt"}
-        _fill(self.deletion_table, [(d.proposal_id, [
-            d.display_name, format_date(d.due_since), status.get(d.status, d.status),
-            format_date(d.postponed_until), d.reason or d.why]) for d in due])
+        self.consent_count.setText(f"{len(rows)} von {len(self._consent_rows)} Einträgen")
 
     def _revoke(self) -> None:
         consent_id = _selected_key(self.consent_table)

@@ -71,6 +71,10 @@ class ReloadWhenShown(QObject):
         return self._state.unlocked and (self._ready is None or self._ready())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Under load, PySide6 has now and then handed an event to a fresh wrapper of this
+        # filter without its attributes ("no attribute '_widget'"); such a call does nothing.
+        if "_widget" not in self.__dict__:
+            return False
         if watched is self._widget and event.type() == QEvent.Type.Show and self.stale \
                 and self._can_reload():
             self.reload()

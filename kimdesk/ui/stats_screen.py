@@ -46,6 +46,7 @@ from kimdesk.stats.scope import Period, Scope, ScopeKind, month_of
 from kimdesk.stats.zielsystem import measure, zielsystem_for
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
+from kimdesk.ui.flow_layout import FlowLayout, labelled
 from kimdesk.ui.operations import run_in_background
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
@@ -190,13 +191,12 @@ class StatsScreen(QWidget):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(18)
-        filters = QHBoxLayout()
+        # A flow: at 150 % on 1366×768 the filters take two lines instead of widening the page.
+        filters = FlowLayout()
         for text, widget in (("Quelle", self.source), ("Von", self.start), ("bis", self.end),
                              ("Gebiet", self.scope)):
-            filters.addWidget(QLabel(text))
-            filters.addWidget(widget)
+            filters.addWidget(labelled(text, widget, self))
         filters.addWidget(self.refresh_button)
-        filters.addStretch(1)
         exports = QHBoxLayout()
         exports.addStretch(1)
         for button in (self.csv_button, self.xlsx_button, self.pdf_button):

@@ -85,11 +85,17 @@ class TodayScreen(QWidget):
         self.recent = QListWidget(objectName="recent_files")
         self.recent.setAccessibleName("Zuletzt geöffnete Akten")
         self.recent.setMaximumHeight(170)
+        # Long names are elided (the side column is narrow at 150 %), never scrolled sideways.
+        self.recent.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.recent.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.load_label = QLabel(objectName="caseload_label")
         self.load_label.setWordWrap(True)
         self.load_bar = QProgressBar(objectName="caseload_bar")
         self.load_bar.setRange(0, 150)
-        self.load_bar.setFormat("%v % des Fallzahlschlüssels")
+        # Short enough for the side column at 150 %; the label above says what it measures.
+        self.load_bar.setFormat("%v %")
+        self.load_bar.setAccessibleName("Auslastung des Fallzahlschlüssels")
+        self.load_bar.setToolTip("Eigene Fallzahl in Prozent des Fallzahlschlüssels")
 
         termine_box = QGroupBox("Eigene Termine")
         termine_layout = QVBoxLayout(termine_box)
@@ -138,6 +144,14 @@ class TodayScreen(QWidget):
             self, state, self.reload, areas=(areas.DEADLINES, areas.CASES, areas.CLIENTS))
         state.hub.client_opened.connect(self.remember)
         state.hub.vault_locked.connect(self._forget_names)
+
+    def focus_first(self) -> None:
+        """The keyboard starts on the day's work: the Termine if there are any, else the
+        Wiedervorlagen and Fristen, on the first row (Enter opens its Akte)."""
+        table = self.termine if self.termine.rowCount() else self.due
+        table.setFocus(Qt.FocusReason.OtherFocusReason)
+        if table.rowCount() and not table.currentIndex().isValid():
+            table.setCurrentCell(0, 0)
 
     def _forget_names(self) -> None:
         # Names stay on screen behind the lock only as long as the widgets are hidden;

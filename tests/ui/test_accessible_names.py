@@ -21,11 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kimdesk.casework.consents import consents_of
 from kimdesk.casework.context import Context
 from kimdesk.ui import accessibility
 from kimdesk.ui.client_dialog import ClientDialog
-from kimdesk.ui.client_file_tabs.cases import NewCaseDialog
-from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.state import AppState
 from tests.factories import CM, make_case, make_contact, make_person
@@ -139,18 +138,117 @@ def test_every_screen_and_tab_names_its_inputs(qtbot: Any, window: MainWindow,
     assert problems == [], "\n".join(problems)
 
 
-def test_the_most_used_dialogs_name_their_inputs_and_reach_them_by_tab(
+def _dialog_classes() -> set[type[QDialog]]:
+    """Every dialog class the desktop defines (all modules of kimdesk.ui imported)."""
+    import importlib
+    import pkgutil
+
+    import kimdesk.ui
+
+    for module in pkgutil.walk_packages(kimdesk.ui.__path__, "kimdesk.ui."):
+        importlib.import_module(module.name)
+    found: set[type[QDialog]] = set()
+    pending: list[type[QDialog]] = [QDialog]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            pending.append(sub)
+            if sub.__module__.startswith("kimdesk.ui."):
+                found.add(sub)
+    return found
+
+
+def test_every_dialog_names_its_inputs_and_reaches_them_by_tab(
         qtbot: Any, app_state: AppState, ctx: Context, names: None) -> None:
-    client = make_person(ctx, consent=True)
-    case = make_case(ctx, client, CM)
+    """Every dialog reachable from the main window (every QDialog class of kimdesk.ui, so a
+    new dialog fails here until it is added), opened with the data it needs."""
+
+    from kimdesk.casework import case_views, documents, network
+    from kimdesk.casework.coordination import reviews
+    from kimdesk.casework.coordination.reviews import ReviewDraft
+    from kimdesk.models.enums import ConsentKind
+    from kimdesk.ui.case_dialogs import CloseCaseDialog, ConvertCaseDialog
+    from kimdesk.ui.client_file import ClientFileScreen
+    from kimdesk.ui.client_file_tabs.consents import RevokeDialog
+    from kimdesk.ui.client_file_tabs.documents import DocumentViewer
+    from kimdesk.ui.client_file_tabs.household import HouseholdDialog
+    from kimdesk.ui.coordination.finding_dialog import FindingDialog
+    from kimdesk.ui.coordination.meeting_view import OutcomeDialog
+    from kimdesk.ui.coordination.municipal_tab import ActivityDialog, AgreementDialog
+    from kimdesk.ui.coordination.project_groups_tab import ProjectGroupDialog
+    from kimdesk.ui.coordination.review_dialog import ReviewDialog
+    from kimdesk.ui.coordination.reviews_tab import CasePickerDialog
+    from kimdesk.ui.coordination.steering_tab import (
+        DecisionDialog,
+        MeetingDialog,
+        SteeringMemberDialog,
+    )
+    from kimdesk.ui.handover_dialog import HandoverDialog
+    from kimdesk.ui.lock_screen import RecoveryCodeDialog
+    from kimdesk.ui.network_screen import InstitutionDialog as NetworkInstitutionDialog
+    from kimdesk.ui.phases.linking import InstitutionDialog as LinkingInstitutionDialog
+    from kimdesk.ui.privacy_screen import DateReasonDialog
+    from tests.coordination_builders import build_example5_case
+
+    example = build_example5_case(ctx)
+    client, case = example.client, example.case
+    detail = case_views.load_case(ctx, case.id)
+    review = reviews.prepare_review(ctx, case.id, ReviewDraft(
+        occasion="Welche Kinderbetreuung kommt in Frage?", relevant_information="",
+        development="", network="", held_on=ctx.today(), tags=[]))
+    [consent, *_] = [c for c in consents_of(ctx, client.id)]
+    attachment = documents.add_attachment(ctx, client.id, "Notiz.txt", b"Pass mitbringen.")
+    akte = ClientFileScreen(app_state)
+    qtbot.addWidget(akte)
+    akte.resize(1366, 768)
+    akte.show()
+    akte.show_client(client.id)
     dialogs: list[tuple[str, QDialog]] = [
         ("Neue Person", ClientDialog(app_state)),
-        ("Kontakt erfassen", ContactDialog(app_state, case.id,
-                                           people=[(client.id, client.display_name)])),
-        ("Neuer Fall", NewCaseDialog(app_state, client.id)),
+        ("Neue Organisation", ClientDialog(app_state, organisation=True)),
+        ("Neuer Fall", akte.new_case_dialog()),
+        ("Termin", akte.appointment_dialog()),
+        ("Brief", akte.letter_dialog()),
+        ("Kontakt erfassen", akte.contact_dialog(case.id)),
+        ("Einwilligung", akte.consents.consent_dialog(ConsentKind.DATA_PROCESSING.value)),
+        ("Schweigepflichtentbindung", akte.consents.consent_dialog(ConsentKind.RELEASE.value)),
+        ("Widerruf", RevokeDialog(app_state, consent.id, "Einwilligung", akte)),
+        ("Frist", akte.deadlines.deadline_dialog()),
+        ("Dokument", akte.documents.add_dialog()),
+        ("Dokument ansehen", DocumentViewer(
+            attachment, documents.read_attachment(ctx, attachment.id)[1],
+            save_copy=lambda: None)),
+        ("Haushalt anlegen", HouseholdDialog(app_state, client.id, label="Familie K.",
+                                             municipality=client.municipality, address="")),
+        ("Haushaltsmitglied", akte.household.add_member_dialog()),
+        ("Beziehung", akte.household.relation_dialog()),
+        ("Aufenthalt", akte.residence.residence_dialog()),
+        ("Fall übergeben", HandoverDialog(app_state, detail)),
+        ("Umwandeln", ConvertCaseDialog(app_state, detail)),
+        ("Fall abschließen", CloseCaseDialog(app_state, detail)),
+        ("Erkenntnis", FindingDialog(app_state, case_id=case.id)),
+        ("Einrichtung (Vermittlung)", LinkingInstitutionDialog(app_state)),
+        ("Einrichtung (Netzwerk)", NetworkInstitutionDialog(
+            app_state, network.institutions(ctx, None)[0])),
+        ("Widerruf/Zurückstellen", DateReasonDialog(
+            app_state, "Löschung zurückstellen", "Aufbewahren bis", "Begründung",
+            lambda _on, _text: None, {})),
+        ("Fall für die Fallbesprechung", CasePickerDialog(app_state)),
+        ("Fallbesprechung vorbereiten", ReviewDialog(app_state, case_id=case.id)),
+        ("Fallbesprechung bearbeiten", ReviewDialog(app_state, review_id=review.id)),
+        ("Ergebnis der Fallbesprechung", OutcomeDialog(app_state, review.id)),
+        ("Projektgruppe", ProjectGroupDialog(app_state)),
+        ("Mitglied der Lenkungsgruppe", SteeringMemberDialog(app_state)),
+        ("Sitzung", MeetingDialog(app_state)),
+        ("Beschluss", DecisionDialog(app_state)),
+        ("Vereinbarung", AgreementDialog(app_state)),
+        ("Aktivität", ActivityDialog(app_state)),
+        ("Wiederherstellungscode", RecoveryCodeDialog("ABCD-EFGH-JKMN-PQRS-TVWX-YZ23-45")),
     ]
+    covered = {type(dialog) for _title, dialog in dialogs}
+    assert _dialog_classes() - covered == set()
     problems: list[str] = []
     for title, dialog in dialogs:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)  # the viewer's
         qtbot.addWidget(dialog)
         dialog.show()
         qtbot.waitExposed(dialog)

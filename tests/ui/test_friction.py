@@ -275,3 +275,182 @@ def test_handover_termin_and_letter_are_reached_from_fall_and_akte(
     letter = akte.findChild(LetterDialog)
     assert letter is not None and letter.isVisible()
     letter.reject()
+
+
+# --- 11. the smaller points ----------------------------------------------------------------------
+
+
+def test_weiter_in_the_case_picker_is_no_save_button(
+        qtbot: Any, app_state: AppState) -> None:
+    """Before: "Weiter …" (choosing the case for a Fallbesprechung, nothing is saved yet) was
+    the dialog's standard Save button, drawn with a save icon where the desktop's style shows
+    icons in dialog buttons (KDE, GNOME)."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from kimdesk.ui.coordination.reviews_tab import CasePickerDialog
+
+    dialog = CasePickerDialog(app_state)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    button = dialog.findChild(QPushButton, "save")
+    assert button is not None and button.text() == "Weiter …"
+    box = dialog.findChild(QDialogButtonBox)
+    assert box.standardButton(button) == QDialogButtonBox.StandardButton.NoButton
+    assert box.buttonRole(button) == QDialogButtonBox.ButtonRole.AcceptRole
+    assert button.icon().isNull()
+    # The form dialogs that do save keep their Speichern button.
+    contact = ContactDialog(app_state, make_case(
+        app_state.ctx, make_person(app_state.ctx, consent=True), CM).id)
+    qtbot.addWidget(contact)
+    save = contact.findChild(QPushButton, "save")
+    assert contact.findChild(QDialogButtonBox).standardButton(save) == \
+        QDialogButtonBox.StandardButton.Save
+
+
+def _placeholder_fits(field: Any) -> bool:
+    """The whole placeholder fits the field's text area (frame, margins and the clear
+    button's room taken off)."""
+    metrics = field.fontMetrics()
+    margins = field.textMargins()
+    room = (field.contentsRect().width() - margins.left() - margins.right() - 2 * 4
+            - metrics.height())
+    return metrics.horizontalAdvance(field.placeholderText()) <= room
+
+
+def test_the_search_placeholder_is_readable_in_full(
+        qtbot: Any, app_state: AppState) -> None:
+    """Before: "Suchen: Name, Teil des Namens oder Geburtsdatum …" was cut off beside the four
+    filters at 1366 px (275 px for 330 px of text), and squeezed to 28 px at 150 %."""
+    from kimdesk.ui.main_window import MainWindow
+
+    window = MainWindow(app_state)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_page("Ratsuchende")
+    search = window.clients.search
+    for size in ((1366, 768), (910, 465)):  # 910 × 465: 1366 × 698 at 150 %
+        window.resize(*size)
+        QApplication.processEvents()
+        assert _placeholder_fits(search), (size, search.width())
+    window.discard_and_close()
+
+
+def test_consents_under_datenschutz_can_be_searched_and_filtered(
+        qtbot: Any, app_state: AppState, ctx: Context, clock: Any) -> None:
+    """Before: one unfiltered table of every consent of the vault, without search."""
+    from datetime import date
+
+    from kimdesk.casework import consents
+    from kimdesk.ui.privacy_screen import PrivacyScreen
+    from tests.ui.support import choose
+
+    active = make_person(ctx, consent=True, first_name="Zofia", last_name="Wiśniewska")
+    revoked = make_person(ctx, consent=True, first_name="Mehmet", last_name="Yılmaz")
+    expired = make_person(ctx, first_name="Rasha", last_name="Tahhan")
+    [consent] = consents.consents_of(ctx, revoked.id)
+    consents.revoke_consent(ctx, consent.id, ctx.today(), "mündlich widerrufen")
+    consents.record_consent(ctx, expired.id, consents.ConsentInput(
+        given_on=date(2025, 1, 10), valid_until=date(2025, 12, 31)))
+    screen = PrivacyScreen(app_state)
+    qtbot.addWidget(screen)
+    screen.resize(1366, 700)
+    screen.show()
+
+    def names() -> list[str]:
+        table = screen.consent_table
+        return sorted(table.item(row, 0).text() for row in range(table.rowCount()))
+
+    assert len(names()) == 3 and screen.consent_count.text() == "3 von 3 Einträgen"
+    type_text(qtbot, screen.consent_search, "wisn")  # any case, no diacritics needed
+    assert names() == [active.display_name]
+    assert screen.consent_count.text() == "1 von 3 Einträgen"
+    screen.consent_search.clear()
+    for status, person in (("revoked", revoked), ("expired", expired), ("active", active)):
+        choose(screen.consent_status, status)
+        assert names() == [person.display_name], status
+    choose(screen.consent_kind, "confidentiality_waiver")
+    assert names() == []
+    choose(screen.consent_kind, None)
+    choose(screen.consent_status, None)
+    assert len(names()) == 3
+    for widget in (screen.consent_search, screen.consent_status, screen.consent_kind):
+        assert widget.accessibleName()
+
+
+def test_expired_p104c_is_marked_expired_in_the_akte_header(
+        qtbot: Any, app_state: AppState, ctx: Context, clock: Any) -> None:
+    """Before: the header still said "gültig bis 31.08.2026" after that day."""
+    from datetime import date
+
+    from kimdesk.casework.deadlines import record_residence
+    from kimdesk.ui.client_file import ClientFileScreen
+
+    client = make_person(ctx, consent=True)
+    record_residence(ctx, client.id, "p104c", granted_on=date(2025, 3, 1))  # until 31.08.2026
+    clock.today = date(2026, 8, 3)
+    akte = ClientFileScreen(app_state)
+    qtbot.addWidget(akte)
+    akte.show()
+    akte.show_client(client.id)
+    facts = akte.findChild(QLabel, "client_facts")
+    assert "gültig bis 31.08.2026" in facts.text()
+    clock.today = date(2026, 9, 2)
+    akte.show_client(client.id)
+    assert "abgelaufen am 31.08.2026" in facts.text()
+    assert "gültig bis" not in facts.text()
+
+
+def test_heute_calls_the_goal_review_zielueberpruefung(
+        qtbot: Any, app_state: AppState, ctx: Context) -> None:
+    """Before: "Hilfeplan-Überprüfung" (the youth welfare office's term)."""
+    from kimdesk.ui.today_screen import TodayScreen
+
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    deadlines.add_deadline(ctx, client.id, "plan_review", ctx.today() + timedelta(days=2), "",
+                           case_id=case.id)
+    screen = TodayScreen(app_state)
+    qtbot.addWidget(screen)
+    screen.show()
+    cells = [screen.due.item(row, column).text() for row in range(screen.due.rowCount())
+             for column in range(screen.due.columnCount())]
+    assert "Zielüberprüfung" in cells
+    assert not any("Hilfeplan" in text for text in cells)
+
+
+def test_ctrl_k_records_a_contact_wherever_a_case_is_current(
+        qtbot: Any, app_state: AppState, ctx: Context) -> None:
+    """Strg+K in the Fall and in the Akte of a person with one open case (before: only in the
+    Fall); with two open cases the Akte says where to choose."""
+    from kimdesk.ui.main_window import MainWindow
+
+    client = make_person(ctx, consent=True)
+    case = make_case(ctx, client, CM)
+    window = MainWindow(app_state)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+
+    def ctrl_k_opens_contact_for(case_id: str) -> None:
+        QApplication.processEvents()
+        focus = QApplication.focusWidget() or window
+        qtbot.keyClick(focus, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), ContactDialog))
+        dialog = QApplication.activeModalWidget()
+        assert dialog.windowTitle() == "Kontakt erfassen" and dialog._case_id == case_id
+        dialog.reject()
+        QApplication.processEvents()
+        window.activateWindow()
+
+    window.open_case(case.id)
+    ctrl_k_opens_contact_for(case.id)
+    window.open_client(client.id)
+    ctrl_k_opens_contact_for(case.id)
+    make_case(ctx, client)  # a second open case (a Kurzintervention): which one is meant?
+    window.open_client(client.id)
+    QApplication.processEvents()
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_K,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.activeModalWidget() is None
+    assert "Mehrere offene Fälle" in window.client_file.status.text()
+    window.discard_and_close()

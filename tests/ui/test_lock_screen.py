@@ -229,3 +229,64 @@ def test_first_start_after_errors_keeps_its_form_and_the_code_can_be_printed(
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(target),
                     str(SHOTS / "wiederherstellungscode")], check=True, timeout=60)
     dialog.accept()
+
+
+def test_a_wrong_password_is_shown_as_an_error_and_announced(qtbot: Any, locked: Any) -> None:
+    """Before: the message kept the plain text colour of "Datentresor wird geöffnet …" and
+    nothing told a screen reader about it."""
+    from tests.ui.test_contrast import contrast
+
+    main, _state, _code = locked
+    screen = main.lock_screen
+    qtbot.keyClicks(screen.password, "falsches-passwort")
+    qtbot.keyClick(screen.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "nicht richtig" in screen.message.text(), timeout=5000)
+    text = screen.message.text()
+    screen.message.ensurePolished()
+    palette = screen.message.palette()
+    colour = palette.color(palette.ColorRole.WindowText)
+    assert colour.red() > 2 * colour.green() and colour.red() > 2 * colour.blue(), colour.name()
+    assert contrast(colour, palette.color(palette.ColorRole.Window)) >= 4.5
+    assert screen.message.font().bold()
+    assert screen.message.accessibleDescription() == text
+    assert screen.message.accessibleName() == "Fehler"
+    assert screen.password.accessibleDescription() == text
+    assert screen.password.hasFocus() or main.focusWidget() is screen.password
+
+
+def test_after_unlock_the_keyboard_is_on_the_days_work(qtbot: Any, locked: Any,
+                                                       clock: Clock) -> None:
+    """Before: after unlocking no widget of the workspace had the focus."""
+    import dataclasses
+    from datetime import timedelta
+
+    from kimdesk.casework import deadlines
+    from kimdesk.casework.profile import context_for
+    from kimdesk.reference import load_reference
+    from tests.factories import make_person
+
+    main, state, _code = locked
+    with open_vault(state.data_dir, PASSWORD) as vault:
+        ctx = dataclasses.replace(context_for(vault, load_reference()), clock=clock)
+        client = make_person(ctx, consent=True)
+        deadlines.add_deadline(ctx, client.id, "follow_up", ctx.today() - timedelta(days=1),
+                               "Bescheid prüfen")
+    main.activateWindow()
+    qtbot.keyClicks(main.lock_screen.password, PASSWORD)
+    qtbot.keyClick(main.lock_screen.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: state.unlocked, timeout=15000)
+    QApplication.processEvents()
+    assert main.focusWidget() is main.today.due
+    assert main.today.due.currentRow() == 0
+    opened: list[str] = []
+    state.hub.client_opened.connect(opened.append)
+    qtbot.keyClick(main.today.due, Qt.Key.Key_Return)
+    assert opened == [client.id]
+    # After a lock, the keyboard comes back where it was.
+    main.show_page("Ratsuchende")
+    main.clients.search.setFocus()
+    main.lock()
+    qtbot.keyClicks(main.lock_screen.password, PASSWORD)
+    qtbot.keyClick(main.lock_screen.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: state.unlocked, timeout=15000)
+    assert main.focusWidget() is main.clients.search

@@ -195,6 +195,7 @@ class CasesPanel(QWidget):
         label = QLabel(summary, objectName="case_summary")
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setToolTip(case.concern or "")
+        label.setWordWrap(True)  # wraps beside its buttons where the window is narrow
         if case.status != CaseStatus.OPEN:
             label.setStyleSheet("color: #6b6b6b;")
         layout.addWidget(label, 1)

@@ -35,6 +35,7 @@ from kimdesk.models.enums import ClientKind
 from kimdesk.ui.client_file_tabs.base import FileTab
 from kimdesk.ui.client_file_tabs.rows import hint_label
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
+from kimdesk.ui.flow_layout import FlowLayout
 from kimdesk.ui.state import AppState
 
 # The fields offered only with an active Einwilligung (kimdesk.models.clients.CONSENT_FIELDS
@@ -175,13 +176,16 @@ class MasterDataTab(FileTab):
         self.discard_button.clicked.connect(self.discard)
 
         content = QWidget()
-        columns = QHBoxLayout()
-        columns.addWidget(basics_box, 1)
-        right = QVBoxLayout()
+        # Two columns where they fit; at 150 % on 1366×768 one under the other.
+        columns = FlowLayout(fill=True)
+        columns.addWidget(basics_box)
+        right_column = QWidget(content)
+        right = QVBoxLayout(right_column)
+        right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.more)
         right.addWidget(self.no_consent)
         right.addStretch(1)
-        columns.addLayout(right, 1)
+        columns.addWidget(right_column)
         inner = QVBoxLayout(content)
         inner.addLayout(columns)
         inner.addStretch(1)

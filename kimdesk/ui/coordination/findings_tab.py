@@ -12,9 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -30,8 +28,10 @@ from kimdesk.casework.coordination.reconstructions import theme_rows
 from kimdesk.casework.pseudonymise import MONTH_NAMES
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
+from kimdesk.ui.columns import FitColumns
 from kimdesk.ui.coordination.finding_dialog import FindingDialog
 from kimdesk.ui.fields import CodeCombo, DateField, format_date
+from kimdesk.ui.flow_layout import FlowLayout, labelled
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
@@ -108,26 +108,25 @@ class FindingsTab(QWidget):
                                       (findings.QUARTER, "je Quartal")), parent=self)
         self.granularity.setObjectName("finding_granularity")
 
-        filters = QGridLayout()
-        filters.addWidget(QLabel("Zeitraum"), 0, 0)
-        period_row = QHBoxLayout()
+        # A flow of label–field pairs: two lines at 1366, more at 150 % (a grid of three pairs
+        # a line made the Koordination screen wider than the window there).
+        period = QWidget(self)
+        period_row = QHBoxLayout(period)
+        period_row.setContentsMargins(0, 0, 0, 0)
+        period_label = QLabel("Zeitraum", period)
+        period_label.setBuddy(self.period)
+        period_row.addWidget(period_label)
         period_row.addWidget(self.period)
         period_row.addWidget(self.start)
-        period_row.addWidget(QLabel("–"))
+        period_row.addWidget(QLabel("–", period))
         period_row.addWidget(self.end)
-        filters.addLayout(period_row, 0, 1)
-        filters.addWidget(QLabel("Lebensbereich"), 0, 2)
-        filters.addWidget(self.life_area, 0, 3)
-        filters.addWidget(QLabel("Barriere"), 0, 4)
-        filters.addWidget(self.barrier, 0, 5)
-        filters.addWidget(QLabel("Kommune"), 1, 0)
-        filters.addWidget(self.municipality, 1, 1)
-        filters.addWidget(QLabel("Institutionsart"), 1, 2)
-        filters.addWidget(self.institution_type, 1, 3)
-        filters.addWidget(QLabel("Thema"), 1, 4)
-        filters.addWidget(self.theme, 1, 5)
-        for column in (1, 3, 5):
-            filters.setColumnStretch(column, 1)
+        period_row.addStretch(1)
+        filters = FlowLayout(fill=True)
+        filters.addWidget(period)
+        for text, combo in (("Lebensbereich", self.life_area), ("Barriere", self.barrier),
+                            ("Kommune", self.municipality),
+                            ("Institutionsart", self.institution_type), ("Thema", self.theme)):
+            filters.addWidget(labelled(text, combo, self))
 
         # --- register -----------------------------------------------------------------------
         self.model: RowTableModel[FindingRow] = RowTableModel([
@@ -147,14 +146,9 @@ class FindingsTab(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(7, QHeaderView.ResizeMode.Interactive)
         # Long vocabulary labels are cut (the tooltip shows them whole), so the description
-        # keeps the room.
-        header.setMaximumSectionSize(200)
-        self.table.setColumnWidth(7, 200)
+        # keeps the room; narrow (150 %), the widest columns give way first.
+        self._columns = FitColumns(self.table, 6, widths={7: 200}, widest=200)
         self.total = QLabel(objectName="finding_total")
 
         # --- counts over time ---------------------------------------------------------------

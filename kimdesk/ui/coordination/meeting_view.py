@@ -162,6 +162,7 @@ class OutcomePanel(QWidget):
         self.add_button = QPushButton("Hinzufügen", objectName="add_step")
         self.pending_list = QListWidget(objectName="pending_steps")
         self.pending_list.setWordWrap(True)
+        self.pending_list.setAccessibleName("Vereinbarte nächste Schritte")
         self.remove_button = QPushButton("Entfernen", objectName="remove_step")
         self.errors_label = QLabel(objectName="errors")
         self.errors = FieldErrors(self.errors_label, {

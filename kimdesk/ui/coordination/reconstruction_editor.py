@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -62,6 +61,7 @@ from kimdesk.ui.coordination.project_groups_tab import wrap_tree
 from kimdesk.ui.coordination.reviews_tab import CasePickerDialog
 from kimdesk.ui.coordination.service_chain import ServiceChainEditor
 from kimdesk.ui.fields import DateField, FieldErrors, format_date, set_tab_order
+from kimdesk.ui.flow_layout import FlowLayout
 from kimdesk.ui.phases.base import configure_table
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
@@ -518,13 +518,11 @@ class ReconstructionEditor(QWidget):
         themes_box = QGroupBox("Generative Themen")
         QVBoxLayout(themes_box).addWidget(self.themes)
         top = QWidget(objectName="reconstruction_top")
-        grid = QGridLayout(top)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(form_box, 0, 0)
-        grid.addWidget(areas_box, 0, 1)
-        grid.addWidget(themes_box, 0, 2)
-        for column, stretch in enumerate((4, 4, 5)):
-            grid.setColumnStretch(column, stretch)
+        # Side by side where they fit; at 150 % on 1366×768 the boxes take lines of their own.
+        grid = FlowLayout(top, fill=True)
+        grid.addWidget(form_box)
+        grid.addWidget(areas_box)
+        grid.addWidget(themes_box)
         chain_box = QGroupBox("Dienstleistungskette")
         QVBoxLayout(chain_box).addWidget(self.chain)
         self.splitter = QSplitter(Qt.Orientation.Vertical, objectName="reconstruction_splitter")

@@ -72,10 +72,12 @@ class CasePickerDialog(QDialog):
         self.table = QTableView(objectName="case_choices")
         self.table.setModel(self.proxy)
         _configure(self.table)
+        self.table.setAccessibleName("Eigene offene Fälle")
+        self.table.setTabKeyNavigation(False)  # Tab goes on to the buttons; arrows choose
         self.empty = QLabel("Die eigenen Fälle werden geladen …", objectName="no_cases")
         self.errors_label = QLabel(objectName="errors")
         self.errors_label.setStyleSheet("color: #b71c1c; font-weight: bold;")
-        buttons = save_cancel_buttons(self, "Weiter …", self._choose)
+        buttons = save_cancel_buttons(self, "Weiter …", self._choose, saves=False)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Einen eigenen offenen Fall wählen. In der Koordination "
                                 "erscheint er nur pseudonymisiert."))
@@ -157,6 +159,7 @@ class ReviewsTab(QWidget):
         self.table.setColumnWidth(5, 320)
         self.empty = QLabel("Noch keine Fallbesprechungen. „Fallbesprechung vorbereiten …“ "
                             "wählt einen eigenen Fall.", objectName="reviews_empty")
+        self.empty.setWordWrap(True)
         self.message = QLabel(objectName="reviews_message")
         self.message.setWordWrap(True)
         self.message.hide()

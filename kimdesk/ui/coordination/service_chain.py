@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework.coordination import reconstructions
+from kimdesk.ui.flow_layout import FlowLayout
 
 BOX_WIDTH = 176.0
 BOX_MAX_WIDTH = 320.0
@@ -911,24 +912,30 @@ class Legend(QWidget):
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.setSpacing(2)
-        actors, relations = QHBoxLayout(), QHBoxLayout()
+        # Flows: where the window is narrow (150 % on 1366×768) an entry moves to the next
+        # line instead of widening the screen.
+        actors, relations = FlowLayout(spacing=10), FlowLayout(spacing=10)
         for row in (actors, relations):
-            row.setSpacing(6)
             rows.addLayout(row)
-        title = QLabel("<b>Legende:</b>")
-        title.setMinimumWidth(title.sizeHint().width())
-        actors.addWidget(title)
-        relations.addSpacing(title.minimumWidth())
+        actors.addWidget(QLabel("<b>Legende:</b>"))
         for kind, actor_style in ACTOR_KINDS.items():
-            actors.addWidget(_pixmap_label(_actor_swatch(kind), f"legend_actor_{kind}"))
-            actors.addWidget(QLabel(actor_style.label))
-            actors.addSpacing(10)
+            actors.addWidget(_legend_entry(_pixmap_label(_actor_swatch(kind),
+                                                         f"legend_actor_{kind}"),
+                                           actor_style.label))
         for kind, relation_style in RELATION_KINDS.items():
-            relations.addWidget(_pixmap_label(_relation_swatch(kind), f"legend_relation_{kind}"))
-            relations.addWidget(QLabel(relation_style.label))
-            relations.addSpacing(10)
-        actors.addStretch(1)
-        relations.addStretch(1)
+            relations.addWidget(_legend_entry(_pixmap_label(_relation_swatch(kind),
+                                                            f"legend_relation_{kind}"),
+                                              relation_style.label))
+
+
+def _legend_entry(swatch: QLabel, text: str) -> QWidget:
+    entry = QWidget()
+    row = QHBoxLayout(entry)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(6)
+    row.addWidget(swatch)
+    row.addWidget(QLabel(text))
+    return entry
 
 
 def _pixmap_label(pixmap: QPixmap, name: str) -> QLabel:
@@ -970,18 +977,16 @@ class ServiceChainEditor(QWidget):
                               "Strg+Mausrad zoomt")
         self.hint.setText(self._default_hint)
 
-        tools = QHBoxLayout()
-        tools.addWidget(QLabel("Art:"))
-        tools.addWidget(self.actor_kind)
-        tools.addWidget(self.add_actor_button)
-        tools.addSpacing(16)
-        tools.addWidget(QLabel("Beziehung:"))
-        tools.addWidget(self.relation_kind)
-        tools.addWidget(self.connect_button)
-        tools.addSpacing(16)
-        tools.addWidget(self.delete_button)
-        tools.addWidget(self.fit_button)
-        tools.addStretch(1)
+        tools = FlowLayout(spacing=16)  # groups of tools wrap where the window is narrow
+        for group in ((QLabel("Art:"), self.actor_kind, self.add_actor_button),
+                      (QLabel("Beziehung:"), self.relation_kind, self.connect_button),
+                      (self.delete_button, self.fit_button)):
+            box = QWidget(self)
+            row = QHBoxLayout(box)
+            row.setContentsMargins(0, 0, 0, 0)
+            for widget in group:
+                row.addWidget(widget)
+            tools.addWidget(box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(tools)

@@ -28,6 +28,7 @@ from kimdesk.casework import planning
 from kimdesk.casework.case_views import AssessmentRow, CaseDetail
 from kimdesk.models.enums import Phase
 from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date
+from kimdesk.ui.flow_layout import ColumnsLayout
 from kimdesk.ui.phases.base import (
     InputSnapshot,
     PhaseForm,
@@ -121,7 +122,7 @@ class AssessmentForm(PhaseForm):
         overview_layout.addWidget(hint)
         overview_layout.addWidget(self.table)
 
-        layout = QHBoxLayout(self)
+        layout = ColumnsLayout(self)  # one under the other where the window is narrow
         editor_column = QVBoxLayout()
         editor_column.addWidget(editor)
         editor_column.addStretch(1)

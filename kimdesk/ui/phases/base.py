@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from kimdesk.casework.case_views import CaseDetail, PersonRef
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import Phase
+from kimdesk.ui.columns import FitColumns
 from kimdesk.ui.fields import FieldErrors
 from kimdesk.ui.state import AppState
 
@@ -120,6 +121,8 @@ def configure_table(view: QTableView | QTreeView, *, stretch: Sequence[int] = ()
 
     Columns in ``stretch`` share the free width (and elide), columns in ``fit`` take the width
     of their contents, ``widths`` fixes others; so the table fits without scrolling sideways.
+    A table's columns give way where it is narrower than that (150 % on 1366×768): the first
+    ``stretch`` column keeps a share, the widest others are elided (:class:`FitColumns`).
     """
     view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
@@ -131,7 +134,9 @@ def configure_table(view: QTableView | QTreeView, *, stretch: Sequence[int] = ()
     if isinstance(view, QTableView):
         view.verticalHeader().hide()
         view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
-    if stretch or fit or widths:
+    if stretch and isinstance(view, QTableView):
+        FitColumns(view, stretch[0], widths=widths)  # owned by the view
+    elif stretch or fit or widths:
         header.setStretchLastSection(False)
         for column, width in (widths or {}).items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)

@@ -19,6 +19,7 @@ from kimdesk.casework.case_views import CaseDetail, GoalRow
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import Phase
 from kimdesk.ui.fields import CodeCombo, FieldErrors, format_date
+from kimdesk.ui.flow_layout import ColumnsLayout
 from kimdesk.ui.phases.base import PhaseForm, action_row, error_label
 from kimdesk.ui.state import AppState
 
@@ -77,7 +78,7 @@ class EvaluationForm(PhaseForm):
         close_row.addWidget(self.close_button)
         closing_layout.addLayout(close_row)
 
-        layout = QHBoxLayout(self)
+        layout = ColumnsLayout(self)  # one under the other where the window is narrow
         left = QVBoxLayout()
         left.addWidget(goals_box)
         left.addStretch(1)

@@ -23,6 +23,7 @@ from kimdesk.casework.case_views import CaseDetail
 from kimdesk.errors import ValidationError
 from kimdesk.models.enums import Phase
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
+from kimdesk.ui.flow_layout import ColumnsLayout
 from kimdesk.ui.phases.base import (
     InputSnapshot,
     PhaseForm,
@@ -103,7 +104,7 @@ class IntakeForm(PhaseForm):
         people_layout.addWidget(self.participant_errors_label)
         self.people_box = people
 
-        layout = QHBoxLayout(self)
+        layout = ColumnsLayout(self)  # one under the other where the window is narrow
         layout.addLayout(column(editor), 3)
         layout.addLayout(column(people), 2)
         self._editors = [editor, people]

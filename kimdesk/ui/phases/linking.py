@@ -26,6 +26,7 @@ from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models.enums import Phase
 from kimdesk.reference import InstitutionType
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date, save_cancel_buttons
+from kimdesk.ui.flow_layout import ColumnsLayout
 from kimdesk.ui.phases.base import (
     InputSnapshot,
     PhaseForm,
@@ -217,7 +218,7 @@ class LinkingForm(PhaseForm):
         editor_column = QVBoxLayout()
         editor_column.addWidget(referral_box)
         editor_column.addStretch(1)
-        layout = QHBoxLayout(self)
+        layout = ColumnsLayout(self)  # one under the other where the window is narrow
         layout.addLayout(editor_column, 5)
         layout.addWidget(list_box, 6)
         self._editors = [referral_box, outcome_box]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,6 +22,7 @@ from kimdesk.errors import ValidationError
 from kimdesk.models.enums import Phase
 from kimdesk.ui.case_models import GoalTreeModel, overdue_colour
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors, format_date
+from kimdesk.ui.flow_layout import ColumnsLayout
 from kimdesk.ui.phases.base import (
     InputSnapshot,
     PhaseForm,
@@ -117,11 +119,14 @@ class MonitoringForm(PhaseForm):
         done_deadline_row.addWidget(self.complete_deadline_button)
         deadlines_layout.addLayout(done_deadline_row)
         new_deadline = QFormLayout()
-        kind_row = QHBoxLayout()
-        kind_row.addWidget(self.deadline_kind, 1)
-        kind_row.addWidget(buddy("fällig a&m", self.deadline_due))
-        kind_row.addWidget(self.deadline_due)
-        new_deadline.addRow(buddy("Neue &Frist", self.deadline_kind), kind_row)
+        # Kind and date on rows of their own, the combo sized to a minimum content: beside
+        # each other they made the Fall screen wider than the window at 150 %.
+        for combo in (self.deadline_kind, self.deadline_person):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
+        new_deadline.addRow(buddy("Neue &Frist", self.deadline_kind), self.deadline_kind)
+        new_deadline.addRow(buddy("fällig a&m", self.deadline_due), self.deadline_due)
         title_row = QHBoxLayout()
         title_row.addWidget(self.deadline_title, 1)
         title_row.addWidget(self.deadline_person)
@@ -151,7 +156,7 @@ class MonitoringForm(PhaseForm):
         right = QVBoxLayout()
         right.addWidget(deadlines_box, 1)
         right.addWidget(notes_box, 1)
-        layout = QHBoxLayout(self)
+        layout = ColumnsLayout(self)  # one under the other where the window is narrow
         layout.addWidget(steps_box, 1)
         layout.addLayout(right, 1)
         self._editors = [self.done_on, self.complete_step_button, self.complete_deadline_button,

@@ -27,6 +27,7 @@ from kimdesk.errors import ValidationError
 from kimdesk.models.enums import Phase
 from kimdesk.ui.case_models import ID_ROLE, KIND_ROLE, GoalTreeModel
 from kimdesk.ui.fields import CodeCombo, DateField, FieldErrors
+from kimdesk.ui.flow_layout import ColumnsLayout
 from kimdesk.ui.phases.base import (
     InputSnapshot,
     PhaseForm,
@@ -189,7 +190,7 @@ class PlanningForm(PhaseForm):
         editors.addWidget(goal_box)
         editors.addWidget(step_box)
         editors.addStretch(1)
-        layout = QHBoxLayout(self)
+        layout = ColumnsLayout(self)  # one under the other where the window is narrow
         layout.addLayout(editors, 4)
         layout.addWidget(plan_box, 5)
         self._editors = [goal_box, step_box]

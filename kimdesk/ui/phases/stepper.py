@@ -8,6 +8,7 @@ phases run in order (casework refuses a skip as well).
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 from kimdesk.models.enums import Phase
@@ -70,14 +71,38 @@ class PhaseStepper(QWidget):
             else:
                 state, mark = "ahead", ""
                 tip = "Noch nicht erreicht: die Phasen laufen der Reihe nach."
-            button.setText(f"{phase.index + 1}  {mark}{name}\n{subtitle}")
+            button.setProperty("full_text", f"{phase.index + 1}  {mark}{name}\n{subtitle}")
+            button.setProperty("short_text", f"{phase.index + 1}  {mark}{name}")
             button.setProperty("phase_state", state)
-            button.setToolTip(tip)
+            button.setToolTip(f"{name} ({subtitle}): {tip}")
             button.setEnabled(state != "ahead")
             button.setChecked(phase == viewed)
             # Re-polish so the style sheet sees the changed property.
             button.style().unpolish(button)
             button.style().polish(button)
+        self._fit_texts()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_texts()
+
+    def _fit_texts(self) -> None:
+        """Name and German subtitle where every button is wide enough; where one is not
+        (150 % on 1366×768), all show the name alone (the tooltip keeps the subtitle)."""
+        fits = True
+        for button in self.buttons.values():
+            full = str(button.property("full_text") or button.text())
+            font = button.font()
+            font.setBold(button.property("phase_state") == "current")  # drawn bold
+            metrics = QFontMetrics(font)
+            room = button.width() - 14  # padding 6 px and the border on each side
+            fits = fits and all(metrics.horizontalAdvance(line) <= room
+                                for line in full.split("\n"))
+        for button in self.buttons.values():
+            full = str(button.property("full_text") or button.text())
+            text = full if fits else str(button.property("short_text") or full)
+            if button.text() != text:
+                button.setText(text)
 
     def state_of(self, phase: Phase) -> str:
         return str(self.buttons[phase].property("phase_state") or "")
