@@ -317,6 +317,10 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
+    def discard_on_close_without_asking(self) -> None:
+        """Closing later drops unsaved input without the question (tests tearing down)."""
+        self._discard_confirmed = True
+
     def discard_and_close(self) -> None:
         """Close without asking (the user already agreed to drop unsaved input)."""
         self._discard_confirmed = True

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import Any
+
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from kimdesk.ui.hub import Hub
+from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.operations import GuiThreadGarbageCollector
 from kimdesk.ui.state import AppState
 from kimdesk.vault import Vault
 from tests.factories import Clock
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: Any) -> Generator[None, Any, Any]:
+    """A test that failed half-way can leave unsaved input behind; pytest-qt's closing of the
+    widgets would then wait forever on the modal "Ungespeicherte Eingaben" question (a whole CI
+    run hung on one failed assertion). Close as a user who agreed to discard."""
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow):
+            widget.discard_on_close_without_asking()
+    return (yield)
 
 
 @pytest.fixture(autouse=True)
