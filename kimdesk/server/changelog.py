@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from kimdesk.server.db import Database, utcnow
 from kimdesk.server.enrolment import Caller
@@ -99,7 +99,7 @@ def push(db: Database, caller: Caller, items: list[dict[str, Any]]) -> list[int]
                 key = (item["record_id"], item["kind"])
                 if key not in highest or item["hlc"] > highest[key]:
                     highest[key] = item["hlc"]
-            total = _checksum_of(conn, caller.team, team.checksum)
+            total = _checksum_of(conn, team)
             stored = _stored_versions(conn, caller.team, highest)
             raised: list[dict[str, Any]] = []
             for (record_id, kind), hlc in highest.items():
@@ -113,7 +113,7 @@ def push(db: Database, caller: Caller, items: list[dict[str, Any]]) -> list[int]
                                "max_hlc": hlc})
             db.upsert_max(conn, record_versions, raised, "max_hlc")
             conn.execute(update(teams).where(teams.c.code == caller.team).values(
-                head=seq, checksum=protocol.checksum_text(total)))
+                head=seq, checksum=protocol.checksum_text(total), checksum_head=seq))
             _fault_point()
     return [known[i["change_id"]] for i in items]
 
@@ -135,14 +135,15 @@ def _stored_versions(conn: Connection, team: str, keys: Iterable[tuple[str, str]
     return found
 
 
-def _checksum_of(conn: Connection, team: str, stored: str | None) -> int:
-    """The team's running checksum as a number; summed over ``record_versions`` when none is
-    stored (a database from before the running checksum, or after a compaction)."""
-    if stored is not None:
-        return int(stored, 16)
+def _checksum_of(conn: Connection, team: Row[Any]) -> int:
+    """The team's running checksum as a number: the stored one where it belongs to the team's
+    head, else summed over ``record_versions`` (a database from before the running checksum,
+    after a compaction, or after anything else wrote the log)."""
+    if team.checksum is not None and team.checksum_head == team.head:
+        return int(team.checksum, 16)
     return sum(protocol.record_digest(record_id, max_hlc) for record_id, max_hlc in
                conn.execute(select(record_versions.c.record_id, record_versions.c.max_hlc)
-                            .where(record_versions.c.team == team)))
+                            .where(record_versions.c.team == team.code)))
 
 
 def check_signed(caller: Caller, items: list[dict[str, Any]]) -> None:
@@ -234,18 +235,19 @@ def _record_delivery(db: Database, caller: Caller, first: int, last: int) -> Non
 
 def checksum(db: Database, caller: Caller) -> dict[str, Any]:
     """The team checksum over (record id, highest HLC), with the head it belongs to: the
-    running sum the pushes keep (one row read), summed and stored once where it is missing."""
+    running sum the pushes keep (one row read); summed and stored once where it is missing."""
     with db.read(snapshot=True) as conn:
-        head, stored = conn.execute(select(teams.c.head, teams.c.checksum)
-                                    .where(teams.c.code == caller.team)).one()
-    if stored is None:
+        head, stored, stored_head = conn.execute(
+            select(teams.c.head, teams.c.checksum, teams.c.checksum_head)
+            .where(teams.c.code == caller.team)).one()
+    if stored is None or stored_head != head:
         with db.write() as conn:
             team = db.lock_team(conn, caller.team)
             assert team is not None
             head = team.head
-            stored = protocol.checksum_text(_checksum_of(conn, caller.team, team.checksum))
+            stored = protocol.checksum_text(_checksum_of(conn, team))
             conn.execute(update(teams).where(teams.c.code == caller.team)
-                         .values(checksum=stored))
+                         .values(checksum=stored, checksum_head=head))
     return {"head": head, "checksum": stored}
 
 

@@ -74,7 +74,8 @@ class Database:
         blob = "BYTEA" if self.is_postgresql else "BLOB"
         # Added later: the changes' signatures, the teams' running checksum (NULL: summed again
         # from record_versions on first use).
-        added = {"changes": [("signature", blob)], "teams": [("checksum", "VARCHAR(64)")]}
+        added = {"changes": [("signature", blob)], "teams": [("checksum", "VARCHAR(64)"),
+                                                              ("checksum_head", "BIGINT")]}
         with self.engine.begin() as conn:
             for table_name, columns in added.items():
                 present = {c["name"] for c in inspector.get_columns(table_name)}

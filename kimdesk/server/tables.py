@@ -43,9 +43,12 @@ teams = Table(
     Column("head", BigInteger, nullable=False, default=0),  # highest seq assigned
     Column("compacted_below", BigInteger, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    # protocol.team_checksum of record_versions, updated with each push; NULL = to be summed
-    # again from record_versions (a database from before, or after a compaction).
+    # protocol.team_checksum of record_versions, updated with each push, and the head it
+    # belongs to. Only used while checksum_head = head; otherwise (a database from before, a
+    # compaction, anything that wrote the log another way) it is summed again from
+    # record_versions once.
     Column("checksum", String(64)),
+    Column("checksum_head", BigInteger),
 )
 
 enrolment_codes = Table(

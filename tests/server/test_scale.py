@@ -5,16 +5,20 @@ before; and the lost-device report that rests on delivered ranges."""
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, inspect, select
+import httpx
+from sqlalchemy import func, insert, inspect, select, update
 from starlette.testclient import TestClient
 
 from kimdesk.server import admin
 from kimdesk.server.app import create_app
 from kimdesk.server.db import Database
+from kimdesk.server.settings import Settings
 from kimdesk.server.tables import (
     device_deliveries,
     device_records,
@@ -23,7 +27,14 @@ from kimdesk.server.tables import (
 )
 from kimdesk.sync import protocol
 from tests.server.conftest import grant
-from tests.server.support import Device, hlc_of, make_change, push_body
+from tests.server.support import (
+    Device,
+    PostgresCluster,
+    ServerProcess,
+    hlc_of,
+    make_change,
+    push_body,
+)
 
 Enrol = Callable[..., Device]
 
@@ -165,6 +176,7 @@ def test_a_database_from_before_is_upgraded_in_place(
     with db.engine.begin() as conn:
         conn.exec_driver_sql("DROP INDEX ix_changes_team_device")
         conn.exec_driver_sql("ALTER TABLE teams DROP COLUMN checksum")
+        conn.exec_driver_sql("ALTER TABLE teams DROP COLUMN checksum_head")
         conn.execute(insert(device_records).values(device_id=author.device_id,
                                                    record_id=legacy, kind="cases"))
     db.dispose()
@@ -183,6 +195,24 @@ def test_a_database_from_before_is_upgraded_in_place(
             i["name"] for i in inspect(new_db.engine).get_indexes("changes")}
 
 
+def test_a_log_written_past_the_push_gets_its_checksum_summed_again(
+        client: TestClient, db: Database, active_team: tuple[Device, Device]) -> None:
+    """Whatever writes the log without keeping the running sum (a repair by hand, a tool)
+    moves the head: the stored sum no longer belongs to it and is not served."""
+    author, reader = active_team
+    _push(client, author, [make_change(1) for _ in range(3)])
+    assert _served(client, reader) == _summed(db)
+    with db.write() as conn:
+        conn.execute(update(teams).values(head=teams.c.head + 1))
+        db.upsert_max(conn, record_versions, [{"team": "nord", "record_id": uuid.uuid4().hex,
+                                               "kind": "clients", "max_hlc": hlc_of("0001-a")}],
+                      "max_hlc")
+
+    assert _served(client, reader) == _summed(db)
+    _push(client, author, [make_change(1)])
+    assert _served(client, reader) == _summed(db)
+
+
 def test_a_stale_checksum_is_never_served_after_a_compaction(
         client: TestClient, db: Database, active_team: tuple[Device, Device]) -> None:
     author, reader = active_team
@@ -198,3 +228,88 @@ def test_a_stale_checksum_is_never_served_after_a_compaction(
     assert _served(client, reader) == _summed(db) != before
     with db.read() as conn:  # summed once, then kept
         assert conn.execute(select(teams.c.checksum)).scalar_one() == _summed(db)
+
+
+def test_four_worker_processes_on_postgresql_leave_no_gap_a_cursor_skips(
+        postgres: PostgresCluster, tmp_path: Path) -> None:
+    """`kimdesk serve --workers 4` on PostgreSQL: eight devices push at once (their requests
+    land in different processes) while a ninth pulls in small pages. The danger: a seq that
+    commits after a higher one was already visible; the reader's cursor has moved past it and
+    it never sees that change. Every seq must come exactly once, in order, without a gap."""
+    url = postgres.new_database()
+    try:
+        app = create_app(url)
+        with TestClient(app) as client:
+            devices = _active_devices(app.state.db, client, 9)
+        writers, watcher = devices[:8], devices[8]
+        sent: list[str] = []
+        errors: list[str] = []
+        seen: list[dict[str, Any]] = []
+        done = threading.Event()
+        with ServerProcess(url, workers=4, log_path=tmp_path / "serve.log") as server:
+
+            def write(device: Device) -> None:
+                with httpx.Client(base_url=server.url, headers=device.headers,
+                                  timeout=60) as http:
+                    for round_ in range(12):
+                        items = [make_change(1) for _ in range(1 + (round_ * 5) % 9)]
+                        response = http.post("/v1/push", json=push_body(items, by=device))
+                        if response.status_code != 200:
+                            errors.append(response.text)
+                            return
+                        sent.extend(i["change_id"] for i in items)
+
+            def watch() -> None:
+                cursor = 0
+                with httpx.Client(base_url=server.url, headers=watcher.headers,
+                                  timeout=60) as http:
+                    while True:
+                        finished = done.is_set()
+                        page = http.get("/v1/pull",
+                                        params={"after": cursor, "limit": 13}).json()
+                        seen.extend(page["changes"])
+                        if page["changes"]:
+                            cursor = page["changes"][-1]["seq"]
+                        if finished and not page["more"]:
+                            return
+
+            threads = [threading.Thread(target=write, args=(d,)) for d in writers]
+            reader = threading.Thread(target=watch)
+            reader.start()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            done.set()
+            reader.join(timeout=60)
+            with httpx.Client(base_url=server.url, headers=watcher.headers) as http:
+                served = http.get("/v1/checksum").json()
+            log = server.log_text()
+            assert not errors, errors[:3]
+            assert "Traceback" not in log
+            assert len({line.split("[")[1] for line in log.splitlines()
+                        if "Started server process [" in line}) >= 4
+        db = Database(Settings(db_url=url))
+        try:
+            assert served == {"head": len(sent), "checksum": _summed(db)}
+        finally:
+            db.dispose()
+    finally:
+        postgres.drop_database(url)
+    seqs = [c["seq"] for c in seen]
+    assert seqs == list(range(1, len(sent) + 1))  # gap-free, ordered, nothing skipped
+    assert sorted(c["change_id"] for c in seen) == sorted(sent)
+
+
+def _active_devices(db: Database, client: TestClient, count: int) -> list[Device]:
+    admin.create_team(db, "nord", "Team Nord")
+    result: list[Device] = []
+    for number in range(count):
+        user = f"Person {number}"
+        code, _ = admin.issue_code(db, "nord", user, coordinator=number == 0)
+        device = Device(coordinator=number == 0)
+        body = client.post("/v1/enrol", json=device.enrol_body(code, user)).json()
+        device.device_id, device.team, device.token = body["device_id"], "nord", body["token"]
+        grant(client, result[0] if result else device, device)
+        result.append(device)
+    return result
