@@ -255,6 +255,7 @@ async def _open_loop(url: str, sims: list[SimDevice], interval: float, seconds: 
     sampler = ServerSampler(server_pid, recorder, db_pid)
     stop = asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
+    progress = asyncio.create_task(_progress(recorder, stop))
     limits = httpx.Limits(max_connections=len(sims) + 10, max_keepalive_connections=len(sims))
     tasks: set[asyncio.Task[None]] = set()
     loop_load: list[tuple[float, float]] = []
@@ -279,6 +280,7 @@ async def _open_loop(url: str, sims: list[SimDevice], interval: float, seconds: 
             await asyncio.gather(*tasks)
     stop.set()
     await sampling
+    await progress
     sampler.fill()
     if os.environ.get("KIMDESK_BENCH_DEBUG"):
         print(sampler.samples)
@@ -286,6 +288,24 @@ async def _open_loop(url: str, sims: list[SimDevice], interval: float, seconds: 
         minute = recorder.minutes.get(int((moment - started) // recorder.bucket))
         if minute is not None:
             minute.load = max(minute.load, load)
+
+
+async def _progress(recorder: Recorder, stop: asyncio.Event) -> None:
+    """A line per minute while the run goes on (a long run shows its shape early)."""
+    shown = 0
+    while not stop.is_set():
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=5)
+        current = int((time.monotonic() - recorder.started) // recorder.bucket)
+        while shown < current and not stop.is_set():
+            m = recorder.minutes.get(shown)
+            if m is not None:
+                print(f"… minute {shown + 1}: {m.syncs} syncs, " + ", ".join(
+                    f"{name} p50/p99 {_fmt(_p(m, name, 0.5))}/{_fmt(_p(m, name, 0.99))} ms"
+                    for name in ENDPOINTS) + f", {len(m.errors)} errors, load "
+                    f"{os.getloadavg()[0]:.1f} (requests still running are not counted)",
+                    flush=True)
+            shown += 1
 
 
 # --- reporting ----------------------------------------------------------------------------
