@@ -39,7 +39,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AsyncExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +200,7 @@ class SimDevice:
         self.rng = random.Random(seed)
         self.records = [uuid.uuid4().hex for _ in range(40)]
         self.cursor = 0
+        self.http: httpx.AsyncClient | None = None  # the running load's client
 
     def batch(self) -> list[dict[str, Any]]:
         rng = self.rng
@@ -230,8 +231,9 @@ async def _call(http: httpx.AsyncClient, recorder: Recorder, name: str, method: 
     return response.json()
 
 
-async def _sync(http: httpx.AsyncClient, recorder: Recorder, sim: SimDevice) -> None:
-    headers = sim.device.headers
+async def _sync(recorder: Recorder, sim: SimDevice) -> None:
+    http, headers = sim.http, sim.device.headers
+    assert http is not None
     recorder.at(time.monotonic()).syncs += 1
     batch = sim.batch()
     if batch:
@@ -256,12 +258,17 @@ async def _open_loop(url: str, sims: list[SimDevice], interval: float, seconds: 
     stop = asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
     progress = asyncio.create_task(_progress(recorder, stop))
-    limits = httpx.Limits(max_connections=len(sims) + 10, max_keepalive_connections=len(sims))
+    # One client (one connection) per device, as in reality; one shared pool for all devices
+    # costs the generator CPU that grows with the requests waiting in it (httpcore).
+    limits = httpx.Limits(max_connections=1)
     tasks: set[asyncio.Task[None]] = set()
     loop_load: list[tuple[float, float]] = []
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+    async with AsyncExitStack() as stack:
+        for sim in sims:
+            sim.http = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=120, limits=limits))
         schedule = sorted((n * interval / len(sims), n) for n in range(len(sims)))
-        started = recorder.started
+        recorder.started = started = time.monotonic()
         rounds = math.ceil(seconds / interval)
         for round_ in range(rounds):
             for offset, number in schedule:
@@ -271,7 +278,7 @@ async def _open_loop(url: str, sims: list[SimDevice], interval: float, seconds: 
                 delay = due - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                task = asyncio.create_task(_sync(http, recorder, sims[number]))
+                task = asyncio.create_task(_sync(recorder, sims[number]))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 if not loop_load or time.monotonic() - loop_load[-1][0] >= 10:

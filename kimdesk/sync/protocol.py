@@ -117,7 +117,10 @@ def team_checksum(pairs: Iterable[tuple[str, str]]) -> str:
 
     A sum, not a hash over the sorted pairs: the server keeps it up to date with each push
     (subtract a record's old digest, add its new one) instead of reading and sorting every
-    record of the team for every request; the result does not depend on the order.
+    record of the team for every request; the result does not depend on the order. Like the
+    sorted hash before it, it detects damage and divergence; it is no defence against someone
+    who picks very many records to make a sum collide (generalised birthday), which whoever
+    answers the checksum request could simply lie about anyway.
     """
     return checksum_text(sum(record_digest(record_id, max_hlc) for record_id, max_hlc in pairs))
 
