@@ -483,6 +483,8 @@ def _saturate(server: ServerProcess, sims: list[SimDevice], step_seconds: float,
             f"{_fmt(p):>12}" for p in p99s) + f" {len(minute.errors):>4} "
               f"{minute.cpu_cores:>5.2f} {minute.db_cores:>6.2f} {minute.load:>5.1f} "
               f"{minute.client_cores:>7.2f}", flush=True)
+        if minute.errors:
+            print(f"first error: {minute.errors[0]}")
         if minute.errors or any(p is None or p >= P99_TARGET_MS for p in p99s):
             break
         good = (rate, minute.cpu_cores + minute.db_cores, len(sims) / interval)
