@@ -207,6 +207,9 @@ def _record_delivery(db: Database, caller: Caller, first: int, last: int) -> Non
     that pulls from an older cursor again merges back into it), else a new range starts."""
     mine = device_deliveries.c.device_id == caller.id
     with db.write() as conn:
+        # Two pulls of one device at once (PostgreSQL) must not both read the old range and
+        # the later write lose the earlier one's extension: the device row orders them.
+        db.lock_device(conn, caller.id)
         while True:
             joining = conn.execute(
                 select(device_deliveries.c.first_seq, device_deliveries.c.last_seq)
