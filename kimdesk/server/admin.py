@@ -25,6 +25,8 @@ from kimdesk.server.db import Database, as_utc, utcnow
 from kimdesk.server.settings import Settings, normalise_db_url
 from kimdesk.server.tables import (
     changes,
+    compacted_changes,
+    device_deliveries,
     device_records,
     devices,
     quarantine_reports,
@@ -270,16 +272,34 @@ def lost_device_report(db: Database, device_id: str) -> LostDeviceReport:
     """Which record ids the device wrote or was sent (what a lost laptop may hold)."""
     with db.write() as conn:
         row = _find_device(conn, device_id)
-        records = sorted(conn.execute(
-            select(device_records.c.kind, device_records.c.record_id)
-            .where(device_records.c.device_id == row.id)))
+        records = sorted(_records_held(conn, row.team, row.id))
         last_push = conn.execute(select(func.max(changes.c.received_at)).where(
             changes.c.team == row.team, changes.c.device_id == row.id)).scalar_one()
-        report = LostDeviceReport(_device_info(row), [(k, r) for k, r in records],
-                                  as_utc(last_push))
+        report = LostDeviceReport(_device_info(row), records, as_utc(last_push))
         audit.record(conn, "lost_device_report", audit.admin_actor(), team=row.team,
                      device_id=row.id, records=len(records), clients=report.client_count)
     return report
+
+
+def _records_held(conn: Connection, team: str, device_id: str) -> set[tuple[str, str]]:
+    """(kind, record id) of every change of the team's log, present or compacted, that the
+    device wrote or whose seq lies in a range it was sent; plus the rows recorded per record
+    by servers before the ranges (``device_records``)."""
+    held: set[tuple[str, str]] = set()
+    ranges = conn.execute(select(device_deliveries.c.first_seq, device_deliveries.c.last_seq)
+                          .where(device_deliveries.c.device_id == device_id)).all()
+    for log in (changes, compacted_changes):
+        own = select(log.c.kind, log.c.record_id).distinct().where(
+            log.c.team == team, log.c.device_id == device_id)
+        held.update((kind, record_id) for kind, record_id in conn.execute(own))
+        for first, last in ranges:
+            sent = select(log.c.kind, log.c.record_id).distinct().where(
+                log.c.team == team, log.c.seq >= first, log.c.seq <= last)
+            held.update((kind, record_id) for kind, record_id in conn.execute(sent))
+    held.update((kind, record_id) for kind, record_id in conn.execute(
+        select(device_records.c.kind, device_records.c.record_id)
+        .where(device_records.c.device_id == device_id)))
+    return held
 
 
 def next_lease_code(db: Database, device_id: str) -> tuple[str, DeviceInfo]:

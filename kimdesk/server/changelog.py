@@ -16,10 +16,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from kimdesk.server.db import Database, utcnow
 from kimdesk.server.enrolment import Caller
@@ -27,7 +28,7 @@ from kimdesk.server.errors import ApiError, not_confirmed
 from kimdesk.server.settings import FAULT_ENV, FAULT_EVERY_ENV
 from kimdesk.server.tables import (
     changes,
-    device_records,
+    device_deliveries,
     quarantine_reports,
     record_versions,
     teams,
@@ -93,19 +94,56 @@ def push(db: Database, caller: Caller, items: list[dict[str, Any]]) -> list[int]
                              "nonce": item["nonce"], "ciphertext": item["ciphertext"],
                              "signature": item["signature"], "received_at": now})
             conn.execute(insert(changes), rows)
-            conn.execute(update(teams).where(teams.c.code == caller.team).values(head=seq))
             highest: dict[tuple[str, str], str] = {}
             for item in fresh.values():
                 key = (item["record_id"], item["kind"])
                 if key not in highest or item["hlc"] > highest[key]:
                     highest[key] = item["hlc"]
-            db.upsert_max(conn, record_versions, [
-                {"team": caller.team, "record_id": r, "kind": k, "max_hlc": h}
-                for (r, k), h in highest.items()], "max_hlc")
-            db.insert_ignore(conn, device_records, [
-                {"device_id": caller.id, "record_id": r, "kind": k} for r, k in highest])
+            total = _checksum_of(conn, team)
+            stored = _stored_versions(conn, caller.team, highest)
+            raised: list[dict[str, Any]] = []
+            for (record_id, kind), hlc in highest.items():
+                old = stored.get((record_id, kind))
+                if old is not None and old >= hlc:
+                    continue
+                if old is not None:
+                    total -= protocol.record_digest(record_id, old)
+                total += protocol.record_digest(record_id, hlc)
+                raised.append({"team": caller.team, "record_id": record_id, "kind": kind,
+                               "max_hlc": hlc})
+            db.upsert_max(conn, record_versions, raised, "max_hlc")
+            conn.execute(update(teams).where(teams.c.code == caller.team).values(
+                head=seq, checksum=protocol.checksum_text(total), checksum_head=seq))
             _fault_point()
     return [known[i["change_id"]] for i in items]
+
+
+def _stored_versions(conn: Connection, team: str, keys: Iterable[tuple[str, str]]
+                     ) -> dict[tuple[str, str], str]:
+    """The stored highest HLC of these (record id, kind) pairs, where there is one."""
+    wanted = set(keys)
+    record_ids = sorted({record_id for record_id, _kind in wanted})
+    found: dict[tuple[str, str], str] = {}
+    for start in range(0, len(record_ids), _IN_CHUNK):
+        chunk = record_ids[start:start + _IN_CHUNK]
+        for record_id, kind, max_hlc in conn.execute(
+                select(record_versions.c.record_id, record_versions.c.kind,
+                       record_versions.c.max_hlc)
+                .where(record_versions.c.team == team, record_versions.c.record_id.in_(chunk))):
+            if (record_id, kind) in wanted:
+                found[(record_id, kind)] = max_hlc
+    return found
+
+
+def _checksum_of(conn: Connection, team: Row[Any]) -> int:
+    """The team's running checksum as a number: the stored one where it belongs to the team's
+    head, else summed over ``record_versions`` (a database from before the running checksum,
+    after a compaction, or after anything else wrote the log)."""
+    if team.checksum is not None and team.checksum_head == team.head:
+        return int(team.checksum, 16)
+    return sum(protocol.record_digest(record_id, max_hlc) for record_id, max_hlc in
+               conn.execute(select(record_versions.c.record_id, record_versions.c.max_hlc)
+                            .where(record_versions.c.team == team.code)))
 
 
 def check_signed(caller: Caller, items: list[dict[str, Any]]) -> None:
@@ -147,13 +185,10 @@ def pull(db: Database, caller: Caller, after: int, limit: int) -> dict[str, Any]
             select(changes).where(changes.c.team == caller.team, changes.c.seq > after,
                                   changes.c.seq <= head)
             .order_by(changes.c.seq).limit(limit)).all()
-    # What this device has been sent: the basis of a lost-device report. Recorded before the
-    # answer leaves; its own changes were recorded when it pushed them.
-    delivered = {(r.record_id, r.kind) for r in rows if r.device_id != caller.id}
-    if delivered:
-        with db.write() as conn:
-            db.insert_ignore(conn, device_records, [
-                {"device_id": caller.id, "record_id": r, "kind": k} for r, k in delivered])
+    # What this device has been sent, the basis of a lost-device report: the range of seqs,
+    # recorded before the answer leaves (its own changes are known by their author).
+    if rows:
+        _record_delivery(db, caller, after + 1, int(rows[-1].seq))
     return {
         "changes": [{"seq": r.seq, "change_id": r.change_id, "device_id": r.device_id,
                      "record_id": r.record_id, "kind": r.kind, "hlc": r.hlc,
@@ -166,13 +201,57 @@ def pull(db: Database, caller: Caller, after: int, limit: int) -> dict[str, Any]
     }
 
 
+def _record_delivery(db: Database, caller: Caller, first: int, last: int) -> None:
+    """Remember that seqs ``first``..``last`` went to the device: it joins the ranges it
+    continues or overlaps into one (a device pulling page after page keeps one row, a device
+    that pulls from an older cursor again merges back into it), else a new range starts."""
+    mine = device_deliveries.c.device_id == caller.id
+    with db.write() as conn:
+        # Two pulls of one device at once (PostgreSQL) must not both read the old range and
+        # the later write lose the earlier one's extension: the device row orders them.
+        db.lock_device(conn, caller.id)
+        while True:
+            joining = conn.execute(
+                select(device_deliveries.c.first_seq, device_deliveries.c.last_seq)
+                .where(mine, device_deliveries.c.first_seq <= last + 1,
+                       device_deliveries.c.last_seq >= first - 1)
+                .order_by(device_deliveries.c.first_seq)).all()
+            if len(joining) == 1 and joining[0].first_seq <= first \
+                    and joining[0].last_seq >= last:
+                return  # nothing new
+            low = min([first, *(r.first_seq for r in joining)])
+            high = max([last, *(r.last_seq for r in joining)])
+            if (low, high) == (first, last):
+                break
+            first, last = low, high  # the union may touch a further range
+        if len(joining) == 1:  # the usual case: the next page of the same range
+            conn.execute(update(device_deliveries).where(
+                mine, device_deliveries.c.first_seq == joining[0].first_seq).values(
+                first_seq=first, last_seq=last))
+            return
+        if joining:
+            conn.execute(delete(device_deliveries).where(
+                mine, device_deliveries.c.first_seq.in_([r.first_seq for r in joining])))
+        conn.execute(insert(device_deliveries).values(
+            device_id=caller.id, first_seq=first, last_seq=last, team=caller.team))
+
+
 def checksum(db: Database, caller: Caller) -> dict[str, Any]:
-    """The team checksum over (record id, highest HLC), with the head it belongs to."""
+    """The team checksum over (record id, highest HLC), with the head it belongs to: the
+    running sum the pushes keep (one row read); summed and stored once where it is missing."""
     with db.read(snapshot=True) as conn:
-        head = conn.execute(select(teams.c.head).where(teams.c.code == caller.team)).scalar_one()
-        pairs = conn.execute(select(record_versions.c.record_id, record_versions.c.max_hlc)
-                             .where(record_versions.c.team == caller.team)).all()
-    return {"head": head, "checksum": protocol.team_checksum(pairs)}
+        head, stored, stored_head = conn.execute(
+            select(teams.c.head, teams.c.checksum, teams.c.checksum_head)
+            .where(teams.c.code == caller.team)).one()
+    if stored is None or stored_head != head:
+        with db.write() as conn:
+            team = db.lock_team(conn, caller.team)
+            assert team is not None
+            head = team.head
+            stored = protocol.checksum_text(_checksum_of(conn, team))
+            conn.execute(update(teams).where(teams.c.code == caller.team)
+                         .values(checksum=stored, checksum_head=head))
+    return {"head": head, "checksum": stored}
 
 
 def report_quarantine(db: Database, caller: Caller, items: list[dict[str, Any]]) -> int:

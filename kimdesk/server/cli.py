@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import socket
+import ssl
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +25,7 @@ from kimdesk.errors import KimdeskError
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+_WORKER_DB_ENV = "KIMDESK_SERVE_WORKER_DB"
 DB_HELP = ("Datenbank: Pfad einer SQLite-Datei oder postgresql://BENUTZER@HOST/DB "
            "(Standard: kimdesk-server.db im aktuellen Verzeichnis)")
 
@@ -112,29 +115,60 @@ def _serve(args: argparse.Namespace) -> int:
         raise KimdeskError(f"Ohne TLS (--certfile/--keyfile) lauscht der Server nur auf diesem "
                            f"Computer (127.0.0.1, ::1, localhost), nicht auf {args.host}.")
     url = normalise_db_url(args.db)
+    workers = args.workers
     with _database_errors():
+        # One process creates or upgrades the tables; several workers would race on the DDL.
         app = create_app(url, Settings.from_env(url))
     sock = _bind(args.host, args.port)
+    if workers > 1:
+        app.state.db.dispose()
+        os.environ[_WORKER_DB_ENV] = url  # each worker process builds its own app from it
     config = uvicorn.Config(
-        app, log_config=_log_config(), access_log=True, server_header=False,
+        f"{__name__}:worker_app" if workers > 1 else app, factory=workers > 1,
+        workers=workers, log_config=_log_config(), access_log=True, server_header=False,
         ssl_certfile=str(args.certfile) if args.certfile else None,
         ssl_keyfile=str(args.keyfile) if args.keyfile else None,
-        timeout_graceful_shutdown=10)
+        timeout_graceful_shutdown=10,
+        # A worker that does not answer the supervisor's ping in time is replaced; starting
+        # one takes seconds on a busy machine (uvicorn's default: 5 s).
+        timeout_worker_healthcheck=60)
     try:
-        config.load()
+        if workers == 1:
+            config.load()
+        elif args.certfile:
+            # Each worker loads the app and TLS itself (the config travels to it pickled,
+            # which a loaded one cannot); a bad certificate must fail here, once.
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(args.certfile,
+                                                                    args.keyfile)
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         sock.close()
         raise KimdeskError(f"Zertifikat oder Schlüssel für TLS nicht nutzbar "
                            f"({type(exc).__name__}).") from None
     scheme = "https" if args.certfile else "http"
+    processes = f", {workers} Prozesse" if workers > 1 else ""
     print(f"KIMdesk-Kreisserver auf {scheme}://{args.host}:{args.port} "
-          f"({safe_db_label(url)}); beenden mit Strg+C.", file=sys.stderr, flush=True)
+          f"({safe_db_label(url)}{processes}); beenden mit Strg+C.", file=sys.stderr, flush=True)
     if not args.certfile:
         print("Hinweis: ohne --certfile/--keyfile läuft der Server ohne TLS, nur auf diesem "
               "Computer (für Tests oder hinter einem TLS-Proxy auf demselben Rechner).",
               file=sys.stderr, flush=True)
-    uvicorn.Server(config).run(sockets=[sock])
+    if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
+
+
+def worker_app() -> Any:
+    """The app of one worker process of ``serve --workers N`` (uvicorn's factory): the database
+    URL comes from the parent through the environment; the schema is already there."""
+    from kimdesk.server.app import create_app
+    from kimdesk.server.settings import Settings
+
+    url = os.environ[_WORKER_DB_ENV]
+    return create_app(url, Settings.from_env(url))
 
 
 # --- server-admin -----------------------------------------------------------------------------
@@ -376,6 +410,9 @@ def register(subparsers: Any) -> None:
                        help="TLS-Zertifikat (PEM, mit Zwischenzertifikaten)")
     serve.add_argument("--keyfile", type=Path, metavar="DATEI",
                        help="privater Schlüssel des Zertifikats (PEM)")
+    serve.add_argument("--workers", type=_positive, default=1, metavar="ANZAHL",
+                       help="Anzahl der Server-Prozesse (Standard 1; mit PostgreSQL z. B. einer "
+                            "je Prozessorkern)")
     serve.set_defaults(handler=_serve)
 
     admin = subparsers.add_parser(

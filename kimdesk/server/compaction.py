@@ -9,7 +9,8 @@ device holding that key version) are gone. The tombstone itself stays, so a devi
 still behind learns of the purge by an ordinary pull and deletes its copy; the record's
 entry for the team checksum follows the tombstone, so a device that had received a later
 concurrent edit of the record finds its checksum differing and rebuilds its merge state from
-the log (the client's existing repair path).
+the log (the client's existing repair path). The deleted changes leave their place (seq, record,
+author, no content) in ``compacted_changes`` for the lost-device report.
 
 Only the device that pushed a tombstone may report it: another device cannot make the server
 drop the history of a record it did not erase itself. The report is signed with the device's key
@@ -24,12 +25,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from kimdesk.server.db import Database
 from kimdesk.server.enrolment import Caller
 from kimdesk.server.errors import ApiError, not_confirmed
-from kimdesk.server.tables import changes, record_versions
+from kimdesk.server.tables import changes, compacted_changes, record_versions, teams
 from kimdesk.sync import protocol
 
 _ID = r"^[0-9a-f]{32}$"
@@ -86,12 +87,21 @@ def compact_erased(db: Database, caller: Caller, items: list[dict[str, Any]]
                 changes.c.device_id == caller.id)).first()
             if tombstone is None:
                 continue  # not pushed (yet), or not this device's erasure
-            result = conn.execute(delete(changes).where(
-                *of_record, changes.c.change_id != item["change_id"]))
+            dropping = (*of_record, changes.c.change_id != item["change_id"])
+            # Their places stay for the lost-device report (no ciphertext).
+            conn.execute(insert(compacted_changes).from_select(
+                ["team", "seq", "device_id", "record_id", "kind"],
+                select(changes.c.team, changes.c.seq, changes.c.device_id,
+                       changes.c.record_id, changes.c.kind).where(*dropping)))
+            result = conn.execute(delete(changes).where(*dropping))
             conn.execute(update(record_versions).where(
                 record_versions.c.team == caller.team,
                 record_versions.c.record_id == item["record_id"],
                 record_versions.c.kind == item["kind"]).values(max_hlc=tombstone.hlc))
             compacted += 1
             dropped += result.rowcount or 0
+        if compacted:
+            # The running checksum is summed again from record_versions when next needed.
+            conn.execute(update(teams).where(teams.c.code == caller.team)
+                         .values(checksum=None))
     return {"compacted": compacted, "dropped": dropped}

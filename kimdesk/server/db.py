@@ -67,12 +67,27 @@ class Database:
         return self.backend == "postgresql"
 
     def create_schema(self) -> None:
+        """Create what is missing: tables, then columns and indexes that a database made by an
+        earlier version lacks (``create_all`` adds neither to a table that exists)."""
         tables.metadata.create_all(self.engine)
-        # A database made before changes were signed lacks the signature column.
-        if "signature" not in {c["name"] for c in inspect(self.engine).get_columns("changes")}:
-            blob = "BYTEA" if self.is_postgresql else "BLOB"
-            with self.engine.begin() as conn:
-                conn.exec_driver_sql(f"ALTER TABLE changes ADD COLUMN signature {blob}")
+        inspector = inspect(self.engine)
+        blob = "BYTEA" if self.is_postgresql else "BLOB"
+        # Added later: the changes' signatures, the teams' running checksum (NULL: summed again
+        # from record_versions on first use).
+        added = {"changes": [("signature", blob)], "teams": [("checksum", "VARCHAR(64)"),
+                                                              ("checksum_head", "BIGINT")]}
+        with self.engine.begin() as conn:
+            for table_name, columns in added.items():
+                present = {c["name"] for c in inspector.get_columns(table_name)}
+                for name, sql_type in columns:
+                    if name not in present:
+                        conn.exec_driver_sql(
+                            f"ALTER TABLE {table_name} ADD COLUMN {name} {sql_type}")
+            for table in tables.metadata.sorted_tables:
+                present = {str(i["name"]) for i in inspector.get_indexes(table.name)}
+                for index in table.indexes:
+                    if index.name not in present:
+                        index.create(conn)
 
     def has_schema(self) -> bool:
         return inspect(self.engine).has_table("teams")

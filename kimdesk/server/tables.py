@@ -2,8 +2,9 @@
 
 What is stored: teams with their key epoch and change-log head, enrolment codes (as hashes),
 devices with public keys and a hash of their token, wrapped team keys, the encrypted change log,
-per record the highest HLC (for the team checksum), which device holds which record id (for a
-lost-device report), statistics counts, and the server's own audit. No client name, ever: records
+per record the highest HLC (and per team their checksum, kept current by each push), which seqs
+of the log each device was sent (for a lost-device report), statistics counts, and the server's
+own audit. No client name, ever: records
 are ciphertext under team keys the server never has.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -41,6 +43,12 @@ teams = Table(
     Column("head", BigInteger, nullable=False, default=0),  # highest seq assigned
     Column("compacted_below", BigInteger, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # protocol.team_checksum of record_versions, updated with each push, and the head it
+    # belongs to. Only used while checksum_head = head; otherwise (a database from before, a
+    # compaction, anything that wrote the log another way) it is summed again from
+    # record_versions once.
+    Column("checksum", String(64)),
+    Column("checksum_head", BigInteger),
 )
 
 enrolment_codes = Table(
@@ -105,6 +113,8 @@ changes = Table(
     # rows stored before changes were signed (receivers quarantine those).
     Column("signature", LargeBinary),
     UniqueConstraint("team", "change_id", name="uq_changes_team_change_id"),
+    # A device's own changes (lost-device report: what it wrote, when it last pushed).
+    Index("ix_changes_team_device", "team", "device_id", "seq"),
 )
 
 # The highest HLC per record: the team checksum is computed from it.
@@ -116,7 +126,31 @@ record_versions = Table(
     Column("max_hlc", _sortable(100), nullable=False),
 )
 
-# Which record ids a device wrote or was sent: what a lost laptop may hold.
+# Which seqs of its team's log a device was sent: one row per contiguous range (a device that
+# pulls page after page extends its one row). With the device's own changes (``changes`` by
+# author) and ``compacted_changes`` this says which records a lost laptop may hold, without a
+# row per device and record: storage grows with the log, not with devices × records.
+device_deliveries = Table(
+    "device_deliveries", metadata,
+    Column("device_id", String(32), primary_key=True),
+    Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("team", String(40), nullable=False),
+)
+
+# Where a compaction deleted a change: its place only (seq, record, author; no ciphertext), so
+# the lost-device report still names the records of changes a device was sent before.
+compacted_changes = Table(
+    "compacted_changes", metadata,
+    Column("team", String(40), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("device_id", String(32), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("kind", String(60), nullable=False),
+)
+
+# Before device_deliveries: one row per device and record it wrote or was sent. No longer
+# written; rows of a database from before stay and count in the lost-device report.
 device_records = Table(
     "device_records", metadata,
     Column("device_id", String(32), primary_key=True),

@@ -127,12 +127,32 @@ def record_aad(team: str, record_id: str, kind: str, hlc: str, epoch: int) -> by
         {"team": team, "record_id": record_id, "kind": kind, "hlc": hlc, "epoch": epoch})
 
 
+CHECKSUM_BITS = 256
+_CHECKSUM_MODULUS = 1 << CHECKSUM_BITS
+
+
+def record_digest(record_id: str, max_hlc: str) -> int:
+    """One record's share of the team checksum: SHA-256 of ``record id:highest HLC``."""
+    return int.from_bytes(hashlib.sha256(f"{record_id}:{max_hlc}\n".encode()).digest(), "big")
+
+
+def checksum_text(total: int) -> str:
+    """A sum of record digests as the checksum the API carries (64 hex digits)."""
+    return f"{total % _CHECKSUM_MODULUS:064x}"
+
+
 def team_checksum(pairs: Iterable[tuple[str, str]]) -> str:
-    """SHA-256 (hex) over the sorted ``(record id, highest HLC)`` pairs of a team."""
-    digest = hashlib.sha256()
-    for record_id, max_hlc in sorted(pairs):
-        digest.update(f"{record_id}:{max_hlc}\n".encode())
-    return digest.hexdigest()
+    """The sum modulo 2**256 of the :func:`record_digest` of every ``(record id, highest
+    HLC)`` pair of a team, as 64 hex digits.
+
+    A sum, not a hash over the sorted pairs: the server keeps it up to date with each push
+    (subtract a record's old digest, add its new one) instead of reading and sorting every
+    record of the team for every request; the result does not depend on the order. Like the
+    sorted hash before it, it detects damage and divergence; it is no defence against someone
+    who picks very many records to make a sum collide (generalised birthday), which whoever
+    answers the checksum request could simply lie about anyway.
+    """
+    return checksum_text(sum(record_digest(record_id, max_hlc) for record_id, max_hlc in pairs))
 
 
 # --- signed changes ---------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 ``PostgresCluster`` runs initdb + pg_ctl in a temporary directory (as the ``postgres`` user when
 the tests run as root) and hands out fresh databases copied from a template with the schema.
-``ServerProcess`` runs ``kimdesk serve`` (uvicorn) as a subprocess that tests can stop, kill with
-SIGKILL and restart. ``Device`` holds real Ed25519/X25519 keys and signs key envelopes.
+``ServerProcess`` runs ``kimdesk serve`` (uvicorn, optionally ``--workers N`` processes) as a
+subprocess that tests can stop, kill with SIGKILL and restart. ``Device`` holds real
+Ed25519/X25519 keys and signs key envelopes.
 """
 
 from __future__ import annotations
@@ -153,8 +154,10 @@ class ServerProcess:
 
     def __init__(self, db_url: str, *, port: int | None = None, host: str = "127.0.0.1",
                  env: Mapping[str, str] | None = None, log_path: Path | None = None,
-                 certfile: Path | None = None, keyfile: Path | None = None) -> None:
+                 certfile: Path | None = None, keyfile: Path | None = None,
+                 workers: int = 1) -> None:
         self.db_url = db_url
+        self.workers = workers
         self.host = host
         self.port = port or free_port()
         self.env = dict(env or {})
@@ -185,6 +188,8 @@ class ServerProcess:
                    "--host", self.host, "--port", str(self.port)]
         if self.certfile and self.keyfile:
             command += ["--certfile", str(self.certfile), "--keyfile", str(self.keyfile)]
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
         return command
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
@@ -195,9 +200,11 @@ class ServerProcess:
         env.update(self.env)
         env["PYTHONUNBUFFERED"] = "1"
         with open(self.log_path, "ab") as log:
+            # Its own process group: a SIGKILL reaches the workers too.
             self._process = subprocess.Popen(self.command(), stdout=log,
                                              stderr=subprocess.STDOUT,
-                                             stdin=subprocess.DEVNULL, env=env, cwd=REPO)
+                                             stdin=subprocess.DEVNULL, env=env, cwd=REPO,
+                                             start_new_session=self.workers > 1)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -228,14 +235,21 @@ class ServerProcess:
             try:
                 self._process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=timeout)
+                self.kill()
         return self._process.returncode
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of `kimdesk serve` (with workers: their supervisor)."""
+        return None if self._process is None else self._process.pid
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no commit of anything in flight."""
         if self._process is not None and self._process.poll() is None:
-            self._process.kill()
+            if self.workers > 1:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            else:
+                self._process.kill()
             self._process.wait(timeout=15)
 
     def restart(self, *, env: Mapping[str, str] | None = None, timeout: float = 30.0

@@ -81,8 +81,25 @@ def test_record_aad_binds_every_part() -> None:
 def test_team_checksum_is_order_free_and_defined_for_nothing() -> None:
     pairs = [("r2", "0005"), ("r1", "0009")]
 
-    assert protocol.team_checksum([]) == hashlib.sha256(b"").hexdigest()
+    def share(text: bytes) -> int:
+        return int.from_bytes(hashlib.sha256(text).digest(), "big")
+
+    assert protocol.team_checksum([]) == "0" * 64
     assert protocol.team_checksum(pairs) == protocol.team_checksum(reversed(pairs))
-    assert protocol.team_checksum(pairs) == hashlib.sha256(b"r1:0009\nr2:0005\n").hexdigest()
+    expected = (share(b"r1:0009\n") + share(b"r2:0005\n")) % 2 ** 256
+    assert protocol.team_checksum(pairs) == f"{expected:064x}"
     assert protocol.team_checksum(pairs) != protocol.team_checksum([("r2", "0006"),
                                                                      ("r1", "0009")])
+
+
+def test_the_team_checksum_follows_a_record_by_subtracting_its_old_share() -> None:
+    """What the server does on push: old share out, new share in, no other record read."""
+    pairs = {f"r{n}": f"{n:04d}" for n in range(50)}
+    total = sum(protocol.record_digest(r, h) for r, h in pairs.items())
+
+    total += protocol.record_digest("r7", "9999") - protocol.record_digest("r7", pairs["r7"])
+    pairs["r7"] = "9999"
+
+    assert protocol.checksum_text(total) == protocol.team_checksum(pairs.items())
+
+

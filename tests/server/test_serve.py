@@ -163,6 +163,10 @@ def test_serve_refuses_what_it_cannot_do(tmp_path: Path) -> None:
     (tmp_path / "bad.pem").write_text("kein Zertifikat")
     bad_cert = _serve(*db, "--port", str(free_port()), "--certfile",
                       tmp_path / "bad.pem", "--keyfile", tmp_path / "bad.pem")
+    # With workers each process loads TLS itself: the parent checks it first, once.
+    bad_cert_workers = _serve(*db, "--port", str(free_port()), "--workers", "2", "--certfile",
+                              tmp_path / "bad.pem", "--keyfile", tmp_path / "bad.pem")
+    no_workers = _serve(*db, "--workers", "0")
 
     def line(result: subprocess.CompletedProcess[str], code: int) -> str:
         assert result.returncode == code, result.stderr
@@ -175,3 +179,5 @@ def test_serve_refuses_what_it_cannot_do(tmp_path: Path) -> None:
     assert "Ohne TLS" in line(plain_on_network, 1) and "0.0.0.0" in line(plain_on_network, 1)
     assert "nicht gefunden" in line(no_file, 1)
     assert "TLS nicht nutzbar" in line(bad_cert, 1)
+    assert "TLS nicht nutzbar" in line(bad_cert_workers, 1)
+    assert no_workers.returncode == 2 and "mindestens 1" in no_workers.stderr
