@@ -1,5 +1,5 @@
 """Benchmark: the statistics report (figures with suppression, Zielsystem, PDF) over 5,000
-clients and 50,000 contacts renders in under 3 s (issue 6).
+clients and 50,000 contacts renders in under 0.5 s (issue 17; issue 6 had asked for 3 s).
 
 Setup (not timed): a throw-away vault filled with synthetic cases in ONE transaction straight
 through the models: clients, cases with kind and phase history, topics, contacts, referrals,
@@ -10,7 +10,9 @@ same rows either way.
 Timed: :func:`kimdesk.reports.statistics.statistics_pdf` for the whole Kreis over 22 months,
 the real report code end to end (reading the vault, building and suppressing all figures,
 measuring the Zielsystem, rendering the PDF in memory). Median of 5 runs after one warm-up;
-the parts (figures only, CSV and XLSX export) are printed for information.
+the parts (figures only, CSV and XLSX export) are printed for information, each with the CPU
+time of the process (user + system) beside the wall time and the load average: on a shared
+machine the wall time grows with the load, the CPU time much less.
 
 Run: .venv/bin/python benchmarks/stats_report.py [--clients N] [--contacts N] [--runs R]
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import random
 import statistics
 import tempfile
@@ -50,7 +53,7 @@ from kimdesk.stats.figures import statistics as compute_statistics
 from kimdesk.stats.scope import Period
 from kimdesk.vault import KdfParams, create_vault
 
-TARGET_MS = 3000.0
+TARGET_MS = 500.0  # issue 17
 TODAY = date(2026, 11, 25)
 PERIOD = Period("2025-01", "2026-10")
 PHASES = ("intake", "assessment", "planning", "linking", "monitoring", "evaluation")
@@ -149,14 +152,16 @@ def build(data_dir: Path, clients: int, contacts: int) -> None:
     vault.close()
 
 
-def timed(action: Callable[[], object], runs: int) -> tuple[float, list[float]]:
+def timed(action: Callable[[], object], runs: int) -> tuple[float, list[float], float]:
+    """Median wall time, all wall times and median CPU time of ``runs`` runs (ms)."""
     action()  # warm-up: imports, font registration, SQLite page cache
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         action()
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), times
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return statistics.median(times), times, statistics.median(cpu)
 
 
 def main() -> None:
@@ -166,6 +171,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     from kimdesk.vault import open_vault
+
+    print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     with tempfile.TemporaryDirectory(prefix="kimdesk-bench-stats-") as tmp:
         data_dir = Path(tmp) / "vault"
@@ -178,18 +185,20 @@ def main() -> None:
             ctx = dataclasses.replace(context_for(vault), clock=lambda: TODAY)
             pdf = statistics_pdf(ctx, PERIOD)
             print(f"report: {PERIOD.label}, Kreis, {len(pdf) // 1024} KB PDF")
-            figures_ms, _ = timed(lambda: compute_statistics(ctx, PERIOD), args.runs)
+            figures_ms, _, figures_cpu = timed(lambda: compute_statistics(ctx, PERIOD),
+                                               args.runs)
             stats = compute_statistics(ctx, PERIOD)
-            csv_ms, _ = timed(lambda: exports.to_csv(stats), args.runs)
-            xlsx_ms, _ = timed(lambda: exports.to_xlsx(stats), args.runs)
-            median, times = timed(lambda: statistics_pdf(ctx, PERIOD), args.runs)
+            csv_ms, _, _ = timed(lambda: exports.to_csv(stats), args.runs)
+            xlsx_ms, _, _ = timed(lambda: exports.to_xlsx(stats), args.runs)
+            median, times, cpu = timed(lambda: statistics_pdf(ctx, PERIOD), args.runs)
         finally:
             vault.close()
-    print(f"figures only (read + suppress): median {figures_ms:.0f} ms")
+    print(f"figures only (read + suppress): median {figures_ms:.0f} ms (CPU {figures_cpu:.0f} ms)")
     print(f"export CSV: median {csv_ms:.0f} ms; export XLSX: median {xlsx_ms:.0f} ms")
     print("statistics report PDF (figures, Zielsystem, PDF): "
           + ", ".join(f"{t:.0f}" for t in times) + " ms")
-    print(f"median of {args.runs} runs: {median:.0f} ms")
+    print(f"median of {args.runs} runs: {median:.0f} ms (CPU {cpu:.0f} ms); load average now: "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"target < {TARGET_MS:.0f} ms: {'OK' if median < TARGET_MS else 'MISSED'}")
 
 

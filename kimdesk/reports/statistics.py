@@ -13,6 +13,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
 
+from kimdesk.casework.clients import without_cyclic_gc
 from kimdesk.casework.context import Context
 from kimdesk.reports.layout import (
     DocumentInfo,
@@ -40,11 +41,14 @@ MIN_NUMBER_WIDTH = 18 * mm
 def statistics_pdf(ctx: Context, period: Period, scope: Scope | None = None) -> bytes:
     """Compute the figures (and the Zielsystem covering the end of the period) and print them."""
     scope = scope or Scope.county()
-    data = load(ctx, period, scope)
-    stats = build(data, ctx.reference, ctx.today())
-    system = zielsystem_for(ctx.reference, period.end)
-    measured = (system, measure(ctx, system, period.end, stats, data)) if system else None
-    return statistics_report(ctx, stats, measured)
+    # Many short-lived objects (rows, tallies, flowables) and no cycles worth collecting
+    # meanwhile: the cyclic collector would only walk them again and again.
+    with without_cyclic_gc():
+        data = load(ctx, period, scope)
+        stats = build(data, ctx.reference, ctx.today())
+        system = zielsystem_for(ctx.reference, period.end)
+        measured = (system, measure(ctx, system, period.end, stats, data)) if system else None
+        return statistics_report(ctx, stats, measured)
 
 
 def statistics_report(ctx: Context, stats: Statistics,
@@ -105,7 +109,7 @@ def _figure(figure: Figure, width: float) -> list[Flowable]:
     totals: list[int] = []
     for r, line in zip(rows, values, strict=True):
         row = figure.rows[r]
-        body.append([row.label, *line])
+        body.append([row.label, *(_Number(value, bold=row.total) for value in line)])
         if row.total:
             totals.append(len(body) - 1)
     flowables: list[Flowable] = [
@@ -121,6 +125,27 @@ def _figure(figure: Figure, width: float) -> list[Flowable]:
         notes.append("Spalten ohne Werte sind ausgeblendet.")
     flowables += [para(note, st.small) for note in notes]
     return flowables
+
+
+class _Number(Flowable):  # type: ignore[misc]  # reportlab has no type information
+    """A number in a table cell as a one-line Paragraph in the number style draws it (right
+    aligned, first baseline one font size below the top), without parsing markup and
+    breaking lines: a report has about a thousand of them, and they never wrap."""
+
+    def __init__(self, value: str, *, bold: bool) -> None:
+        super().__init__()
+        self.value = value
+        self.style = styles().number_bold if bold else styles().number
+
+    def wrap(self, available_width: float, _available_height: float) -> tuple[float, float]:
+        self.width, self.height = available_width, self.style.leading
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas, style = self.canv, self.style
+        canvas.setFillColor(style.textColor)
+        canvas.setFont(style.fontName, style.fontSize, style.leading)
+        canvas.drawRightString(self.width, self.height - style.fontSize, self.value)
 
 
 def _widths(figure: Figure, rows: Sequence[int], labels: Sequence[str],

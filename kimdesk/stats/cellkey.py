@@ -42,10 +42,15 @@ PTABLE = Path(__file__).resolve().parents[2] / "resources" / "statistics" / "pta
 PTABLE_COLUMNS = ("anzahl", "schluessel_von", "schluessel_bis", "abweichung")
 
 
+_RECORD_KEY_HASH = hashlib.sha256(b"kimdesk-record-key\0")
+
+
 def record_key(record_id: str) -> int:
-    """The record key of a record: 0–4095, derived from its random id."""
-    digest = hashlib.sha256(b"kimdesk-record-key\0" + record_id.encode()).digest()
-    return int.from_bytes(digest[:4], "big") % KEY_RANGE
+    """The record key of a record: 0–4095, derived from its random id (the first four bytes of
+    SHA-256 over a fixed prefix and the id, modulo 4096)."""
+    digest = _RECORD_KEY_HASH.copy()  # the prefix hashed once, not per record
+    digest.update(record_id.encode())
+    return int.from_bytes(digest.digest()[:4], "big") % KEY_RANGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +67,8 @@ class Tally:
 
     @classmethod
     def of(cls, record_ids: Iterable[str]) -> Tally:
-        total = cls(0, 0)
-        for record_id in record_ids:
-            total = total + cls.one(record_id)
-        return total
+        keys = [record_key(record_id) for record_id in record_ids]
+        return cls(len(keys), sum(keys) % KEY_RANGE)
 
     def __add__(self, other: object) -> Tally:
         if isinstance(other, Tally):

@@ -26,9 +26,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
+from kimdesk.casework.clients import without_cyclic_gc
 from kimdesk.casework.context import Context
 from kimdesk.models import (
     Assessment,
@@ -47,7 +59,7 @@ from kimdesk.models import (
 )
 from kimdesk.models.enums import CaseKind, ClientKind, Phase
 from kimdesk.reference import Reference, ResidenceStatus
-from kimdesk.stats.cellkey import Tally, perturb, record_key, tally
+from kimdesk.stats.cellkey import KEY_RANGE, Tally, perturb, record_key, tally
 from kimdesk.stats.scope import Period, Scope, ScopeKind
 
 # Kinds of values in a column or cell.
@@ -191,26 +203,35 @@ class CaseData:
     assessments: dict[str, Tally] = field(default_factory=dict)
     goals_agreed: dict[str, Tally] = field(default_factory=dict)
     goals_evaluated: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    # the persons' tally for a set of clients (computed once for the figures and the
+    # Zielsystem); not part of the data
+    _persons: tuple[frozenset[str], Tally] | None = field(default=None, init=False,
+                                                          repr=False, compare=False)
 
     @property
     def persons(self) -> Tally:
-        return Tally.of(sorted({c.client for c in self.cases if c.client is not None}))
+        clients = frozenset(c.client for c in self.cases if c.client is not None)
+        if self._persons is None or self._persons[0] != clients:
+            self._persons = (clients, Tally.of(clients))
+        return self._persons[1]
 
 
 def cases_tally(cases: Iterable[CaseFacts]) -> Tally:
     """The number of ``cases`` with their cell key."""
-    return sum((Tally(1, c.record) for c in cases), Tally(0))
-
-
-def _add(counts: dict[Any, Tally], key: Any, record_id: str) -> None:
-    counts[key] = counts.get(key, Tally(0)) + Tally.one(record_id)
+    number = keys = 0
+    for case in cases:
+        number += 1
+        keys += case.record
+    return Tally(number, keys % KEY_RANGE)
 
 
 def load(ctx: Context, period: Period, scope: Scope) -> CaseData:
     """Read everything the figures need for ``period`` and ``scope`` in one snapshot."""
     ref = ctx.reference
     scope.check(ref)
-    with ctx.vault.reading() as session:
+    # Tens of thousands of rows and tallies, no garbage cycles: a cyclic collection in between
+    # would only walk them.
+    with ctx.vault.reading() as session, without_cyclic_gc():
         return _load(session, ref, period, scope)
 
 
@@ -223,123 +244,192 @@ def _scope_condition(ref: Reference, scope: Scope) -> ColumnElement[bool]:
 
 
 def _load(session: Session, ref: Reference, period: Period, scope: Scope) -> CaseData:
+    # Read each table once, in plain column rows (no ORM objects), and join in memory: the
+    # histories, contacts, referrals and goals of the cases in scope are picked by their case
+    # id instead of one index lookup per row. Writes of an enclosing unit of work are flushed
+    # first, as the ORM would before a query.
+    session.flush()
+    conn = session.connection()
     start, end = period.first_day, period.last_day
     in_scope = _scope_condition(ref, scope)
     active = and_(in_scope, Case.opened_on <= end,
                   or_(Case.closed_on.is_(None), Case.closed_on >= start))
-    active_ids = select(Case.id).where(active)
     data = CaseData(period, scope)
-
-    # Histories come ordered by (date, entry time): the last row per case is the newest.
-    kind_at_end = {case_id: kind for case_id, kind in session.execute(
-        select(CaseKindChange.case_id, CaseKindChange.to_kind)
-        .where(CaseKindChange.case_id.in_(active_ids), CaseKindChange.changed_on <= end)
-        .order_by(CaseKindChange.changed_on, CaseKindChange.created_at))}
-    phases: dict[str, list[str]] = defaultdict(list)
-    for case_id, to_phase in session.execute(
-            select(PhaseChange.case_id, PhaseChange.to_phase)
-            .where(PhaseChange.case_id.in_(active_ids), PhaseChange.changed_on <= end)
-            .order_by(PhaseChange.changed_on, PhaseChange.created_at)):
-        phases[case_id].append(to_phase)
-    topics: dict[str, list[str]] = defaultdict(list)
-    for case_id, topic in session.execute(
-            select(CaseTopic.case_id, CaseTopic.topic).where(CaseTopic.case_id.in_(active_ids))):
-        topics[case_id].append(topic)
-    residence = _residence_groups(session, ref, select(Case.client_id).where(active), end)
-
-    rows = session.execute(
+    scope_ids = set(conn.execute(select(Case.id).where(in_scope)).scalars().all())
+    case_rows = conn.execute(
         select(Case.id, Case.client_id, Case.kind, Case.phase, Case.opened_on, Case.closed_on,
                Case.closing_reason, Case.access_route, Case.team, Case.municipality,
                Client.kind, Client.gender, Client.birth_date, Client.nationality)
-        .join(Client, Client.id == Case.client_id).where(active))
+        .join(Client, Client.id == Case.client_id).where(active)).all()
+    active_ids = {row[0] for row in case_rows}
+
+    # Histories come ordered by (date, entry time): the last row per case is the newest.
+    kind_at_end = {case_id: kind for case_id, kind in conn.execute(
+        select(CaseKindChange.case_id, CaseKindChange.to_kind)
+        .where(CaseKindChange.changed_on <= end)
+        .order_by(CaseKindChange.changed_on, CaseKindChange.created_at)).all()
+        if case_id in active_ids}
+    phases: dict[str, list[str]] = defaultdict(list)
+    for case_id, to_phase in conn.execute(
+            select(PhaseChange.case_id, PhaseChange.to_phase)
+            .where(PhaseChange.changed_on <= end)
+            .order_by(PhaseChange.changed_on, PhaseChange.created_at)).all():
+        if case_id in active_ids:
+            phases[case_id].append(to_phase)
+    topics: dict[str, set[str]] = defaultdict(set)
+    for case_id, topic in conn.execute(select(CaseTopic.case_id, CaseTopic.topic)).all():
+        if case_id in active_ids:
+            topics[case_id].add(topic)
+    residence = _residence_groups(conn, ref, {row[1] for row in case_rows}, end)
+
+    age_bands: dict[int, str] = {}
+    nationality_groups: dict[str | None, str] = {}
     for (case_id, client_id, kind, phase, opened_on, closed_on, reason, route, team,
-         municipality, client_kind, gender, birth_date, nationality) in rows:
+         municipality, client_kind, gender, birth_date, nationality) in case_rows:
         kind = kind_at_end.get(case_id, kind)
         closed_by_end = closed_on is not None and closed_on <= end
-        history = phases.get(case_id, [])
+        history = phases.get(case_id)
         if kind == CaseKind.CASE_MANAGEMENT:
-            highest = max((Phase(p) for p in history), key=lambda p: p.index,
-                          default=Phase(phase) if phase else Phase.INTAKE).value
-            at_end = history[-1] if history else (phase or Phase.INTAKE.value)
+            if history:
+                highest = max(history, key=_PHASE_ORDER.__getitem__)
+                at_end = history[-1]
+            else:
+                highest = at_end = Phase(phase).value if phase else Phase.INTAKE.value
         else:
             highest = at_end = ""
+        if client_kind == ClientKind.ORGANISATION:
+            age_band = "organisation"
+        elif birth_date is None:
+            age_band = "unknown"
+        else:
+            age = _age(birth_date, opened_on)
+            age_band = age_bands.get(age) or age_bands.setdefault(
+                age, ref.age_band_for(age).code)
+        group = nationality_groups.get(nationality)
+        if group is None:
+            group = nationality_groups[nationality] = nationality_group_code(ref, nationality)
+        closed_in_period = closed_on is not None and start <= closed_on <= end
         data.cases.append(CaseFacts(
             record=record_key(case_id), client=client_id, purged=False, kind=kind, team=team,
             municipality=municipality,
-            new=period.contains(opened_on), closed=period.contains(closed_on),
+            new=start <= opened_on <= end, closed=closed_in_period,
             open_at_end=not closed_by_end, highest_phase=highest,
             phase_at_end=at_end if not closed_by_end else "",
-            closing_reason=(reason or NOT_STATED) if period.contains(closed_on) else "",
+            closing_reason=(reason or NOT_STATED) if closed_in_period else "",
             access_route=route or NOT_STATED,
-            age_band=_age_band(ref, client_kind, birth_date, opened_on),
+            age_band=age_band,
             gender=gender or NOT_STATED,
-            nationality_group=nationality_group_code(ref, nationality),
+            nationality_group=group,
             residence_group=residence.get(client_id, "ungeklaert"),
-            topics=tuple(sorted(set(topics.get(case_id, ())))),
+            topics=tuple(sorted(topics.get(case_id, ()))),
         ))
 
-    _load_purged(session, ref, period, scope, data)
+    _load_purged(conn, ref, period, scope, data)
 
-    # Counted one by one (not grouped in SQL): each record brings its record key.
-    for contact_id, mode, interpreter, minutes in session.execute(
-            select(Contact.id, Contact.mode, Contact.interpreter,
+    # Counted one by one (not grouped in SQL): each record brings its record key. The
+    # contacts of the period are found through the date index, then read in table order
+    # (one pass over the table's pages instead of one lookup per contact).
+    in_period: Select[int] = (
+        select(literal_column("rowid", Integer)).select_from(Contact.__table__)
+        .where(Contact.contact_on >= start, Contact.contact_on <= end))
+    contacts: dict[tuple[str, bool], list[int]] = {}
+    for contact_id, case_id, mode, interpreter, minutes in conn.execute(
+            select(Contact.id, Contact.case_id, Contact.mode, Contact.interpreter,
                    func.coalesce(Contact.duration_minutes, 0))
-            .join(Case, Case.id == Contact.case_id)
-            .where(in_scope, Contact.superseded.is_(False), Contact.contact_on >= start,
-                   Contact.contact_on <= end)):
-        number, spent = data.contacts.get((mode, bool(interpreter)), (Tally(0), 0))
-        data.contacts[(mode, bool(interpreter))] = (number + Tally.one(contact_id),
-                                                    spent + minutes)
+            .where(literal_column("contacts.rowid").in_(in_period),
+                   Contact.superseded.is_(False))).all():
+        if case_id not in scope_ids:
+            continue
+        sums = contacts.get((mode, bool(interpreter)))
+        if sums is None:
+            sums = contacts[(mode, bool(interpreter))] = [0, 0, 0]
+        sums[0] += 1
+        sums[1] += record_key(contact_id)
+        sums[2] += minutes
+    for group_key, (number, keys, spent) in contacts.items():
+        data.contacts[group_key] = (Tally(number, keys % KEY_RANGE), spent)
 
-    for referral_id, institution_type, outcome in session.execute(
-            select(Referral.id, Institution.institution_type, Referral.outcome)
-            .join(Case, Case.id == Referral.case_id)
-            .join(Institution, Institution.id == Referral.institution_id)
-            .where(in_scope, Referral.referred_on >= start, Referral.referred_on <= end)):
-        _add(data.referrals, (institution_type, outcome), referral_id)
+    institution_types = {institution_id: institution_type for institution_id, institution_type
+                         in conn.execute(select(Institution.id, Institution.institution_type))}
+    referrals = _Tallies()
+    for referral_id, case_id, institution_id, outcome in conn.execute(
+            select(Referral.id, Referral.case_id, Referral.institution_id, Referral.outcome)
+            .where(Referral.referred_on >= start, Referral.referred_on <= end)).all():
+        if case_id in scope_ids and institution_id in institution_types:
+            referrals.add((institution_types[institution_id], outcome), referral_id)
+    data.referrals = referrals.result()
 
-    for assessment_id, life_area in session.execute(
-            select(Assessment.id, Assessment.life_area)
-            .join(Case, Case.id == Assessment.case_id)
-            .where(active, Assessment.need >= 1, Assessment.assessed_on <= end)):
-        _add(data.assessments, life_area, assessment_id)
+    assessments = _Tallies()
+    for assessment_id, case_id, life_area in conn.execute(
+            select(Assessment.id, Assessment.case_id, Assessment.life_area)
+            .where(Assessment.need >= 1, Assessment.assessed_on <= end)).all():
+        if case_id in active_ids:
+            assessments.add(life_area, assessment_id)
+    data.assessments = assessments.result()
     since = datetime.combine(start, time(), UTC)
     until = datetime.combine(end + timedelta(days=1), time(), UTC)
-    for goal_id, life_area in session.execute(
-            select(Goal.id, Goal.life_area).join(Case, Case.id == Goal.case_id)
-            .where(in_scope, or_(
-                and_(Goal.agreed_on >= start, Goal.agreed_on <= end),
-                and_(Goal.agreed_on.is_(None), Goal.created_at >= since,
-                     Goal.created_at < until)))):
-        _add(data.goals_agreed, life_area, goal_id)
-    for goal_id, life_area, attainment in session.execute(
-            select(Goal.id, Goal.life_area, Goal.attainment)
-            .join(Case, Case.id == Goal.case_id)
-            .where(in_scope, Goal.attainment != "", Goal.evaluated_on >= start,
-                   Goal.evaluated_on <= end)):
-        _add(data.goals_evaluated, (life_area, attainment), goal_id)
+    goals_agreed = _Tallies()
+    for goal_id, case_id, life_area in conn.execute(
+            select(Goal.id, Goal.case_id, Goal.life_area)
+            .where(or_(and_(Goal.agreed_on >= start, Goal.agreed_on <= end),
+                       and_(Goal.agreed_on.is_(None), Goal.created_at >= since,
+                            Goal.created_at < until)))).all():
+        if case_id in scope_ids:
+            goals_agreed.add(life_area, goal_id)
+    data.goals_agreed = goals_agreed.result()
+    goals_evaluated = _Tallies()
+    for goal_id, case_id, life_area, attainment in conn.execute(
+            select(Goal.id, Goal.case_id, Goal.life_area, Goal.attainment)
+            .where(Goal.attainment != "", Goal.evaluated_on >= start,
+                   Goal.evaluated_on <= end)).all():
+        if case_id in scope_ids:
+            goals_evaluated.add((life_area, attainment), goal_id)
+    data.goals_evaluated = goals_evaluated.result()
 
     if not (scope.kind == ScopeKind.TEAM and ref.team(scope.code).countywide):
         query = (select(Finding.id, Finding.life_area, Finding.barrier)
                  .where(Finding.noted_on >= start, Finding.noted_on <= end))
         if scope.kind != ScopeKind.COUNTY:
             query = query.where(Finding.municipality.in_(scope.municipalities(ref)))
-        data.findings = {}
-        for finding_id, area, barrier in session.execute(query):
-            _add(data.findings, (area, barrier), finding_id)
+        findings = _Tallies()
+        for finding_id, area, barrier in conn.execute(query).all():
+            findings.add((area, barrier), finding_id)
+        data.findings = findings.result()
     return data
 
 
-def _residence_groups(session: Session, ref: Reference, client_ids: object, end: date
+class _Tallies:
+    """Counts with their cell keys per cell, summed as plain numbers (many records)."""
+
+    def __init__(self) -> None:
+        self._sums: dict[Any, list[int]] = {}
+
+    def add(self, cell: Any, record_id: str) -> None:
+        self.add_key(cell, record_key(record_id))
+
+    def add_key(self, cell: Any, key: int) -> None:
+        sums = self._sums.get(cell)
+        if sums is None:
+            self._sums[cell] = [1, key]
+        else:
+            sums[0] += 1
+            sums[1] += key
+
+    def result(self) -> dict[Any, Tally]:
+        return {cell: Tally(n, keys % KEY_RANGE) for cell, (n, keys) in self._sums.items()}
+
+
+def _residence_groups(conn: Connection, ref: Reference, client_ids: set[str], end: date
                       ) -> dict[str, str]:
     """Per client, the statistics group of the residence status valid at ``end``."""
     groups = {t.code: t.group for t in ref.terms("residence_statuses")
               if isinstance(t, ResidenceStatus)}
     best: dict[str, tuple[date, datetime, str]] = {}
-    for client_id, status, granted_on, created_at in session.execute(
+    for client_id, status, granted_on, created_at in conn.execute(
             select(ResidenceRecord.client_id, ResidenceRecord.status, ResidenceRecord.granted_on,
-                   ResidenceRecord.created_at)
-            .where(ResidenceRecord.client_id.in_(client_ids))):  # type: ignore[arg-type]
+                   ResidenceRecord.created_at)).all():
+        if client_id not in client_ids:
+            continue
         since = granted_on or created_at.date()
         if since > end:
             continue
@@ -348,15 +438,21 @@ def _residence_groups(session: Session, ref: Reference, client_ids: object, end:
     return {client_id: entry[2] for client_id, entry in best.items()}
 
 
-def _load_purged(session: Session, ref: Reference, period: Period, scope: Scope,
+def _load_purged(conn: Connection, ref: Reference, period: Period, scope: Scope,
                  data: CaseData) -> None:
     by_label = _nationality_groups_by_label(ref)
     purged_contacts, purged_minutes = Tally(0), 0
-    for purged in session.scalars(
-            select(PurgedCaseCount).where(
-                PurgedCaseCount.opened_month <= period.end,
-                or_(PurgedCaseCount.closed_month == "",
-                    PurgedCaseCount.closed_month >= period.start))):
+    for purged in conn.execute(
+            select(PurgedCaseCount.id, PurgedCaseCount.opened_month,
+                   PurgedCaseCount.closed_month, PurgedCaseCount.team,
+                   PurgedCaseCount.municipality, PurgedCaseCount.kind,
+                   PurgedCaseCount.highest_phase, PurgedCaseCount.closing_reason,
+                   PurgedCaseCount.age_band, PurgedCaseCount.gender,
+                   PurgedCaseCount.nationality_group, PurgedCaseCount.contacts,
+                   PurgedCaseCount.contact_minutes, PurgedCaseCount.topics)
+            .where(PurgedCaseCount.opened_month <= period.end,
+                   or_(PurgedCaseCount.closed_month == "",
+                       PurgedCaseCount.closed_month >= period.start))).all():
         if not scope.covers(ref, purged.team, purged.municipality):
             continue
         closed_by_end = bool(purged.closed_month) and purged.closed_month <= period.end
@@ -394,13 +490,13 @@ def _load_purged(session: Session, ref: Reference, period: Period, scope: Scope,
         data.contacts[(PURGED, None)] = (purged_contacts, purged_minutes)
 
 
-def _age_band(ref: Reference, client_kind: str, birth_date: date | None, on: date) -> str:
-    if client_kind == ClientKind.ORGANISATION:
-        return "organisation"
-    if birth_date is None:
-        return "unknown"
+_PHASE_ORDER = {p.value: p.index for p in Phase}
+
+
+def _age(birth_date: date, on: date) -> int:
+    """Age in whole years on ``on`` (0 for a birth date after it)."""
     age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-    return ref.age_band_for(max(age, 0)).code
+    return max(age, 0)
 
 
 def nationality_group_code(ref: Reference, nationality: str | None) -> str:
@@ -538,13 +634,13 @@ def _complete(
 def _status_table(code: str, title: str, row_heading: str, rows: Sequence[tuple[str, str]],
                   cases: Sequence[CaseFacts], dimension: str, cell_key: str) -> _Draft:
     """Cases by a dimension and their status in the period (betreut, neu, abgeschlossen ...)."""
-    counts: dict[tuple[str, str], Tally] = {}
+    tallies = _Tallies()
     for case in cases:
         value = getattr(case, dimension)
-        one = Tally(1, case.record)
-        for status in ("active", "new" if case.new else "carried",
-                       "open_at_end" if case.open_at_end else "closed"):
-            counts[(value, status)] = counts.get((value, status), Tally(0)) + one
+        tallies.add_key((value, "active"), case.record)
+        tallies.add_key((value, "new" if case.new else "carried"), case.record)
+        tallies.add_key((value, "open_at_end" if case.open_at_end else "closed"), case.record)
+    counts = tallies.result()
     draft = _table(code, title, row_heading, rows, _STATUS_COLUMNS, counts, total_column=None,
                    row_sums=_STATUS_SUMS)
     for r, row in enumerate(draft.rows):
@@ -649,7 +745,9 @@ def _drafts(data: CaseData, ref: Reference) -> tuple[list[_Draft], list[str]]:
 def statistics(ctx: Context, period: Period, scope: Scope | None = None) -> Statistics:
     """Load and build the figures of ``period`` for ``scope`` (default: the whole Kreis)."""
     scope = scope or Scope.county()
-    return build(load(ctx, period, scope), ctx.reference, ctx.today())
+    data = load(ctx, period, scope)
+    with without_cyclic_gc():
+        return build(data, ctx.reference, ctx.today())
 
 
 def _overview(data: CaseData) -> _Draft:
@@ -768,19 +866,18 @@ def rounded_hours(minutes: int) -> int:
 
 def _count_cases(cases: Iterable[CaseFacts], cell: Any) -> dict[tuple[str, str], Tally]:
     """Cases per cell (``cell(case)`` → (row code, column code)), with their cell keys."""
-    counts: dict[tuple[str, str], Tally] = {}
+    counts = _Tallies()
     for case in cases:
-        key = cell(case)
-        counts[key] = counts.get(key, Tally(0)) + Tally(1, case.record)
-    return counts
+        counts.add_key(cell(case), case.record)
+    return counts.result()
 
 
 def _topics_figure(ref: Reference, cases: Sequence[CaseFacts]) -> _Draft:
-    counts: dict[tuple[str, str], Tally] = {}
+    tallies = _Tallies()
     for case in cases:
         for topic in case.topics:
-            counts[(topic, "cases")] = counts.get((topic, "cases"), Tally(0)) + Tally(
-                1, case.record)
+            tallies.add_key((topic, "cases"), case.record)
+    counts = tallies.result()
     rows = _terms(ref, "topics")
     # A case has several Handlungsfelder, so the rows do not add up; the number of cases is
     # given as the base the shares refer to.

@@ -46,3 +46,13 @@ def test_same_records_same_value_and_totals_carry_their_records() -> None:
     assert sum([Tally.one(i) for i in ids], 0) == whole
     assert perturb(whole) == perturb(Tally.of(ids[::-1]))
     assert perturb(0) == 0
+
+
+def test_record_keys_never_change() -> None:
+    """Every device and the county server derive the same keys from the synced ids; published
+    values of the same records must not change with a release (values pinned from the first
+    implementation, ``sha256(prefix + id)[:4] % 4096``)."""
+    pinned = {"0f1e2d3c4b5a69788796a5b4c3d2e1f0": 1611, "7c9e6679742548b3a0f4c1a1b2c3d4e5": 4014,
+              "purged-1#0": 3063, "": 777}
+    assert {record_id: cellkey.record_key(record_id) for record_id in pinned} == pinned
+    assert Tally.of(pinned) == Tally(4, 1273) == sum(map(Tally.one, pinned), Tally(0))
