@@ -1,6 +1,6 @@
 """Benchmark: how long the installed app (the PyInstaller bundle) takes to show its unlock screen.
 
-Target (issue #7): under 2 s on this machine. Build the bundle first
+Target (issue 17): under 0.8 s on this machine (issue #7 had asked for 2 s). Build the bundle first
 (``.venv/bin/python installer/build.py --team nord``), then run
 ``.venv/bin/python benchmarks/bundle_start.py [--bundle DIR] [--runs N]``.
 
@@ -10,7 +10,9 @@ with ``KIMDESK_EXIT_AFTER_START=1``: the app prints ``ready <ms>`` after the fir
 unlock screen and quits. The time measured is from starting the process to reading that line
 (loader, Python, imports, window, first paint); the app's own ``<ms>`` (from entering
 ``ui.start.run`` to the paint) is shown beside it. One warm-up run is not counted: the first
-start after a build reads the files from disk. Measure on an otherwise idle machine.
+start after a build reads the files from disk. Measure on an otherwise idle machine; the CPU
+time of the started process (user + system) is printed beside the wall time, as the steadier
+figure on a shared machine.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -27,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Benchmark-Passwort-2026"
-TARGET_S = 2.0
+TARGET_S = 0.8
 TIMEOUT_S = 60.0
 BUNDLE_ENV = "KIMDESK_TEST_BUNDLE"
 
@@ -52,10 +55,17 @@ def _env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_once(bundle: Path, data_dir: Path) -> tuple[float, float]:
-    """Seconds from process start to ``ready``, and the app's own ms; the app then quits."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def start_once(bundle: Path, data_dir: Path) -> tuple[float, float, float]:
+    """Seconds from process start to ``ready``, the app's own ms and the CPU seconds of the
+    whole run (up to its exit); the app quits after the paint."""
     env = _env(data_dir)
     env["KIMDESK_EXIT_AFTER_START"] = "1"
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     # A windowed Windows program has no stdout for the `ready` line: there the console one.
     command = ([str(_program(bundle, "kimdesk")), "gui"] if platform.system() == "Windows"
@@ -72,7 +82,7 @@ def start_once(bundle: Path, data_dir: Path) -> tuple[float, float]:
     _out, err = process.communicate(timeout=TIMEOUT_S)
     if in_app_ms is None or process.returncode != 0:
         sys.exit(f"The bundle did not reach the unlock screen (exit {process.returncode}):\n{err}")
-    return elapsed, in_app_ms
+    return elapsed, in_app_ms, _children_cpu() - cpu_before
 
 
 def main() -> None:
@@ -93,9 +103,12 @@ def main() -> None:
         if init.returncode != 0:
             sys.exit(f"kimdesk init failed: {init.stderr}")
         start_once(bundle, data_dir)  # warm-up, not counted
+        load_before = os.getloadavg()[0]
         runs = [start_once(bundle, data_dir) for _ in range(args.runs)]
-    wall = [seconds for seconds, _ms in runs]
-    in_app = [ms for _seconds, ms in runs]
+        load_after = os.getloadavg()[0]
+    wall = [seconds for seconds, _ms, _cpu in runs]
+    in_app = [ms for _seconds, ms, _cpu in runs]
+    cpu = [cpu for _seconds, _ms, cpu in runs]
     median = statistics.median(wall)
     print(f"bundle {bundle.name}; {args.runs} starts to the unlock screen (offscreen), "
           f"after 1 warm-up")
@@ -104,7 +117,10 @@ def main() -> None:
     print(f"  of which in the app (ui.start.run → first paint): median "
           f"{statistics.median(in_app):.0f} ms, min {min(in_app):.0f} ms, "
           f"max {max(in_app):.0f} ms")
-    print(f"target < {TARGET_S:.0f} s: {'OK' if median < TARGET_S else 'MISSED'}")
+    print(f"CPU time of the process (user + system, up to its exit): median "
+          f"{statistics.median(cpu):.2f} s; load average (1 min) {load_before:.1f} before, "
+          f"{load_after:.1f} after")
+    print(f"target < {TARGET_S} s: {'OK' if median < TARGET_S else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -37,18 +37,8 @@ from kimdesk.cli_toolkit import (
 )
 from kimdesk.errors import KimdeskError
 from kimdesk.reference import load_reference
-from kimdesk.reports import commands as report_commands
-from kimdesk.stats import commands as export_commands
-from kimdesk.sync import commands as sync_commands
 from kimdesk.vault import KdfParams, create_vault, open_vault
 from kimdesk.vault.store import vault_exists
-
-try:  # the county server's commands; the laptops' installer bundle leaves kimdesk.server out
-    from kimdesk.server import cli as server_commands
-except ModuleNotFoundError as exc:
-    if exc.name != "kimdesk.server":
-        raise
-    server_commands = None  # type: ignore[assignment]
 
 EXIT_USAGE = USAGE_ERROR
 # Set to 1 to see the traceback of an unexpected error (it may contain client data).
@@ -217,11 +207,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("selftest", help="kurzer Selbsttest (für die Installation)",
                         description="Legt in einem temporären Verzeichnis einen Datentresor an, "
                                     "erfasst, sucht und prüft; zeigt „Selbsttest bestanden“.")
+    # The packages' commands load with the parser: `kimdesk` without a command (the desktop)
+    # needs none of them, nor the PDF and XLSX libraries they bring (start time, issue 17).
+    from kimdesk.reports import commands as report_commands
+    from kimdesk.stats import commands as export_commands
+    from kimdesk.sync import commands as sync_commands
+
     recovery_commands.register(commands)
     report_commands.register(commands)
     export_commands.register(commands)
     sync_commands.register(commands)
-    if server_commands is not None:
+    try:  # the county server's commands; the laptops' installer bundle leaves kimdesk.server out
+        from kimdesk.server import cli as server_commands
+    except ModuleNotFoundError as exc:
+        if exc.name != "kimdesk.server":
+            raise
+    else:
         server_commands.register(commands)
     return parser
 
@@ -425,21 +426,29 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    from kimdesk import demo
-
     data_dir = Path(args.data_dir) if args.data_dir else (
         config.demo_data_dir() if args.demo else config.default_data_dir())
-    if args.demo and not vault_exists(data_dir):
-        print(f"Demo-Datentresor wird angelegt in {data_dir} (Passwort „{demo.DEMO_PASSWORD}“) …")
-        with _progress_bar("Demo-Daten erzeugen") as progress:
-            make_demo_vault(data_dir, demo.DEMO_PASSWORD, progress=progress)
+    demo_password = None
+    if args.demo:  # the demo generator loads only for the demo (start time: issue 17)
+        from kimdesk import demo
+
+        demo_password = demo.DEMO_PASSWORD
+        if not vault_exists(data_dir):
+            print(f"Demo-Datentresor wird angelegt in {data_dir} (Passwort „{demo_password}“) …")
+            with _progress_bar("Demo-Daten erzeugen") as progress:
+                make_demo_vault(data_dir, demo_password, progress=progress)
+    return start_gui(data_dir, demo_password=demo_password)
+
+
+def start_gui(data_dir: Path, *, demo_password: str | None = None) -> int:
+    """The desktop on the vault in ``data_dir`` (what `kimdesk gui` runs)."""
     try:
         from kimdesk.ui.start import run
     except ImportError as exc:
         raise KimdeskError(
             f"Die Oberfläche kann nicht starten (Qt fehlt oder ist unvollständig: {exc})."
         ) from None
-    return run(data_dir, demo_password=demo.DEMO_PASSWORD if args.demo else None)
+    return run(data_dir, demo_password=demo_password)
 
 
 # --- selftest ---------------------------------------------------------------------------------
@@ -570,13 +579,22 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
+    if not (argv if argv is not None else sys.argv[1:]):
+        # No command: the desktop, as the start menu opens it, without building the parser of
+        # every command first (`kimdesk gui` with its defaults).
+        return _run_command(cmd_gui, argparse.Namespace(command="gui", data_dir=None,
+                                                        demo=False))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
+    # Sub-commands registered by their package (report, export, sync …) bring a handler.
+    return _run_command(_COMMANDS.get(args.command) or args.handler, args)
+
+
+def _run_command(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command's handler; errors become a German line on stderr and exit code 1."""
     try:
-        # Sub-commands registered by their package (report, export, sync …) bring a handler.
-        command = _COMMANDS.get(args.command) or args.handler
         return command(args)
     except KimdeskError as exc:
         print(f"Fehler: {exc.message}", file=sys.stderr)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kimdesk.casework import audit
+from kimdesk.casework.clients import without_cyclic_gc
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
@@ -217,16 +220,52 @@ class SyncClient:
         self._signers: dict[str, _Signer] | None = None
         self._signers_refreshed = False
         self._origins: dict[str, str | None] = {}  # origin → device allowed to write under it
+        self._ciphers: dict[int, crypto.RecordCipher] = {}  # by epoch
+        self._in_flight: futures.Future[httpx.Response] | None = None
 
     # --- HTTP ---------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self._in_flight is not None:  # one request at a time on the shared HTTP client
+            futures.wait([self._in_flight])
+        return self._checked(self._request(method, path, **kwargs))
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The HTTP exchange alone (may run on the sender thread: it touches no vault)."""
         headers = {"Authorization": f"Bearer {self._device.token}"}
         try:
-            response = self._http.request(method, f"{protocol.API_PREFIX}{path}",
-                                          headers=headers, **kwargs)
+            return self._http.request(method, f"{protocol.API_PREFIX}{path}",
+                                      headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise ServerUnreachable("Der Kreis-Server ist nicht erreichbar.") from exc
+
+    @contextlib.contextmanager
+    def _sender(self) -> Iterator[futures.Executor]:
+        """The thread that sends :meth:`_send_ahead`'s requests, for one push or pull."""
+        try:
+            with futures.ThreadPoolExecutor(1, "kimdesk-sync-http") as sender:
+                yield sender
+        finally:
+            self._in_flight = None
+
+    def _send_ahead(self, sender: futures.Executor, method: str, path: str,
+                    **kwargs: Any) -> None:
+        """Start a request on the sender thread; :meth:`_received` takes its answer. Meanwhile
+        this thread prepares the next batch or applies the last page (server and device work
+        at the same time)."""
+        self._in_flight = sender.submit(self._request, method, path, **kwargs)
+
+    def _received(self) -> httpx.Response:
+        """The answer of the request started by :meth:`_send_ahead` (on this thread: a revoked
+        device's wipe never runs beside a vault transaction)."""
+        assert self._in_flight is not None
+        try:
+            response = self._in_flight.result()
+        finally:
+            self._in_flight = None
+        return self._checked(response)
+
+    def _checked(self, response: httpx.Response) -> httpx.Response:
         if response.status_code == 403:
             try:
                 body = response.json()
@@ -543,99 +582,150 @@ class SyncClient:
 
     # --- push ---------------------------------------------------------------------------
 
-    def _wire_change(self, change: OutboxChange, epoch: int) -> dict[str, Any]:
-        payload = merge.outgoing_payload(self._ctx.vault, change)
-        nonce, ciphertext = crypto.encrypt_change(
-            self._team_keys[epoch], team=self._device.team, record_id=change.record_id,
-            kind=change.kind, hlc=change.hlc, epoch=epoch, payload=payload)
+    def _cipher(self, epoch: int) -> crypto.RecordCipher:
+        cipher = self._ciphers.get(epoch)
+        if cipher is None:
+            cipher = self._ciphers[epoch] = crypto.RecordCipher(self._team_keys[epoch],
+                                                                self._device.team)
+        return cipher
+
+    def _plaintext(self, change: merge.Outgoing) -> bytes:
+        """The payload as stored in the outbox (JSON, not decoded and encoded again); a new
+        document with its file added."""
+        if change.kind != "attachments":
+            return change.payload_json.encode("utf-8")
+        stored = OutboxChange(kind=change.kind, record_id=change.record_id,
+                              payload=json.loads(change.payload_json))
+        return protocol.canonical_json(merge.outgoing_payload(self._ctx.vault, stored))
+
+    def _wire_change(self, change: merge.Outgoing, epoch: int) -> dict[str, Any]:
+        nonce, ciphertext = self._cipher(epoch).encrypt(
+            record_id=change.record_id, kind=change.kind, hlc=change.hlc, epoch=epoch,
+            plaintext=self._plaintext(change))
         message = protocol.change_signing_bytes(
             team=self._device.team, device_id=self._device.device_id,
             change_id=change.change_id, record_id=change.record_id, kind=change.kind,
-            hlc=change.hlc, epoch=epoch, nonce=protocol.b64d(nonce),
-            ciphertext=protocol.b64d(ciphertext))
+            hlc=change.hlc, epoch=epoch, nonce=nonce, ciphertext=ciphertext)
         return {"change_id": change.change_id, "record_id": change.record_id,
-                "kind": change.kind, "hlc": change.hlc, "epoch": epoch, "nonce": nonce,
-                "ciphertext": ciphertext,
+                "kind": change.kind, "hlc": change.hlc, "epoch": epoch,
+                "nonce": protocol.b64e(nonce), "ciphertext": protocol.b64e(ciphertext),
                 "signature": protocol.b64e(self._signing_key.sign(message))}
 
     def push(self, epoch: int) -> int:
+        """Send the outbox in batches. While the server stores one batch, the next one is
+        read, encrypted and signed; a batch is acknowledged (its outbox rows deleted) only
+        after the server answered for it, and batches go out one after the other in outbox
+        order."""
         pushed = 0
-        while True:
-            with self._ctx.vault.reading() as session:
-                batch = merge.pending(session, _batch_size())
-                for change in batch:
-                    session.expunge(change)
-            if not batch:
-                return pushed
-            changes = [self._wire_change(change, epoch) for change in batch]
-            batch_id = hashlib.sha256(
-                "".join(c["change_id"] for c in changes).encode()).hexdigest()[:32]
-            _fault("push-before-send")
-            response = self._post("/push", {"batch_id": batch_id, "changes": changes})
-            if response.status_code == 409 and "epoch" in _json(response):
-                raise _EpochChanged()
-            refusal = _json(response).get("error") if response.status_code == 422 else None
-            if isinstance(refusal, str):
-                raise SyncError(_PUSH_REFUSALS.get(refusal, _PUSH_REFUSED))
-            answer = _answer(response)
-            _fault("push-after-send")
-            if len(answer["seqs"]) != len(changes):
-                raise SyncError("Der Kreis-Server hat nicht alle Änderungen bestätigt.")
-            with self._ctx.vault.writing() as session:
-                merge.acknowledge(session, [c["change_id"] for c in changes])
-            _fault("push-after-ack")
-            pushed += len(changes)
-            self._progress(f"{pushed} Änderungen gesendet")
+        after = 0  # outbox seq up to which batches were prepared
+        sent: list[str] | None = None  # change ids of the batch the server is working on
+        with self._sender() as sender, without_cyclic_gc():
+            while True:
+                with self._ctx.vault.reading() as session:
+                    batch = merge.outgoing(session, after, _batch_size())
+                changes = [self._wire_change(change, epoch) for change in batch]
+                if batch:
+                    after = batch[-1].seq
+                if sent is not None:
+                    pushed += self._acknowledge(sent)
+                    sent = None
+                    self._progress(f"{pushed} Änderungen gesendet")
+                if not changes:
+                    return pushed
+                sent = [c["change_id"] for c in changes]
+                batch_id = hashlib.sha256("".join(sent).encode()).hexdigest()[:32]
+                _fault("push-before-send")
+                self._send_ahead(sender, "POST", "/push",
+                                 json={"batch_id": batch_id, "changes": changes})
+
+    def _acknowledge(self, change_ids: list[str]) -> int:
+        """Take the server's answer to a pushed batch: delete the batch from the outbox and,
+        if the server stored it right after this device's cursor (nothing of others between),
+        move the cursor past it (the device would only skip its own changes in the pull)."""
+        response = self._received()
+        if response.status_code == 409 and "epoch" in _json(response):
+            raise _EpochChanged()
+        refusal = _json(response).get("error") if response.status_code == 422 else None
+        if isinstance(refusal, str):
+            raise SyncError(_PUSH_REFUSALS.get(refusal, _PUSH_REFUSED))
+        answer = _answer(response)
+        _fault("push-after-send")
+        seqs = answer["seqs"]
+        if len(seqs) != len(change_ids):
+            raise SyncError("Der Kreis-Server hat nicht alle Änderungen bestätigt.")
+        with self._ctx.vault.writing() as session:
+            merge.acknowledge(session, change_ids)
+            device = session.get(SyncDevice, 1)
+            assert device is not None
+            if sorted(seqs) == list(range(device.cursor + 1, device.cursor + 1 + len(seqs))):
+                device.cursor += len(seqs)
+        _fault("push-after-ack")
+        return len(change_ids)
 
     # --- pull ---------------------------------------------------------------------------
 
     def pull(self, *, repair: bool = False) -> tuple[int, int]:
+        """Fetch the team's changes after the cursor in pages and apply them. While one page
+        is verified, decrypted and applied, the server already sends the next one; a page is
+        applied and the cursor moved in one vault transaction."""
         pulled = conflicts = 0
         self._load_origins()
         self._signers = None  # from the trust this sync holds (a revocation may be new)
-        while True:
-            cursor = self._cursor()
-            response = self._call("GET", "/pull", params={"after": cursor, "limit": _batch_size()})
-            if response.status_code == 410:
-                raise _ResyncNeeded()
-            answer = _answer(response)
-            changes = answer["changes"]
-            _fault("pull-after-fetch")
-            if not changes:
-                return pulled, conflicts
-            received: list[merge.Received] = []
-            refused: list[tuple[dict[str, Any], str]] = []
-            self._signers_refreshed = False  # one look for newly certified devices per page
-            for change in changes:
-                if not repair and change["device_id"] == self._device.device_id:
-                    continue
-                try:
-                    received.append(self._open(change))
-                except _Refused as exc:
-                    refused.append((change, exc.reason))
-            last_seq = int(changes[-1]["seq"])
+        limit = _batch_size()
+        with self._sender() as sender, without_cyclic_gc():
+            self._send_ahead(sender, "GET", "/pull",
+                             params={"after": self._cursor(), "limit": limit})
+            while True:
+                response = self._received()
+                if response.status_code == 410:
+                    raise _ResyncNeeded()
+                answer = _answer(response)
+                changes = answer["changes"]
+                _fault("pull-after-fetch")
+                if not changes:
+                    return pulled, conflicts
+                last_seq = int(changes[-1]["seq"])
+                more = bool(answer.get("more"))
+                if more:
+                    self._send_ahead(sender, "GET", "/pull",
+                                     params={"after": last_seq, "limit": limit})
+                conflicts += self._apply_page(changes, last_seq, repair=repair)
+                pulled += len(changes)
+                self._progress(f"{pulled} Änderungen empfangen")
+                if not more:
+                    return pulled, conflicts
 
-            def within(session: Session, index: int, last_seq: int = last_seq,
-                       count: int = len(received),
-                       refused: list[tuple[dict[str, Any], str]] = refused) -> None:
-                if index == count // 2:
-                    _fault("pull-mid-apply")
-                if index == count - 1:
-                    self._move_cursor(session, last_seq)
-                    _quarantine(session, refused)
+    def _apply_page(self, changes: list[dict[str, Any]], last_seq: int, *,
+                    repair: bool) -> int:
+        """Verify, decrypt and apply one page; the cursor moves to ``last_seq`` in the same
+        transaction. Returns the number of conflicts."""
+        received: list[merge.Received] = []
+        refused: list[tuple[dict[str, Any], str]] = []
+        self._signers_refreshed = False  # one look for newly certified devices per page
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        for change in changes:
+            if not repair and change["device_id"] == self._device.device_id:
+                continue
+            try:
+                received.append(self._open(change, now_ms))
+            except _Refused as exc:
+                refused.append((change, exc.reason))
 
-            result = merge.apply_batch(self._ctx.vault, received, within=within)
-            if not received:
-                with self._ctx.vault.writing() as session:
-                    self._move_cursor(session, last_seq)
-                    _quarantine(session, refused)
-            self._quarantined_now += len(refused)
-            _fault("pull-after-commit")
-            pulled += len(changes)
-            conflicts += result.conflicts
-            self._progress(f"{pulled} Änderungen empfangen")
-            if not answer.get("more"):
-                return pulled, conflicts
+        def within(session: Session, index: int, count: int = len(received)) -> None:
+            if index == count // 2:
+                _fault("pull-mid-apply")
+            if index == count - 1:
+                self._move_cursor(session, last_seq)
+                _quarantine(session, refused)
+
+        result = merge.apply_batch(self._ctx.vault, received, within=within)
+        if not received:
+            with self._ctx.vault.writing() as session:
+                self._move_cursor(session, last_seq)
+                _quarantine(session, refused)
+        self._quarantined_now += len(refused)
+        _fault("pull-after-commit")
+        return result.conflicts
 
     @staticmethod
     def _move_cursor(session: Session, seq: int) -> None:
@@ -649,7 +739,7 @@ class SyncClient:
             assert device is not None
             return device.cursor
 
-    def _open(self, change: dict[str, Any]) -> merge.Received:
+    def _open(self, change: dict[str, Any], now_ms: int) -> merge.Received:
         """The decrypted change; _Refused (→ quarantine) if it fails verification.
 
         Checked in this order, without reading the vault: the change's shape and clock, the
@@ -664,7 +754,7 @@ class SyncClient:
             problem = protocol.change_shape_problem(
                 change_id=change["change_id"], record_id=change["record_id"],
                 kind=change["kind"], hlc=change["hlc"], epoch=change["epoch"], nonce=nonce,
-                signature=signature, now_ms=int(datetime.now(UTC).timestamp() * 1000))
+                signature=signature, now_ms=now_ms)
         except (KeyError, TypeError, ValueError):
             problem = "bad_shape"
         if problem is not None:
@@ -690,10 +780,9 @@ class SyncClient:
         if key is None:
             raise SyncError("Für diese Änderungen fehlt dem Gerät der Teamschlüssel.")
         try:
-            payload = crypto.decrypt_change_bytes(
-                key, team=self._device.team, record_id=change["record_id"],
-                kind=change["kind"], hlc=change["hlc"], epoch=epoch, nonce=nonce,
-                ciphertext=ciphertext)
+            payload = self._cipher(epoch).decrypt(
+                record_id=change["record_id"], kind=change["kind"], hlc=change["hlc"],
+                epoch=epoch, nonce=nonce, ciphertext=ciphertext)
         except (crypto.DecryptionFailed, ValueError):
             raise _Refused("lässt sich nicht entschlüsseln (verändert, falsch zugeordnet "
                            "oder unbrauchbar)") from None

@@ -10,6 +10,8 @@ X25519 + HKDF + AES-GCM, "format 1") are opened, never written (protocol.envelop
 
 A change is encrypted with AES-256-GCM under the team key of its epoch; team, record id, kind,
 HLC and epoch are the AAD, so a ciphertext moved to another record (or epoch) fails to decrypt.
+A sync encrypts and decrypts thousands of changes: :class:`RecordCipher` holds the AES-GCM
+object of one team key for all of them.
 """
 
 from __future__ import annotations
@@ -165,12 +167,43 @@ def _open_format_1(ephemeral_public: bytes, nonce: bytes, ciphertext: bytes, *, 
     return AESGCM(key).decrypt(nonce, ciphertext, aad)
 
 
+class RecordCipher:
+    """AES-256-GCM of changes under one team key: one cipher object for every change of a sync
+    (made once per key, not once per change). Plaintexts are JSON objects."""
+
+    __slots__ = ("_aead", "_team")
+
+    def __init__(self, team_key: bytes, team: str) -> None:
+        self._aead = AESGCM(team_key)
+        self._team = team
+
+    def encrypt(self, *, record_id: str, kind: str, hlc: str, epoch: int,
+                plaintext: bytes) -> tuple[bytes, bytes]:
+        """(nonce, ciphertext) of a serialised payload, raw bytes."""
+        nonce = os.urandom(12)
+        aad = protocol.record_aad(self._team, record_id, kind, hlc, epoch)
+        return nonce, self._aead.encrypt(nonce, plaintext, aad)
+
+    def decrypt(self, *, record_id: str, kind: str, hlc: str, epoch: int, nonce: bytes,
+                ciphertext: bytes) -> dict[str, Any]:
+        """The payload; :class:`DecryptionFailed` if the ciphertext does not open here."""
+        aad = protocol.record_aad(self._team, record_id, kind, hlc, epoch)
+        try:
+            plain = self._aead.decrypt(nonce, ciphertext, aad)
+        except (InvalidTag, ValueError) as exc:
+            raise DecryptionFailed(
+                "Eine Änderung vom Server lässt sich nicht entschlüsseln (verändert oder "
+                "einem anderen Datensatz zugeordnet).") from exc
+        payload: dict[str, Any] = json.loads(plain)
+        return payload
+
+
 def encrypt_change(team_key: bytes, *, team: str, record_id: str, kind: str, hlc: str,
                    epoch: int, payload: dict[str, Any]) -> tuple[str, str]:
     """(nonce, ciphertext), both base64."""
-    nonce = os.urandom(12)
-    aad = protocol.record_aad(team, record_id, kind, hlc, epoch)
-    ciphertext = AESGCM(team_key).encrypt(nonce, protocol.canonical_json(payload), aad)
+    nonce, ciphertext = RecordCipher(team_key, team).encrypt(
+        record_id=record_id, kind=kind, hlc=hlc, epoch=epoch,
+        plaintext=protocol.canonical_json(payload))
     return protocol.b64e(nonce), protocol.b64e(ciphertext)
 
 
@@ -189,12 +222,5 @@ def decrypt_change(team_key: bytes, *, team: str, record_id: str, kind: str, hlc
 def decrypt_change_bytes(team_key: bytes, *, team: str, record_id: str, kind: str, hlc: str,
                          epoch: int, nonce: bytes, ciphertext: bytes) -> dict[str, Any]:
     """:func:`decrypt_change` for a change whose base64 the caller decoded already."""
-    aad = protocol.record_aad(team, record_id, kind, hlc, epoch)
-    try:
-        plain = AESGCM(team_key).decrypt(nonce, ciphertext, aad)
-    except (InvalidTag, ValueError) as exc:
-        raise DecryptionFailed(
-            "Eine Änderung vom Server lässt sich nicht entschlüsseln (verändert oder "
-            "einem anderen Datensatz zugeordnet).") from exc
-    payload: dict[str, Any] = json.loads(plain)
-    return payload
+    return RecordCipher(team_key, team).decrypt(record_id=record_id, kind=kind, hlc=hlc,
+                                                epoch=epoch, nonce=nonce, ciphertext=ciphertext)

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, Text, delete, func, select, type_coerce, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -94,6 +94,26 @@ def _references(table: Table) -> list[tuple[Table, Any]]:
                 if fk.column.table is table:
                     found.append((child, column))
     return found
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the merge asks of a table for every change, worked out once per table."""
+
+    names: frozenset[str]  # column names
+    required: tuple[str, ...]  # NOT NULL columns without a default: a whole record has them
+    references: tuple[tuple[str, bool, tuple[Table, ...]], ...]  # (column, nullable, parents)
+
+
+@cache
+def _shape(table: Table) -> _Shape:
+    return _Shape(
+        names=frozenset(c.name for c in table.columns),
+        required=tuple(c.name for c in table.columns if not c.nullable and c.default is None
+                       and c.server_default is None),
+        references=tuple((c.name, bool(c.nullable), tuple(fk.column.table
+                                                           for fk in c.foreign_keys))
+                         for c in table.columns if c.foreign_keys))
 
 
 def _remove_rows(conn: Connection, table: Table, ids: list[str], result: ApplyResult) -> None:
@@ -203,12 +223,12 @@ class _Merger:
                                           for fk in column.foreign_keys)
 
     def _parents_alive(self, table: Table, values: dict[str, Any]) -> bool:
-        for column in table.columns:
-            value = values.get(column.name)
+        for name, _nullable, parents in _shape(table).references:
+            value = values.get(name)
             if value is None:
                 continue
-            for fk in column.foreign_keys:
-                if not self._parent_exists(fk.column.table, value):
+            for parent in parents:
+                if not self._parent_exists(parent, value):
                     return False
         return True
 
@@ -235,6 +255,7 @@ class _Merger:
         if payload.get("author"):
             self.authors[origin] = (payload["author"], change.signer)
         table = self.tables[change.kind]
+        shape = _shape(table)
         if cl % 2 == 0:
             if self._current(change.kind, change.record_id) is not None:
                 self._delete(change, cl)
@@ -247,7 +268,7 @@ class _Merger:
         base: dict[str, Any] = payload.get("base", {})
         winners: dict[str, Any] = {}
         for name, value in payload.get("fields", {}).items():
-            if name not in table.c or name == "id":
+            if name not in shape.names or name == "id":
                 continue
             mine = self.clocks.get(change.record_id, {}).get(name)
             if mine == remote:
@@ -272,31 +293,29 @@ class _Merger:
         values = {name: decode_value(value) for name, value in winners.items()}
         if row is None:
             values["id"] = change.record_id
-            missing = [c.name for c in table.columns if not c.nullable and c.default is None
-                       and c.server_default is None and c.name not in values]
-            if missing:
+            if any(name not in values for name in shape.required):
                 return  # not a whole record: the change that creates it is still to come
-            for column in table.columns:
+            for name, nullable, _parents in shape.references:
                 # A reference to a dead record is cleared, as the cascade clears it where the
                 # row already was; without the referenced record the row cannot be.
-                target = values.get(column.name)
-                if column.nullable and column.foreign_keys and target is not None and \
-                        not self._parents_alive(table, {column.name: target}):
-                    values[column.name] = None
+                target = values.get(name)
+                if nullable and target is not None and \
+                        not self._parents_alive(table, {name: target}):
+                    values[name] = None
             if not self._parents_alive(table, values):
                 self.states[change.record_id][0] = cl + 1  # dies with its parent, everywhere
                 return
             self.new_rows.setdefault(change.kind, {})[change.record_id] = {
-                column.name: values.get(column.name, _default(column)) for column in table.columns}
+                column.name: values[column.name] if column.name in values else _default(column)
+                for column in table.columns}
             blob = payload.get("blob")
             if change.kind == "attachments" and blob is not None:
                 self.result.blobs[change.record_id] = protocol.b64d(blob)
         else:
-            for column in table.columns:
-                target = values.get(column.name)
-                if column.foreign_keys and target is not None and not self._parents_alive(
-                        table, {column.name: target}):
-                    values[column.name] = None if column.nullable else row[column.name]
+            for name, nullable, _parents in shape.references:
+                target = values.get(name)
+                if target is not None and not self._parents_alive(table, {name: target}):
+                    values[name] = None if nullable else row[name]
             if change.record_id in self.new_rows.get(change.kind, {}):
                 self.new_rows[change.kind][change.record_id].update(values)
             else:
@@ -546,6 +565,28 @@ def forget_merge_state(session: Session) -> None:
     """Before a full resync: the clocks are rebuilt from the server's log; the outbox stays."""
     conn = session.connection()
     conn.execute(delete(table_of(RecordState)))
+
+
+class Outgoing(NamedTuple):
+    """An outbox change as it is sent: its payload is the JSON text stored in the vault."""
+
+    seq: int
+    change_id: str
+    kind: str
+    record_id: str
+    hlc: str
+    payload_json: str
+
+
+def outgoing(session: Session, after: int, limit: int) -> list[Outgoing]:
+    """The next ``limit`` outbox changes after outbox seq ``after``, without loading them as
+    entities or decoding their payloads (a first push sends tens of thousands)."""
+    outbox = table_of(OutboxChange)
+    rows = session.connection().execute(
+        select(outbox.c.seq, outbox.c.change_id, outbox.c.kind, outbox.c.record_id,
+               outbox.c.hlc, type_coerce(outbox.c.payload, Text))
+        .where(outbox.c.seq > after).order_by(outbox.c.seq).limit(limit))
+    return [Outgoing(*row) for row in rows]
 
 
 def pending(session: Session, limit: int) -> list[OutboxChange]:

@@ -33,7 +33,6 @@ from kimdesk.casework import case_views, cases
 from kimdesk.casework.case_views import CaseDetail, ContactRow, KindChangeRow, PhaseChangeRow
 from kimdesk.errors import KimdeskError, NotFound
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
-from kimdesk.reports.personal import case_summary, zielvereinbarung
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
 from kimdesk.ui.case_dialogs import CloseCaseDialog, ConvertCaseDialog
@@ -620,6 +619,8 @@ class CaseScreen(QWidget):
         ctx, case_id, client_id = self._state.ctx, detail.id, person.id
         name = printing.file_name("Zielvereinbarung", printing.last_name(person.name),
                                   self._state.today())
+        from kimdesk.reports.personal import zielvereinbarung  # PDF library: on use only
+
         self._save_pdf(lambda: zielvereinbarung(ctx, case_id, client_id), name,
                        "Zielvereinbarung speichern", self.goal_agreement_button)
 
@@ -630,6 +631,8 @@ class CaseScreen(QWidget):
         ctx, case_id = self._state.ctx, detail.id
         name = printing.file_name("Fallübersicht", printing.last_name(detail.client_name),
                                   self._state.today())
+        from kimdesk.reports.personal import case_summary  # PDF library: on use only
+
         self._save_pdf(lambda: case_summary(ctx, case_id), name, "Fallübersicht speichern",
                        self.case_summary_button)
 

@@ -10,6 +10,7 @@ is visible, or when it is next shown.
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -26,7 +27,6 @@ from PySide6.QtWidgets import (
 from kimdesk.casework import file_actions, views
 from kimdesk.errors import KimdeskError
 from kimdesk.models.enums import ClientKind, ConsentKind
-from kimdesk.reports.personal import auskunft
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
 from kimdesk.ui.appointment_dialog import AppointmentDialog
@@ -44,7 +44,6 @@ from kimdesk.ui.contact_dialog import ContactDialog
 from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import format_date
 from kimdesk.ui.flow_layout import FlowLayout
-from kimdesk.ui.letter_dialog import LetterDialog
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.state import AppState
 
@@ -64,6 +63,9 @@ def age_on(birth_date: date, today: date) -> int:
     before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
     return today.year - birth_date.year - before_birthday
 
+
+if TYPE_CHECKING:
+    from kimdesk.ui.letter_dialog import LetterDialog
 
 class ClientFileScreen(QWidget):
     file_loaded = Signal(str)  # client id, after every (re)load
@@ -305,6 +307,8 @@ class ClientFileScreen(QWidget):
         self.access_report_button.setEnabled(False)
         self.status.setStyleSheet("color: #1b5e20;")
         self.status.setText("Auskunft wird erstellt …")
+        from kimdesk.reports.personal import auskunft  # PDF library: on use only
+
         operation = printing.save_document(
             self, lambda: auskunft(ctx, client_id), name, title="Auskunft speichern",
             choose_path=self.choose_path, on_saved=self._access_report_saved,
@@ -345,6 +349,9 @@ class ClientFileScreen(QWidget):
                         lambda _d: self.status.setText("Termin angelegt."))
 
     def letter_dialog(self) -> LetterDialog:
+        # The letters (and their PDF library) load when a letter is written, not at start.
+        from kimdesk.ui.letter_dialog import LetterDialog
+
         assert self._client_id is not None
         return LetterDialog(self._state, self._client_id, self._open_cases(), self)
 

@@ -30,7 +30,6 @@ from kimdesk import APP_NAME, config
 from kimdesk.casework.profile import create_profile
 from kimdesk.casework.recovery import recover_with_code
 from kimdesk.errors import KimdeskError, ValidationError
-from kimdesk.reports.recovery import recovery_code_pdf
 from kimdesk.ui import printing
 from kimdesk.ui.fields import CodeCombo, FieldErrors
 from kimdesk.ui.operations import run_in_background
@@ -41,6 +40,13 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from kimdesk.vault.keys import is_well_formed_recovery_code
 from kimdesk.vault.passwords import check_password_policy, estimate_strength
+
+
+def _recovery_code_pdf(code: str, printed_on: date) -> bytes:
+    # The PDF library loads when a code is printed, not before the lock screen shows (start).
+    from kimdesk.reports.recovery import recovery_code_pdf
+
+    return recovery_code_pdf(code, printed_on)
 
 
 class RecoveryCodeDialog(QDialog):
@@ -92,7 +98,7 @@ class RecoveryCodeDialog(QDialog):
             self.status.setText(text)
 
         printing.save_document(
-            self, lambda: recovery_code_pdf(code, printed_on),
+            self, lambda: _recovery_code_pdf(code, printed_on),
             printing.file_name("Wiederherstellungscode", APP_NAME, printed_on),
             title="Wiederherstellungscode als PDF speichern", choose_path=self.choose_path,
             on_saved=lambda path: done(f"Gespeichert: {path}. Bitte ausdrucken und die Datei "

@@ -1,6 +1,14 @@
-"""The main window: navigation, the screens, the status bar, auto-lock and closing safely."""
+"""The main window: navigation, the screens, the status bar, auto-lock and closing safely.
+
+At the start of the app (``ui.start``) the window is made with only its lock screen; the
+workspace (every screen, the sync) is built right after the lock screen's first paint, while the
+user types the password, or at the latest when the vault is unlocked (start time: issue 17).
+Everyone else (tests) gets the whole window at once.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFontMetrics, QKeySequence, QShortcut
@@ -23,24 +31,25 @@ from shiboken6 import isValid
 
 from kimdesk import APP_NAME, __version__, config
 from kimdesk.casework.profile import load_profile
-from kimdesk.sync.offline import lease_state
-from kimdesk.ui.case_screen import CaseScreen
-from kimdesk.ui.client_file import ClientFileScreen
-from kimdesk.ui.clients_screen import ClientsScreen
-from kimdesk.ui.coordination.screen import CoordinationScreen
 from kimdesk.ui.lock_screen import LockScreen
-from kimdesk.ui.network_screen import NetworkScreen
-from kimdesk.ui.privacy_screen import PrivacyScreen
 from kimdesk.ui.state import AppState
-from kimdesk.ui.stats_screen import StatsScreen
-from kimdesk.ui.sync_status import (
-    ConnectionFactory,
-    LeaseBanner,
-    LeaseScreen,
-    SyncController,
-    SyncStatusWidget,
-)
-from kimdesk.ui.today_screen import TodayScreen
+
+if TYPE_CHECKING:
+    from kimdesk.ui.case_screen import CaseScreen
+    from kimdesk.ui.client_file import ClientFileScreen
+    from kimdesk.ui.clients_screen import ClientsScreen
+    from kimdesk.ui.coordination.screen import CoordinationScreen
+    from kimdesk.ui.network_screen import NetworkScreen
+    from kimdesk.ui.privacy_screen import PrivacyScreen
+    from kimdesk.ui.stats_screen import StatsScreen
+    from kimdesk.ui.sync_status import (
+        ConnectionFactory,
+        LeaseBanner,
+        LeaseScreen,
+        SyncController,
+        SyncStatusWidget,
+    )
+    from kimdesk.ui.today_screen import TodayScreen
 
 _USER_INPUT = {
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
@@ -90,18 +99,86 @@ class PageStack(QStackedWidget):
 class MainWindow(QMainWindow):
     NAVIGATION = ("Heute", "Ratsuchende", "Netzwerk", "Datenschutz", "Statistik", "Koordination")
 
+    today: TodayScreen
+    clients: ClientsScreen
+    network: NetworkScreen
+    privacy: PrivacyScreen
+    stats: StatsScreen
+    coordination: CoordinationScreen
+    client_file: ClientFileScreen
+    case_screen: CaseScreen
+    sync: SyncController
+    lease_screen: LeaseScreen
+    lease_banner: LeaseBanner
+    sync_status: SyncStatusWidget
+    navigation: QListWidget
+    pages: PageStack
+    page_scroll: QScrollArea
+
     def __init__(self, state: AppState, *,
                  auto_lock_minutes: int = config.DEFAULT_AUTO_LOCK_MINUTES,
-                 sync_connection: ConnectionFactory | None = None) -> None:
+                 sync_connection: ConnectionFactory | None = None,
+                 defer_workspace: bool = False) -> None:
         super().__init__()
         self._state = state
         self._hidden_dialogs: list[QDialog] = []
         self._discard_confirmed = False
         self._focus_before_lock: QWidget | None = None
+        self._sync_connection = sync_connection
+        self._workspace_built = False
         self.setWindowTitle(APP_NAME)
         self.resize(1366, 768)
 
         self.lock_screen = LockScreen(state)
+        self.root = QStackedWidget()
+        self.root.addWidget(self.lock_screen)
+        self.setCentralWidget(self.root)
+        self.lock_state = QLabel(objectName="lock_state")
+        if not defer_workspace:
+            self.build_workspace()
+        self.statusBar().addPermanentWidget(self.lock_state)
+        self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}"))
+
+        self.idle_timer = QTimer(self, singleShot=True)
+        self.idle_timer.setInterval(max(auto_lock_minutes, 1) * 60_000)
+        self.idle_timer.timeout.connect(self.lock)
+        self._idle_watcher = IdleWatcher(self.idle_timer, self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._idle_watcher)
+
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
+        # Strg+N: a new person from anywhere (Ratsuchende, "Neue Person …").
+        QShortcut(QKeySequence("Ctrl+N"), self, activated=self._new_person)
+        self.lock_screen.unlocked.connect(self._after_unlock)
+        state.hub.vault_locked.connect(self._show_locked)
+        state.hub.client_opened.connect(self.open_client)
+        state.hub.case_opened.connect(self.open_case)
+        state.hub.status_message.connect(self._show_status)
+        self._show_locked() if not state.unlocked else self._after_unlock()
+
+    def build_workspace(self) -> None:
+        """Every screen, the navigation and the sync (once; see the module docstring)."""
+        if self._workspace_built:
+            return
+        self._workspace_built = True
+        from kimdesk.ui.case_screen import CaseScreen
+        from kimdesk.ui.client_file import ClientFileScreen
+        from kimdesk.ui.clients_screen import ClientsScreen
+        from kimdesk.ui.coordination.screen import CoordinationScreen
+        from kimdesk.ui.network_screen import NetworkScreen
+        from kimdesk.ui.privacy_screen import PrivacyScreen
+        from kimdesk.ui.stats_screen import StatsScreen
+        from kimdesk.ui.sync_status import (
+            LeaseBanner,
+            LeaseScreen,
+            SyncController,
+            SyncStatusWidget,
+        )
+        from kimdesk.ui.today_screen import TodayScreen
+
+        state, sync_connection = self._state, self._sync_connection
         self.today = TodayScreen(state)
         self.clients = ClientsScreen(state)
         self.network = NetworkScreen(state)
@@ -146,39 +223,14 @@ class MainWindow(QMainWindow):
         self.page_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.page_scroll.setWidget(self.pages)
         row.addWidget(self.page_scroll, 1)
-        self.root = QStackedWidget()
-        self.root.addWidget(self.lock_screen)
-        self.root.addWidget(workspace)
+        self.root.addWidget(workspace)  # index 1, after the lock screen
         self.root.addWidget(self.lease_screen)
-        self.setCentralWidget(self.root)
 
-        self.lock_state = QLabel(objectName="lock_state")
         self.sync_status = SyncStatusWidget(self.sync, state)
-        self.statusBar().addPermanentWidget(self.sync_status)
-        self.statusBar().addPermanentWidget(self.lock_state)
-        self.statusBar().addPermanentWidget(QLabel(f"{APP_NAME} {__version__}"))
-
-        self.idle_timer = QTimer(self, singleShot=True)
-        self.idle_timer.setInterval(max(auto_lock_minutes, 1) * 60_000)
-        self.idle_timer.timeout.connect(self.lock)
-        self._idle_watcher = IdleWatcher(self.idle_timer, self)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self._idle_watcher)
-
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.lock)
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
-        # Strg+N: a new person from anywhere (Ratsuchende, "Neue Person …").
-        QShortcut(QKeySequence("Ctrl+N"), self, activated=self._new_person)
+        self.statusBar().insertPermanentWidget(0, self.sync_status)
         self.navigation.currentRowChanged.connect(self._navigate)
-        self.lock_screen.unlocked.connect(self._after_unlock)
         self.lease_screen.released.connect(self._after_unlock)
         self.sync.device_revoked.connect(self._device_revoked)
-        state.hub.vault_locked.connect(self._show_locked)
-        state.hub.client_opened.connect(self.open_client)
-        state.hub.case_opened.connect(self.open_case)
-        state.hub.status_message.connect(self._show_status)
-        self._show_locked() if not state.unlocked else self._after_unlock()
 
     def _show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -190,9 +242,11 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentIndex(row)
 
     def show_page(self, name: str) -> None:
+        self.build_workspace()
         self.navigation.setCurrentRow(self.NAVIGATION.index(name))
 
     def open_client(self, client_id: str) -> None:
+        self.build_workspace()
         self.client_file.show_client(client_id)
         self.navigation.clearSelection()
         self.navigation.setCurrentRow(-1)
@@ -200,6 +254,7 @@ class MainWindow(QMainWindow):
         self._focus_page(self.client_file)
 
     def open_case(self, case_id: str) -> None:
+        self.build_workspace()
         self.case_screen.show_case(case_id)
         self.navigation.setCurrentRow(-1)
         self.pages.setCurrentWidget(self.case_screen)
@@ -232,6 +287,9 @@ class MainWindow(QMainWindow):
         self.idle_timer.stop()
 
     def _after_unlock(self) -> None:
+        from kimdesk.sync.offline import lease_state
+
+        self.build_workspace()
         profile = load_profile(self._state.ctx.vault)
         team = self._state.reference.team(profile.team).name
         self.lock_state.setText(f"Entsperrt – {profile.user_name}, {team}")
@@ -302,9 +360,9 @@ class MainWindow(QMainWindow):
     # --- closing ----------------------------------------------------------------------------
 
     def unsaved_work(self) -> bool:
-        screens_dirty = any(screen.has_unsaved_changes()
-                            for screen in (self.client_file, self.case_screen,
-                                           self.coordination))
+        screens_dirty = self._workspace_built and any(
+            screen.has_unsaved_changes()
+            for screen in (self.client_file, self.case_screen, self.coordination))
         return screens_dirty or bool(self._hidden_dialogs) or any(
             isinstance(w, QDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
 
@@ -340,7 +398,8 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        if event.key() == Qt.Key.Key_Escape and self.pages.currentWidget() in (
+        if event.key() == Qt.Key.Key_Escape and self._workspace_built and \
+                self.pages.currentWidget() in (
                 self.client_file, self.case_screen):
             self.show_page("Ratsuchende")
             return

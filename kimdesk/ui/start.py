@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -61,6 +62,21 @@ def _install_qt_translation(app: QApplication) -> None:
 EXIT_AFTER_START_ENV = "KIMDESK_EXIT_AFTER_START"
 
 
+class _AfterFirstPaint(QObject):
+    """Runs ``then`` once, right after the first paint of ``screen`` has finished."""
+
+    def __init__(self, screen: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(screen)
+        self._then: Callable[[], None] | None = then
+        screen.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            then, self._then = self._then, None
+            QTimer.singleShot(0, then)
+        return False
+
+
 class _ReadyProbe(QObject):
     """Quits the app after the first paint of ``screen``; prints the ms since ``since``."""
 
@@ -106,10 +122,15 @@ def run(data_dir: Path, *, demo_password: str | None = None) -> int:
     started = time.perf_counter()
     app = application()
     sys.excepthook = _report_unexpected
-    window = MainWindow(AppState(data_dir, Hub()), auto_lock_minutes=config.auto_lock_minutes())
+    # The lock screen shows first; the screens behind it (and the libraries they import) are
+    # built right after its first paint, while the password is typed (start time: issue 17).
+    window = MainWindow(AppState(data_dir, Hub()), auto_lock_minutes=config.auto_lock_minutes(),
+                        defer_workspace=True)
     if demo_password:
         window.lock_screen.show_demo_hint(demo_password)
+    _AfterFirstPaint(window.lock_screen, window.build_workspace)
     if os.environ.get(EXIT_AFTER_START_ENV) == "1":
+        # Installed last, so asked first (Qt): it reports the paint before the build starts.
         _ReadyProbe(window.lock_screen, started)
     window.show()
     # Ctrl+C in the terminal closes the window properly (the vault is closed on the way out);

@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
 
 from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
-from kimdesk.stats import exports
 from kimdesk.stats.figures import TOTAL, Cell, Figure, Statistics, build, load
 from kimdesk.stats.scope import Period, Scope, ScopeKind, month_of
 from kimdesk.stats.zielsystem import measure, zielsystem_for
@@ -138,6 +137,8 @@ def county_bytes(ctx: Context, stats: Statistics, fmt: str) -> bytes:
         from kimdesk.stats.county import BASIS
 
         return statistics_report(ctx, stats, basis=BASIS)
+    from kimdesk.stats import exports  # the XLSX library loads on export, not at start
+
     return (exports.to_csv if fmt == "csv" else exports.to_xlsx)(stats)
 
 
@@ -147,6 +148,8 @@ def export_bytes(ctx: Context, period: Period, scope: Scope, fmt: str) -> bytes:
     stats = build(data, ctx.reference, ctx.today())
     system = zielsystem_for(ctx.reference, period.end)
     measured = (system, measure(ctx, system, period.end, stats, data)) if system else None
+    from kimdesk.stats import exports  # the XLSX library loads on export, not at start
+
     return (exports.to_csv if fmt == "csv" else exports.to_xlsx)(stats, measured)
 
 

@@ -61,3 +61,36 @@ def test_qt_standard_texts_are_german() -> None:
     buttons, menu = result.stdout.splitlines()
     assert buttons == "&Ja|&Nein"
     assert "&Kopieren\tStrg+C" in menu.split("|")
+
+
+def test_the_unlock_screen_comes_before_the_screens_behind_it(tmp_path: Path) -> None:
+    # Issue 17: `kimdesk` without a command paints the lock screen before it loads the
+    # command line's other commands, the screens, and the PDF and spreadsheet libraries;
+    # the screens are built right after that paint (here: before the app quits).
+    script = (
+        "import sys\n"
+        "from kimdesk import cli\n"
+        "from kimdesk.ui import main_window\n"
+        "built = []\n"
+        "build = main_window.MainWindow.build_workspace\n"
+        "def watched(self):\n"
+        "    built.append(sorted(m for m in ('kimdesk.ui.today_screen', 'kimdesk.demo',\n"
+        "                                    'kimdesk.reports.commands') if m in sys.modules))\n"
+        "    build(self)\n"
+        "main_window.MainWindow.build_workspace = watched\n"
+        "code = cli.main([])\n"
+        "print('built', built[:1])\n"
+        "print('loaded', sorted(m for m in ('reportlab', 'openpyxl') if m in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIMDESK_")}
+    env.update(QT_QPA_PLATFORM="offscreen", KIMDESK_EXIT_AFTER_START="1",
+               KIMDESK_DATA_DIR=str(tmp_path / "vault"))
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    ready, built, loaded = result.stdout.splitlines()
+    assert re.fullmatch(r"ready \d+", ready)
+    # Built once the lock screen was painted, and with none of the screens loaded before.
+    assert built == "built [[]]"
+    assert loaded == "loaded []"

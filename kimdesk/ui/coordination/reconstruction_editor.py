@@ -54,7 +54,6 @@ from kimdesk.casework.coordination.reconstructions import (
 )
 from kimdesk.casework.pseudonymise import FreeTextCandidate
 from kimdesk.errors import KimdeskError
-from kimdesk.reports.reconstruction import reconstruction_pdf
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
 from kimdesk.ui.coordination.project_groups_tab import wrap_tree
@@ -712,6 +711,8 @@ class ReconstructionEditor(QWidget):
         def saved(path: Path) -> None:
             self.last_pdf = path
             self._show_message(f"PDF gespeichert: {path}")
+
+        from kimdesk.reports.reconstruction import reconstruction_pdf  # PDF library: on use
 
         printing.save_document(
             self, lambda: reconstruction_pdf(ctx, reconstruction_id),
