@@ -23,6 +23,7 @@ from kimdesk.casework.profile import context_for
 from kimdesk.reference import load_reference
 from kimdesk.vault import Vault
 from tests.factories import TODAY, Clock, make_template_vault, vault_copy
+from tests.sync.team import Team, sqlite_url
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +49,13 @@ def vault(template_vault: Path, tmp_path: Path) -> Iterator[Vault]:
 def ctx(vault: Vault, clock: Clock) -> Context:
     """The vault owner's context, as the UI and the CLI build it, on the fixed day ``TODAY``."""
     return dataclasses.replace(context_for(vault, load_reference()), clock=clock)
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    """Team Nord on a county server (in-process app) with its own SQLite database."""
+    folder = tmp_path / "server"
+    folder.mkdir()
+    made = Team(sqlite_url(folder))
+    yield made
+    made.close()

@@ -11,7 +11,6 @@ from kimdesk.casework.context import Context
 from kimdesk.reference import load_reference
 from tests.factories import Clock
 from tests.sync.devices import USERS, open_device
-from tests.sync.team import Team, sqlite_url
 
 
 @pytest.fixture
@@ -31,13 +30,3 @@ def devices(template_vault: Path, tmp_path: Path, clock: Clock
     yield make
     for ctx in opened:
         ctx.vault.close()
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    """Team Nord on a county server with its own SQLite database."""
-    folder = tmp_path / "server"
-    folder.mkdir()
-    made = Team(sqlite_url(folder))
-    yield made
-    made.close()

@@ -386,6 +386,10 @@ def _rewrite_log(team: Team, order: Any, *, drop: str | None = None) -> None:
         if drop is not None:
             conn.execute(delete(server_record_versions).where(
                 server_record_versions.c.record_id == drop))
+            # The server keeps its checksum as a running sum; a rewrite that wants to go
+            # unnoticed serves the sum of the rewritten log (the server recomputes a cleared one).
+            conn.execute(update(server_teams).where(server_teams.c.code == team.team)
+                         .values(checksum=None, checksum_head=None))
 
 
 def _authors_swapped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from kimdesk.casework.context import Context
 from kimdesk.ui.hub import Hub
 from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.operations import GuiThreadGarbageCollector
 from kimdesk.ui.state import AppState
 from kimdesk.vault import Vault
 from tests.factories import Clock
+from tests.ui.sync_support import colleague_device
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -42,3 +45,11 @@ def app_state(qtbot, vault: Vault, clock: Clock) -> AppState:  # type: ignore[no
     state = AppState(vault.data_dir, Hub(), clock=clock)
     state.attach(vault)
     return state
+
+
+@pytest.fixture
+def colleague(template_vault: Path, tmp_path: Path, clock: Clock) -> Iterator[Context]:
+    """A colleague's laptop of the same team (not yet enrolled)."""
+    ctx = colleague_device(template_vault, tmp_path / "colleague", clock)
+    yield ctx
+    ctx.vault.close()

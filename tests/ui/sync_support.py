@@ -21,6 +21,10 @@ from tests.factories import Clock
 from tests.sync.devices import USERS, open_device
 from tests.sync.team import Team
 
+# A background sync against the in-process server: a wait, not a speed target (a sync makes
+# several requests, and CI runs two test workers on two shared cores).
+WAIT_MS = 60_000
+
 
 def _closed_port() -> int:
     """A local port nobody listens on: connecting to it is refused at once."""

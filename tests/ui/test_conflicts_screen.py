@@ -19,32 +19,13 @@ from kimdesk.models import Client
 from kimdesk.ui.conflicts_screen import IDENTITY_NOTE
 from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.state import AppState
-from tests.factories import Clock, make_person
+from tests.factories import make_person
 from tests.sync.devices import USERS
-from tests.sync.team import Team, sqlite_url
+from tests.sync.team import Team
 from tests.ui.support import screenshot
-from tests.ui.sync_support import Network, close_window, colleague_device, open_window
+from tests.ui.sync_support import WAIT_MS, Network, close_window, open_window
 
 SHOTS = Path(os.environ.get("KIMDESK_SCREENSHOTS", "/tmp/shots"))
-# A background sync against the in-process server: a wait, not a speed target (a sync makes
-# several requests, and CI runs two test workers on two shared cores).
-WAIT_MS = 60_000
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    folder = tmp_path / "server"
-    folder.mkdir()
-    made = Team(sqlite_url(folder))
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def colleague(template_vault: Path, tmp_path: Path, clock: Clock) -> Iterator[Context]:
-    ctx = colleague_device(template_vault, tmp_path / "colleague", clock)
-    yield ctx
-    ctx.vault.close()
 
 
 @pytest.fixture

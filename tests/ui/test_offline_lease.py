@@ -19,23 +19,11 @@ from kimdesk.sync.lease import lease_code
 from kimdesk.ui.main_window import MainWindow
 from kimdesk.ui.state import AppState
 from tests.factories import PASSWORD
-from tests.sync.team import Team, sqlite_url
+from tests.sync.team import Team
 from tests.ui.support import screenshot
-from tests.ui.sync_support import Network, close_window, open_window, status_bar_shot
+from tests.ui.sync_support import WAIT_MS, Network, close_window, open_window, status_bar_shot
 
 SHOTS = Path(os.environ.get("KIMDESK_SCREENSHOTS", "/tmp/shots"))
-# A background sync against the in-process server: a wait, not a speed target (a sync makes
-# several requests, and CI runs two test workers on two shared cores).
-WAIT_MS = 60_000
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    folder = tmp_path / "server"
-    folder.mkdir()
-    made = Team(sqlite_url(folder))
-    yield made
-    made.close()
 
 
 @pytest.fixture

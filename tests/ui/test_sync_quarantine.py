@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
@@ -17,36 +15,19 @@ from kimdesk.casework.context import Context
 from kimdesk.server import admin
 from kimdesk.sync.client import enrolled_device
 from kimdesk.ui.state import AppState
-from tests.factories import Clock, make_person
-from tests.sync.team import Team, sqlite_url
+from tests.factories import make_person
+from tests.sync.team import Team
 from tests.sync.test_signed_changes import _forged_change, _origin, store_on_server
 from tests.ui.support import screenshot
 from tests.ui.sync_support import (
+    WAIT_MS,
     Network,
     close_window,
-    colleague_device,
     open_window,
     status_bar_shot,
 )
 
 SHOTS = Path(os.environ.get("KIMDESK_SCREENSHOTS", "/tmp/shots"))
-WAIT_MS = 60_000  # a background sync against the in-process server: a wait, not a target
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    folder = tmp_path / "server"
-    folder.mkdir()
-    made = Team(sqlite_url(folder))
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def colleague(template_vault: Path, tmp_path: Path, clock: Clock) -> Iterator[Context]:
-    ctx = colleague_device(template_vault, tmp_path / "colleague", clock)
-    yield ctx
-    ctx.vault.close()
 
 
 def test_quarantined_changes_are_counted_in_the_status_bar_with_what_it_means(
