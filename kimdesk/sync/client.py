@@ -34,11 +34,11 @@ from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
 from kimdesk.models.changelog import DeviceAuthor, OutboxChange
-from kimdesk.sync import crypto, erasures, merge, protocol, statistics, trust
+from kimdesk.sync import blobs, crypto, erasures, merge, protocol, statistics, trust
 
 FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
 FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
-               "pull-mid-apply", "pull-after-commit")
+               "pull-mid-apply", "pull-after-commit", blobs.FAULT_UPLOAD, blobs.FAULT_DOWNLOAD)
 BATCH_ENV = "KIMDESK_SYNC_BATCH"  # smaller batches (tests, slow links); at most the protocol's
 # A change whose clock is further ahead of this device's clock is quarantined, not merged: a
 # clock far in the future would win every later edit of the record (docs/sync.md).
@@ -94,6 +94,7 @@ class SyncReport:
     # What the device found against the anchors of its audit trail ("truncated:<seq>" …)
     audit_problems: list[str] = field(default_factory=list)
     repaired: bool = False
+    documents_waiting: int = 0  # received documents whose content is still to be fetched
     finished_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -179,7 +180,7 @@ def wipe_vault(data_dir: Path) -> None:
     for name in ("vault-header.json", "vault.db", "vault.db-wal", "vault.db-shm",
                  "unlock-attempts.json"):
         (data_dir / name).unlink(missing_ok=True)
-    for folder in ("attachments", "backups"):
+    for folder in ("attachments", "backups", blobs.PARTS_DIR):
         shutil.rmtree(data_dir / folder, ignore_errors=True)
 
 
@@ -203,6 +204,9 @@ class SyncClient:
         self._signers: dict[str, _Signer] | None = None
         self._signers_refreshed = False
         self._origins: dict[str, str | None] = {}  # origin → device allowed to write under it
+        self._blobs = blobs.BlobTransfer(ctx, self._call, self._device.team,
+                                         transient=(ServerUnreachable,), progress=self._progress)
+        self._held_documents = 0  # documents whose upload failed in this sync (sent later)
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -487,8 +491,10 @@ class SyncClient:
 
     # --- push ---------------------------------------------------------------------------
 
-    def _wire_change(self, change: OutboxChange, epoch: int) -> dict[str, Any]:
-        payload = merge.outgoing_payload(self._ctx.vault, change)
+    def _wire_change(self, change: OutboxChange, epoch: int,
+                     content: dict[str, Any] | None = None) -> dict[str, Any]:
+        # A document's file never travels inside its change, only a reference to its blob.
+        payload = merge.outgoing_payload(self._ctx.vault, change, content=content, inline=False)
         nonce, ciphertext = crypto.encrypt_change(
             self._team_keys[epoch], team=self._device.team, record_id=change.record_id,
             kind=change.kind, hlc=change.hlc, epoch=epoch, payload=payload)
@@ -504,14 +510,25 @@ class SyncClient:
 
     def push(self, epoch: int) -> int:
         pushed = 0
+        held: set[str] = set()  # change ids of documents whose upload failed: next sync
+        deferred: set[str] = set()  # ... and their record ids
         while True:
             with self._ctx.vault.reading() as session:
-                batch = merge.pending(session, _batch_size())
+                batch = merge.pending(session, _batch_size(), exclude=held)
                 for change in batch:
                     session.expunge(change)
             if not batch:
+                self._held_documents = len(deferred)
                 return pushed
-            changes = [self._wire_change(change, epoch) for change in batch]
+            # Documents' contents first (resumable); one that fails holds back only its record.
+            contents, failed = self._blobs.upload_for(batch, deferred)
+            deferred |= failed
+            held.update(c.change_id for c in batch if c.record_id in deferred)
+            batch = [c for c in batch if c.record_id not in deferred]
+            if not batch:
+                continue
+            changes = [self._wire_change(change, epoch, contents.get(change.change_id))
+                       for change in batch]
             batch_id = hashlib.sha256(
                 "".join(c["change_id"] for c in changes).encode()).hexdigest()[:32]
             _fault("push-before-send")
@@ -527,6 +544,7 @@ class SyncClient:
                 raise SyncError("Der Kreis-Server hat nicht alle Änderungen bestätigt.")
             with self._ctx.vault.writing() as session:
                 merge.acknowledge(session, [c["change_id"] for c in changes])
+                blobs.forget_uploads(session, [c["change_id"] for c in changes])
             _fault("push-after-ack")
             pushed += len(changes)
             self._progress(f"{pushed} Änderungen gesendet")
@@ -650,7 +668,9 @@ class SyncClient:
         self._origins[origin] = device_id
         payload["author"] = signer.user  # the verified signer's, never what the payload says
         return merge.Received(kind=change["kind"], record_id=change["record_id"],
-                              hlc=change["hlc"], payload=payload, signer=device_id)
+                              hlc=change["hlc"], payload=payload, signer=device_id,
+                              change_id=change["change_id"], seq=int(change["seq"]),
+                              epoch=epoch)
 
     # --- checksum and repair ------------------------------------------------------------
 
@@ -710,6 +730,15 @@ class SyncClient:
             if not self.verify():
                 raise SyncError("Der Abgleich mit dem Team ist nicht vollständig; bitte "
                                 "erneut synchronisieren oder die Kreis-IT fragen.")
+        fetched = self._blobs.download_pending()  # documents' contents, after their records
+        self._quarantined_now += fetched.quarantined
+        report.documents_waiting = fetched.waiting
+        if fetched.waiting:
+            report.notes.append(f"{fetched.waiting} Dokumente sind noch nicht vollständig auf "
+                                "diesem Gerät; sie werden beim nächsten Abgleich geladen.")
+        if self._held_documents:
+            report.notes.append(f"{self._held_documents} Dokumente konnten noch nicht gesendet "
+                                "werden; sie folgen beim nächsten Abgleich.")
         report.quarantined = self._quarantined_now
         if report.quarantined:
             report.notes.append(f"{report.quarantined} Änderungen vom Server wurden "
