@@ -734,11 +734,13 @@ class SyncClient:
         self._quarantined_now += fetched.quarantined
         report.documents_waiting = fetched.waiting
         if fetched.waiting:
-            report.notes.append(f"{fetched.waiting} Dokumente sind noch nicht vollständig auf "
-                                "diesem Gerät; sie werden beim nächsten Abgleich geladen.")
+            report.notes.append(_documents_note(fetched.waiting, "noch nicht vollständig auf "
+                                                "diesem Gerät; sie werden beim nächsten "
+                                                "Abgleich geladen."))
         if self._held_documents:
-            report.notes.append(f"{self._held_documents} Dokumente konnten noch nicht gesendet "
-                                "werden; sie folgen beim nächsten Abgleich.")
+            report.notes.append(_documents_note(self._held_documents, "noch nicht gesendet "
+                                                "(Verbindung unterbrochen); sie folgen beim "
+                                                "nächsten Abgleich."))
         report.quarantined = self._quarantined_now
         if report.quarantined:
             report.notes.append(f"{report.quarantined} Änderungen vom Server wurden "
@@ -899,6 +901,11 @@ def _sign_keys(listed: Any) -> dict[str, bytes]:
         if len(sign) == protocol.KEY_BYTES and len(box) == protocol.KEY_BYTES:
             found[protocol.fingerprint(sign, box)] = sign
     return found
+
+
+def _documents_note(count: int, what: str) -> str:
+    """A note of the sync report about ``count`` documents: "Dokumente: 2 noch nicht …"."""
+    return f"Dokumente: {count} {what}"
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
