@@ -95,6 +95,7 @@ class SyncReport:
     audit_problems: list[str] = field(default_factory=list)
     repaired: bool = False
     documents_waiting: int = 0  # received documents whose content is still to be fetched
+    documents_held: int = 0  # own new documents whose upload failed (sent at the next sync)
     finished_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -737,6 +738,7 @@ class SyncClient:
             report.notes.append(_documents_note(fetched.waiting, "noch nicht vollständig auf "
                                                 "diesem Gerät; sie werden beim nächsten "
                                                 "Abgleich geladen."))
+        report.documents_held = self._held_documents
         if self._held_documents:
             report.notes.append(_documents_note(self._held_documents, "noch nicht gesendet "
                                                 "(Verbindung unterbrochen); sie folgen beim "
