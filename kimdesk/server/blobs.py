@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import and_, delete, exists, select, update
 from starlette.concurrency import run_in_threadpool
 
 from kimdesk.server import enrolment
@@ -108,18 +108,18 @@ def declare(db: Database, caller: Caller, blob_id: str, *, record_id: str, chang
         row = conn.execute(select(blobs).where(blobs.c.team == caller.team,
                                                blobs.c.blob_id == blob_id)).first()
         now = utcnow()
-        if row is None:
-            conn.execute(insert(blobs).values(
-                team=caller.team, blob_id=blob_id, device_id=caller.id, record_id=record_id,
-                change_id=change_id, size=size, created_at=now, touched_at=now))
+        if row is None:  # (a twin request that was faster wins; the check below applies)
+            db.insert_ignore(conn, blobs, [{
+                "team": caller.team, "blob_id": blob_id, "device_id": caller.id,
+                "record_id": record_id, "change_id": change_id, "size": size,
+                "created_at": now, "touched_at": now}])
             row = conn.execute(select(blobs).where(blobs.c.team == caller.team,
                                                    blobs.c.blob_id == blob_id)).one()
-        elif (row.device_id, row.record_id, row.change_id, row.size) != (
+        if (row.device_id, row.record_id, row.change_id, row.size) != (
                 caller.id, record_id, change_id, size):
             raise ApiError(409, "Dieses Dokument wurde mit anderen Angaben angemeldet.")
-        else:
-            conn.execute(update(blobs).where(blobs.c.team == caller.team,
-                                             blobs.c.blob_id == blob_id).values(touched_at=now))
+        conn.execute(update(blobs).where(blobs.c.team == caller.team,
+                                         blobs.c.blob_id == blob_id).values(touched_at=now))
         return _state(conn, row)
 
 
@@ -150,8 +150,8 @@ def put_chunk(db: Database, caller: Caller, blob_id: str, index: int, data: byte
             blob_chunks.c.idx == index)).first()
         if known is not None:
             return 0
-        conn.execute(insert(blob_chunks).values(team=caller.team, blob_id=blob_id, idx=index,
-                                                data=data))
+        db.insert_ignore(conn, blob_chunks, [{"team": caller.team, "blob_id": blob_id,
+                                              "idx": index, "data": data}])
         _fault_point()
     return 1
 
