@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kimdesk.casework.common import load, record, require_processing_consent, stamp
 from kimdesk.casework.context import Context
 from kimdesk.errors import ValidationError
-from kimdesk.models import Attachment, Case, Client, new_id
+from kimdesk.models import Attachment, BlobDownload, Case, Client, new_id
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 ORPHAN_MIN_AGE_SECONDS = 3600
@@ -53,6 +53,10 @@ def read_attachment(ctx: Context, attachment_id: str) -> tuple[Attachment, bytes
     """Metadata and decrypted content (in memory); the read is audited."""
     with ctx.vault.writing() as session:
         attachment = load(session, Attachment, attachment_id, "Das Dokument")
+        if not ctx.vault.attachments.exists(attachment_id) and \
+                session.get(BlobDownload, attachment_id) is not None:
+            raise ValidationError("Der Inhalt dieses Dokuments ist noch nicht auf diesem "
+                                  "Gerät; er wird beim nächsten Abgleich geladen.")
         content = ctx.vault.attachments.get(attachment_id)
         if hashlib.sha256(content).hexdigest() != attachment.sha256:
             raise ValidationError("Das Dokument passt nicht zu seiner Prüfsumme.")

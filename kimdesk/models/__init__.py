@@ -6,6 +6,7 @@ from kimdesk.models import changelog  # noqa: F401 - registers the change captur
 from kimdesk.models.appointments import Appointment, CaseHandover
 from kimdesk.models.audit import AuditEntry
 from kimdesk.models.base import Base, Entity, new_id, utcnow
+from kimdesk.models.blobs import BlobDownload, BlobUpload
 from kimdesk.models.cases import (
     Assessment,
     Case,
@@ -44,6 +45,8 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "BlobDownload",
+    "BlobUpload",
     "Case",
     "CaseHandover",
     "CaseKindChange",

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kimdesk import __version__
 from kimdesk.server import (
     anchors,
+    blobs,
     changelog,
     compaction,
     enrolment,
@@ -354,8 +355,10 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
     @app.post(f"{v1}/erasures", response_model=compaction.ErasuresResponse,
               tags=["Änderungen"], responses=_ERRORS)
     def erasures(body: compaction.ErasuresRequest, device: Device) -> dict[str, Any]:
-        # Compaction of purged records: kimdesk/server/compaction.py.
-        return compaction.compact_erased(db, device, [e.model_dump() for e in body.erasures])
+        # Compaction of purged records: kimdesk/server/compaction.py; then their documents.
+        result = compaction.compact_erased(db, device, [e.model_dump() for e in body.erasures])
+        blobs.sweep(db, device.team)
+        return result
 
     @app.get(f"{v1}/audit-anchor", response_model=anchors.AnchorsOut, tags=["Geräte"],
              responses={**_ERRORS, **_ok("audit-anchor")})
@@ -400,4 +403,5 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
         return statistics.read(db, device, period, team=team, municipality=municipality,
                                dimension=dimension)
 
+    app.include_router(blobs.router)  # documents' encrypted chunks: kimdesk/server/blobs.py
     return app

@@ -242,3 +242,27 @@ enrolment_attempts = Table(
     Column("team", String(40), index=True),  # of the code, or the one the device named
     Column("reason", String(20), nullable=False),
 )
+
+# Documents' contents as blobs of encrypted chunks (kimdesk/server/blobs.py): the server keeps
+# ciphertext only, under a key that travels inside the team's encrypted change. A blob belongs
+# to the change (and record) its author device named when it declared it; it is deleted when
+# that change is gone from the log (purge compaction) or was never pushed.
+blobs = Table(
+    "blobs", metadata,
+    Column("team", ForeignKey("teams.code"), primary_key=True),
+    Column("blob_id", String(32), primary_key=True),
+    Column("device_id", String(32), nullable=False),  # the author: the only one who uploads
+    Column("record_id", String(200), nullable=False),
+    Column("change_id", String(32), nullable=False),
+    Column("size", BigInteger, nullable=False),  # of the plaintext; fixes chunks and lengths
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("touched_at", DateTime(timezone=True), nullable=False),
+)
+
+blob_chunks = Table(
+    "blob_chunks", metadata,
+    Column("team", String(40), primary_key=True),
+    Column("blob_id", String(32), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),  # AES-GCM ciphertext with tag
+)

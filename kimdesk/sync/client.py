@@ -37,11 +37,12 @@ from kimdesk.casework.context import Context
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
 from kimdesk.models.changelog import DeviceAuthor, OutboxChange
-from kimdesk.sync import crypto, erasures, merge, protocol, statistics, trust
+from kimdesk.sync import blobs, crypto, erasures, merge, protocol, statistics, trust
 
 FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
 FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
-               "pull-mid-apply", "pull-after-commit", "rotate-before-send", "rotate-after-send")
+               "pull-mid-apply", "pull-after-commit", "rotate-before-send", "rotate-after-send",
+               blobs.FAULT_UPLOAD, blobs.FAULT_DOWNLOAD)
 BATCH_ENV = "KIMDESK_SYNC_BATCH"  # smaller batches (tests, slow links); at most the protocol's
 # A change whose clock is further ahead of this device's clock is quarantined, not merged: a
 # clock far in the future would win every later edit of the record (docs/sync.md).
@@ -101,6 +102,8 @@ class SyncReport:
     # What the device found against the anchors of its audit trail ("truncated:<seq>" …)
     audit_problems: list[str] = field(default_factory=list)
     repaired: bool = False
+    documents_waiting: int = 0  # received documents whose content is still to be fetched
+    documents_held: int = 0  # own new documents whose upload failed (sent at the next sync)
     finished_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -196,7 +199,7 @@ def wipe_vault(data_dir: Path) -> None:
     for name in ("vault-header.json", "vault.db", "vault.db-wal", "vault.db-shm",
                  "unlock-attempts.json"):
         (data_dir / name).unlink(missing_ok=True)
-    for folder in ("attachments", "backups"):
+    for folder in ("attachments", "backups", blobs.PARTS_DIR):
         shutil.rmtree(data_dir / folder, ignore_errors=True)
 
 
@@ -222,6 +225,9 @@ class SyncClient:
         self._origins: dict[str, str | None] = {}  # origin → device allowed to write under it
         self._ciphers: dict[int, crypto.RecordCipher] = {}  # by epoch
         self._in_flight: futures.Future[httpx.Response] | None = None
+        self._blobs = blobs.BlobTransfer(ctx, self._call, self._device.team,
+                                         transient=(ServerUnreachable,), progress=self._progress)
+        self._held_documents = 0  # documents whose upload failed in this sync (sent later)
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -589,19 +595,25 @@ class SyncClient:
                                                                 self._device.team)
         return cipher
 
-    def _plaintext(self, change: merge.Outgoing) -> bytes:
+    @staticmethod
+    def _as_outbox(change: merge.Outgoing) -> OutboxChange:
+        return OutboxChange(change_id=change.change_id, kind=change.kind,
+                            record_id=change.record_id, hlc=change.hlc,
+                            payload=json.loads(change.payload_json))
+
+    def _plaintext(self, change: merge.Outgoing, content: dict[str, Any] | None) -> bytes:
         """The payload as stored in the outbox (JSON, not decoded and encoded again); a new
-        document with its file added."""
+        document with the reference to its blob (its file never travels inside the change)."""
         if change.kind != "attachments":
             return change.payload_json.encode("utf-8")
-        stored = OutboxChange(kind=change.kind, record_id=change.record_id,
-                              payload=json.loads(change.payload_json))
-        return protocol.canonical_json(merge.outgoing_payload(self._ctx.vault, stored))
+        return protocol.canonical_json(merge.outgoing_payload(
+            self._ctx.vault, self._as_outbox(change), content=content, inline=False))
 
-    def _wire_change(self, change: merge.Outgoing, epoch: int) -> dict[str, Any]:
+    def _wire_change(self, change: merge.Outgoing, epoch: int,
+                     content: dict[str, Any] | None = None) -> dict[str, Any]:
         nonce, ciphertext = self._cipher(epoch).encrypt(
             record_id=change.record_id, kind=change.kind, hlc=change.hlc, epoch=epoch,
-            plaintext=self._plaintext(change))
+            plaintext=self._plaintext(change, content))
         message = protocol.change_signing_bytes(
             team=self._device.team, device_id=self._device.device_id,
             change_id=change.change_id, record_id=change.record_id, kind=change.kind,
@@ -619,19 +631,33 @@ class SyncClient:
         pushed = 0
         after = 0  # outbox seq up to which batches were prepared
         sent: list[str] | None = None  # change ids of the batch the server is working on
+        deferred: set[str] = set()  # records whose document upload failed: sent next sync
         with self._sender() as sender, without_cyclic_gc():
             while True:
                 with self._ctx.vault.reading() as session:
                     batch = merge.outgoing(session, after, _batch_size())
-                changes = [self._wire_change(change, epoch) for change in batch]
+                exhausted = not batch
+                contents: dict[str, dict[str, Any]] = {}
                 if batch:
                     after = batch[-1].seq
+                    # Documents' contents first (resumable); one that fails holds back only
+                    # its record, the rest of the batch goes.
+                    contents, failed = self._blobs.upload_for(
+                        [self._as_outbox(c) for c in batch if c.kind == "attachments"],
+                        deferred)
+                    deferred |= failed
+                    batch = [c for c in batch if c.record_id not in deferred]
+                changes = [self._wire_change(change, epoch, contents.get(change.change_id))
+                           for change in batch]
                 if sent is not None:
                     pushed += self._acknowledge(sent)
                     sent = None
                     self._progress(f"{pushed} Änderungen gesendet")
-                if not changes:
+                if exhausted:
+                    self._held_documents = len(deferred)
                     return pushed
+                if not changes:
+                    continue
                 sent = [c["change_id"] for c in changes]
                 batch_id = hashlib.sha256("".join(sent).encode()).hexdigest()[:32]
                 _fault("push-before-send")
@@ -655,6 +681,7 @@ class SyncClient:
             raise SyncError("Der Kreis-Server hat nicht alle Änderungen bestätigt.")
         with self._ctx.vault.writing() as session:
             merge.acknowledge(session, change_ids)
+            blobs.forget_uploads(session, change_ids)
             device = session.get(SyncDevice, 1)
             assert device is not None
             if sorted(seqs) == list(range(device.cursor + 1, device.cursor + 1 + len(seqs))):
@@ -795,7 +822,9 @@ class SyncClient:
         self._origins[origin] = device_id
         payload["author"] = signer.user  # the verified signer's, never what the payload says
         return merge.Received(kind=change["kind"], record_id=change["record_id"],
-                              hlc=change["hlc"], payload=payload, signer=device_id)
+                              hlc=change["hlc"], payload=payload, signer=device_id,
+                              change_id=change["change_id"], seq=int(change["seq"]),
+                              epoch=epoch)
 
     # --- checksum and repair ------------------------------------------------------------
 
@@ -860,6 +889,18 @@ class SyncClient:
             if not self.verify():
                 raise SyncError("Der Abgleich mit dem Team ist nicht vollständig; bitte "
                                 "erneut synchronisieren oder die Kreis-IT fragen.")
+        fetched = self._blobs.download_pending()  # documents' contents, after their records
+        self._quarantined_now += fetched.quarantined
+        report.documents_waiting = fetched.waiting
+        if fetched.waiting:
+            report.notes.append(_documents_note(fetched.waiting, "noch nicht vollständig auf "
+                                                "diesem Gerät; sie werden beim nächsten "
+                                                "Abgleich geladen."))
+        report.documents_held = self._held_documents
+        if self._held_documents:
+            report.notes.append(_documents_note(self._held_documents, "noch nicht gesendet "
+                                                "(Verbindung unterbrochen); sie folgen beim "
+                                                "nächsten Abgleich."))
         report.quarantined = self._quarantined_now
         if report.quarantined:
             report.notes.append(f"{report.quarantined} Änderungen vom Server wurden "
@@ -1020,6 +1061,11 @@ def _sign_keys(listed: Any) -> dict[str, bytes]:
         if len(sign) == protocol.KEY_BYTES and len(box) == protocol.KEY_BYTES:
             found[protocol.fingerprint(sign, box)] = sign
     return found
+
+
+def _documents_note(count: int, what: str) -> str:
+    """A note of the sync report about ``count`` documents: "Dokumente: 2 noch nicht …"."""
+    return f"Dokumente: {count} {what}"
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

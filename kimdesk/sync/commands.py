@@ -93,6 +93,9 @@ def _sync(args: argparse.Namespace) -> str:
                  "(Datenschutz → Abgleich).")
     if report.repaired:
         text += " Der lokale Stand wurde vom Server neu aufgebaut."
+    if report.documents_held or report.documents_waiting:
+        text += (f" Dokumente: {report.documents_held} noch nicht gesendet, "
+                 f"{report.documents_waiting} noch nicht geladen (beim nächsten Abgleich).")
     if report.quarantined:
         text += (f" {report.quarantined} Änderungen zurückgehalten (Quarantäne, nicht "
                  "übernommen); die Kreis-IT ist informiert.")

@@ -20,7 +20,7 @@ Applying goes through the models' tables and the casework functions that keep de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -53,7 +53,7 @@ from kimdesk.models.changelog import (
     synced_tables,
     tick,
 )
-from kimdesk.sync import protocol
+from kimdesk.sync import blobs, protocol
 from kimdesk.vault import Vault
 
 # Fields whose concurrent edits are flagged for review before anything else (never silent).
@@ -73,6 +73,9 @@ class Received:
     hlc: str
     payload: dict[str, Any]  # {"origin", "cl", "fields": {...}, "base": {...}}
     signer: str | None = None  # server id of the device whose signature was verified
+    change_id: str = ""  # the server's change id, sequence number and key epoch (for a
+    seq: int = 0  # document content that fails its check later: quarantined as this change)
+    epoch: int = 0
 
 
 @dataclass
@@ -81,6 +84,8 @@ class ApplyResult:
     conflicts: int = 0
     removed_attachments: list[str] = field(default_factory=list)
     blobs: dict[str, bytes] = field(default_factory=dict)
+    # Documents created whose content comes as a blob: (change, content reference).
+    contents: list[tuple[Received, Any]] = field(default_factory=list)
 
 
 @cache
@@ -308,9 +313,11 @@ class _Merger:
             self.new_rows.setdefault(change.kind, {})[change.record_id] = {
                 column.name: values[column.name] if column.name in values else _default(column)
                 for column in table.columns}
-            blob = payload.get("blob")
+            blob = payload.get("blob")  # the file inline: changes of older versions
             if change.kind == "attachments" and blob is not None:
                 self.result.blobs[change.record_id] = protocol.b64d(blob)
+            elif change.kind == "attachments" and payload.get("content") is not None:
+                self.result.contents.append((change, payload["content"]))
         else:
             for name, nullable, _parents in shape.references:
                 target = values.get(name)
@@ -499,6 +506,8 @@ def apply_batch(vault: Vault, received: list[Received], *,
             if within is not None:
                 within(session, index)
         merger.flush()
+        if result.contents:  # fetched after the commit, from the blob store (sync.blobs)
+            blobs.note_downloads(session, result.contents)
         for attachment_id, content in result.blobs.items():
             vault.attachments.put(attachment_id, content)
     for attachment_id in result.removed_attachments:
@@ -506,11 +515,17 @@ def apply_batch(vault: Vault, received: list[Received], *,
     return result
 
 
-def outgoing_payload(vault: Vault, change: OutboxChange) -> dict[str, Any]:
-    """What is encrypted and sent for an outbox change: a new document carries its file."""
+def outgoing_payload(vault: Vault, change: OutboxChange, *,
+                     content: dict[str, Any] | None = None,
+                     inline: bool = True) -> dict[str, Any]:
+    """What is encrypted and sent for an outbox change. A new document carries a reference to
+    its content (``content``, uploaded as a blob by ``sync.blobs``); with ``inline`` and no
+    reference it carries the file itself (the form of older versions, still read)."""
     payload = dict(change.payload)
-    if change.kind == "attachments" and "filename" in payload.get("fields", {}) and \
-            vault.attachments.exists(change.record_id):
+    if content is not None:
+        payload["content"] = content
+    elif inline and change.kind == "attachments" and "filename" in payload.get("fields", {}) \
+            and vault.attachments.exists(change.record_id):
         payload["blob"] = protocol.b64e(vault.attachments.get(change.record_id))
     return payload
 
@@ -589,8 +604,12 @@ def outgoing(session: Session, after: int, limit: int) -> list[Outgoing]:
     return [Outgoing(*row) for row in rows]
 
 
-def pending(session: Session, limit: int) -> list[OutboxChange]:
-    return list(session.scalars(select(OutboxChange).order_by(OutboxChange.seq).limit(limit)))
+def pending(session: Session, limit: int, exclude: Collection[str] = ()) -> list[OutboxChange]:
+    """The oldest outbox changes, without the change ids in ``exclude`` (held back)."""
+    query = select(OutboxChange)
+    if exclude:
+        query = query.where(OutboxChange.change_id.not_in(list(exclude)))
+    return list(session.scalars(query.order_by(OutboxChange.seq).limit(limit)))
 
 
 def acknowledge(session: Session, change_ids: Iterable[str]) -> None:

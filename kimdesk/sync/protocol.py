@@ -258,3 +258,27 @@ def erasure_signing_bytes(*, team: str, device_id: str, record_id: str, kind: st
     return ERASURE_DOMAIN + canonical_json({
         "v": PROTOCOL_VERSION, "team": team, "device_id": device_id, "record_id": record_id,
         "kind": kind, "change_id": change_id})
+
+
+# --- document blobs (kimdesk.sync.blobs, kimdesk.server.blobs) ------------------------------
+
+# A document's content travels as a blob of encrypted chunks, not inside its change: each
+# chunk is BLOB_CHUNK_BYTES of plaintext (the last one fewer) plus the AES-GCM tag.
+BLOB_CHUNK_BYTES = 1024 * 1024
+BLOB_TAG_BYTES = 16
+MAX_BLOB_BYTES = 50 * 1024 * 1024  # the document limit of casework (plaintext)
+MAX_BLOB_CHUNKS = -(-MAX_BLOB_BYTES // BLOB_CHUNK_BYTES)
+BLOB_ID_PATTERN = r"^[0-9a-f]{32}$"
+
+
+def blob_chunk_count(plain_size: int) -> int:
+    """How many chunks a document of ``plain_size`` bytes has (at least one)."""
+    return max(1, -(-plain_size // BLOB_CHUNK_BYTES))
+
+
+def blob_chunk_length(plain_size: int, index: int) -> int:
+    """The ciphertext length of chunk ``index`` of a document of ``plain_size`` bytes."""
+    count = blob_chunk_count(plain_size)
+    if index < count - 1:
+        return BLOB_CHUNK_BYTES + BLOB_TAG_BYTES
+    return plain_size - (count - 1) * BLOB_CHUNK_BYTES + BLOB_TAG_BYTES

@@ -66,6 +66,9 @@ TABLE_AREAS: dict[str, frozenset[str]] = {
         "sync_team_keys": (),
         "sync_trust": (),  # verified certificates and revocations of the team
         "sync_quarantine": (),  # received changes that failed a check (sync status, county IT)
+        "sync_blob_uploads": (),  # the blob of each outgoing document change
+        # a received document's content arrived (or is still awaited): the Dokumente list
+        "sync_blob_downloads": (areas.DOCUMENTS,),
         "client_search": (),
         "alembic_version": (),
     }.items()

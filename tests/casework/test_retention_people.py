@@ -5,6 +5,7 @@ after confirmation reaches the colleague's device through the county server."""
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from datetime import date
 
@@ -184,7 +185,8 @@ def _nothing_left_on_the_server(team: Team, reader: Context, purged: tuple[str, 
     http = SyncClient(reader, team.http)
     pulled = http._get("/pull", params={"after": 0, "limit": 500})["changes"]
     assert len(pulled) == len(rows)
-    readable = json.dumps([http._open(c).payload for c in pulled], ensure_ascii=False,
+    now_ms = int(time.time() * 1000)
+    readable = json.dumps([http._open(c, now_ms).payload for c in pulled], ensure_ascii=False,
                           default=str)
     for name in NAMES:
         assert name not in readable, name

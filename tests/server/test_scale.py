@@ -35,6 +35,7 @@ from tests.server.support import (
     make_change,
     push_body,
 )
+from tests.server.test_compaction import _erasure
 
 Enrol = Callable[..., Device]
 
@@ -127,8 +128,8 @@ def test_the_lost_device_report_keeps_what_was_sent_before_a_compaction(
     _pull_all(client, reader)
     tombstone = make_change(1, record_id=record, hlc="0009-a")
     _push(client, author, [tombstone])
-    response = client.post("/v1/erasures", headers=author.headers, json={"erasures": [
-        {k: tombstone[k] for k in ("record_id", "kind", "change_id")}]})
+    response = client.post("/v1/erasures", headers=author.headers,
+                           json={"erasures": [_erasure(author, tombstone)]})
     assert response.json() == {"compacted": 1, "dropped": 1}
 
     assert admin.lost_device_report(db, reader.device_id).records == sorted(
@@ -221,8 +222,8 @@ def test_a_stale_checksum_is_never_served_after_a_compaction(
     tombstone = make_change(1, record_id=record, hlc="0003-a")  # a concurrent later edit won
     _push(client, author, [tombstone])
     before = _served(client, reader)
-    client.post("/v1/erasures", headers=author.headers, json={"erasures": [
-        {k: tombstone[k] for k in ("record_id", "kind", "change_id")}]})
+    client.post("/v1/erasures", headers=author.headers,
+                json={"erasures": [_erasure(author, tombstone)]})
     with db.read() as conn:
         assert conn.execute(select(teams.c.checksum)).scalar_one() is None
     assert _served(client, reader) == _summed(db) != before

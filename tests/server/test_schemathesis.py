@@ -51,7 +51,7 @@ def test_no_request_makes_the_server_fail(fuzzed_app: tuple[FastAPI, Device]) ->
     app, device = fuzzed_app
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 17  # with /v1/erasures, /v1/trust, /v1/quarantine, /v1/audit-anchor …
+    assert len(operations) == 21  # with /v1/erasures, /v1/trust, /v1/quarantine, /v1/blobs …
 
     failures: list[str] = []
     positive_only: list[str] = []
