@@ -13,10 +13,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request, Security
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,9 +33,9 @@ from kimdesk.server import (
     trust,
     waiting,
 )
+from kimdesk.server.auth import Device, WaitingDevice, WaitingDeviceSeenNow
 from kimdesk.server.db import Database, iso, utcnow
-from kimdesk.server.enrolment import Caller
-from kimdesk.server.errors import ApiError, not_confirmed
+from kimdesk.server.errors import ApiError
 from kimdesk.server.settings import Settings
 from kimdesk.server.tables import devices, teams
 from kimdesk.sync import protocol
@@ -171,40 +170,7 @@ def _validation_detail(exc: RequestValidationError) -> str:
     return f"Ungültige Angabe: {where or 'Anfrage'} ({errors[0].get('type', 'ungültig')})."
 
 
-_bearer = HTTPBearer(auto_error=False, description="Bearer <device_id>.<secret>")
-_Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
-
-
-# --- who may call what (all authentication dependencies are here) --------------------------
-# ``Device``: a confirmed (active) device; the default for every endpoint, also for routers
-# added later. ``WaitingDevice``: also a pending one, for the few endpoints a device needs while
-# it waits for its confirmation (kimdesk/server/waiting.py); a revoked device gets 403 + wipe.
-
-
-def waiting_device(request: Request, _credentials: _Credentials) -> Caller:
-    """An authenticated device, confirmed or still pending (the security scheme documents the
-    header in OpenAPI)."""
-    return enrolment.authenticate(request.app.state.db, request.headers.get("authorization"))
-
-
-def waiting_device_seen_now(request: Request, _credentials: _Credentials) -> Caller:
-    return enrolment.authenticate(request.app.state.db, request.headers.get("authorization"),
-                                  always_touch=True)
-
-
-def confirmed_device(request: Request, _credentials: _Credentials) -> Caller:
-    """An authenticated, confirmed device; a pending one gets 409 before anything is read."""
-    caller = enrolment.authenticate(request.app.state.db, request.headers.get("authorization"))
-    if not caller.active:
-        raise not_confirmed()
-    return caller
-
-
-current_device = confirmed_device  # the name routers use
 _PERIOD = "^" + statistics.PERIOD_PATTERN + "$"
-Device = Annotated[Caller, Depends(confirmed_device)]
-WaitingDevice = Annotated[Caller, Depends(waiting_device)]
-WaitingDeviceSeenNow = Annotated[Caller, Depends(waiting_device_seen_now)]
 
 
 def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:

@@ -25,13 +25,12 @@ import os
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, delete, exists, select, update
 from starlette.concurrency import run_in_threadpool
 
-from kimdesk.server import enrolment
+from kimdesk.server.auth import Device
 from kimdesk.server.db import Database, as_utc, utcnow
 from kimdesk.server.enrolment import Caller
 from kimdesk.server.errors import ApiError, not_confirmed
@@ -206,16 +205,7 @@ def _fault_point() -> None:
 
 # --- HTTP ------------------------------------------------------------------------------------
 
-_bearer = HTTPBearer(auto_error=False, description="Bearer <device_id>.<secret>")
-
-
-def _device(request: Request,
-            _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-            ) -> Caller:
-    return enrolment.authenticate(request.app.state.db, request.headers.get("authorization"))
-
-
-_Device = Annotated[Caller, Depends(_device)]
+_Device = Device  # a confirmed device of the team (kimdesk/server/auth.py)
 router = APIRouter(prefix=f"{protocol.API_PREFIX}/blobs", tags=["Dokumente"])
 _OCTETS = "application/octet-stream"
 

@@ -6,7 +6,7 @@ needs the granter's keys and certificate and the keys and certificate of whoever
 granter — and, before any key exists, its own certificate (a coordinator's device makes the
 team's first key). Nothing more: not the rest of the team (names, devices, when each was last
 seen), not the team's documents. Every other endpoint refuses a pending device
-(``app.confirmed_device``).
+(``auth.confirmed_device``).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from kimdesk.server.db import Database, utcnow
 from kimdesk.server.tables import blob_chunks, blobs
 from kimdesk.sync import protocol
 from tests.server.support import Device, make_change, push_body
+from tests.server.test_compaction import _erasure
 
 CHUNK = protocol.BLOB_CHUNK_BYTES + protocol.BLOB_TAG_BYTES
 
@@ -117,8 +118,8 @@ def test_blobs_that_no_change_refers_to_are_deleted(
     assert response.status_code == 200, response.text
 
     # The purge's report compacts the record's history: its document goes with it.
-    response = client.post("/v1/erasures", headers=author.headers, json={"erasures": [
-        {"record_id": record, "kind": "attachments", "change_id": tombstone["change_id"]}]})
+    response = client.post("/v1/erasures", headers=author.headers,
+                           json={"erasures": [_erasure(author, tombstone)]})
     assert response.status_code == 200, response.text
     with db.read() as conn:
         left = set(conn.execute(select(blobs.c.blob_id)).scalars())
