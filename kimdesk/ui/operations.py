@@ -36,7 +36,16 @@ class GuiThreadGarbageCollector(QObject):
 
     @staticmethod
     def collect() -> None:
-        gc.collect()
+        """Collect what the automatic collector would have collected by now: the youngest
+        generation whose allocation count passed its threshold, and older ones only as rarely as
+        Python itself does. A full collection every second holds the GIL for as long as the
+        whole heap takes to walk (seconds in a long test worker, and a jerky window in a long
+        session) and starves every other thread: a background sync took over a minute."""
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return
 
     def stop(self) -> None:
         """Back to automatic collection (tests, and the end of the program)."""
