@@ -36,7 +36,12 @@ sys.path.insert(0, str(REPO))
 
 from kimdesk.server import admin  # noqa: E402
 from kimdesk.sync import protocol  # noqa: E402
-from tests.server.support import Device, ServerProcess, sign_change  # noqa: E402
+from tests.server.support import (  # noqa: E402
+    Device,
+    ServerProcess,
+    enrol_devices,
+    sign_change,
+)
 
 TEAMS = ("nord", "ost", "mitte", "sued", "welcome")
 
@@ -68,23 +73,7 @@ def _setup(server: ServerProcess, db_url: str, devices: int) -> list[Device]:
             codes.append((team, user, code, coordinator))
     finally:
         db.dispose()
-    enrolled: list[Device] = []
-    first: dict[str, Device] = {}
-    team_key = os.urandom(32)
-    with httpx.Client(base_url=server.url, timeout=60) as http:
-        for team, user, code, coordinator in codes:
-            device = Device(coordinator=coordinator)
-            response = http.post("/v1/enrol", json=device.enrol_body(code, user, "Laptop"))
-            response.raise_for_status()
-            body = response.json()
-            device.device_id, device.team, device.token = (body["device_id"], team,
-                                                           body["token"])
-            granter = first.setdefault(team, device)
-            response = http.post("/v1/envelopes", headers=granter.headers, json={
-                "envelopes": [granter.seal(device, 1, team_key)]})
-            response.raise_for_status()
-            enrolled.append(device)
-    return enrolled
+    return enrol_devices(server.url, codes, timeout=60)
 
 
 class Stats:

@@ -56,6 +56,7 @@ from tests.server.support import (  # noqa: E402
     Device,
     PostgresCluster,
     ServerProcess,
+    enrol_devices,
     sign_change,
 )
 
@@ -83,23 +84,7 @@ def _setup(url: str, db_url: str, devices: int, team_size: int) -> list[Device]:
             codes.append((team, user, code, first))
     finally:
         db.dispose()
-    enrolled: list[Device] = []
-    first_of: dict[str, Device] = {}
-    team_key = os.urandom(32)
-    with httpx.Client(base_url=url, timeout=120) as http:
-        for team, user, code, coordinator in codes:
-            device = Device(coordinator=coordinator)
-            response = http.post("/v1/enrol", json=device.enrol_body(code, user, "Laptop"))
-            response.raise_for_status()
-            body = response.json()
-            device.device_id, device.team, device.token = (body["device_id"], team,
-                                                           body["token"])
-            granter = first_of.setdefault(team, device)
-            response = http.post("/v1/envelopes", headers=granter.headers, json={
-                "envelopes": [granter.seal(device, 1, team_key)]})
-            response.raise_for_status()
-            enrolled.append(device)
-    return enrolled
+    return enrol_devices(url, codes, timeout=120)
 
 
 # --- measuring ----------------------------------------------------------------------------

@@ -375,3 +375,26 @@ def push_body(changes: list[dict[str, Any]], batch_id: str | None = None, *,
     if by is not None:
         changes = [sign_change(change, by) for change in changes]
     return {"batch_id": batch_id or uuid.uuid4().hex, "changes": changes}
+
+
+def enrol_devices(url: str, codes: list[tuple[str, str, str, bool]], *,
+                  timeout: float) -> list[Device]:
+    """Enrol a device per (team, user, code, coordinator) over HTTP; the first device of each
+    team grants every device of it one random team key (epoch 1). For load benchmarks."""
+    enrolled: list[Device] = []
+    first: dict[str, Device] = {}
+    team_key = os.urandom(32)
+    with httpx.Client(base_url=url, timeout=timeout) as http:
+        for team, user, code, coordinator in codes:
+            device = Device(coordinator=coordinator)
+            response = http.post("/v1/enrol", json=device.enrol_body(code, user, "Laptop"))
+            response.raise_for_status()
+            body = response.json()
+            device.device_id, device.team, device.token = (body["device_id"], team,
+                                                           body["token"])
+            granter = first.setdefault(team, device)
+            response = http.post("/v1/envelopes", headers=granter.headers, json={
+                "envelopes": [granter.seal(device, 1, team_key)]})
+            response.raise_for_status()
+            enrolled.append(device)
+    return enrolled
