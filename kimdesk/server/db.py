@@ -25,6 +25,11 @@ from kimdesk.server.settings import Settings
 _BEGIN_OPTION = "kimdesk_sqlite_begin"
 
 
+# Tables of earlier versions that hold data the server must no longer keep: ``stat_cells`` had
+# statistics per device (small counts linked to a device) before the protected team tables.
+_OBSOLETE_TABLES = ("stat_cells",)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -77,6 +82,9 @@ class Database:
         added = {"changes": [("signature", blob)], "teams": [("checksum", "VARCHAR(64)"),
                                                               ("checksum_head", "BIGINT")]}
         with self.engine.begin() as conn:
+            for obsolete in _OBSOLETE_TABLES:
+                if inspector.has_table(obsolete):
+                    conn.exec_driver_sql(f"DROP TABLE {obsolete}")
             for table_name, columns in added.items():
                 present = {c["name"] for c in inspector.get_columns(table_name)}
                 for name, sql_type in columns:

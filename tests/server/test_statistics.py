@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from starlette.testclient import TestClient
 
 from kimdesk.server.db import Database
@@ -153,3 +153,19 @@ def test_malformed_statistics_are_422(client: TestClient, active_team: tuple[Dev
     _put(client, member, period, body, expect=422)
 
     assert _get(client, member, period="2026")["cells"] == []
+
+
+def test_an_upgraded_server_drops_the_old_statistics_per_device(db: Database) -> None:
+    """Servers before the protected team tables kept counts per device (``stat_cells``): the
+    upgrade removes them rather than keeping small counts linked to a device forever."""
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE stat_cells (device_id VARCHAR(32), period VARCHAR(7), "
+            "municipality VARCHAR(60), dimension VARCHAR(40), value VARCHAR(60), "
+            "team VARCHAR(20), count BIGINT)")
+        conn.exec_driver_sql(
+            "INSERT INTO stat_cells VALUES ('d1', '2026-05', 'kleve', 'case_kind', "
+            "'case_management', 'nord', 2)")
+    db.create_schema()
+    assert not inspect(db.engine).has_table("stat_cells")
+    assert inspect(db.engine).has_table("team_stat_cells")
