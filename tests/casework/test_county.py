@@ -227,3 +227,20 @@ def test_releases_need_a_coordinator_and_the_kreis_tresor(
     with pytest.raises(KimdeskError, match="nur die Koordination"):
         county.release_finding(coordinator, kreis, example.findings[0].id)
     assert finding_rows(kreis) == []
+
+
+def test_case_changes_received_from_the_server_are_refused(coordinator: Context,
+                                                           kreis: Context) -> None:
+    """The attack: a (compromised) kreis member pushes a client's record under the county key;
+    the other Kreis-Tresore apply nothing of it."""
+    from kimdesk.models.changelog import RecordState
+    from tests.sync.devices import deliver, outbox
+
+    make_person(coordinator, consent=True, first_name="Ida", last_name="Quandtmeyer")
+    changes = outbox(coordinator.vault)
+    assert {c.kind for c in changes} >= {"clients"}
+    with pytest.raises(county.CountyScopeError):
+        deliver(changes, kreis.vault)
+    with kreis.vault.reading() as session:
+        assert session.scalars(select(Client)).first() is None
+        assert session.scalars(select(RecordState)).first() is None
