@@ -12,6 +12,14 @@ from sqlalchemy import select
 from kimdesk.casework import county
 from kimdesk.casework.context import Context
 from kimdesk.casework.coordination.findings import FindingInput, finding_rows, record_finding
+from kimdesk.casework.coordination.municipal import (
+    ActivityInput,
+    AgreementInput,
+    activity_rows,
+    agreement_rows,
+    record_activity,
+    record_agreement,
+)
 from kimdesk.casework.coordination.project_groups import (
     FrameworkGoal,
     ProjectGroupInput,
@@ -22,9 +30,12 @@ from kimdesk.casework.coordination.reconstructions import reconstruction_detail,
 from kimdesk.casework.coordination.steering import (
     DecisionInput,
     MeetingInput,
+    SteeringMemberInput,
+    add_steering_member,
     create_meeting,
     decision_rows,
     record_decision,
+    steering_composition,
 )
 from kimdesk.errors import KimdeskError
 from kimdesk.models import Client, Finding, VaultProfile
@@ -214,6 +225,15 @@ def test_coordination_use_cases_work_in_the_kreis_tresor(kreis: Context) -> None
     record_finding(kreis, FindingInput(life_area="childcare", barrier="capacity",
                                        description="Wartezeit auf Kita-Plätze."))
     assert len(finding_rows(kreis)) == 1
+    add_steering_member(kreis, SteeringMemberInput(role="ki_lead", organisation="Kreis Kleve"))
+    assert any(seat.members for seat in steering_composition(kreis))
+    record_agreement(kreis, AgreementInput(municipality="goch", subject="Fallzusteuerung",
+                                           signed_on=today, allocates_cases=True,
+                                           case_allocation="über das Sozialamt"))
+    assert [a.municipality for a in agreement_rows(kreis)] == ["goch"]
+    record_activity(kreis, ActivityInput(held_on=today, kind="committee", hours=1.5,
+                                         title="Integrationsrat"))
+    assert len(activity_rows(kreis)) == 1
 
 
 def test_releases_need_a_coordinator_and_the_kreis_tresor(
