@@ -669,6 +669,21 @@ def pseudonymiser_for(ctx: Context, session: Session, case_id: str) -> CasePseud
     return pseudonymiser
 
 
+def vault_pseudonymiser(ctx: Context, session: Session) -> CasePseudonymiser:
+    """A checker over every person of the vault, for a text that names no case (a release to
+    the county scope, kimdesk/casework/county.py): it refuses the names, birth dates,
+    addresses, phone numbers and e-mail addresses of all of them, and any e-mail address or
+    phone or file number. It only checks (:meth:`CasePseudonymiser.check`); it labels nobody.
+    """
+    clients = list(session.scalars(select(Client)))
+    households = {h.id: h for h in session.scalars(select(Household))}
+    identities = [_identity(client, "Person", households.get(client.household_id or ""))
+                  for client in clients]
+    today = ctx.today()
+    return CasePseudonymiser(today=today, opened_on=today, planning_area="", people=(),
+                             identities=identities)
+
+
 def _role(client: Client, main: bool, child: bool, child_of_main: bool, parent_of_main: bool,
           spouse: bool, participant: bool) -> str:
     if main:

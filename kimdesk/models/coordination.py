@@ -54,6 +54,10 @@ class Finding(Entity):
     # to a person, and findings travel county-wide.
     review_id: Mapped[str | None] = mapped_column(
         ForeignKey("case_reviews.id", ondelete="SET NULL"))
+    # On the Kreis-Tresor's copy a team coordinator released (kimdesk/casework/county.py): the
+    # id of the team's record it was released from and the releasing team; empty elsewhere.
+    released_from: Mapped[str | None] = mapped_column(String(32))
+    released_team: Mapped[str] = mapped_column(String(20), default="")
 
 
 class CaseReconstruction(Entity):
@@ -67,6 +71,10 @@ class CaseReconstruction(Entity):
     life_areas: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # area + topics
     actors: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # nodes of the chain
     relations: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # edges, obstacles
+    # On the Kreis-Tresor's copy a team coordinator released (kimdesk/casework/county.py): the
+    # id of the team's record it was released from and the releasing team; empty elsewhere.
+    released_from: Mapped[str | None] = mapped_column(String(32))
+    released_team: Mapped[str] = mapped_column(String(20), default="")
 
 
 class GenerativeTheme(Entity):
@@ -77,6 +85,10 @@ class GenerativeTheme(Entity):
     reconstruction_id: Mapped[str | None] = mapped_column(ForeignKey("case_reconstructions.id"))
     statement: Mapped[str] = mapped_column(Text)
     mandate: Mapped[str] = mapped_column(Text, default="")  # Arbeitsauftrag that comes with it
+    # On the Kreis-Tresor's copy a team coordinator released (kimdesk/casework/county.py): the
+    # id of the team's record it was released from and the releasing team; empty elsewhere.
+    released_from: Mapped[str | None] = mapped_column(String(32))
+    released_team: Mapped[str] = mapped_column(String(20), default="")
 
 
 class ProjectGroup(Entity):
