@@ -391,3 +391,46 @@ def test_a_laptop_without_a_kreis_tresor_has_no_scope_switch(
         assert not screen.findings.release_button.isVisible()
     finally:
         close_window(window)
+
+
+def test_the_kreis_tresor_locks_and_unlocks_with_the_team_vault(
+        qtbot: Any, template_vault: Path, tmp_path: Path, clock: Clock) -> None:
+    """One password: typed once on the lock screen, it opens the Kreis-Tresor too; Strg+L
+    closes both, and a change in the Kreis-Tresor reloads the Kreis scope that shows it."""
+    ctx = open_device(template_vault, tmp_path / "nord", USERS[0], load_reference(), clock,
+                      team="nord")
+    _coordinator(ctx)
+    county.create_county_vault(ctx, tmp_path / "nord")
+    state = _state(ctx, clock)
+    window = MainWindow(state)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        first = state.county_ctx
+        assert first is not None
+        window.show_page("Koordination")
+        screen = window.coordination
+        _scope(qtbot, screen, COUNTY)
+        kreis = screen.county
+        assert kreis is not None
+        kreis.show_tab("Erkenntnisse")
+        kreis.findings.set_filter(period="all")
+        assert kreis.findings.model.rows() == []
+        # A change of the Kreis-Tresor (here: a use case, as a sync would write it) shows.
+        findings.record_finding(first, FindingInput(
+            life_area="childcare", barrier="capacity", description="Zu wenige Kita-Plätze.",
+            source="team_meeting", noted_on=clock()))
+        qtbot.waitUntil(lambda: len(kreis.findings.model.rows()) == 1, timeout=5000)
+
+        window.lock()  # Strg+L, auto-lock
+        assert not state.unlocked
+        assert state.county_ctx is None and not first.vault.is_open
+        qtbot.keyClicks(window.lock_screen.password, PASSWORD)
+        qtbot.keyClick(window.lock_screen.password, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: state.unlocked, timeout=20000)
+        assert state.county_ctx is not None and state.county_ctx.vault.is_open
+        assert screen.scope.isVisible() and screen.current_scope == COUNTY
+        qtbot.waitUntil(lambda: len(kreis.findings.model.rows()) == 1, timeout=5000)
+    finally:
+        close_window(window)
+    assert state.county_ctx is None
