@@ -245,8 +245,10 @@ class SyncController(QObject):
             device = enrolled_device(ctx)
             with connection(device.server_url) as http:
                 report = SyncClient(ctx, http, progress=progress).run()
-            if county_ctx is None or not county_enrolled:
+            if county_ctx is None:
                 return report, None
+            if not county_enrolled:  # a Kreis-Tresor not (yet) enrolled in team kreis
+                return report, NotEnrolled("Der Kreis-Tresor ist nicht eingerichtet.")
             try:
                 county_device = enrolled_device(county_ctx)
                 with connection(county_device.server_url) as http:
@@ -281,7 +283,8 @@ class SyncController(QObject):
                        WARNING)
         else:
             finished = report.finished_at or datetime.now().astimezone()
-            tone = ERROR if isinstance(county, Exception) else NORMAL
+            tone = ERROR if isinstance(county, Exception) \
+                and not isinstance(county, NotEnrolled) else NORMAL
             self._with_lease(f"Synchronisiert: {when(finished)}{suffix}", tone)
         self._count_quarantine()
         if report.conflicts:

@@ -438,7 +438,8 @@ class FindingsTab(QWidget):
         state = self._state
         self._dialog = dialog = ReleaseDialog(
             FINDING, finding_release_text(finding),
-            lambda: release.release_finding(state, finding.id), parent=self)
+            lambda: release.release_finding(state, finding.id), parent=self,
+            released_on=self._released.get(finding.id))
 
         def finished(result: int) -> None:
             self._dialog = None

@@ -873,7 +873,8 @@ class ReconstructionsTab(QWidget):
             return
         self._dialog = dialog = ReleaseDialog(
             RECONSTRUCTION, reconstruction_release_text(detail),
-            lambda: release.release_reconstruction(state, row.id), parent=self)
+            lambda: release.release_reconstruction(state, row.id), parent=self,
+            released_on=self._released.get(row.id))
 
         def finished(result: int) -> None:
             self._dialog = None

@@ -9,6 +9,7 @@ identifies a person; a refusal is shown here with the field to rewrite, and noth
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
@@ -80,7 +81,7 @@ class ReleaseDialog(QDialog):
     county id; a ``KimdeskError`` is shown in the dialog, which stays open."""
 
     def __init__(self, kind: str, text: str, release: Callable[[], str],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, released_on: date | None = None) -> None:
         super().__init__(parent)
         self._release = release
         self.released_id: str | None = None
@@ -91,6 +92,12 @@ class ReleaseDialog(QDialog):
             "ist dann für alle Koordinatorinnen und Koordinatoren des Kreises sichtbar. Spätere "
             "Änderungen im Team ändern die Kopie des Kreises nicht.", objectName="release_intro")
         intro.setWordWrap(True)
+        again = QLabel(objectName="release_again")
+        again.setWordWrap(True)
+        if released_on is not None:
+            again.setText(f"Bereits am {format_date(released_on)} an den Kreis gegeben: Die "
+                          "Kopie des Kreises wird durch diesen Stand ersetzt.")
+        again.setVisible(released_on is not None)
         self.content = QPlainTextEdit(objectName="release_content")
         self.content.setReadOnly(True)
         self.content.setPlainText(text)
@@ -107,6 +114,7 @@ class ReleaseDialog(QDialog):
         buttons = save_cancel_buttons(self, "An den Kreis weitergeben", self.save, saves=False)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(again)
         layout.addWidget(self.content, 1)
         layout.addWidget(privacy)
         layout.addWidget(self.errors_label)

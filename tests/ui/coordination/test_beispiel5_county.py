@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QPushButton, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTabWidget, QWidget
 from sqlalchemy import select
 
 from kimdesk.casework import county
@@ -205,6 +205,8 @@ def test_beispiel_5_county_wide_from_nord_to_sued_and_back(
         assert THEME[:60] in " ".join(dialog.text.split())
         assert "Frau A." in dialog.text and "Kita/Kindertagespflege" in dialog.text
         assert leaked([dialog.text], secrets) == []
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        assert dialog.grab().save(str(SHOTS / "county-release-dialog.png"))
         _click_save(qtbot, dialog)
         qtbot.waitUntil(lambda: recon_tab.dialog is None, timeout=5000)
         qtbot.waitUntil(lambda: recon_tab.release_state.isVisible(), timeout=5000)
@@ -224,6 +226,14 @@ def test_beispiel_5_county_wide_from_nord_to_sued_and_back(
         qtbot.waitUntil(lambda: tab.release_state.isVisible(), timeout=5000)
         assert tab.release_state.text() == \
             f"an den Kreis gegeben am {datetime.now().astimezone():%d.%m.%Y}"
+        # A second release replaces the Kreis's copy, and the dialog says so.
+        qtbot.mouseClick(tab.release_button, Qt.MouseButton.LeftButton)
+        again = tab.dialog
+        assert isinstance(again, ReleaseDialog)
+        note = again.findChild(QLabel, "release_again")
+        assert note.isVisible() and note.text().startswith("Bereits am ")
+        again.reject()
+        qtbot.waitUntil(lambda: tab.dialog is None, timeout=5000)
 
         _sync(qtbot, nord)
     finally:
@@ -434,3 +444,21 @@ def test_the_kreis_tresor_locks_and_unlocks_with_the_team_vault(
     finally:
         close_window(window)
     assert state.county_ctx is None
+
+
+def test_a_kreis_tresor_not_yet_enrolled_is_named_in_the_sync_status(
+        qtbot: Any, template_vault: Path, tmp_path: Path, clock: Clock, team: Team) -> None:
+    ctx = open_device(template_vault, tmp_path / "nord", USERS[0], load_reference(), clock,
+                      team="nord")
+    _coordinator(ctx)
+    team.join(ctx, coordinator=True)
+    county.create_county_vault(ctx, tmp_path / "nord")
+    window = _window(qtbot, _state(ctx, clock), Network(team))
+    try:
+        qtbot.waitUntil(lambda: "Kreis" in window.sync_status.label.text(), timeout=WAIT_MS)
+        text = window.sync_status.label.text()
+        assert text.startswith("Synchronisiert: ") and text.endswith(
+            " · Kreis: nicht eingerichtet"), text
+        assert window.sync.tone == "normal"
+    finally:
+        close_window(window)
