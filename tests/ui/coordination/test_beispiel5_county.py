@@ -302,6 +302,7 @@ def test_beispiel_5_county_wide_from_nord_to_sued_and_back(
         type_text(qtbot, decision.text, "Jobcenter und Jugendämter vereinbaren kreisweit ein "
                                         "Kontingent an Betreuungsplätzen.")
         decision.themes.set_checked(theme.id)
+        decision.indicators.set_checked(load_reference().terms("decision_indicators")[0].code)
         choose(decision.project_group, group.id)
         _click_save(qtbot, decision)
         assert board.dialog is None, decision.errors_label.text()
@@ -335,6 +336,11 @@ def test_beispiel_5_county_wide_from_nord_to_sued_and_back(
         assert [r.title for r in rows] == [DECISION]
         _open_tab(qtbot, kreis.steering.pages, "Beschlüsse")
         assert DECISION in visible_texts(kreis.steering)
+        kreis.steering.select_decision(rows[0].id)
+        # Effect: the Kreis's findings on the theme; the indicators count a team's cases.
+        assert [r.theme_id for r in kreis.steering.effect_model.rows()] == [
+            reconstructions.theme_rows(nord.coordination._state.county_ctx)[0].id]
+        assert "keine Fälle" in kreis.steering.indicator_note.text()
         _shot(nord, "nord-lenkungsgruppe")
         # Nord's own team Projektgruppe (built with the example) is still only the team's.
         _scope(qtbot, screen, TEAM)
