@@ -19,7 +19,6 @@ from pathlib import Path
 from kimdesk.casework import county as county_vaults
 from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for, load_profile
-from kimdesk.errors import KimdeskError
 from kimdesk.reference import Reference, load_reference
 from kimdesk.ui import hub as areas
 from kimdesk.ui.change_areas import areas_for
@@ -101,8 +100,9 @@ class AppState:
         team_ctx = context_for(vault, self.reference)
         try:
             county_ctx = county_vaults.open_county_context(team_ctx, self.data_dir)
-        except (KimdeskError, VaultError):
-            # The team's work goes on; Koordination shows no Kreis scope (status bar says why).
+        except Exception:  # any failure of the Kreis-Tresor
+            # The team's work goes on; Koordination shows no Kreis scope (the status bar says
+            # why). Nothing of the error is shown or logged: its text may quote data.
             self.county_failed = True
             return None
         if county_ctx is not None:

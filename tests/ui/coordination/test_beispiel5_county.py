@@ -468,3 +468,29 @@ def test_a_kreis_tresor_not_yet_enrolled_is_named_in_the_sync_status(
         assert window.sync.tone == "normal"
     finally:
         close_window(window)
+
+
+def test_a_damaged_kreis_tresor_leaves_the_team_vault_working(
+        qtbot: Any, template_vault: Path, tmp_path: Path, clock: Clock) -> None:
+    ctx = open_device(template_vault, tmp_path / "nord", USERS[0], load_reference(), clock,
+                      team="nord")
+    _coordinator(ctx)
+    county.create_county_vault(ctx, tmp_path / "nord")
+    ctx.vault.close()
+    (county.county_vault_dir(tmp_path / "nord") / "vault.db").write_bytes(b"\0" * 4096)
+    state = AppState(tmp_path / "nord", Hub(), clock=clock)
+    window = MainWindow(state)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        qtbot.keyClicks(window.lock_screen.password, PASSWORD)
+        qtbot.keyClick(window.lock_screen.password, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: state.unlocked, timeout=20000)
+        assert state.county_failed and not state.has_county
+        assert "Kreis-Tresor konnte nicht geöffnet werden" in \
+            window.statusBar().currentMessage()
+        window.show_page("Koordination")
+        assert not window.coordination.scope.isVisible()
+        assert not window.coordination.findings.release_button.isVisible()
+    finally:
+        close_window(window)
