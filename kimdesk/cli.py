@@ -209,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "erfasst, sucht und prüft; zeigt „Selbsttest bestanden“.")
     # The packages' commands load with the parser: `kimdesk` without a command (the desktop)
     # needs none of them, nor the PDF and XLSX libraries they bring (start time, issue 17).
+    from kimdesk import cli_county as county_commands
     from kimdesk.reports import commands as report_commands
     from kimdesk.stats import commands as export_commands
     from kimdesk.sync import commands as sync_commands
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_commands.register(commands)
     export_commands.register(commands)
     sync_commands.register(commands)
+    county_commands.register(commands)
     try:  # the county server's commands; the laptops' installer bundle leaves kimdesk.server out
         from kimdesk.server import cli as server_commands
     except ModuleNotFoundError as exc:

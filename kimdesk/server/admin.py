@@ -268,6 +268,23 @@ def revoke(db: Database, device_id: str, revocation: Any = None) -> tuple[Device
     return _device_info(row), True
 
 
+def request_rotation(db: Database, team: str) -> TeamInfo:
+    """Ask the team's devices for a new team key at their next sync, without a revocation
+    (county IT after a suspected loss of a key, e.g. the county coordination key of ``kreis``).
+    The server never holds the key: the next active device that syncs makes the new one."""
+    with db.write() as conn:
+        row = conn.execute(select(teams).where(teams.c.code == team)).first()
+        if row is None:
+            raise KimdeskError(f"Das Team {team} gibt es auf diesem Server nicht.")
+        if row.epoch == 0:
+            raise KimdeskError(f"Das Team {team} hat noch keinen Schlüssel.")
+        db.lock_team(conn, team)
+        conn.execute(update(teams).where(teams.c.code == team).values(rotation_needed=True))
+        audit.record(conn, "rotation_requested", audit.admin_actor(), team=team,
+                     epoch=row.epoch)
+    return next(t for t in list_teams(db) if t.code == team)
+
+
 def lost_device_report(db: Database, device_id: str) -> LostDeviceReport:
     """Which record ids the device wrote or was sent (what a lost laptop may hold)."""
     with db.write() as conn:

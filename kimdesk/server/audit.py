@@ -26,6 +26,7 @@ ACTIONS = {
     "team_key_created": "Team-Schlüssel angelegt",
     "key_granted": "Team-Schlüssel übergeben (Gerät bestätigt)",
     "key_rotated": "Team-Schlüssel erneuert",
+    "rotation_requested": "Erneuerung des Team-Schlüssels angefordert (ohne Sperrung)",
     "device_revoked": "Gerät gesperrt",
     "wipe_requested": "Gesperrtes Gerät meldete sich (Löschauftrag gesendet)",
     "lost_device_report": "Verlustbericht erstellt",

@@ -278,6 +278,15 @@ def _revoke(db: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _rotate_key(db: Any, args: argparse.Namespace) -> int:
+    from kimdesk.server import admin
+
+    team = admin.request_rotation(db, args.team)
+    print(f"Team {team.code}: der Schlüssel (Version {team.epoch}) wird beim nächsten Abgleich "
+          "eines aktiven Geräts erneuert; erst dann ist der alte Schlüssel abgelöst.")
+    return EXIT_OK
+
+
 def _json_file(path: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
@@ -458,6 +467,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--revocation", metavar="DATEI",
                         help="signierte Sperrung (kimdesk county-ca revoke); erst damit löscht "
                              "das Gerät seine Daten")
+
+    parser = command("rotate-key", "den Team-Schlüssel erneuern lassen, ohne ein Gerät zu "
+                                   "sperren (Verdacht auf Verlust, z. B. Team kreis)",
+                     _rotate_key)
+    parser.add_argument("team", metavar="TEAM", help="Team-Code, z. B. kreis")
 
     parser = command("quarantine", "Änderungen, die Geräte zurückgehalten haben (nicht "
                                    "entschlüsselbar, ungültig, Zeitstempel in der Zukunft)",

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from kimdesk.casework import audit
 from kimdesk.casework.clients import without_cyclic_gc
 from kimdesk.casework.context import Context
+from kimdesk.casework.county import COUNTY_TEAM
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
 from kimdesk.models.changelog import DeviceAuthor, OutboxChange
@@ -961,6 +962,8 @@ class SyncClient:
 
     def push_statistics(self) -> None:
         """The anonymised counts of this and last month (replacing what was sent before)."""
+        if self._device.team == COUNTY_TEAM:
+            return  # a Kreis-Tresor holds no cases (kimdesk/casework/county.py)
         for month in statistics.months_to_report(self._ctx.today()):
             cells = statistics.month_cells(self._ctx, month)
             _answer(self._call("PUT", f"/stats/{month}", json={"cells": cells}))

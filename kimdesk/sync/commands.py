@@ -5,6 +5,7 @@ key: make it, certify a coordinator device, sign a revocation)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -15,10 +16,23 @@ from typing import TYPE_CHECKING, Any
 
 from kimdesk.cli_toolkit import UsageError, add_vault_arguments, opened_context, run_guarded
 
+_KREIS_HELP = ("den Kreis-Tresor dieses Datentresors verwenden (kreisweite Koordination, "
+               "Team „kreis“; siehe kimdesk kreis einrichten)")
+
 if TYPE_CHECKING:
     import httpx
 
     from kimdesk.casework.context import Context
+
+
+def _opened(args: argparse.Namespace, *, past_the_lease: bool = False
+            ) -> contextlib.AbstractContextManager[Context]:
+    """The vault the arguments name, or with ``--kreis`` its Kreis-Tresor (county scope)."""
+    if getattr(args, "kreis", False):
+        from kimdesk.cli_county import opened_county_context
+
+        return opened_county_context(args, past_the_lease=past_the_lease)
+    return opened_context(args, past_the_lease=past_the_lease)
 
 
 def _enrol(args: argparse.Namespace) -> str:
@@ -29,7 +43,7 @@ def _enrol(args: argparse.Namespace) -> str:
         transport.require_https(args.server, insecure_local=args.insecure_local)
     url, ca = transport.server_settings(args.server)
     root = config.county_root_key()
-    with opened_context(args) as ctx, transport.connect(url, ca) as http:
+    with _opened(args) as ctx, transport.connect(url, ca) as http:
         device = client.enrol(ctx, http, server_url=url, code=args.code,
                               device_name=args.name or platform.node() or "Laptop",
                               root_public=root)
@@ -52,7 +66,7 @@ def _connected(args: argparse.Namespace, *, past_the_lease: bool = False
     """The vault the arguments name and a connection to the server it is enrolled with."""
     from kimdesk.sync import client, transport
 
-    with opened_context(args, past_the_lease=past_the_lease) as ctx:
+    with _opened(args, past_the_lease=past_the_lease) as ctx:
         device = client.enrolled_device(ctx)
         _url, ca = transport.server_settings(device.server_url)
         with transport.connect(device.server_url, ca) as http:
@@ -105,7 +119,7 @@ def _sync(args: argparse.Namespace) -> str:
 def _unlock(args: argparse.Namespace) -> str:
     from kimdesk.sync.offline import unlock_with_code
 
-    with opened_context(args, past_the_lease=True) as ctx:  # the other way out
+    with _opened(args, past_the_lease=True) as ctx:  # the other way out
         unlock_with_code(ctx, args.code)
     return "Freigeschaltet: KIMdesk kann wieder offline genutzt werden."
 
@@ -188,6 +202,7 @@ def register(commands: Any) -> None:
                        help="unverschlüsseltes http:// zu einem Testserver auf diesem Computer "
                             "erlauben (nie im Betrieb)")
     enrol.add_argument("--name", metavar="NAME", help="Name des Geräts (Standard: Rechnername)")
+    enrol.add_argument("--kreis", action="store_true", help=_KREIS_HELP)
     enrol.set_defaults(handler=run_guarded(_enrol))
 
     devices = commands.add_parser(
@@ -197,6 +212,7 @@ def register(commands: Any) -> None:
     add_vault_arguments(devices)
     devices.add_argument("action", nargs="?", choices=["list", "confirm"], default="list")
     devices.add_argument("fingerprint", nargs="?", metavar="FINGERABDRUCK")
+    devices.add_argument("--kreis", action="store_true", help=_KREIS_HELP)
     devices.set_defaults(handler=run_guarded(_devices))
 
     sync = commands.add_parser(
@@ -204,6 +220,7 @@ def register(commands: Any) -> None:
         description="Sendet eigene Änderungen, empfängt die des Teams und meldet die "
                     "anonymisierten Statistiken.")
     add_vault_arguments(sync)
+    sync.add_argument("--kreis", action="store_true", help=_KREIS_HELP)
     sync.set_defaults(handler=run_guarded(_sync))
 
     unlock = commands.add_parser(
@@ -212,6 +229,7 @@ def register(commands: Any) -> None:
                     "der Kreis-IT auf.")
     add_vault_arguments(unlock)
     unlock.add_argument("code", metavar="CODE")
+    unlock.add_argument("--kreis", action="store_true", help=_KREIS_HELP)
     unlock.set_defaults(handler=run_guarded(_unlock))
 
     ca = commands.add_parser(

@@ -85,8 +85,7 @@ def teams(server_url: str) -> Iterator[dict[str, Team]]:
     made: dict[str, Team] = {}
     try:
         for code in ("nord", "sued", "mitte", "kreis"):
-            # The Kreis-Tresor has no cases: it sends no statistics.
-            team = Team(server_url, code, statistics=code != "kreis")
+            team = Team(server_url, code)
             team.root_key, team.root_public = ROOT_KEY, trust.public_key_of(ROOT_KEY)
             made[code] = team
         yield made
@@ -273,6 +272,11 @@ def test_four_devices_share_the_county_scope_and_nothing_of_a_case(
             assert _hits(raw, values) == []
             assert _hits(raw, ["Jonas Hendricks"])
 
+        # A Kreis-Tresor has no cases and sends no statistics (its sync would fail otherwise:
+        # "kreis" is no team of the reference data).
+        assert not [row for table, row in rows
+                    if table == "team_stat_cells" and row["team"] == "kreis"]
+
         # 5. The county key: envelopes for the two Kreis-Tresore only, none for case managers;
         #    not in the server database in the clear.
         county_keys = _team_keys(kreis_nord)
@@ -312,3 +316,98 @@ def client_devices(team: Team) -> list[Any]:
 def _team_keys(ctx: Context) -> dict[int, bytes]:
     with ctx.vault.reading() as session:
         return {k.epoch: k.key for k in session.scalars(select(TeamKey))}
+
+
+def test_county_it_and_a_coordinator_set_up_the_kreis_tresor_from_the_command_line(
+        template_vault: Path, tmp_path: Path, clock: Any, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from kimdesk.cli import main
+    from kimdesk.reference import load_reference
+    from kimdesk.server import admin
+    from kimdesk.server.tables import changes
+    from tests.factories import PASSWORD, make_person
+    from tests.server.support import ServerProcess
+    from tests.sync.devices import open_device
+
+    def kimdesk(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    for name in ("KIMDESK_DATA_DIR", "KIMDESK_PASSWORD_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KIMDESK_PASSWORD", PASSWORD)
+    folder = tmp_path / "server"
+    folder.mkdir()
+    url = sqlite_url(folder)
+    server_admin = ("server-admin", "--db", url)
+    assert kimdesk(*server_admin, "create-team", "kreis", "Kreis Kleve – Koordination")[0] == 0
+    anna = _as(open_device(template_vault, tmp_path / "anna", "Anna Becker", load_reference(),
+                           clock), "Anna Becker", "coordinator")
+    person = make_person(anna, consent=True, first_name="Ilse", last_name="Quandtmeyer")
+    clean = record_finding(anna, FindingInput(
+        life_area="childcare", barrier="capacity", source="team_meeting",
+        description="Wartezeit auf einen Kita-Platz länger als ein Jahr."))
+    named = record_finding(anna, FindingInput(
+        life_area="childcare", barrier="capacity", source="team_meeting",
+        description="Frau Quandtmeyer wartet seit einem Jahr auf die Kita."))
+    data_dir = str(anna.vault.data_dir)
+    anna.vault.close()
+    server = ServerProcess(url, log_path=tmp_path / "serve.log").start()
+    try:
+        code, out, err = kimdesk("kreis", "einrichten", "--data-dir", data_dir)
+        assert code == 0, err
+        assert "Kreis-Tresor eingerichtet" in out and "enrol --kreis" in out
+        code, out, _err = kimdesk(*server_admin, "issue-code", "--team", "kreis", "--user",
+                                  "Anna Becker", "--coordinator", "--json")
+        enrol_code = json.loads(out)["code"]
+        root_file = tmp_path / "root.key"
+        code, out, err = kimdesk("county-ca", "keygen", "--out", str(root_file))
+        assert code == 0, err
+        monkeypatch.setenv("KIMDESK_COUNTY_ROOT_KEY",
+                           out.split('county_root_key = "')[1].split('"')[0])
+        code, out, err = kimdesk("enrol", "--kreis", "--data-dir", data_dir, "--server",
+                                 server.url, "--insecure-local", "--code", enrol_code,
+                                 "--name", "Laptop Anna")
+        assert code == 0, err
+        assert "(Team kreis)" in out
+        fingerprint = out.split("Fingerabdruck: ")[1].split()[0]
+        code, _out, err = kimdesk("county-ca", "certify", "--root-key-file", str(root_file),
+                                  "--fingerprint", fingerprint, "--team", "kreis", "--role",
+                                  "coordinator", "--out", str(tmp_path / "anna-kreis.json"))
+        assert code == 0, err
+        assert kimdesk(*server_admin, "certificate", str(tmp_path / "anna-kreis.json"))[0] == 0
+        code, out, err = kimdesk("sync", "--kreis", "--data-dir", data_dir)
+        assert code == 0 and "Synchronisiert" in out, err
+
+        code, out, err = kimdesk("kreis", "weitergeben", "erkenntnis", clean.id,
+                                 "--data-dir", data_dir)
+        assert code == 0 and "an den Kreis weitergegeben" in out, err
+        code, out, err = kimdesk("kreis", "weitergeben", "erkenntnis", named.id,
+                                 "--data-dir", data_dir)
+        assert code == 1
+        assert err.startswith("Fehler: Nicht an den Kreis weitergegeben: Die Beschreibung")
+        assert "Quandtmeyer" not in err and person.id not in err
+        code, out, err = kimdesk("sync", "--kreis", "--data-dir", data_dir)
+        assert code == 0 and "1 gesendet" in out, err
+        # The team vault itself is not enrolled: without --kreis there is nothing to sync.
+        assert kimdesk("sync", "--data-dir", data_dir)[0] == 1
+
+        db = admin.open_database(url)
+        try:
+            with db.engine.connect() as conn:
+                kinds = list(conn.execute(select(changes.c.kind).where(
+                    changes.c.team == "kreis")).scalars())
+            assert kinds == ["findings"]
+        finally:
+            db.dispose()
+
+        # County IT renews the county key after a suspected loss; the next sync makes it.
+        code, out, err = kimdesk(*server_admin, "rotate-key", "kreis")
+        assert code == 0 and "erneuert" in out, err
+        assert kimdesk("sync", "--kreis", "--data-dir", data_dir)[0] == 0
+        code, out, _err = kimdesk(*server_admin, "teams", "--json")
+        kreis = next(t for t in json.loads(out) if t["code"] == "kreis")
+        assert (kreis["epoch"], kreis["rotation_needed"]) == (2, False)
+    finally:
+        server.stop()
