@@ -117,14 +117,13 @@ def _window(qtbot: Any, state: AppState, network: Network) -> MainWindow:
     main.resize(1366, 768)
     main.show()
     qtbot.waitExposed(main)
-    # The sync at unlock runs first; the test's own syncs come after it.
-    qtbot.waitUntil(lambda: not main.sync.running, timeout=WAIT_MS)
     return main
 
 
 def _sync(qtbot: Any, window: MainWindow) -> None:
+    # A sync still running (the one at unlock) ends first: its signal must not count.
+    qtbot.waitUntil(lambda: not window.sync.running, timeout=WAIT_MS)
     with qtbot.waitSignal(window.sync.county_synced, timeout=WAIT_MS):
-        qtbot.waitUntil(lambda: not window.sync.running, timeout=WAIT_MS)
         assert window.sync.sync_now()
     assert "Kreis: synchronisiert" in window.sync_status.label.text()
 
@@ -226,6 +225,7 @@ def test_beispiel_5_county_wide_from_nord_to_sued_and_back(
         qtbot.waitUntil(lambda: tab.release_state.isVisible(), timeout=5000)
         assert tab.release_state.text() == \
             f"an den Kreis gegeben am {datetime.now().astimezone():%d.%m.%Y}"
+        _shot(nord, "team-erkenntnisse-weitergegeben")
         # A second release replaces the Kreis's copy, and the dialog says so.
         qtbot.mouseClick(tab.release_button, Qt.MouseButton.LeftButton)
         again = tab.dialog
