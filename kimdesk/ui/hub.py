@@ -23,8 +23,11 @@ RETENTION = "retention"
 COORDINATION = "coordination"  # Fallbesprechungen, Erkenntnisse, Rekonstruktionen …
 AUDIT = "audit"  # the Protokoll of a file
 CONFLICTS = "conflicts"  # concurrent edits kept by the sync (Abgleich)
+# A commit of the Kreis-Tresor (the county scope of Koordination); it also counts as a change of
+# COORDINATION, so the same tabs reload whichever vault they show.
+COUNTY = "county"
 ALL = frozenset({CLIENTS, CASES, DEADLINES, CONSENTS, NETWORK, DOCUMENTS, RETENTION,
-                 COORDINATION, AUDIT, CONFLICTS})
+                 COORDINATION, AUDIT, CONFLICTS, COUNTY})
 
 
 class Hub(QObject):

@@ -5,6 +5,10 @@ Thread rule: a sync runs on a pool worker through ``run_in_background``; the wor
 own HTTP connection, never touches a widget, and reports progress through a queued signal.
 A lock of the vault discards a running sync: the worker stops at its next step (a closed vault
 raises VaultError, which is reported quietly) and the sync protocol loses nothing.
+
+On a laptop with a Kreis-Tresor enrolled with the server (team ``kreis``), the same worker syncs
+it right after the team vault; the status shows both ("… · Kreis: …"). A failure of the county
+sync never hides a successful team sync.
 """
 
 from __future__ import annotations
@@ -99,6 +103,7 @@ class SyncController(QObject):
     device_revoked = Signal()  # the county revoked this device; its vault is gone
     # (received changes set aside, of them not yet reported to the county server)
     quarantine_changed = Signal(int, int)
+    county_synced = Signal(object)  # SyncReport of the Kreis-Tresor's sync after the team's
     _progressed = Signal(int, str)  # from the worker: generation, progress text
 
     def __init__(self, state: AppState, connection: ConnectionFactory | None = None,
@@ -112,6 +117,7 @@ class SyncController(QObject):
         self._generation = 0
         self.text, self.tone = "", NORMAL
         self._idle = ("", NORMAL)  # the last text that was not progress
+        self.county_text = ""  # how the last sync of the Kreis-Tresor went ("" without one)
         self.timer = QTimer(self)
         self.timer.setInterval(max(1, int(interval_minutes * 60_000)))
         self.timer.timeout.connect(self.sync_now)
@@ -220,20 +226,44 @@ class SyncController(QObject):
             return False
         generation = self._generation
         connection = self._connection
+        county_ctx = self._state.county_ctx
+        try:
+            county_enrolled = county_ctx is not None and is_enrolled(county_ctx)
+        except VaultError:
+            county_enrolled = False
 
         def progress(text: str) -> None:  # on the worker
             if self._generation != generation:
                 raise _Discarded
             self._progressed.emit(generation, text)
 
-        def work() -> SyncReport:  # on the worker: its own connection, no widgets
+        def county_progress(text: str) -> None:  # on the worker
+            progress(f"Kreis: {text}")
+
+        def work() -> tuple[SyncReport, SyncReport | Exception | None]:
+            # On the worker: its own connections, no widgets.
             device = enrolled_device(ctx)
             with connection(device.server_url) as http:
-                return SyncClient(ctx, http, progress=progress).run()
+                report = SyncClient(ctx, http, progress=progress).run()
+            if county_ctx is None:
+                return report, None
+            if not county_enrolled:  # a Kreis-Tresor not (yet) enrolled in team kreis
+                return report, NotEnrolled("Der Kreis-Tresor ist nicht eingerichtet.")
+            try:
+                county_device = enrolled_device(county_ctx)
+                with connection(county_device.server_url) as http:
+                    # No statistics: the Kreis-Tresor has no cases to count.
+                    county = SyncClient(county_ctx, http, progress=county_progress,
+                                        statistics=False).run()
+            except (VaultError, _Discarded):
+                raise  # locked meanwhile
+            except Exception as exc:  # the team's sync stands; the status says what failed
+                return report, exc
+            return report, county
 
         self._running = True
         self._show("Synchronisiere …", BUSY)
-        run_in_background(self, work, lambda report: self._succeeded(generation, report),
+        run_in_background(self, work, lambda reports: self._succeeded(generation, *reports),
                           lambda exc: self._failed(generation, exc))
         return True
 
@@ -241,21 +271,29 @@ class SyncController(QObject):
         if generation == self._generation and self._running:
             self._show(f"Synchronisiere … {text}", BUSY)
 
-    def _succeeded(self, generation: int, report: SyncReport) -> None:
+    def _succeeded(self, generation: int, report: SyncReport,
+                   county: SyncReport | Exception | None = None) -> None:
         if generation != self._generation:
             return  # locked meanwhile: the next unlock shows the state afresh
         self._running = False
+        self.county_text = county_status(county)
+        suffix = f" · {self.county_text}" if self.county_text else ""
         if report.state == "pending":
-            self._show("Angemeldet – wartet auf Bestätigung durch die Koordination", WARNING)
+            self._show("Angemeldet – wartet auf Bestätigung durch die Koordination" + suffix,
+                       WARNING)
         else:
             finished = report.finished_at or datetime.now().astimezone()
-            self._with_lease(f"Synchronisiert: {when(finished)}", NORMAL)
+            tone = ERROR if isinstance(county, Exception) \
+                and not isinstance(county, NotEnrolled) else NORMAL
+            self._with_lease(f"Synchronisiert: {when(finished)}{suffix}", tone)
         self._count_quarantine()
         if report.conflicts:
             self._state.hub.status_message.emit(
                 f"Abgleich: {report.conflicts} gleichzeitige Änderung(en) – bitte unter "
                 "Datenschutz › Abgleich prüfen.")
         self.synced.emit(report)
+        if isinstance(county, SyncReport):
+            self.county_synced.emit(county)
 
     def _failed(self, generation: int, exc: Exception) -> None:
         if isinstance(exc, DeviceRevoked):
@@ -282,6 +320,25 @@ class SyncController(QObject):
                           "Versuch setzt dort fort.", ERROR)
         self._with_lease(text, tone)
         self.sync_failed.emit(self.text)
+
+
+def county_status(county: SyncReport | Exception | None) -> str:
+    """The Kreis-Tresor's part of the status text ("" on a laptop without one)."""
+    if county is None:
+        return ""
+    if isinstance(county, SyncReport):
+        if county.state == "pending":
+            return "Kreis: wartet auf Bestätigung"
+        return "Kreis: synchronisiert"
+    if isinstance(county, DeviceRevoked):
+        return "Kreis: Gerät vom Kreis gesperrt"
+    if isinstance(county, ServerUnreachable):
+        return "Kreis: Server nicht erreichbar"
+    if isinstance(county, NotEnrolled):
+        return "Kreis: nicht eingerichtet"
+    if isinstance(county, KimdeskError):
+        return f"Kreis: Abgleich nicht möglich: {county.message}"
+    return f"Kreis: Abgleich fehlgeschlagen ({type(county).__name__})"
 
 
 def quarantine_text(total: int) -> str:

@@ -109,6 +109,14 @@ def _coordination_tab(window: MainWindow, tab: str) -> None:
     window.coordination.show_tab(tab)
 
 
+def _county_tab(window: MainWindow, tab: str) -> None:
+    window.show_page("Koordination")
+    window.coordination.show_scope("kreis")
+    county = window.coordination.county
+    assert county is not None
+    county.show_tab(tab)
+
+
 def main(argv: list[str]) -> int:
     vault_dir, password, out_dir, client_id, case_id = argv
     app = application()  # as `kimdesk gui` starts: palette, German Qt texts, names
@@ -135,6 +143,10 @@ def main(argv: list[str]) -> int:
                 "Kommunen"):
         screens.append((f"koordination-{tab.lower()}",
                         lambda tab=tab: _coordination_tab(window, tab)))  # type: ignore[misc]
+    if state.has_county:  # a coordinator's laptop with a Kreis-Tresor: the Kreis scope too
+        for tab in ("Erkenntnisse", "Fallrekonstruktionen", "Projektgruppen", "Lenkungsgruppe"):
+            screens.append((f"kreis-{tab.lower()}",
+                            lambda tab=tab: _county_tab(window, tab)))  # type: ignore[misc]
     report: dict[str, object] = {"ratio": ratio, "logical": logical, "screens": {}}
     for name, show in screens:
         show()

@@ -175,6 +175,7 @@ def test_every_dialog_names_its_inputs_and_reaches_them_by_tab(
     from kimdesk.ui.coordination.meeting_view import OutcomeDialog
     from kimdesk.ui.coordination.municipal_tab import ActivityDialog, AgreementDialog
     from kimdesk.ui.coordination.project_groups_tab import ProjectGroupDialog
+    from kimdesk.ui.coordination.release_dialog import FINDING, ReleaseDialog
     from kimdesk.ui.coordination.review_dialog import ReviewDialog
     from kimdesk.ui.coordination.reviews_tab import CasePickerDialog
     from kimdesk.ui.coordination.steering_tab import (
@@ -242,6 +243,9 @@ def test_every_dialog_names_its_inputs_and_reaches_them_by_tab(
         ("Beschluss", DecisionDialog(app_state)),
         ("Vereinbarung", AgreementDialog(app_state)),
         ("Aktivität", ActivityDialog(app_state)),
+        ("An den Kreis weitergeben", ReleaseDialog(
+            FINDING, "Lebensbereich: Kinderbetreuung\n\nBeschreibung:\nKeine Plätze.",
+            lambda: "")),
         ("Wiederherstellungscode", RecoveryCodeDialog("ABCD-EFGH-JKMN-PQRS-TVWX-YZ23-45")),
     ]
     covered = {type(dialog) for _title, dialog in dialogs}

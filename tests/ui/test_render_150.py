@@ -1,6 +1,8 @@
 """Issue 14, item 9: the main window at a real 150 % scaling on a 1366×768 laptop. One
 subprocess (QT_SCALE_FACTOR=1.5, offscreen) renders every screen at 1366×728 device pixels from
 a vault with Beispiel 5 in it; no screen may scroll sideways or cut a widget off at the right.
+The vault's owner is a coordinator with a Kreis-Tresor (issue 15): the scope switch and "An den
+Kreis weitergeben" are on Koordination, and the Kreis scope's tabs are rendered too.
 
 PNGs: ``/tmp/kimdesk-shots/render150-<screen>.png`` (or ``KIMDESK_SCREENSHOTS``)."""
 
@@ -12,6 +14,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
+from kimdesk.casework import county
+from kimdesk.models import VaultProfile
+from kimdesk.models.changelog import LOCAL_ONLY
 from tests.coordination_builders import build_example5_case
 from tests.factories import PASSWORD, context_on_copy
 
@@ -21,13 +28,18 @@ SCREENS = {"heute", "ratsuchende", "netzwerk", "datenschutz", "statistik", "koor
            "akte", "fall", "fall-intake", "fall-assessment", "fall-planning", "fall-linking",
            "koordination-erkenntnisse", "koordination-fallrekonstruktionen",
            "koordination-projektgruppen", "koordination-lenkungsgruppe",
-           "koordination-kommunen"}
+           "koordination-kommunen", "kreis-erkenntnisse", "kreis-fallrekonstruktionen",
+           "kreis-projektgruppen", "kreis-lenkungsgruppe"}
 
 
 def test_every_screen_fits_1366x768_at_150_percent(template_vault: Path, tmp_path: Path
                                                     ) -> None:
     with context_on_copy(template_vault, tmp_path / "vault") as ctx:
         example = build_example5_case(ctx)
+        with ctx.vault.writing() as session:
+            session.info[LOCAL_ONLY] = True
+            session.scalars(select(VaultProfile)).one().role = "coordinator"
+        county.create_county_vault(ctx, tmp_path / "vault")
     env = dict(os.environ, QT_SCALE_FACTOR="1.5", QT_QPA_PLATFORM="offscreen",
                PYTHONPATH=str(ROOT))
     env.pop("QT_SCREEN_SCALE_FACTORS", None)

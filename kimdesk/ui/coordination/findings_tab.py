@@ -29,7 +29,10 @@ from kimdesk.casework.pseudonymise import MONTH_NAMES
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.ui import hub as areas
 from kimdesk.ui.columns import FitColumns
+from kimdesk.ui.coordination import release
 from kimdesk.ui.coordination.finding_dialog import FindingDialog
+from kimdesk.ui.coordination.release_dialog import FINDING, ReleaseDialog, finding_release_text
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import CodeCombo, DateField, format_date
 from kimdesk.ui.flow_layout import FlowLayout, labelled
 from kimdesk.ui.reloading import ReloadWhenShown
@@ -178,11 +181,26 @@ class FindingsTab(QWidget):
         self.new_button = QPushButton("Neue Erkenntnis …", objectName="new_finding")
         self.edit_button = QPushButton("Bearbeiten …", objectName="edit_finding")
         self.delete_button = QPushButton("Löschen", objectName="delete_finding")
+        # Team scope, a coordinator with a Kreis-Tresor: pass the finding on to the Kreis.
+        self.release_button = QPushButton("An den Kreis weitergeben …",
+                                          objectName="release_finding")
+        self.release_button.setToolTip(
+            "Die gewählte Erkenntnis in den Kreis-Tresor kopieren: alle Koordinatorinnen und "
+            "Koordinatoren des Kreises sehen sie dann.")
+        self.release_button.hide()
+        self.release_state = QLabel(objectName="finding_release_state")
+        self.release_state.setStyleSheet("color: #1b5e20;")
         buttons = QHBoxLayout()
         buttons.addWidget(self.total)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.release_state)
         buttons.addStretch(1)
-        for button in (self.edit_button, self.delete_button, self.new_button):
+        for button in (self.release_button, self.edit_button, self.delete_button,
+                       self.new_button):
             buttons.addWidget(button)
+        # In the Kreis scope findings arrive only as releases of the teams.
+        self.new_button.setVisible(not state.is_county)
+        self._released: dict[str, date] = {}
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.message)
@@ -200,6 +218,7 @@ class FindingsTab(QWidget):
         self.new_button.clicked.connect(self.new_finding)
         self.edit_button.clicked.connect(self.edit_finding)
         self.delete_button.clicked.connect(self.delete_finding)
+        self.release_button.clicked.connect(self.release_finding)
         self.table.doubleClicked.connect(lambda _index: self.edit_finding())
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self._reloader = ReloadWhenShown(self, state, self.reload, areas=(areas.COORDINATION,))
@@ -295,6 +314,9 @@ class FindingsTab(QWidget):
         granularity = self.granularity.code() or findings.MONTH
         self._counts = findings.finding_counts(ctx, flt, granularity)
         self._draw(self._counts, granularity)
+        self.release_button.setVisible(self._state.can_release)
+        self._released = (release.released_findings(self._state)
+                          if self._state.has_county and not self._state.is_county else {})
         if selected is not None:
             for row, finding in enumerate(rows):
                 if finding.id == selected.id:
@@ -366,9 +388,18 @@ class FindingsTab(QWidget):
         return self.model.row_at(rows[0].row()) if rows else None
 
     def _update_buttons(self) -> None:
-        chosen = self.selected() is not None
+        selected = self.selected()
+        chosen = selected is not None
         self.edit_button.setEnabled(chosen)
         self.delete_button.setEnabled(chosen)
+        self.release_button.setEnabled(chosen and self._dialog is None)
+        released = self._released.get(selected.id) if selected is not None else None
+        self.release_state.setText(release.released_text(released))
+        self.release_state.setVisible(released is not None)
+
+    def released_on(self, finding_id: str) -> date | None:
+        """When the team finding was last given to the Kreis (None: never)."""
+        return self._released.get(finding_id)
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -398,6 +429,27 @@ class FindingsTab(QWidget):
         finding = self.selected()
         if finding is not None and self._dialog is None:
             self._open(FindingDialog(self._state, finding=finding, parent=self))
+
+    def release_finding(self) -> None:
+        """"An den Kreis weitergeben": confirm what leaves the team, then release."""
+        finding = self.selected()
+        if finding is None or self._dialog is not None or not self._state.can_release:
+            return
+        state = self._state
+        self._dialog = dialog = ReleaseDialog(
+            FINDING, finding_release_text(finding),
+            lambda: release.release_finding(state, finding.id), parent=self,
+            released_on=self._released.get(finding.id))
+
+        def finished(result: int) -> None:
+            self._dialog = None
+            dialog.deleteLater()
+            self._update_buttons()
+            if result == QDialog.DialogCode.Accepted and state.unlocked:
+                state.hub.status_message.emit("Erkenntnis an den Kreis gegeben.")
+
+        dialog.finished.connect(finished)
+        open_dialog(dialog)
 
     def delete_finding(self) -> None:
         finding = self.selected()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,16 @@ from kimdesk.casework.pseudonymise import FreeTextCandidate
 from kimdesk.errors import KimdeskError
 from kimdesk.ui import hub as areas
 from kimdesk.ui import printing
+from kimdesk.ui.coordination import release
 from kimdesk.ui.coordination.project_groups_tab import wrap_tree
+from kimdesk.ui.coordination.release_dialog import (
+    RECONSTRUCTION,
+    ReleaseDialog,
+    reconstruction_release_text,
+)
 from kimdesk.ui.coordination.reviews_tab import CasePickerDialog
 from kimdesk.ui.coordination.service_chain import ServiceChainEditor
+from kimdesk.ui.dialogs import open_dialog
 from kimdesk.ui.fields import DateField, FieldErrors, format_date, set_tab_order
 from kimdesk.ui.flow_layout import FlowLayout
 from kimdesk.ui.phases.base import configure_table
@@ -774,12 +782,31 @@ class ReconstructionsTab(QWidget):
         self.delete_button = QPushButton("Löschen", objectName="delete_reconstruction")
         self.list_message = QLabel(objectName="reconstruction_list_message")
         self.list_message.setWordWrap(True)
-        intro = QLabel("Anonymisierte und abstrahierte Fallschilderungen mit Dienstleistungskette "
-                       "und generativen Themen (Konzept 5.5.1). „Aus einem Fall …“ übernimmt "
-                       "einen eigenen Fall pseudonymisiert als Ausgangspunkt.")
+        # Team scope, a coordinator with a Kreis-Tresor: pass the reconstruction (anonymised,
+        # with its generative themes) on to the Kreis.
+        self.release_button = QPushButton("An den Kreis weitergeben …",
+                                          objectName="release_reconstruction")
+        self.release_button.setToolTip(
+            "Die gewählte Fallrekonstruktion mit ihren generativen Themen in den Kreis-Tresor "
+            "kopieren: alle Koordinatorinnen und Koordinatoren des Kreises sehen sie dann.")
+        self.release_button.hide()
+        self.release_state = QLabel(objectName="reconstruction_release_state")
+        self.release_state.setStyleSheet("color: #1b5e20;")
+        self.release_state.hide()
+        self._released: dict[str, date] = {}
+        # The Kreis-Tresor holds no cases: a reconstruction there comes from a team.
+        self.from_case_button.setVisible(not state.is_county)
+        intro = QLabel(
+            "Fallrekonstruktionen, die die Teams an den Kreis gegeben haben: anonymisiert, mit "
+            "Dienstleistungskette und generativen Themen (Konzept 5.5.1)." if state.is_county
+            else "Anonymisierte und abstrahierte Fallschilderungen mit Dienstleistungskette "
+                 "und generativen Themen (Konzept 5.5.1). „Aus einem Fall …“ übernimmt "
+                 "einen eigenen Fall pseudonymisiert als Ausgangspunkt.")
         intro.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.list_message, 1)
+        buttons.addWidget(self.release_state)
+        buttons.addWidget(self.release_button)
         buttons.addWidget(self.delete_button)
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.from_case_button)
@@ -802,13 +829,62 @@ class ReconstructionsTab(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.delete_button.clicked.connect(self.delete_selected)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
+        self.table.selectionModel().selectionChanged.connect(self._update_release)
+        self.release_button.clicked.connect(self.release_selected)
         self.editor.closed.connect(self.show_list)
+        self._update_release()
 
     def reload(self) -> None:
         if not self._state.unlocked:
             return
+        selected = self._selected()
         self.model.set_rows(reconstructions.reconstruction_rows(self._state.ctx))
         self._reloader.stale = False
+        self.release_button.setVisible(self._state.can_release)
+        self._released = (release.released_reconstructions(self._state)
+                          if self._state.has_county and not self._state.is_county else {})
+        if selected is not None:
+            for index, row in enumerate(self.model.rows()):
+                if row.id == selected.id:
+                    self.table.selectRow(index)
+        self._update_release()
+
+    def _update_release(self) -> None:
+        selected = self._selected()
+        self.release_button.setEnabled(selected is not None and self._dialog is None)
+        released = self._released.get(selected.id) if selected is not None else None
+        self.release_state.setText(release.released_text(released))
+        self.release_state.setVisible(released is not None)
+
+    def released_on(self, reconstruction_id: str) -> date | None:
+        """When the team reconstruction was last given to the Kreis (None: never)."""
+        return self._released.get(reconstruction_id)
+
+    def release_selected(self) -> None:
+        """"An den Kreis weitergeben": confirm what leaves the team, then release."""
+        row = self._selected()
+        if row is None or self._dialog is not None or not self._state.can_release:
+            return
+        state = self._state
+        try:
+            detail = reconstructions.reconstruction_detail(state.ctx, row.id)
+        except KimdeskError as exc:
+            self.list_message.setText(exc.message)
+            return
+        self._dialog = dialog = ReleaseDialog(
+            RECONSTRUCTION, reconstruction_release_text(detail),
+            lambda: release.release_reconstruction(state, row.id), parent=self,
+            released_on=self._released.get(row.id))
+
+        def finished(result: int) -> None:
+            self._dialog = None
+            dialog.deleteLater()
+            self._update_release()
+            if result == QDialog.DialogCode.Accepted and state.unlocked:
+                state.hub.status_message.emit("Fallrekonstruktion an den Kreis gegeben.")
+
+        dialog.finished.connect(finished)
+        open_dialog(dialog)
 
     def has_unsaved_changes(self) -> bool:
         return self.stack.currentWidget() is self.editor and self.editor.has_unsaved_changes()

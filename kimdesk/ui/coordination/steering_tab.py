@@ -753,6 +753,16 @@ class SteeringTab(QWidget):
             table.hide()
             self.indicator_note.setText("Der Beschluss nennt keine Indikatoren (Bearbeiten …).")
             return
+        if self._state.is_county:
+            # The Kreis-Tresor holds no case: the indicators are counted from cases.
+            table.setRowCount(0)
+            table.setColumnCount(0)
+            table.hide()
+            self.indicator_note.setText(
+                "Die Indikatoren werden aus den Fällen eines Teams gezählt; der Kreis-Tresor "
+                "enthält keine Fälle. Kreisweite Zahlen zeigt die Statistik mit der Quelle "
+                "„Kreis (Kreisserver)“.")
+            return
         try:
             series = indicators.indicator_table(self._state.ctx, codes, row.decided_on,
                                                 min(self.effect_months.value(),
