@@ -39,7 +39,7 @@ from kimdesk.casework import search
 from kimdesk.casework.common import add_recorded, load, update_recorded
 from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for, load_profile
-from kimdesk.casework.pseudonymise import CasePseudonymiser, vault_pseudonymiser
+from kimdesk.casework.pseudonymise import VaultChecker
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import (
     Case,
@@ -210,14 +210,14 @@ class _ReleaseChecker:
     no id of a person, household or case of it."""
 
     def __init__(self, team_ctx: Context, session: Session) -> None:
-        self._pseudonymiser: CasePseudonymiser = vault_pseudonymiser(team_ctx, session)
+        self._checker = VaultChecker(team_ctx, session)
         self._ids: set[str] = set()
         for model in (Client, Household, Case):
             self._ids.update(session.scalars(select(model.id)))
 
     def check(self, text: str, field_name: str, label: str) -> str:
         try:
-            checked = self._pseudonymiser.check(text, field_name, label)
+            checked = self._checker.check(text, field_name, label)
         except ValidationError as exc:
             raise ReleaseRefused(
                 f"Nicht an den Kreis weitergegeben: {exc.message}", field_name) from None
