@@ -185,7 +185,9 @@ def guard_county_vault(vault: Vault) -> None:
     """Refuse, on the database connection itself, every insert or update of a case table.
 
     The check sits below the ORM, so the sync merge's Core statements are refused as well as
-    any use case's flush; the enclosing transaction rolls back and nothing is written.
+    any use case's flush; the enclosing transaction rolls back and nothing is written. It is
+    bound to the vault's engine: a re-key of the Kreis-Tresor (never done by the app: its
+    password is derived) makes a new engine, and the vault must be opened again to guard it.
     """
     event.listen(vault.engine, "before_cursor_execute", _refuse_case_writes)
 
@@ -235,7 +237,8 @@ def _require_county(county_ctx: Context) -> None:
 
 def _release_into(county_ctx: Context, session: Session, model: type[Any], source_id: str,
                   team: str, values: dict[str, Any]) -> Any:
-    """Create the county copy of ``source_id`` or update the one released before."""
+    """Create the county copy of ``source_id`` or update the one released before (the caller
+    passes the county context acting as the releasing coordinator)."""
     copy = session.scalars(select(model).where(model.released_from == source_id)).first()
     values = {**values, "released_from": source_id, "released_team": team}
     if copy is None:
@@ -269,6 +272,7 @@ def release_finding(team_ctx: Context, county_ctx: Context, finding_id: str) -> 
                   "barrier": finding.barrier, "municipality": finding.municipality,
                   "description": description}
         theme_id = finding.theme_id
+    county_ctx = dataclasses.replace(county_ctx, user=team_ctx.user)  # the releasing author
     with county_ctx.vault.writing() as session:
         county_theme = (session.scalars(select(GenerativeTheme.id).where(
             GenerativeTheme.released_from == theme_id)).first() if theme_id else None)
@@ -327,6 +331,7 @@ def release_reconstruction(team_ctx: Context, county_ctx: Context,
                   "actors": reconstruction.actors, "relations": reconstruction.relations}
         theme_values = [(t.id, {"statement": t.statement, "mandate": t.mandate})
                         for t in themes]
+    county_ctx = dataclasses.replace(county_ctx, user=team_ctx.user)  # the releasing author
     with county_ctx.vault.writing() as session:
         copy = _release_into(county_ctx, session, CaseReconstruction, reconstruction_id,
                              team_ctx.team, values)

@@ -39,7 +39,7 @@ from kimdesk.casework.coordination.steering import (
     decision_rows,
     record_decision,
 )
-from kimdesk.models import VaultProfile
+from kimdesk.models import Finding, VaultProfile
 from kimdesk.models.changelog import LOCAL_ONLY
 from kimdesk.models.syncstate import TeamKey
 from kimdesk.server.tables import envelopes
@@ -200,6 +200,11 @@ def test_four_devices_share_the_county_scope_and_nothing_of_a_case(
         assert rows[county_finding].description == finding.description
         assert rows[county_finding].life_area == "childcare"
         assert rows[county_finding].life_area_label == "Kinderbetreuung"
+        with kreis_sued.vault.reading() as session:
+            copy = session.get(Finding, county_finding)
+            assert copy is not None
+            assert (copy.released_from, copy.released_team, copy.created_by) == (
+                finding.id, "nord", "Anna Becker")
         assert reconstruction_detail(kreis_sued, county_reconstruction).relations
         assert [t.statement for t in theme_rows(kreis_sued)] == [example.theme.statement]
         # Süd's team vault has none of it: the county scope is the Kreis-Tresor.
