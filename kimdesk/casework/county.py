@@ -39,7 +39,7 @@ from kimdesk.casework import search
 from kimdesk.casework.common import add_recorded, load, update_recorded
 from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for, load_profile
-from kimdesk.casework.pseudonymise import CasePseudonymiser, vault_pseudonymiser
+from kimdesk.casework.pseudonymise import VaultChecker
 from kimdesk.errors import KimdeskError, ValidationError
 from kimdesk.models import (
     Case,
@@ -185,7 +185,9 @@ def guard_county_vault(vault: Vault) -> None:
     """Refuse, on the database connection itself, every insert or update of a case table.
 
     The check sits below the ORM, so the sync merge's Core statements are refused as well as
-    any use case's flush; the enclosing transaction rolls back and nothing is written.
+    any use case's flush; the enclosing transaction rolls back and nothing is written. It is
+    bound to the vault's engine: a re-key of the Kreis-Tresor (never done by the app: its
+    password is derived) makes a new engine, and the vault must be opened again to guard it.
     """
     event.listen(vault.engine, "before_cursor_execute", _refuse_case_writes)
 
@@ -210,14 +212,14 @@ class _ReleaseChecker:
     no id of a person, household or case of it."""
 
     def __init__(self, team_ctx: Context, session: Session) -> None:
-        self._pseudonymiser: CasePseudonymiser = vault_pseudonymiser(team_ctx, session)
+        self._checker = VaultChecker(team_ctx, session)
         self._ids: set[str] = set()
         for model in (Client, Household, Case):
             self._ids.update(session.scalars(select(model.id)))
 
     def check(self, text: str, field_name: str, label: str) -> str:
         try:
-            checked = self._pseudonymiser.check(text, field_name, label)
+            checked = self._checker.check(text, field_name, label)
         except ValidationError as exc:
             raise ReleaseRefused(
                 f"Nicht an den Kreis weitergegeben: {exc.message}", field_name) from None
@@ -235,7 +237,8 @@ def _require_county(county_ctx: Context) -> None:
 
 def _release_into(county_ctx: Context, session: Session, model: type[Any], source_id: str,
                   team: str, values: dict[str, Any]) -> Any:
-    """Create the county copy of ``source_id`` or update the one released before."""
+    """Create the county copy of ``source_id`` or update the one released before (the caller
+    passes the county context acting as the releasing coordinator)."""
     copy = session.scalars(select(model).where(model.released_from == source_id)).first()
     values = {**values, "released_from": source_id, "released_team": team}
     if copy is None:
@@ -269,6 +272,7 @@ def release_finding(team_ctx: Context, county_ctx: Context, finding_id: str) -> 
                   "barrier": finding.barrier, "municipality": finding.municipality,
                   "description": description}
         theme_id = finding.theme_id
+    county_ctx = dataclasses.replace(county_ctx, user=team_ctx.user)  # the releasing author
     with county_ctx.vault.writing() as session:
         county_theme = (session.scalars(select(GenerativeTheme.id).where(
             GenerativeTheme.released_from == theme_id)).first() if theme_id else None)
@@ -327,6 +331,7 @@ def release_reconstruction(team_ctx: Context, county_ctx: Context,
                   "actors": reconstruction.actors, "relations": reconstruction.relations}
         theme_values = [(t.id, {"statement": t.statement, "mandate": t.mandate})
                         for t in themes]
+    county_ctx = dataclasses.replace(county_ctx, user=team_ctx.user)  # the releasing author
     with county_ctx.vault.writing() as session:
         copy = _release_into(county_ctx, session, CaseReconstruction, reconstruction_id,
                              team_ctx.team, values)

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from kimdesk.casework import audit
 from kimdesk.casework.clients import without_cyclic_gc
 from kimdesk.casework.context import Context
-from kimdesk.casework.county import COUNTY_TEAM
+from kimdesk.casework.county import CASE_TABLES, COUNTY_TEAM
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
 from kimdesk.models.changelog import DeviceAuthor, OutboxChange
@@ -787,6 +787,8 @@ class SyncClient:
             problem = "bad_shape"
         if problem is not None:
             raise _Refused(_SHAPE_REASONS.get(problem, "hat nicht die Form einer Änderung"))
+        if self._device.team == COUNTY_TEAM and change["kind"] in CASE_TABLES:
+            raise _Refused("enthält Falldaten, die nicht in den Kreis-Tresor gehören")
         device_id = str(change["device_id"])
         signer = self._signer(device_id)
         if signer is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -264,3 +265,44 @@ def test_case_changes_received_from_the_server_are_refused(coordinator: Context,
     with kreis.vault.reading() as session:
         assert session.scalars(select(Client)).first() is None
         assert session.scalars(select(RecordState)).first() is None
+
+
+def test_the_vault_checker_refuses_exactly_what_checking_every_person_refuses(
+        coordinator: Context) -> None:
+    """The release check keeps only the people who could occur in a text before it checks:
+    it must refuse the same texts, with the same message, as a check against everyone."""
+    from kimdesk.casework.pseudonymise import CasePseudonymiser, VaultChecker, _Prefilter
+    from kimdesk.errors import ValidationError
+    from tests.coordination_builders import ADDRESS, DAUGHTER_FIRST_NAME, EMAIL
+
+    example = _example(coordinator)
+    make_person(coordinator, consent=True, first_name="Ahmad", last_name="Al-Hassan",
+                birth_date=BIRTH_DATE.replace(year=1990), phone="+49 2821 123456")
+    texts = [
+        "Wartezeit auf einen Kita-Platz länger als ein Jahr.",
+        f"{FIRST_NAME}s Antrag liegt beim Jobcenter.", f"frau {LAST_NAME.upper()} wartet",
+        f"{DAUGHTER_FIRST_NAME} ist krank", f"am {BIRTH_DATE:%-d.%-m.%y} geboren",
+        f"{BIRTH_DATE.isoformat()}", f"14. März {BIRTH_DATE.year}", f"Tel. {PHONE}",
+        "Rückruf 02821/123456", "Herr Al-Hassan kam nicht", "Al Hassan", ADDRESS,
+        "Lindenallee", "47533", EMAIL, "jemand@example.com", "Akte 12345678",
+        "Kinderarztpraxis in Kleve", "Frau A. und Kind 1 warten", f"Fall {example.example.case.id}",
+    ]
+    with coordinator.vault.reading() as session:
+        checker = VaultChecker(coordinator, session)
+        everyone = CasePseudonymiser(
+            today=coordinator.today(), opened_on=coordinator.today(), planning_area="",
+            people=(), identities=[p.identity for p in checker._people])
+        assert all(isinstance(p, _Prefilter) for p in checker._people)
+
+    def verdict(check: Any, text: str) -> str:
+        try:
+            check(text, "description", "Die Beschreibung")
+        except ValidationError as exc:
+            return exc.message
+        return ""
+
+    verdicts = [(verdict(checker.check, t), verdict(everyone.check, t)) for t in texts]
+    assert [a for a, _b in verdicts] == [b for _a, b in verdicts]
+    refused = [t for t, (a, _b) in zip(texts, verdicts, strict=True) if a]
+    assert texts[0] not in refused and "Frau A. und Kind 1 warten" not in refused
+    assert len(refused) >= 15, refused

@@ -39,7 +39,7 @@ from kimdesk.casework.coordination.steering import (
     decision_rows,
     record_decision,
 )
-from kimdesk.models import VaultProfile
+from kimdesk.models import Finding, VaultProfile
 from kimdesk.models.changelog import LOCAL_ONLY
 from kimdesk.models.syncstate import TeamKey
 from kimdesk.server.tables import envelopes
@@ -200,6 +200,11 @@ def test_four_devices_share_the_county_scope_and_nothing_of_a_case(
         assert rows[county_finding].description == finding.description
         assert rows[county_finding].life_area == "childcare"
         assert rows[county_finding].life_area_label == "Kinderbetreuung"
+        with kreis_sued.vault.reading() as session:
+            copy = session.get(Finding, county_finding)
+            assert copy is not None
+            assert (copy.released_from, copy.released_team, copy.created_by) == (
+                finding.id, "nord", "Anna Becker")
         assert reconstruction_detail(kreis_sued, county_reconstruction).relations
         assert [t.statement for t in theme_rows(kreis_sued)] == [example.theme.statement]
         # Süd's team vault has none of it: the county scope is the Kreis-Tresor.
@@ -411,3 +416,42 @@ def test_county_it_and_a_coordinator_set_up_the_kreis_tresor_from_the_command_li
         assert (kreis["epoch"], kreis["rotation_needed"]) == (2, False)
     finally:
         server.stop()
+
+
+def test_case_data_pushed_under_the_county_key_is_quarantined(
+        devices: Callable[..., list[Context]], tmp_path: Path) -> None:
+    """The attack: a compromised Kreis-Tresor (guard removed) pushes a client's record into the
+    team kreis. The other Kreis-Tresor quarantines it, applies nothing and keeps syncing."""
+    from sqlalchemy import event
+
+    from kimdesk.models import Client, QuarantinedChange
+    from tests.factories import make_person
+
+    folder = tmp_path / "server"
+    folder.mkdir()
+    kreis = Team(sqlite_url(folder), "kreis")
+    nord = _as(devices(1, team="nord")[0], "Anna Becker", "coordinator")
+    sued = _as(devices(1, team="sued")[0], "Ewa Nowak", "coordinator")
+    kreis_nord, kreis_sued = _kreis_tresor(nord), _kreis_tresor(sued)
+    try:
+        kreis.join(kreis_nord)
+        kreis.join(kreis_sued, coordinator=True)
+        event.remove(kreis_nord.vault.engine, "before_cursor_execute",
+                     county._refuse_case_writes)
+        person = make_person(kreis_nord, consent=True, first_name="Ilse",
+                             last_name="Quandtmeyer")
+        assert kreis.sync(kreis_nord).pushed >= 2
+        record_finding(kreis_nord, FindingInput(life_area="childcare", barrier="capacity",
+                                                description="Wartezeit auf Kita-Plätze."))
+        kreis.sync(kreis_nord)
+        report = kreis.sync(kreis_sued)
+        assert report.quarantined >= 2
+        assert len(finding_rows(kreis_sued)) == 1  # the county's own records still arrive
+        with kreis_sued.vault.reading() as session:
+            assert session.get(Client, person.id) is None
+            reasons = {q.reason for q in session.scalars(select(QuarantinedChange))}
+        assert any("Kreis-Tresor" in reason for reason in reasons)
+    finally:
+        kreis_nord.vault.close()
+        kreis_sued.vault.close()
+        kreis.close()
