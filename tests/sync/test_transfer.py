@@ -1,0 +1,385 @@
+"""A case that moves from Team Nord to Team Mitte over the county server (issue 15).
+
+Real parts throughout: the server app (in-process, and ``kimdesk serve`` as a subprocess for
+the kill tests), real enrolment with certificates of one county root, real vaults, real
+documents. Mitte's two devices end up with the file (contents, history, document bytes), Nord's
+two devices without it; a kill -9 at each step loses nothing and leaves no copy; the
+statistics count the case once; without consent, with a tampered bundle or one signed by an
+unknown device nothing moves."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+
+from kimdesk.casework import transfer as casework
+from kimdesk.casework.context import Context
+from kimdesk.casework.documents import add_attachment, read_attachment
+from kimdesk.casework.transfer import TransferRefused, request_transfer
+from kimdesk.models import Attachment, Case, CaseTransfer, Client, Contact, PhaseChange
+from kimdesk.models.transfer import ACKNOWLEDGED, CLOSED, QUARANTINED
+from kimdesk.server import admin
+from kimdesk.server.tables import blobs as server_blobs
+from kimdesk.server.tables import team_stat_cells, transfer_chunks, transfers
+from kimdesk.stats import figures
+from kimdesk.stats.scope import Period, Scope, ScopeKind
+from kimdesk.sync import client, statistics, trust
+from kimdesk.sync import transfer as sync_transfer
+from kimdesk.sync.client import SyncClient
+from tests.factories import CM, make_case, make_contact, make_person
+from tests.server.support import ServerProcess
+from tests.sync.team import Team, sqlite_url
+from tests.sync.test_blobs import MARKER, _document, _files_contain
+from tests.sync.test_crash import _kimdesk_sync, _reopen
+
+NOVEMBER = "2026-11"
+SURNAME = "Wiśniewska-Transfer"
+
+
+class County:
+    """Teams Nord and Mitte on one server, both certified by the same county root."""
+
+    def __init__(self, url: str) -> None:
+        self.nord = Team(url, "nord")
+        self.mitte = Team(url, "mitte")
+        self.mitte.root_key, self.mitte.root_public = self.nord.root_key, self.nord.root_public
+
+    def close(self) -> None:
+        self.nord.close()
+        self.mitte.close()
+
+
+@pytest.fixture
+def county(tmp_path: Path) -> Iterator[County]:
+    made = County(sqlite_url(tmp_path))
+    yield made
+    made.close()
+
+
+def _file(ctx: Context, *, content: bytes) -> tuple[Client, Case, Attachment]:
+    person = make_person(ctx, consent=True, last_name=SURNAME)
+    case = make_case(ctx, person, CM, phase="planning")
+    make_contact(ctx, case, note="Gespräch zur Wohnungssuche in Goch")
+    document = add_attachment(ctx, person.id, "Bescheid.pdf", content, case_id=case.id)
+    return person, case, document
+
+
+def _file_rows(ctx: Context, client_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every record of the client's file (as the bundle selects them), comparable across
+    devices; the moved case's team and Kommune are left out (they change on purpose)."""
+    with ctx.vault.reading() as session:
+        chosen = casework._selection(session, client_id)
+        rows = {}
+        for model, ids in chosen.items():
+            found = []
+            for entity in session.scalars(select(model).where(model.id.in_(ids))):
+                row = casework._row(model, entity)
+                if model in (Case, Client):
+                    row.pop("team", None)
+                    row.pop("municipality", None)
+                found.append(tuple(sorted((k, json.dumps(v, default=str))
+                                          for k, v in row.items())))
+            rows[model.__tablename__] = sorted(found)
+    return rows
+
+
+def _count(ctx: Context, model: Any, **where: Any) -> int:
+    with ctx.vault.reading() as session:
+        query = select(func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return int(session.scalar(query) or 0)
+
+
+def _server_count(db_url: str, table: Any, *conditions: Any) -> int:
+    db = admin.open_database(db_url)
+    try:
+        with db.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table)
+                                    .where(*conditions)).scalar_one())
+    finally:
+        db.dispose()
+
+
+def _sync(team: Team, ctx: Context) -> client.SyncReport:
+    return SyncClient(ctx, team.http).run()
+
+
+def test_a_case_with_documents_moves_from_nord_to_mitte(county: County, devices) -> None:
+    anna, ewa = devices(2)
+    mehmet, jonas = devices(2, team="mitte")
+    county.nord.join(anna)
+    county.nord.join(ewa)
+    county.mitte.join(mehmet)
+    county.mitte.join(jonas)
+    content = _document(300_000)
+    person, case, document = _file(anna, content=content)
+    county.nord.sync_all()
+    before = _file_rows(anna, person.id)
+    assert before == _file_rows(ewa, person.id)
+    assert before["contacts"] and before["phase_changes"] and before["consents"]
+
+    request_transfer(anna, case.id, "mitte", "goch")
+    sent = _sync(county.nord, anna)
+    assert any("übermittelt" in note for note in sent.notes), sent.notes
+    assert _count(anna, Client, id=person.id) == 1  # stays until Mitte acknowledged
+    received = _sync(county.mitte, mehmet)
+    assert any("übernommen" in note for note in received.notes), received.notes
+    assert _server_count(county.nord.db_url, transfer_chunks) == 0  # dropped on the ack
+    _sync(county.nord, anna)  # the acknowledgement: erased in Nord, the erasure pushed
+    _sync(county.nord, ewa)
+    _sync(county.mitte, jonas)
+    _sync(county.nord, anna)
+
+    for ctx in (mehmet, jonas):
+        assert _file_rows(ctx, person.id) == before
+        assert read_attachment(ctx, document.id)[1] == content
+        with ctx.vault.reading() as session:
+            moved = session.get(Case, case.id)
+            assert (moved.team, moved.municipality) == ("mitte", "goch")
+            assert session.scalar(select(func.count()).select_from(PhaseChange).where(
+                PhaseChange.case_id == case.id)) == len(before["phase_changes"])
+            assert session.scalar(select(func.count()).select_from(Contact).where(
+                Contact.case_id == case.id)) == len(before["contacts"])
+    for ctx in (anna, ewa):
+        assert _count(ctx, Client, id=person.id) == 0
+        assert _count(ctx, Case, id=case.id) == 0
+        assert _count(ctx, Attachment, id=document.id) == 0
+        assert not ctx.vault.attachments.exists(document.id)
+    assert casework.transfer_note(anna, case.id) == "übergeben an Team 3 Mitte am 25.11.2026"
+    assert [t.state for t in casework.transfers(anna)] == [CLOSED]
+    assert [t.state for t in casework.transfers(mehmet)] == [ACKNOWLEDGED]
+    url = county.nord.db_url
+    assert _server_count(url, transfers) == 0
+    assert _server_count(url, server_blobs, server_blobs.c.team == "nord") == 0
+    assert _server_count(url, server_blobs, server_blobs.c.team == "mitte") == 1
+    for ctx in (anna, ewa):
+        assert _files_contain(ctx.vault.data_dir, MARKER) == []
+        assert _files_contain(ctx.vault.data_dir, SURNAME.encode()) == []
+
+
+def test_without_a_consent_for_the_kim_the_transfer_is_refused_and_nothing_changes(
+        devices) -> None:
+    (anna,) = devices(1)
+    person = make_person(anna)  # a Kurzintervention without an Einwilligung
+    case = make_case(anna, person)
+    with pytest.raises(TransferRefused) as refused:
+        request_transfer(anna, case.id, "mitte", "goch")
+    assert "Einwilligung" in refused.value.message and "Team 3 Mitte" in refused.value.message
+    assert _count(anna, CaseTransfer) == 0
+    with pytest.raises(TransferRefused):
+        request_transfer(anna, case.id, "nord", "kleve")  # not to the own team
+    assert _count(anna, CaseTransfer) == 0
+
+
+def _tamper_chunk(db_url: str) -> None:
+    db = admin.open_database(db_url)
+    try:
+        with db.engine.begin() as conn:
+            row = conn.execute(select(transfer_chunks)).first()
+            data = bytearray(row.data)
+            data[len(data) // 2] ^= 0x01
+            conn.execute(update(transfer_chunks).where(
+                transfer_chunks.c.transfer_id == row.transfer_id,
+                transfer_chunks.c.idx == row.idx).values(data=bytes(data)))
+    finally:
+        db.dispose()
+
+
+def _resign_as(db_url: str, ctx: Context) -> None:
+    """A hostile server (or an uncertified device) puts its own device in as the sender and
+    signs the header with that device's real key."""
+    device = client.enrolled_device(ctx)
+    db = admin.open_database(db_url)
+    try:
+        with db.engine.begin() as conn:
+            row = conn.execute(select(transfers)).first()
+            header = json.loads(row.header)
+            header["sender_id"] = device.device_id
+            header["sender_fingerprint"] = device.fingerprint
+            text = json.dumps(header, sort_keys=True, separators=(",", ":"),
+                              ensure_ascii=False)
+            signer = trust.Ed25519PrivateKey.from_private_bytes(device.sign_private)
+            signature = signer.sign(b"kimdesk case transfer v1\n" + text.encode())
+            conn.execute(update(transfers).values(
+                header=text, signature=client.protocol.b64e(signature),
+                sender_id=device.device_id))
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("attack", ["tampered", "unknown_signer"])
+def test_a_tampered_bundle_or_one_from_an_unknown_device_is_quarantined(
+        county: County, devices, attack: str) -> None:
+    anna, stranger = devices(2)
+    (mehmet,) = devices(1, team="mitte")
+    county.nord.join(anna)
+    county.nord.join(stranger, confirm=False)  # enrolled, never certified
+    county.mitte.join(mehmet)
+    person, case, _document_row = _file(anna, content=_document(20_000))
+    request_transfer(anna, case.id, "mitte", "goch")
+    _sync(county.nord, anna)
+    if attack == "tampered":
+        _tamper_chunk(county.nord.db_url)
+    else:
+        _resign_as(county.nord.db_url, stranger)
+
+    report = _sync(county.mitte, mehmet)
+    assert any("Quarantäne" in note for note in report.notes), report.notes
+    assert _count(mehmet, Client, id=person.id) == 0
+    assert _count(mehmet, Case) == 0
+    [row] = casework.transfers(mehmet)
+    assert row.state == QUARANTINED
+    assert ("verändert" if attack == "tampered" else "zertifizierten") in row.note
+    _sync(county.mitte, mehmet)  # not tried again, never acknowledged
+    _sync(county.nord, anna)
+    assert _count(anna, Client, id=person.id) == 1  # Nord keeps the file
+    assert [t.state for t in casework.transfers(anna)] == ["uploaded"]
+
+
+def _cells(db_url: str, team: str) -> dict[tuple[str, str, str, str], int]:
+    db = admin.open_database(db_url)
+    try:
+        with db.engine.connect() as conn:
+            rows = conn.execute(select(team_stat_cells).where(
+                team_stat_cells.c.team == team, team_stat_cells.c.month == NOVEMBER)).all()
+    finally:
+        db.dispose()
+    return {(r.municipality, r.dimension, r.value, r.measure): r.count for r in rows}
+
+
+def test_the_statistics_count_the_moved_case_once(county: County, devices) -> None:
+    (anna,) = devices(1)
+    (mehmet,) = devices(1, team="mitte")
+    county.nord.join(anna)
+    county.mitte.join(mehmet)
+    for _ in range(5):  # cases that stay, so the figures are above the small counts
+        make_case(anna, make_person(anna, consent=True, allow_duplicate=True,
+                                    municipality="kleve"), CM)
+        make_case(mehmet, make_person(mehmet, consent=True, allow_duplicate=True,
+                                      municipality="goch"), CM)
+    _person, case, _doc = _file(anna, content=_document(10_000))
+    _sync(county.nord, anna)
+    _sync(county.mitte, mehmet)
+    assert _cells(county.nord.db_url, "nord") == {
+        (c["municipality"], c["dimension"], c["value"], c["measure"]): c["count"]
+        for c in statistics.month_cells(anna, NOVEMBER)}
+
+    request_transfer(anna, case.id, "mitte", "goch")
+    for team, ctx in ((county.nord, anna), (county.mitte, mehmet), (county.nord, anna),
+                      (county.mitte, mehmet)):
+        _sync(team, ctx)
+
+    def facts(ctx: Context, team: str) -> list[figures.CaseFacts]:
+        return figures.load(ctx, Period(NOVEMBER, NOVEMBER), Scope(ScopeKind.TEAM, team)).cases
+
+    nord_facts, mitte_facts = facts(anna, "nord"), facts(mehmet, "mitte")
+    assert len(nord_facts) == 5 and len(mitte_facts) == 6  # once, in Mitte, in Goch
+    assert all(f.municipality == "kleve" for f in nord_facts)
+    assert all(f.municipality == "goch" for f in mitte_facts)
+    for team, ctx in (("nord", anna), ("mitte", mehmet)):  # what the county sums
+        assert _cells(county.nord.db_url, team) == {
+            (c["municipality"], c["dimension"], c["value"], c["measure"]): c["count"]
+            for c in statistics.month_cells(ctx, NOVEMBER)}
+    assert _count(anna, Case) == 5 and _count(mehmet, Case) == 6
+
+
+# --- kill -9 at each step (separate processes, `kimdesk serve`) ------------------------------
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[ServerProcess, County]]:
+    folder = tmp_path / "server"
+    folder.mkdir()
+    url = sqlite_url(folder)
+    made = County(url)
+    process = ServerProcess(url, log_path=tmp_path / "serve.log").start()
+    yield process, made
+    process.stop()
+    made.close()
+
+
+def _in_process(ctx: Context, server: ServerProcess) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        SyncClient(ctx, http).run()
+
+
+def _cli(ctx: Context, fault: str | None = None) -> None:
+    """`kimdesk sync` in its own process; with ``fault`` it must die by SIGKILL there."""
+    result = _kimdesk_sync(ctx, fault)
+    expected = -signal.SIGKILL if fault else 0
+    assert result.returncode == expected, result.stderr[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step", sync_transfer.FAULT_STEPS)
+def test_a_transfer_killed_at_any_step_loses_nothing_and_leaves_no_copy(
+        served: tuple[ServerProcess, County], devices, step: str) -> None:
+    server, county = served
+    (anna,) = devices(1)
+    (mehmet,) = devices(1, team="mitte")
+    for team, ctx in ((county.nord, anna), (county.mitte, mehmet)):
+        team.http.base_url = httpx.URL(server.url)
+        code, _ = admin.issue_code(team.db, team.team, ctx.user, coordinator=True)
+        with httpx.Client(base_url=server.url) as http:
+            client.enrol(ctx, http, server_url=server.url, code=code, device_name="Laptop",
+                         root_public=county.nord.root_public)
+        team.certify(ctx)
+        _in_process(ctx, server)
+    content = _document(200_000)
+    person, case, document = _file(anna, content=content)
+    request_transfer(anna, case.id, "mitte", "goch")
+    before = _file_rows(anna, person.id)
+    anna_dir, mehmet_dir = anna.vault.data_dir, mehmet.vault.data_dir
+    anna.vault.close()
+    mehmet.vault.close()
+
+    def nord(fault: str | None = None) -> None:
+        _cli(anna, fault if fault == step else None)
+
+    def mitte(fault: str | None = None) -> None:
+        _cli(mehmet, fault if fault == step else None)
+
+    nord(sync_transfer.FAULT_AFTER_UPLOAD)
+    if step == sync_transfer.FAULT_AFTER_UPLOAD:
+        nord()  # finds the sealed transfer; does not upload again
+    mitte(sync_transfer.FAULT_MID_IMPORT)
+    if step in (sync_transfer.FAULT_MID_IMPORT, sync_transfer.FAULT_AFTER_IMPORT):
+        reopened = _reopen(mehmet, mehmet_dir)
+        imported = _count(reopened, Client, id=person.id)
+        reopened.vault.close()
+        assert imported == (0 if step == sync_transfer.FAULT_MID_IMPORT else 1)
+    if step in (sync_transfer.FAULT_MID_IMPORT, sync_transfer.FAULT_AFTER_IMPORT):
+        mitte()
+    nord(sync_transfer.FAULT_AFTER_ACK)
+    if step == sync_transfer.FAULT_AFTER_ACK:
+        reopened = _reopen(anna, anna_dir)
+        assert _count(reopened, Client, id=person.id) == 1  # nothing lost before the erasure
+        reopened.vault.close()
+        nord()
+    nord()
+    mitte()
+
+    anna = _reopen(anna, anna_dir)
+    mehmet = _reopen(mehmet, mehmet_dir)
+    try:
+        assert _file_rows(mehmet, person.id) == before
+        assert read_attachment(mehmet, document.id)[1] == content
+        assert _count(mehmet, Client) == 1 and _count(mehmet, Case) == 1
+        assert _count(anna, Client, id=person.id) == 0 and _count(anna, Case) == 0
+        assert [t.state for t in casework.transfers(anna)] == [CLOSED]
+        assert _files_contain(anna_dir, MARKER) == []
+        assert _server_count(server.db_url, transfers) == 0
+        assert _server_count(server.db_url, transfer_chunks) == 0
+        assert _server_count(server.db_url, server_blobs, server_blobs.c.team == "nord") == 0
+    finally:
+        anna.vault.close()
+        mehmet.vault.close()
+
