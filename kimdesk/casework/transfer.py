@@ -147,6 +147,13 @@ def consent_problem(ctx: Context, session: Session, client_id: str, to_team: str
             "einholen und erfassen; es wurde nichts geändert.")
 
 
+def consent_message(ctx: Context, case_id: str, to_team: str) -> str | None:
+    """:func:`consent_problem` for the client of a case (the dialog shows it at once)."""
+    with ctx.vault.reading() as session:
+        case = load(session, Case, case_id, "Der Fall")
+        return consent_problem(ctx, session, case.client_id, to_team)
+
+
 def check_transfer(ctx: Context, case_id: str, to_team: str, municipality: str) -> None:
     """TransferRefused (German, names the field) if the case cannot move so; changes nothing."""
     with ctx.vault.reading() as session:
