@@ -387,3 +387,28 @@ def test_a_transfer_killed_at_every_step_loses_nothing_and_leaves_no_copy(
     finally:
         anna.vault.close()
         mehmet.vault.close()
+
+
+def test_the_command_line_requests_a_transfer_or_says_which_consent_is_missing(
+        devices) -> None:
+    from tests.sync.test_commands import kimdesk
+
+    (anna,) = devices(1)
+    without = make_case(anna, make_person(anna))
+    with_consent = make_case(anna, make_person(anna, consent=True), CM)
+    data_dir = anna.vault.data_dir
+    anna.vault.close()
+    refused = kimdesk("fall-uebergeben", without.id, "--team", "mitte", "--kommune", "goch",
+                      "--data-dir", str(data_dir))
+    assert refused.returncode == 1
+    assert "fehlt eine Einwilligung" in refused.stderr and "Team 3 Mitte" in refused.stderr
+    done = kimdesk("fall-uebergeben", with_consent.id, "--team", "mitte", "--kommune", "goch",
+                   "--data-dir", str(data_dir))
+    assert done.returncode == 0, done.stderr
+    assert "Übergabe an Team 3 Mitte angefordert" in done.stdout
+    anna = _reopen(anna, data_dir)
+    try:
+        assert [(t.case_id, t.state) for t in casework.transfers(anna)] == [
+            (with_consent.id, "requested")]
+    finally:
+        anna.vault.close()
