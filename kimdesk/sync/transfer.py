@@ -151,18 +151,18 @@ def before_push(sync: SyncClient) -> list[str]:
     """Upload requested transfers, import those waiting for this team, erase what the other
     team acknowledged. Returns notes for the sync report (German, naming no person)."""
     notes: list[str] = []
-    rows = casework.transfers(sync._ctx)
-    listing: dict[str, Any] | None = None
-    for row in rows:
-        if row.direction == OUT and row.state == REQUESTED:
+    for row in casework.transfers(sync._ctx, direction=OUT):
+        if row.state == REQUESTED:
             notes += _upload(sync, row.id, row.to_team)
-    if any(r.direction == OUT and r.state == UPLOADED for r in casework.transfers(sync._ctx)):
+    uploaded = [r for r in casework.transfers(sync._ctx, direction=OUT) if r.state == UPLOADED]
+    if uploaded:
         listing = sync._get("/transfers")
-        for row in casework.transfers(sync._ctx, direction=OUT):
-            if row.state == UPLOADED:
-                notes += _take_acknowledgement(sync, row.id, row.to_team, listing)
-    listing = sync._get("/transfers")
-    for item in listing.get("incoming", []):
+        for row in uploaded:
+            notes += _take_acknowledgement(sync, row.id, row.to_team, listing)
+    response = sync._call("GET", "/transfers")
+    if response.status_code == 404:
+        return notes  # a server from before transfers: nothing can be waiting
+    for item in _checked(response).get("incoming", []):
         notes += _receive(sync, item)
     return notes
 

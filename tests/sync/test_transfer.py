@@ -9,6 +9,7 @@ unknown device nothing moves."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import signal
@@ -243,6 +244,39 @@ def test_a_tampered_bundle_or_one_from_an_unknown_device_is_quarantined(
     _sync(county.nord, anna)
     assert _count(anna, Client, id=person.id) == 1  # Nord keeps the file
     assert [t.state for t in casework.transfers(anna)] in (["uploaded"], ["requested"])
+
+
+def test_an_acknowledgement_the_server_forged_does_not_erase_the_file(
+        county: County, devices) -> None:
+    """The attack: a hostile server (or anyone writing its database) claims Mitte took the file
+    over, to make Nord erase it. The acknowledgement must be signed by a certified Mitte
+    device, so Nord keeps the file."""
+    (anna,) = devices(1)
+    (mehmet,) = devices(1, team="mitte")
+    county.nord.join(anna)
+    county.mitte.join(mehmet)
+    person, case, _document_row = _file(anna, content=_document(5_000))
+    request_transfer(anna, case.id, "mitte", "goch")
+    _sync(county.nord, anna)
+    mitte_device = client.enrolled_device(mehmet)
+    db = admin.open_database(county.nord.db_url)
+    try:
+        with db.engine.begin() as conn:
+            row = conn.execute(select(transfers)).first()
+            ack = json.dumps({
+                "purpose": sync_transfer.ACK_PURPOSE, "transfer_id": row.id, "team": "mitte",
+                "device_id": mitte_device.device_id, "fingerprint": mitte_device.fingerprint,
+                "header_sha256": hashlib.sha256(row.header.encode()).hexdigest()},
+                sort_keys=True, separators=(",", ":"))
+            forger = trust.Ed25519PrivateKey.from_private_bytes(trust.new_root_key())
+            conn.execute(update(transfers).values(ack=ack, ack_signature=client.protocol.b64e(
+                forger.sign(b"kimdesk case transfer ack v1\n" + ack.encode()))))
+    finally:
+        db.dispose()
+    report = _sync(county.nord, anna)
+    assert any("nicht gültig signiert" in note for note in report.notes), report.notes
+    assert _count(anna, Client, id=person.id) == 1
+    assert [t.state for t in casework.transfers(anna)] == ["uploaded"]
 
 
 def _cells(db_url: str, team: str) -> dict[tuple[str, str, str, str], int]:
