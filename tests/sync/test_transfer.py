@@ -36,7 +36,7 @@ from kimdesk.sync import client, statistics, trust
 from kimdesk.sync import transfer as sync_transfer
 from kimdesk.sync.client import SyncClient
 from tests.factories import CM, make_case, make_contact, make_person
-from tests.server.support import ServerProcess
+from tests.server.support import INSTALL_HINT, PostgresCluster, ServerProcess, postgres_bin_dir
 from tests.sync.team import Team, sqlite_url
 from tests.sync.test_blobs import MARKER, _document, _files_contain
 from tests.sync.test_crash import _kimdesk_sync, _reopen
@@ -63,6 +63,36 @@ def county(tmp_path: Path) -> Iterator[County]:
     made = County(sqlite_url(tmp_path))
     yield made
     made.close()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresCluster]:
+    if postgres_bin_dir() is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_county(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[County]:
+    """Nord and Mitte on a SQLite file or on a new PostgreSQL database."""
+    if request.param == "sqlite":
+        made = County(sqlite_url(tmp_path))
+        yield made
+        made.close()
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    url = cluster.new_database()
+    made = County(url)
+    try:
+        yield made
+    finally:
+        made.close()
+        cluster.drop_database(url)
 
 
 def _file(ctx: Context, *, content: bytes) -> tuple[Client, Case, Attachment]:
@@ -114,7 +144,8 @@ def _sync(team: Team, ctx: Context) -> client.SyncReport:
     return SyncClient(ctx, team.http).run()
 
 
-def test_a_case_with_documents_moves_from_nord_to_mitte(county: County, devices) -> None:
+def test_a_case_with_documents_moves_from_nord_to_mitte(any_county: County, devices) -> None:
+    county = any_county
     anna, ewa = devices(2)
     mehmet, jonas = devices(2, team="mitte")
     county.nord.join(anna)
