@@ -22,10 +22,20 @@ import pytest
 from sqlalchemy import func, select, update
 
 from kimdesk.casework import transfer as casework
+from kimdesk.casework.cases import add_participant
+from kimdesk.casework.clients import add_to_household, create_household
 from kimdesk.casework.context import Context
 from kimdesk.casework.documents import add_attachment, read_attachment
 from kimdesk.casework.transfer import TransferRefused, request_transfer
-from kimdesk.models import Attachment, Case, CaseTransfer, Client, Contact, PhaseChange
+from kimdesk.models import (
+    Attachment,
+    Case,
+    CaseTransfer,
+    Client,
+    Contact,
+    Household,
+    PhaseChange,
+)
 from kimdesk.models.transfer import ACKNOWLEDGED, CLOSED, QUARANTINED
 from kimdesk.server import admin
 from kimdesk.server.tables import blobs as server_blobs
@@ -95,9 +105,17 @@ def any_county(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Count
         cluster.drop_database(url)
 
 
-def _file(ctx: Context, *, content: bytes) -> tuple[Client, Case, Attachment]:
+def _file(ctx: Context, *, content: bytes, member: bool = False
+          ) -> tuple[Client, Case, Attachment]:
     person = make_person(ctx, consent=True, last_name=SURNAME)
     case = make_case(ctx, person, CM, phase="planning")
+    if member:  # her husband, in her household and in her case
+        husband = make_person(ctx, consent=True, last_name=SURNAME, first_name="Piotr",
+                              allow_duplicate=True)
+        household = create_household(ctx, "Familie W.", person.municipality,
+                                     first_member=person.id)
+        add_to_household(ctx, household.id, husband.id, "")
+        add_participant(ctx, case.id, husband.id)
     make_contact(ctx, case, note="Gespräch zur Wohnungssuche in Goch")
     document = add_attachment(ctx, person.id, "Bescheid.pdf", content, case_id=case.id)
     return person, case, document
@@ -153,11 +171,13 @@ def test_a_case_with_documents_moves_from_nord_to_mitte(any_county: County, devi
     county.mitte.join(mehmet)
     county.mitte.join(jonas)
     content = _document(300_000)
-    person, case, document = _file(anna, content=content)
+    person, case, document = _file(anna, content=content, member=True)
     county.nord.sync_all()
     before = _file_rows(anna, person.id)
     assert before == _file_rows(ewa, person.id)
     assert before["contacts"] and before["phase_changes"] and before["consents"]
+    assert len(before["clients"]) == 2 and len(before["households"]) == 1
+    assert before["case_participants"]
 
     request_transfer(anna, case.id, "mitte", "goch")
     sent = _sync(county.nord, anna)
@@ -182,7 +202,8 @@ def test_a_case_with_documents_moves_from_nord_to_mitte(any_county: County, devi
             assert session.scalar(select(func.count()).select_from(Contact).where(
                 Contact.case_id == case.id)) == len(before["contacts"])
     for ctx in (anna, ewa):
-        assert _count(ctx, Client, id=person.id) == 0
+        assert _count(ctx, Client) == 0  # she and her husband
+        assert _count(ctx, Household) == 0
         assert _count(ctx, Case, id=case.id) == 0
         assert _count(ctx, Attachment, id=document.id) == 0
         assert not ctx.vault.attachments.exists(document.id)
