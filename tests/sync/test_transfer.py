@@ -41,10 +41,13 @@ from kimdesk.server import admin
 from kimdesk.server.tables import blobs as server_blobs
 from kimdesk.server.tables import team_stat_cells, transfer_chunks, transfers
 from kimdesk.stats import figures
+from kimdesk.stats.cellkey import Tally, perturb
+from kimdesk.stats.county import build_county
 from kimdesk.stats.scope import Period, Scope, ScopeKind
 from kimdesk.sync import client, statistics, trust
 from kimdesk.sync import transfer as sync_transfer
 from kimdesk.sync.client import SyncClient
+from kimdesk.sync.statistics import fetch_county
 from tests.factories import CM, make_case, make_contact, make_person
 from tests.server.support import INSTALL_HINT, PostgresCluster, ServerProcess, postgres_bin_dir
 from tests.sync.team import Team, sqlite_url
@@ -347,11 +350,12 @@ def test_the_statistics_count_the_moved_case_once(county: County, devices) -> No
     (mehmet,) = devices(1, team="mitte")
     county.nord.join(anna)
     county.mitte.join(mehmet)
+    staying: dict[str, list[str]] = {"nord": [], "mitte": []}
     for _ in range(5):  # cases that stay, so the figures are above the small counts
-        make_case(anna, make_person(anna, consent=True, allow_duplicate=True,
-                                    municipality="kleve"), CM)
-        make_case(mehmet, make_person(mehmet, consent=True, allow_duplicate=True,
-                                      municipality="goch"), CM)
+        staying["nord"].append(make_case(anna, make_person(
+            anna, consent=True, allow_duplicate=True, municipality="kleve"), CM).id)
+        staying["mitte"].append(make_case(mehmet, make_person(
+            mehmet, consent=True, allow_duplicate=True, municipality="goch"), CM).id)
     _person, case, _doc = _file(anna, content=_document(10_000))
     _sync(county.nord, anna)
     _sync(county.mitte, mehmet)
@@ -376,6 +380,14 @@ def test_the_statistics_count_the_moved_case_once(county: County, devices) -> No
             (c["municipality"], c["dimension"], c["value"], c["measure"]): c["count"]
             for c in statistics.month_cells(ctx, NOVEMBER)}
     assert _count(anna, Case) == 5 and _count(mehmet, Case) == 6
+    # The county figures from the teams' uploads: Nord without the case, Mitte with it.
+    by_team = build_county(
+        fetch_county(anna, county.nord.http, Period(NOVEMBER, NOVEMBER), Scope.county()),
+        anna.reference, Scope.county(), anna.today()).figure("kreis_cases_by_team")
+    assert by_team.cell("nord", "new") == perturb(Tally.of(staying["nord"]))
+    assert by_team.cell("mitte", "new") == perturb(Tally.of([*staying["mitte"], case.id]))
+    assert by_team.cell("total", "new") == by_team.cell("nord", "new") + by_team.cell(
+        "mitte", "new")
 
 
 # --- kill -9 at each step (separate processes, `kimdesk serve`) ------------------------------
