@@ -12,10 +12,12 @@ team) and acknowledges; on the acknowledgement the sending device erases the mov
 the erasure mechanism of the retention rules (:func:`hand_over`: wins everywhere, purges on
 every device of the team) and keeps only the note "übergeben an Team … am …".
 
-Records keep their ids: the teams' change logs are separate, so Mitte's copy and Nord's
-tombstones never meet, and the statistics' record keys (derived from the ids) stay the same.
-The moved cases are filed under the receiving team and the new Kommune, so after the transfer
-only the receiving team counts them (docs/sync.md, "Fälle, die umziehen").
+Records get new ids in the receiving team (:func:`moved_id`: derived from the transfer id and
+the old id, so every device that imports the transfer makes the same records, and a file that
+comes back to a team it once left does not collide with that team's erasures); institutions
+keep theirs (shared reference data of the county). The audit entry of the import names the
+sending team's case id. The moved cases are filed under the receiving team and the new Kommune,
+so after the transfer only the receiving team counts them (docs/sync.md).
 """
 
 from __future__ import annotations
@@ -351,10 +353,12 @@ def _value(column: Any, value: Any) -> Any:
     return value
 
 
-def is_imported(ctx: Context, transfer_id: str) -> bool:
-    with ctx.vault.reading() as session:
-        row = session.get(CaseTransfer, transfer_id)
-        return row is not None and row.state != QUARANTINED
+def moved_id(transfer_id: str, record_id: str) -> str:
+    """The id a record of the bundle gets in the receiving team: new (the sending team's log
+    holds the old id's erasure, and a file that once left this team may come back), and the
+    same on every device that imports this transfer (two imports never make two copies)."""
+    return hashlib.sha256(f"kimdesk transfer {transfer_id} {record_id}".encode()
+                          ).hexdigest()[:32]
 
 
 def import_bundle(ctx: Context, bundle: dict[str, Any], *,
@@ -373,8 +377,14 @@ def import_bundle(ctx: Context, bundle: dict[str, Any], *,
         raise BundleInvalid("Die Übergabe hat nicht die erwartete Form.")
     to_team = str(bundle["to_team"])
     municipality = str(bundle["municipality"])
-    client_id = str(bundle["client_id"])
-    written: list[str] = []
+    renamed = {str(r["id"]) for table, rows in records.items() if table != "institutions"
+               and isinstance(rows, list) for r in rows if isinstance(r, dict) and "id" in r}
+
+    def new(value: Any) -> Any:
+        return moved_id(transfer_id, value) if isinstance(value, str) and value in renamed \
+            else value
+
+    client_id = new(str(bundle["client_id"]))
     with ctx.vault.writing() as session:
         known = session.get(CaseTransfer, transfer_id)
         if known is not None and known.state != QUARANTINED:
@@ -393,8 +403,11 @@ def import_bundle(ctx: Context, bundle: dict[str, Any], *,
                         not isinstance(values.get("id"), str):
                     raise BundleInvalid("Ein Datensatz der Übergabe hat nicht die erwartete "
                                         "Form.")
+                original = values["id"]
+                values = {k: new(v) if k == "id" or columns[k].foreign_keys else v
+                          for k, v in values.items()}
                 if session.get(model, values["id"]) is not None:
-                    continue  # shared records (a household, an institution) already here
+                    continue  # an institution the team knows already
                 entity = model(**{k: _value(columns[k], v) for k, v in values.items()})
                 if isinstance(entity, Case):
                     entity.team = to_team
@@ -404,23 +417,22 @@ def import_bundle(ctx: Context, bundle: dict[str, Any], *,
                 session.add(entity)
                 session.flush()
                 if isinstance(entity, Attachment):
-                    content = base64.b64decode(str(documents.get(entity.id, "")))
+                    content = base64.b64decode(str(documents.get(original, "")))
                     if hashlib.sha256(content).hexdigest() != entity.sha256:
                         raise BundleInvalid("Ein Dokument der Übergabe passt nicht zu seiner "
                                             "Prüfsumme.")
                     ctx.vault.attachments.put(entity.id, content)
-                    written.append(entity.id)
         for client in session.scalars(select(Client).where(Client.id.in_(
-                [r["id"] for r in records.get("clients", [])]))):
+                [new(r["id"]) for r in records.get("clients", [])]))):
             search.reindex(session, client)
         session.add(CaseTransfer(
             id=transfer_id, direction="in", state=IMPORTED, from_team=str(bundle["from_team"]),
-            to_team=to_team, client_id=client_id, case_id=str(bundle["case_id"]),
+            to_team=to_team, client_id=client_id, case_id=new(str(bundle["case_id"])),
             municipality=municipality, requested_by=ctx.user, done_on=ctx.today(),
             note=f"übernommen von {team_name(ctx, str(bundle['from_team']))} am "
                  f"{ctx.today():%d.%m.%Y}"))
         record(ctx, session, "transfer_received", client_id, None, transfer_id=transfer_id,
-               from_team=str(bundle["from_team"]))
+               from_team=str(bundle["from_team"]), from_case_id=str(bundle["case_id"]))
     return True
 
 

@@ -34,6 +34,7 @@ from kimdesk.models import (
     Client,
     Contact,
     Household,
+    Institution,
     PhaseChange,
 )
 from kimdesk.models.transfer import ACKNOWLEDGED, CLOSED, QUARANTINED
@@ -124,11 +125,20 @@ def _file(ctx: Context, *, content: bytes, member: bool = False
     return person, case, document
 
 
-def _file_rows(ctx: Context, client_id: str) -> dict[str, list[tuple[Any, ...]]]:
+def _file_rows(ctx: Context, client_id: str, *, moved_by: str | None = None
+               ) -> dict[str, list[tuple[Any, ...]]]:
     """Every record of the client's file (as the bundle selects them), comparable across
-    devices; the moved case's team and Kommune are left out (they change on purpose)."""
+    devices; the moved case's team and Kommune are left out (they change on purpose). With
+    ``moved_by`` (a transfer id) the ids are those the records get in the receiving team."""
     with ctx.vault.reading() as session:
         chosen = casework._selection(session, client_id)
+        renamed = {i for model, ids in chosen.items() if model is not Institution for i in ids}
+
+        def new(value: Any) -> Any:
+            if moved_by is None or not isinstance(value, str) or value not in renamed:
+                return value
+            return casework.moved_id(moved_by, value)
+
         rows = {}
         for model, ids in chosen.items():
             found = []
@@ -137,10 +147,15 @@ def _file_rows(ctx: Context, client_id: str) -> dict[str, list[tuple[Any, ...]]]
                 if model in (Case, Client):
                     row.pop("team", None)
                     row.pop("municipality", None)
-                found.append(tuple(sorted((k, json.dumps(v, default=str))
+                found.append(tuple(sorted((k, json.dumps(new(v), default=str))
                                           for k, v in row.items())))
             rows[model.__tablename__] = sorted(found)
     return rows
+
+
+def _transfer_id(ctx: Context) -> str:
+    [row] = casework.transfers(ctx)
+    return row.id
 
 
 def _count(ctx: Context, model: Any, **where: Any) -> int:
@@ -176,13 +191,17 @@ def test_a_case_with_documents_moves_from_nord_to_mitte(any_county: County, devi
     content = _document(300_000)
     person, case, document = _file(anna, content=content, member=True)
     county.nord.sync_all()
-    before = _file_rows(anna, person.id)
-    assert before == _file_rows(ewa, person.id)
+    assert _file_rows(anna, person.id) == _file_rows(ewa, person.id)
+    request_transfer(anna, case.id, "mitte", "goch")
+    moved_by = _transfer_id(anna)
+    before = _file_rows(anna, person.id, moved_by=moved_by)
     assert before["contacts"] and before["phase_changes"] and before["consents"]
     assert len(before["clients"]) == 2 and len(before["households"]) == 1
     assert before["case_participants"]
 
-    request_transfer(anna, case.id, "mitte", "goch")
+    def moved(record_id: str) -> str:
+        return casework.moved_id(moved_by, record_id)
+
     sent = _sync(county.nord, anna)
     assert any("übermittelt" in note for note in sent.notes), sent.notes
     assert _count(anna, Client, id=person.id) == 1  # stays until Mitte acknowledged
@@ -195,15 +214,15 @@ def test_a_case_with_documents_moves_from_nord_to_mitte(any_county: County, devi
     _sync(county.nord, anna)
 
     for ctx in (mehmet, jonas):
-        assert _file_rows(ctx, person.id) == before
-        assert read_attachment(ctx, document.id)[1] == content
+        assert _file_rows(ctx, moved(person.id)) == before
+        assert read_attachment(ctx, moved(document.id))[1] == content
         with ctx.vault.reading() as session:
-            moved = session.get(Case, case.id)
-            assert (moved.team, moved.municipality) == ("mitte", "goch")
+            there = session.get(Case, moved(case.id))
+            assert (there.team, there.municipality) == ("mitte", "goch")
             assert session.scalar(select(func.count()).select_from(PhaseChange).where(
-                PhaseChange.case_id == case.id)) == len(before["phase_changes"])
+                PhaseChange.case_id == there.id)) == len(before["phase_changes"])
             assert session.scalar(select(func.count()).select_from(Contact).where(
-                Contact.case_id == case.id)) == len(before["contacts"])
+                Contact.case_id == there.id)) == len(before["contacts"])
     for ctx in (anna, ewa):
         assert _count(ctx, Client) == 0  # she and her husband
         assert _count(ctx, Household) == 0
@@ -385,7 +404,8 @@ def test_the_statistics_count_the_moved_case_once(county: County, devices) -> No
         fetch_county(anna, county.nord.http, Period(NOVEMBER, NOVEMBER), Scope.county()),
         anna.reference, Scope.county(), anna.today()).figure("kreis_cases_by_team")
     assert by_team.cell("nord", "new") == perturb(Tally.of(staying["nord"]))
-    assert by_team.cell("mitte", "new") == perturb(Tally.of([*staying["mitte"], case.id]))
+    assert by_team.cell("mitte", "new") == perturb(Tally.of(
+        [*staying["mitte"], casework.moved_id(_transfer_id(anna), case.id)]))
     assert by_team.cell("total", "new") == by_team.cell("nord", "new") + by_team.cell(
         "mitte", "new")
 
@@ -436,7 +456,8 @@ def test_a_transfer_killed_at_every_step_loses_nothing_and_leaves_no_copy(
     content = _document(200_000)
     person, case, document = _file(anna, content=content)
     request_transfer(anna, case.id, "mitte", "goch")
-    before = _file_rows(anna, person.id)
+    moved_by = _transfer_id(anna)
+    before = _file_rows(anna, person.id, moved_by=moved_by)
     anna_dir, mehmet_dir = anna.vault.data_dir, mehmet.vault.data_dir
     anna.vault.close()
     mehmet.vault.close()
@@ -444,7 +465,8 @@ def test_a_transfer_killed_at_every_step_loses_nothing_and_leaves_no_copy(
     def holds(data_dir: Path, ctx: Context) -> tuple[int, list[str]]:
         reopened = _reopen(ctx, data_dir)
         try:
-            return (_count(reopened, Client, id=person.id),
+            return (_count(reopened, Client, id=person.id) + _count(
+                        reopened, Client, id=casework.moved_id(moved_by, person.id)),
                     [t.state for t in casework.transfers(reopened)])
         finally:
             reopened.vault.close()
@@ -473,8 +495,8 @@ def test_a_transfer_killed_at_every_step_loses_nothing_and_leaves_no_copy(
     anna = _reopen(anna, anna_dir)
     mehmet = _reopen(mehmet, mehmet_dir)
     try:
-        assert _file_rows(mehmet, person.id) == before
-        assert read_attachment(mehmet, document.id)[1] == content
+        assert _file_rows(mehmet, casework.moved_id(moved_by, person.id)) == before
+        assert read_attachment(mehmet, casework.moved_id(moved_by, document.id))[1] == content
         assert _count(mehmet, Client) == 1 and _count(mehmet, Case) == 1
         assert _count(anna, Client, id=person.id) == 0 and _count(anna, Case) == 0
         assert [t.state for t in casework.transfers(anna)] == [CLOSED]
