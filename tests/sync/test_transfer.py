@@ -154,7 +154,7 @@ def _file_rows(ctx: Context, client_id: str, *, moved_by: str | None = None
 
 
 def _transfer_id(ctx: Context) -> str:
-    [row] = casework.transfers(ctx)
+    [row] = casework.transfers(ctx, direction="out")
     return row.id
 
 
@@ -239,6 +239,46 @@ def test_a_case_with_documents_moves_from_nord_to_mitte(any_county: County, devi
     for ctx in (anna, ewa):
         assert _files_contain(ctx.vault.data_dir, MARKER) == []
         assert _files_contain(ctx.vault.data_dir, SURNAME.encode()) == []
+
+
+def test_a_file_that_moves_back_arrives_whole_in_the_team_it_once_left(
+        county: County, devices) -> None:
+    """Nord → Mitte → Nord: Nord's log holds the erasures of the file's first ids; the file
+    that comes back must not meet them (on both Nord devices, with its document)."""
+    anna, ewa = devices(2)
+    (mehmet,) = devices(1, team="mitte")
+    county.nord.join(anna)
+    county.nord.join(ewa)
+    county.mitte.join(mehmet)
+    content = _document(50_000)
+    person, case, document = _file(anna, content=content)
+    request_transfer(anna, case.id, "mitte", "goch")
+    first = _transfer_id(anna)
+    for team, ctx in ((county.nord, anna), (county.mitte, mehmet), (county.nord, anna),
+                      (county.nord, ewa)):
+        _sync(team, ctx)
+    assert _count(ewa, Client) == 0
+
+    def there(record_id: str) -> str:
+        return casework.moved_id(first, record_id)
+
+    request_transfer(mehmet, there(case.id), "nord", "kleve")
+    second = _transfer_id(mehmet)
+
+    def back(record_id: str) -> str:
+        return casework.moved_id(second, there(record_id))
+
+    for team, ctx in ((county.mitte, mehmet), (county.nord, anna), (county.mitte, mehmet),
+                      (county.nord, anna), (county.nord, ewa), (county.mitte, mehmet)):
+        _sync(team, ctx)
+    for ctx in (anna, ewa):
+        assert read_attachment(ctx, back(document.id))[1] == content
+        with ctx.vault.reading() as session:
+            returned = session.get(Case, back(case.id))
+            assert (returned.team, returned.municipality) == ("nord", "kleve")
+            assert session.get(Client, back(person.id)) is not None
+    assert _file_rows(anna, back(person.id)) == _file_rows(ewa, back(person.id))
+    assert _count(mehmet, Client) == 0 and _count(mehmet, Case) == 0
 
 
 def test_without_a_consent_for_the_kim_the_transfer_is_refused_and_nothing_changes(
