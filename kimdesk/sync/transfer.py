@@ -289,7 +289,7 @@ def _receive(sync: SyncClient, item: dict[str, Any]) -> list[str]:
             return [f"Eine Übergabe von {casework.team_name(sync._ctx, from_team)} wurde "
                     f"zurückgehalten (Quarantäne) und nicht übernommen: {exc.message}"]
         if bundle is None:
-            return []  # not sealed for this device: another device of the team takes it
+            return []  # not for this device, or taken over by another device of the team
         size = sum(len(v) for v in bundle.get("records", {}).values())
 
         def each(index: int) -> None:
@@ -318,13 +318,16 @@ def _acknowledge(sync: SyncClient, item: dict[str, Any]) -> None:
     }).decode("utf-8")
     signer = Ed25519PrivateKey.from_private_bytes(sync._keys.sign_private)
     signature = protocol.b64e(signer.sign(_ACK_DOMAIN + ack.encode("utf-8")))
-    _checked(sync._call("POST", f"/transfers/{item['transfer_id']}/ack",
-                        json={"ack": ack, "signature": signature}))
+    response = sync._call("POST", f"/transfers/{item['transfer_id']}/ack",
+                          json={"ack": ack, "signature": signature})
+    if response.status_code != 409:  # 409: another device of the team acknowledged first
+        _checked(response)
 
 
 def open_bundle(sync: SyncClient, item: dict[str, Any]) -> dict[str, Any] | None:
     """The verified, decrypted bundle of a waiting transfer; None if it holds no envelope for
-    this device; TransferRejected if anything fails a check."""
+    this device or another device of the team took it over meanwhile; TransferRejected if
+    anything fails a check."""
     text = str(item.get("header", ""))
     try:
         header = json.loads(text)
@@ -369,6 +372,8 @@ def open_bundle(sync: SyncClient, item: dict[str, Any]) -> dict[str, Any] | None
     parts = []
     for index in range(count):
         chunk = sync._call("GET", f"/transfers/{transfer_id}/chunks/{index}")
+        if chunk.status_code == 404:
+            return None  # another device of the team took it over meanwhile (chunks gone)
         if chunk.status_code != 200:
             _checked(chunk)
         if hashlib.sha256(chunk.content).hexdigest() != digests[index]:

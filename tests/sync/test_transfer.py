@@ -281,6 +281,28 @@ def test_a_file_that_moves_back_arrives_whole_in_the_team_it_once_left(
     assert _count(mehmet, Client) == 0 and _count(mehmet, Case) == 0
 
 
+def test_a_transfer_another_device_of_the_team_took_over_meanwhile_is_left_to_it(
+        county: County, devices) -> None:
+    """Mitte's two devices list the same waiting transfer; the first imports and acknowledges
+    (the server drops the chunks); the second, still holding the listing, imports nothing, does
+    not fail, and gets the file through Mitte's sync."""
+    (anna,) = devices(1)
+    mehmet, jonas = devices(2, team="mitte")
+    county.nord.join(anna)
+    county.mitte.join(mehmet)
+    county.mitte.join(jonas)
+    person, case, _document_row = _file(anna, content=_document(5_000))
+    request_transfer(anna, case.id, "mitte", "goch")
+    _sync(county.nord, anna)
+    late = SyncClient(jonas, county.mitte.http)
+    [waiting] = late._get("/transfers")["incoming"]
+    _sync(county.mitte, mehmet)
+    assert sync_transfer._receive(late, waiting) == []
+    assert casework.transfers(jonas) == [] and _count(jonas, Client) == 0
+    _sync(county.mitte, jonas)
+    assert _count(jonas, Client, id=casework.moved_id(_transfer_id(anna), person.id)) == 1
+
+
 def test_without_a_consent_for_the_kim_the_transfer_is_refused_and_nothing_changes(
         devices) -> None:
     (anna,) = devices(1)
