@@ -474,7 +474,9 @@ def hand_over(ctx: Context, transfer_id: str) -> bool:
                 persons.append(member)
         removed = list(session.scalars(select(AuditEntry.seq).where(
             AuditEntry.client_id.in_(persons))))
-        record(ctx, session, "transfer_handed_over", None, None, transfer_id=transfer_id,
+        # A purge entry (the audit chain accepts the gap of the entries it lists), chained
+        # before the client's entries go, as in retention.purge_file.
+        record(ctx, session, "purge", None, None, ground="transfer", transfer_id=transfer_id,
                to_team=row.to_team, cases=len(case_ids), removed_seqs=removed)
         session.execute(delete(AuditEntry).where(AuditEntry.client_id.in_(persons)))
         row.state = HANDED_OVER

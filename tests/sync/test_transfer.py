@@ -21,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from kimdesk.casework import audit
 from kimdesk.casework import transfer as casework
 from kimdesk.casework.cases import add_participant
 from kimdesk.casework.clients import add_to_household, create_household
@@ -211,7 +212,10 @@ def test_a_case_with_documents_moves_from_nord_to_mitte(any_county: County, devi
     _sync(county.nord, anna)  # the acknowledgement: erased in Nord, the erasure pushed
     _sync(county.nord, ewa)
     _sync(county.mitte, jonas)
-    _sync(county.nord, anna)
+    last = _sync(county.nord, anna)
+    assert last.audit_problems == []  # the removed entries are a recorded purge, no gap
+    with anna.vault.reading() as session:
+        assert audit.verify(session, anna.audit_key) == []
 
     for ctx in (mehmet, jonas):
         assert _file_rows(ctx, moved(person.id)) == before
