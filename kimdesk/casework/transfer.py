@@ -52,6 +52,7 @@ from kimdesk.models import (
     Consent,
     Contact,
     Deadline,
+    DeletionProposal,
     Entity,
     Goal,
     Household,
@@ -66,7 +67,7 @@ from kimdesk.models import (
     new_id,
 )
 from kimdesk.models.base import UTCDateTime, table_of
-from kimdesk.models.enums import ConsentKind
+from kimdesk.models.enums import ConsentKind, ProposalStatus
 from kimdesk.models.transfer import (
     CLOSED,
     HANDED_OVER,
@@ -479,6 +480,10 @@ def hand_over(ctx: Context, transfer_id: str) -> bool:
         record(ctx, session, "purge", None, None, ground="transfer", transfer_id=transfer_id,
                to_team=row.to_team, cases=len(case_ids), removed_seqs=removed)
         session.execute(delete(AuditEntry).where(AuditEntry.client_id.in_(persons)))
+        # Open deletion proposals of the file go with it (the receiving team's rules apply).
+        session.execute(delete(DeletionProposal).where(
+            DeletionProposal.client_id.in_(persons),
+            DeletionProposal.status != ProposalStatus.DONE))
         row.state = HANDED_OVER
         row.done_on = ctx.today()
         row.note = f"übergeben an {team_name(ctx, row.to_team)} am {ctx.today():%d.%m.%Y}"
