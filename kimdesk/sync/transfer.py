@@ -117,7 +117,10 @@ def verified_members(sync: SyncClient, team: str) -> dict[str, dict[str, Any]]:
     root = sync._device.root_public
     if root is None:
         raise TransferRejected("Diesem Gerät fehlt der öffentliche Schlüssel des Kreises.")
-    answer = sync._get(f"/teams/{team}/members")
+    response = sync._call("GET", f"/teams/{team}/members")
+    if response.status_code == 404:
+        return {}  # the team is not on the server (yet): nobody to seal for
+    answer = _checked(response)
     listed = [d for d in answer.get("devices", []) if isinstance(d, dict)]
     keys: dict[str, bytes] = {}
     found: dict[str, dict[str, Any]] = {}

@@ -307,6 +307,19 @@ def test_a_transfer_another_device_of_the_team_took_over_meanwhile_is_left_to_it
     assert _count(jonas, Client, id=casework.moved_id(_transfer_id(anna), person.id)) == 1
 
 
+def test_a_transfer_to_a_team_without_certified_devices_waits(county: County, devices
+                                                                ) -> None:
+    (anna,) = devices(1)
+    county.nord.join(anna)
+    person, case, _document_row = _file(anna, content=_document(5_000))
+    request_transfer(anna, case.id, "sued", "geldern")  # Süd is not on the server yet
+    report = _sync(county.nord, anna)
+    assert any("wartet" in note for note in report.notes), report.notes
+    assert [t.state for t in casework.transfers(anna)] == ["requested"]
+    assert _count(anna, Client, id=person.id) == 1
+    assert _server_count(county.nord.db_url, transfers) == 0
+
+
 def test_without_a_consent_for_the_kim_the_transfer_is_refused_and_nothing_changes(
         devices) -> None:
     (anna,) = devices(1)
