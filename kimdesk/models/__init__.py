@@ -38,6 +38,7 @@ from kimdesk.models.network import Institution, Referral
 from kimdesk.models.profile import VaultProfile
 from kimdesk.models.retention import DeletionProposal, PurgedCaseCount
 from kimdesk.models.syncstate import QuarantinedChange, SyncDevice, TeamKey, TrustDocument
+from kimdesk.models.transfer import CaseTransfer
 
 __all__ = [
     "Appointment",
@@ -54,6 +55,7 @@ __all__ = [
     "CaseReconstruction",
     "CaseReview",
     "CaseTopic",
+    "CaseTransfer",
     "ChecklistItem",
     "Client",
     "Consent",

@@ -30,6 +30,7 @@ from kimdesk.server import (
     keys,
     schemas,
     statistics,
+    transfers,
     trust,
     waiting,
 )
@@ -370,4 +371,5 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
                                dimension=dimension)
 
     app.include_router(blobs.router)  # documents' encrypted chunks: kimdesk/server/blobs.py
+    app.include_router(transfers.router)  # cases that move: kimdesk/server/transfers.py
     return app

@@ -266,3 +266,30 @@ blob_chunks = Table(
     Column("idx", Integer, primary_key=True),
     Column("data", LargeBinary, nullable=False),  # AES-GCM ciphertext with tag
 )
+
+# Cases that move between teams (kimdesk/server/transfers.py): a bundle sealed by a device of the
+# sending team for the certified devices of the receiving team (HPKE envelopes inside the
+# signed header), in chunks of AES-GCM ciphertext. The server never has a key; the chunks are
+# deleted as soon as the receiving team acknowledged, the row once the sender erased its copy.
+transfers = Table(
+    "transfers", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("from_team", ForeignKey("teams.code"), nullable=False, index=True),
+    Column("to_team", ForeignKey("teams.code"), nullable=False, index=True),
+    Column("sender_id", String(32), nullable=False),
+    Column("header", Text, nullable=False),  # canonical JSON, exactly as signed
+    Column("signature", Text, nullable=False),
+    Column("chunks", Integer, nullable=False),
+    Column("sealed", Boolean, nullable=False, default=False),
+    Column("ack", Text),  # the receiving device's signed acknowledgement (canonical JSON)
+    Column("ack_signature", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("acked_at", DateTime(timezone=True)),
+)
+
+transfer_chunks = Table(
+    "transfer_chunks", metadata,
+    Column("transfer_id", String(32), primary_key=True),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),  # AES-GCM ciphertext with tag
+)

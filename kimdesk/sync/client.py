@@ -38,7 +38,7 @@ from kimdesk.casework.county import CASE_TABLES, COUNTY_TEAM
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
 from kimdesk.models.changelog import DeviceAuthor, OutboxChange
-from kimdesk.sync import blobs, crypto, erasures, merge, protocol, statistics, trust
+from kimdesk.sync import blobs, crypto, erasures, merge, protocol, statistics, transfer, trust
 
 FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
 FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
@@ -866,6 +866,7 @@ class SyncClient:
             return report
         self._set_state("active")
         self._hand_keys_to_new_coordinators()
+        report.notes += transfer.before_push(self)  # cases that move: kimdesk/sync/transfer.py
         if self.rotation_owed(epoch):  # nothing goes out under a key a revoked device holds
             report.notes.append(ROTATION_OWED_NOTE)
         else:
@@ -881,6 +882,7 @@ class SyncClient:
                     erasures.report(self._post, erasures.signed(
                         erased, team=self._device.team, device_id=self._device.device_id,
                         sign=self._signing_key.sign))
+            transfer.after_push(self)
         try:
             report.pulled, report.conflicts = self.pull()
         except _ResyncNeeded:

@@ -1,6 +1,7 @@
 """Command line of sync: ``kimdesk enrol``, ``kimdesk devices [confirm FP]``, ``kimdesk sync``,
-``kimdesk freischalten CODE`` (offline lease) and ``kimdesk county-ca`` (county IT's offline root
-key: make it, certify a coordinator device, sign a revocation)."""
+``kimdesk freischalten CODE`` (offline lease), ``kimdesk fall-uebergeben FALL --team T
+--kommune K`` (a case that moves to another team) and ``kimdesk county-ca`` (county IT's offline
+root key: make it, certify a coordinator device, sign a revocation)."""
 
 from __future__ import annotations
 
@@ -189,6 +190,16 @@ def _county_ca(args: argparse.Namespace) -> str:
             f"--revocation {done}") if args.out else done
 
 
+def _hand_over_case(args: argparse.Namespace) -> str:
+    from kimdesk.casework import transfer
+
+    with opened_context(args) as ctx:
+        row = transfer.request_transfer(ctx, args.case_id, args.team, args.kommune)
+        name = transfer.team_name(ctx, row.to_team)
+    return (f"Übergabe an {name} angefordert; sie geht beim nächsten Abgleich (kimdesk sync) "
+            "hinaus. Nach der Bestätigung durch das Team wird die Akte hier gelöscht.")
+
+
 def register(commands: Any) -> None:
     enrol = commands.add_parser(
         "enrol", help="dieses Gerät beim Kreis-Server anmelden",
@@ -231,6 +242,20 @@ def register(commands: Any) -> None:
     unlock.add_argument("code", metavar="CODE")
     unlock.add_argument("--kreis", action="store_true", help=_KREIS_HELP)
     unlock.set_defaults(handler=run_guarded(_unlock))
+
+    hand_over = commands.add_parser(
+        "fall-uebergeben", help="einen Fall an ein anderes Team übergeben (Umzug)",
+        description="Die Person ist in den Bereich eines anderen Teams gezogen: ihre Akte geht "
+                    "mit dem nächsten Abgleich verschlüsselt an dieses Team und wird hier nach "
+                    "dessen Bestätigung gelöscht. Setzt eine Einwilligung voraus, die die "
+                    "Weitergabe innerhalb des KIM abdeckt.")
+    add_vault_arguments(hand_over)
+    hand_over.add_argument("case_id", metavar="FALL-ID")
+    hand_over.add_argument("--team", required=True, metavar="TEAM",
+                           help="Team-Code des übernehmenden Teams, z. B. mitte")
+    hand_over.add_argument("--kommune", required=True, metavar="KOMMUNE",
+                           help="Code der neuen Kommune, z. B. goch")
+    hand_over.set_defaults(handler=run_guarded(_hand_over_case))
 
     ca = commands.add_parser(
         "county-ca", help="Stammschlüssel des Kreises: Koordinationsgeräte zertifizieren",

@@ -52,6 +52,7 @@ from kimdesk.ui.phases.stepper import PhaseStepper, phase_title
 from kimdesk.ui.reloading import ReloadWhenShown
 from kimdesk.ui.row_model import Column, RowTableModel
 from kimdesk.ui.state import AppState
+from kimdesk.ui.team_transfer_dialog import TeamTransferDialog
 
 # Areas whose changes this screen shows.
 _RELOAD_ON = (areas.CASES, areas.DEADLINES, areas.NETWORK, areas.CONSENTS, areas.CLIENTS)
@@ -241,6 +242,10 @@ class CaseScreen(QWidget):
         handover_row.addWidget(self.handover_label, 1)
         handover_row.addWidget(self.handover_button, 0, Qt.AlignmentFlag.AlignTop)
         self.handover_button.clicked.connect(self.hand_over)
+        self.team_transfer_button = QPushButton("An anderes &Team übergeben …",
+                                                objectName="transfer_case_to_team")
+        handover_row.addWidget(self.team_transfer_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.team_transfer_button.clicked.connect(self.transfer_to_team)
         history_page = QWidget(objectName="history_page")
         history_layout = QVBoxLayout(history_page)
         history_layout.addWidget(handover_box)
@@ -376,6 +381,7 @@ class CaseScreen(QWidget):
         self.convert_button.setEnabled(detail.is_open and not detail.is_case_management)
         self.close_button.setEnabled(detail.is_open)
         self.handover_button.setEnabled(detail.is_open)
+        self.team_transfer_button.setEnabled(detail.is_open)
         lines = [f"Zuständig: {detail.case_manager}"] + [
             f"{format_date(h.handed_over_on)}: übergeben von {h.from_manager} an "
             f"{h.to_manager} – {h.reason}" for h in detail.handovers]
@@ -555,6 +561,21 @@ class CaseScreen(QWidget):
                 self._state.hub.status_message.emit("Fall übergeben.")
 
         self._open(HandoverDialog(self._state, detail, self), finished)
+
+    def transfer_to_team(self) -> None:
+        """Fall an ein anderes Team übergeben: the client moved; her file goes to the team
+        responsible there (consent checked, confirmed; the next sync carries it out)."""
+        detail = self._detail
+        if detail is None or not detail.is_open or self._dialog is not None:
+            return
+
+        def finished(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                self._state.hub.status_message.emit(
+                    "Übergabe an das andere Team angefordert; sie geht beim nächsten Abgleich "
+                    "hinaus.")
+
+        self._open(TeamTransferDialog(self._state, detail, self), finished)
 
     def _contact_chosen(self, row: int) -> None:
         contact = self.contacts_model.row_at(row) if row >= 0 else None

@@ -38,6 +38,8 @@ TABLE_AREAS: dict[str, frozenset[str]] = {
         # Termine (Heute, the Akte) and handovers (who is responsible: Heute, Fallzahl)
         "appointments": (areas.DEADLINES, areas.CASES),
         "case_handovers": (areas.CASES, areas.DEADLINES, areas.CLIENTS),
+        # cases that move to another team (device-local record; the Fall screen shows it)
+        "case_transfers": (areas.CASES,),
         "institutions": (areas.NETWORK,),
         # data protection
         "deletion_proposals": (areas.RETENTION,),

@@ -176,7 +176,8 @@ def test_every_other_endpoint_refuses_a_pending_device(
             if key in WAITING_MAY | OPEN:
                 continue
             url = path.replace("{period}", "2026-05").replace("{blob_id}", "0" * 32) \
-                .replace("{index}", "0")
+                .replace("{index}", "0").replace("{transfer_id}", "0" * 32) \
+                .replace("{team}", "nord")
             assert "{" not in url, f"add a value for the parameter of {path}"
             response = client.request(method.upper(), url, headers=pending.headers, json={})
             refused[f"{method.upper()} {path}"] = response.status_code

@@ -188,6 +188,7 @@ def test_every_dialog_names_its_inputs_and_reaches_them_by_tab(
     from kimdesk.ui.network_screen import InstitutionDialog as NetworkInstitutionDialog
     from kimdesk.ui.phases.linking import InstitutionDialog as LinkingInstitutionDialog
     from kimdesk.ui.privacy_screen import DateReasonDialog
+    from kimdesk.ui.team_transfer_dialog import TeamTransferDialog
     from tests.coordination_builders import build_example5_case
 
     example = build_example5_case(ctx)
@@ -224,6 +225,7 @@ def test_every_dialog_names_its_inputs_and_reaches_them_by_tab(
         ("Beziehung", akte.household.relation_dialog()),
         ("Aufenthalt", akte.residence.residence_dialog()),
         ("Fall übergeben", HandoverDialog(app_state, detail)),
+        ("Fall an ein anderes Team übergeben", TeamTransferDialog(app_state, detail)),
         ("Umwandeln", ConvertCaseDialog(app_state, detail)),
         ("Fall abschließen", CloseCaseDialog(app_state, detail)),
         ("Erkenntnis", FindingDialog(app_state, case_id=case.id)),

@@ -1,0 +1,47 @@
+"""Cases that move between teams (issue 15): the device-local record of each transfer.
+
+Never synced: it is the bookkeeping of the device that runs a transfer's steps. An outgoing
+transfer (``direction`` "out") goes requested → uploaded → handed_over (the moved records are
+erased in the sending team) → closed (the server's copy is gone); what stays is the note
+"übergeben an Team … am …" and opaque ids. An incoming one is "imported" (in the same vault
+transaction as its records, so a repeated import is recognised by the transfer id) or
+"quarantined" (refused: tampered, signed by an unknown device; nothing applied).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kimdesk.models.base import Base, utcnow
+
+OUT = "out"
+IN = "in"
+REQUESTED = "requested"
+UPLOADED = "uploaded"
+HANDED_OVER = "handed_over"
+CLOSED = "closed"
+IMPORTED = "imported"
+ACKNOWLEDGED = "acknowledged"
+QUARANTINED = "quarantined"
+
+
+class CaseTransfer(Base):
+    """One transfer of a client's file to or from another team, as this device knows it."""
+
+    __tablename__ = "case_transfers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the transfer id
+    direction: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(20))
+    from_team: Mapped[str] = mapped_column(String(40))
+    to_team: Mapped[str] = mapped_column(String(40))
+    client_id: Mapped[str] = mapped_column(String(32), default="")
+    case_id: Mapped[str] = mapped_column(String(32), default="")
+    municipality: Mapped[str] = mapped_column(String(60), default="")  # the new Kommune
+    requested_by: Mapped[str] = mapped_column(String(120), default="")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_on: Mapped[date | None]
+    note: Mapped[str] = mapped_column(Text, default="")  # German, names no person
