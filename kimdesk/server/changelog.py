@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from kimdesk.server.db import Database, utcnow
@@ -153,7 +152,7 @@ def check_signed(caller: Caller, items: list[dict[str, Any]]) -> None:
     machine code and the change's index, and nothing of the batch is stored. No database read:
     the caller's key came with its authentication."""
     now_ms = time.time_ns() // 1_000_000
-    key = Ed25519PublicKey.from_public_bytes(caller.sign_public)
+    key = caller.sign_public
     for index, item in enumerate(items):
         problem = protocol.change_shape_problem(
             change_id=item["change_id"], record_id=item["record_id"], kind=item["kind"],

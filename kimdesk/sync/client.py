@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -563,7 +563,7 @@ class SyncClient:
                 continue
             revoked = verdict.revoked.get(computed)
             signers[str(device["device_id"])] = _Signer(
-                key=Ed25519PublicKey.from_public_bytes(sign),
+                key=sign,
                 user=str(device.get("user") or "")[:120] or "unbekannt",
                 revoked_at_ms=None if revoked is None else _iso_ms(revoked))
         return signers
@@ -1005,7 +1005,7 @@ class _Refused(Exception):
 class _Signer:
     """A certified device as an author of changes."""
 
-    key: Ed25519PublicKey
+    key: bytes  # raw Ed25519 public key (protocol.change_signature_valid)
     user: str  # the name the device enrolled with (shown to the coordinator at confirmation)
     revoked_at_ms: int | None  # changes with a later clock are refused
 
