@@ -304,10 +304,14 @@ def create_app(db_url: str, settings: Settings | None = None) -> FastAPI:
     def push(body: schemas.PushRequest, device: Device) -> dict[str, Any]:
         if len(body.changes) > protocol.MAX_BATCH:
             raise ApiError(413, f"Höchstens {protocol.MAX_BATCH} Änderungen je Paket.")
-        items = [{"change_id": c.change_id, "record_id": c.record_id, "kind": c.kind,
-                  "hlc": c.hlc, "epoch": c.epoch, "nonce": protocol.b64d(c.nonce),
-                  "ciphertext": protocol.b64d(c.ciphertext),
-                  "signature": protocol.b64d(c.signature)} for c in body.changes]
+        try:  # the schema's patterns admit canonical base64 only; decoded here, once
+            items = [{"change_id": c.change_id, "record_id": c.record_id, "kind": c.kind,
+                      "hlc": c.hlc, "epoch": c.epoch, "nonce": protocol.b64d(c.nonce),
+                      "ciphertext": protocol.b64d(c.ciphertext),
+                      "signature": protocol.b64d(c.signature)} for c in body.changes]
+        except ValueError:
+            raise ApiError(422, "Ungültige Angabe: eine Änderung ist kein gültiges Base64.") \
+                from None
         return {"seqs": changelog.push(db, device, items)}
 
     @app.get(f"{v1}/pull", response_model=schemas.PullResponse, tags=["Änderungen"],

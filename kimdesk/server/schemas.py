@@ -50,10 +50,17 @@ def _b64(max_chars: int, pattern: str = B64_PATTERN) -> object:
 
 B64Key = _b64(44, KEY_PATTERN)
 B64Nonce = _b64(64)
-B64ChangeNonce = _b64(16, r"^[A-Za-z0-9+/]{16}$")  # exactly 12 bytes
 B64Signature = _b64(88, SIGNATURE_PATTERN)
 B64EnvelopeCiphertext = _b64(1024)
 B64Ciphertext = _b64(MAX_CIPHERTEXT_CHARS)
+# The fields of a pushed change: the push endpoint decodes them itself (protocol.b64d, 422 if
+# that fails), and their patterns admit canonical base64 only, so a request of 500 changes is
+# not decoded twice. Same limits and patterns as above, so the same OpenAPI schema.
+_PushedNonce = Annotated[str, Field(min_length=4, max_length=16,  # exactly 12 bytes
+                                    pattern=r"^[A-Za-z0-9+/]{16}$")]
+_PushedCiphertext = Annotated[str, Field(min_length=4, max_length=MAX_CIPHERTEXT_CHARS,
+                                         pattern=B64_PATTERN)]
+_PushedSignature = Annotated[str, Field(min_length=4, max_length=88, pattern=SIGNATURE_PATTERN)]
 DeviceId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", examples=["9f1c" * 8])]
 TeamCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,39}$", examples=["nord"])]
 PlainText = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*\S"),
@@ -218,9 +225,9 @@ class Change(_Model):
     hlc: str = Field(pattern=protocol.HLC_PATTERN, examples=["1764000000000.00000"],
                      description="höchstens 5 Minuten vor der Serverzeit")
     epoch: Epoch
-    nonce: B64ChangeNonce  # type: ignore[valid-type]
-    ciphertext: B64Ciphertext  # type: ignore[valid-type]
-    signature: B64Signature = Field(  # type: ignore[valid-type]
+    nonce: _PushedNonce
+    ciphertext: _PushedCiphertext
+    signature: _PushedSignature = Field(
         description="Ed25519 des Autorgeräts über protocol.change_signing_bytes")
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -564,7 +564,7 @@ class SyncClient:
                 continue
             revoked = verdict.revoked.get(computed)
             signers[str(device["device_id"])] = _Signer(
-                key=Ed25519PublicKey.from_public_bytes(sign),
+                key=sign,
                 user=str(device.get("user") or "")[:120] or "unbekannt",
                 revoked_at_ms=None if revoked is None else _iso_ms(revoked))
         return signers
@@ -626,12 +626,14 @@ class SyncClient:
 
     def push(self, epoch: int) -> int:
         """Send the outbox in batches. While the server stores one batch, the next one is
-        read, encrypted and signed; a batch is acknowledged (its outbox rows deleted) only
-        after the server answered for it, and batches go out one after the other in outbox
-        order."""
+        read, encrypted and signed, and it goes out as soon as the server answered for the one
+        before; that one is acknowledged (its outbox rows deleted) meanwhile, so the server
+        never waits for the device's vault. Batches go out one after the other in outbox
+        order, and a batch is acknowledged only after the server answered for it."""
         pushed = 0
         after = 0  # outbox seq up to which batches were prepared
         sent: list[str] | None = None  # change ids of the batch the server is working on
+        documents: list[str] = []  # those of them that are documents (with a blob upload)
         deferred: set[str] = set()  # records whose document upload failed: sent next sync
         with self._sender() as sender, without_cyclic_gc():
             while True:
@@ -650,25 +652,27 @@ class SyncClient:
                     batch = [c for c in batch if c.record_id not in deferred]
                 changes = [self._wire_change(change, epoch, contents.get(change.change_id))
                            for change in batch]
+                seqs = self._pushed_seqs(sent) if sent is not None else []
+                if changes:
+                    _fault("push-before-send")
+                    self._send_ahead(sender, "POST", "/push", json={
+                        "batch_id": hashlib.sha256("".join(
+                            c["change_id"] for c in changes).encode()).hexdigest()[:32],
+                        "changes": changes})
                 if sent is not None:
-                    pushed += self._acknowledge(sent)
+                    pushed += self._acknowledge(sent, documents, seqs)
                     sent = None
                     self._progress(f"{pushed} Änderungen gesendet")
                 if exhausted:
                     self._held_documents = len(deferred)
                     return pushed
-                if not changes:
-                    continue
-                sent = [c["change_id"] for c in changes]
-                batch_id = hashlib.sha256("".join(sent).encode()).hexdigest()[:32]
-                _fault("push-before-send")
-                self._send_ahead(sender, "POST", "/push",
-                                 json={"batch_id": batch_id, "changes": changes})
+                if changes:
+                    sent = [c["change_id"] for c in changes]
+                    documents = [c["change_id"] for c in changes
+                                 if c["kind"] == "attachments"]
 
-    def _acknowledge(self, change_ids: list[str]) -> int:
-        """Take the server's answer to a pushed batch: delete the batch from the outbox and,
-        if the server stored it right after this device's cursor (nothing of others between),
-        move the cursor past it (the device would only skip its own changes in the pull)."""
+    def _pushed_seqs(self, change_ids: list[str]) -> list[int]:
+        """The server's answer to the pushed batch ``change_ids``: the seq of every change."""
         response = self._received()
         if response.status_code == 409 and "epoch" in _json(response):
             raise _EpochChanged()
@@ -677,12 +681,20 @@ class SyncClient:
             raise SyncError(_PUSH_REFUSALS.get(refusal, _PUSH_REFUSED))
         answer = _answer(response)
         _fault("push-after-send")
-        seqs = answer["seqs"]
+        seqs: list[int] = answer["seqs"]
         if len(seqs) != len(change_ids):
             raise SyncError("Der Kreis-Server hat nicht alle Änderungen bestätigt.")
+        return seqs
+
+    def _acknowledge(self, change_ids: list[str], documents: list[str],
+                     seqs: list[int]) -> int:
+        """Delete a batch the server stored from the outbox and, if the server stored it right
+        after this device's cursor (nothing of others between), move the cursor past it (the
+        device would only skip its own changes in the pull)."""
         with self._ctx.vault.writing() as session:
             merge.acknowledge(session, change_ids)
-            blobs.forget_uploads(session, change_ids)
+            if documents:  # only a document's change has a blob upload to forget
+                blobs.forget_uploads(session, documents)
             device = session.get(SyncDevice, 1)
             assert device is not None
             if sorted(seqs) == list(range(device.cursor + 1, device.cursor + 1 + len(seqs))):
@@ -731,11 +743,24 @@ class SyncClient:
         refused: list[tuple[dict[str, Any], str]] = []
         self._signers_refreshed = False  # one look for newly certified devices per page
         now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        checked: list[tuple[dict[str, Any], _Signed | _Refused]] = []
         for change in changes:
             if not repair and change["device_id"] == self._device.device_id:
                 continue
             try:
-                received.append(self._open(change, now_ms))
+                checked.append((change, self._signed(change, now_ms)))
+            except _Refused as exc:
+                checked.append((change, exc))
+        # The page's signatures at once (two threads where a core is free), then the rest of
+        # every change's checks in log order (origins belong to their first signer).
+        valid = iter(protocol.change_signatures_valid(
+            [(s.signer.key, s.signature, s.message) for _c, s in checked
+             if isinstance(s, _Signed)]))
+        for change, signed in checked:
+            try:
+                if isinstance(signed, _Refused):
+                    raise signed
+                received.append(self._open(change, signed, next(valid)))
             except _Refused as exc:
                 refused.append((change, exc.reason))
 
@@ -767,14 +792,10 @@ class SyncClient:
             assert device is not None
             return device.cursor
 
-    def _open(self, change: dict[str, Any], now_ms: int) -> merge.Received:
-        """The decrypted change; _Refused (→ quarantine) if it fails verification.
-
-        Checked in this order, without reading the vault: the change's shape and clock, the
-        author device's signature against the key of a device this device found certified,
-        not revoked before the change's clock, then decryption, the payload's shape, and that
-        the payload's origin belongs to the signer (the first signer that used an origin, in
-        the team log's order, owns it). Author and origin are the verified signer's."""
+    def _signed(self, change: dict[str, Any], now_ms: int) -> _Signed:
+        """What the signature check of a change needs; _Refused (→ quarantine) if the change
+        has no change's shape or its clock is too far ahead, or no device this device found
+        certified is its author. Reads no vault."""
         try:
             nonce = protocol.b64d(change["nonce"])
             signature = protocol.b64d(change.get("signature") or "")
@@ -797,7 +818,21 @@ class SyncClient:
             team=self._device.team, device_id=device_id, change_id=change["change_id"],
             record_id=change["record_id"], kind=change["kind"], hlc=change["hlc"],
             epoch=change["epoch"], nonce=nonce, ciphertext=ciphertext)
-        if not protocol.change_signature_valid(signer.key, signature, message):
+        return _Signed(device_id, signer, nonce, signature, ciphertext, message)
+
+    def _open(self, change: dict[str, Any], signed: _Signed,
+              signature_valid: bool) -> merge.Received:
+        """The decrypted change; _Refused (→ quarantine) if it fails verification.
+
+        Checked in this order, without reading the vault: the change's shape and clock and its
+        author (:meth:`_signed`), the author device's signature (``signature_valid``) against
+        the key of a device this device found certified, not revoked before the change's
+        clock, then decryption, the payload's shape, and that the payload's origin belongs to
+        the signer (the first signer that used an origin, in the team log's order, owns it).
+        Author and origin are the verified signer's."""
+        device_id, signer = signed.device_id, signed.signer
+        nonce, ciphertext = signed.nonce, signed.ciphertext
+        if not signature_valid:
             raise _Refused("Signatur des Autorgeräts ist ungültig")
         if signer.revoked_at_ms is not None and \
                 int(change["hlc"][:13]) >= signer.revoked_at_ms:
@@ -1009,10 +1044,22 @@ class _Refused(Exception):
 
 
 @dataclass(frozen=True)
+class _Signed:
+    """A pulled change's parts for its signature check (``SyncClient._signed``)."""
+
+    device_id: str
+    signer: _Signer
+    nonce: bytes
+    signature: bytes
+    ciphertext: bytes
+    message: bytes
+
+
+@dataclass(frozen=True)
 class _Signer:
     """A certified device as an author of changes."""
 
-    key: Ed25519PublicKey
+    key: bytes  # raw Ed25519 public key (protocol.change_signature_valid)
     user: str  # the name the device enrolled with (shown to the coordinator at confirmation)
     revoked_at_ms: int | None  # changes with a later clock are refused
 

@@ -103,3 +103,28 @@ def test_the_team_checksum_follows_a_record_by_subtracting_its_old_share() -> No
     assert protocol.checksum_text(total) == protocol.team_checksum(pairs.items())
 
 
+
+
+def test_a_change_signature_is_checked_strictly() -> None:
+    """libsodium's Ed25519 check: what an honest key signs verifies (as key object or raw
+    bytes), anything altered does not, and a key of small order signs nothing. Under OpenSSL's
+    check (before), a device enrolled with the identity point as its key had one "signature"
+    (identity R, S = 0) that held for every message: a server could have written any change in
+    that device's name."""
+    device = Device()
+    message = protocol.CHANGE_DOMAIN + b'{"change_id":"x"}'
+    signature = device.sign_key.sign(message)
+    assert protocol.change_signature_valid(device.sign_public, signature, message)
+    assert protocol.change_signature_valid(device.sign_key.public_key(), signature, message)
+    assert not protocol.change_signature_valid(device.sign_public, signature, message + b" ")
+    assert not protocol.change_signature_valid(
+        device.sign_public, bytes([signature[0] ^ 1]) + signature[1:], message)
+    assert not protocol.change_signature_valid(Device().sign_public, signature, message)
+    for short in (signature[:63], signature + b"\x00", b""):
+        assert not protocol.change_signature_valid(device.sign_public, short, message)
+    assert not protocol.change_signature_valid(device.sign_public[:31], signature, message)
+
+    identity = bytes([1]) + bytes(31)
+    forged = identity + bytes(32)
+    for any_message in (message, b"eine andere Nachricht"):
+        assert not protocol.change_signature_valid(identity, forged, any_message)
