@@ -105,6 +105,7 @@ class Done(BaseModel):
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Anfrage nicht lesbar (kein gültiges JSON)"},
     401: {"description": "Token fehlt oder ist ungültig"},
     403: {"description": "Gerät gesperrt oder nicht beteiligt"},
     404: {"description": "Keine solche Übergabe (oder schon abgeschlossen)"},
