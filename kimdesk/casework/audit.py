@@ -156,12 +156,18 @@ def _roll_back(session: Session, previous_transaction: SessionTransaction) -> No
     journal = session.info.get(_JOURNAL)
     if journal is None:
         return
-    mark = journal.marks.get(id(previous_transaction)) if previous_transaction.nested else None
+    # What the database rolled back to: a flush's failure rolls back its enclosing savepoint
+    # or the whole transaction (and that savepoint's own rollback follows: restoring the same
+    # mark twice changes nothing, so a mark is kept until the transaction ends).
+    boundary = previous_transaction
+    while not boundary.nested and boundary.parent is not None:
+        boundary = boundary.parent
+    mark = journal.marks.get(id(boundary)) if boundary.nested else None
     if mark is None:
         # The whole transaction, or a savepoint older than the journal: start over.
         session.info.pop(_JOURNAL, None)
         return
-    length, written, head = journal.marks.pop(id(previous_transaction))
+    length, written, head = mark
     del journal.rows[length:]
     journal.written = min(journal.written, written)
     journal.head = head

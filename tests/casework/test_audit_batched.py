@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kimdesk.casework import audit
 from kimdesk.casework.context import Context
 from kimdesk.models import AuditEntry
+from kimdesk.models.changelog import RecordState
 
 
 def _append(ctx: Context, session: Session, action: str, client_id: str | None = None
@@ -120,4 +122,18 @@ def test_entries_removed_in_the_transaction_are_not_chained_to(ctx: Context) -> 
         purge = session.get(AuditEntry, 3)
         second = session.get(AuditEntry, 2)
         assert purge is not None and second is not None and purge.prev_mac == second.mac
+    assert _verify(ctx) == []
+
+
+def test_a_failed_flush_in_a_savepoint_keeps_the_entries_from_before_it(ctx: Context) -> None:
+    with ctx.vault.writing() as session:
+        _append(ctx, session, "create")
+        session.add(RecordState(record_id="r" * 32, kind="clients", max_hlc="0"))
+        session.flush()
+        with pytest.raises(IntegrityError), ctx.vault.writing():
+            _append(ctx, session, "update")
+            session.add(RecordState(record_id="r" * 32, kind="clients", max_hlc="1"))
+            session.flush()  # the same primary key: fails, the savepoint rolls back
+        _append(ctx, session, "read")
+    assert _trail(ctx) == [(1, "create"), (2, "read")]
     assert _verify(ctx) == []
