@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,18 +32,24 @@ TARGET_RATIO = 11.0
 def run(folder: Path, template: Path, rows: int, runs: int) -> float:
     path = client_list(folder / f"liste-{rows}.csv", rows)
 
+    cpu: list[float] = []
+
     def once(number: int) -> float:
         data_dir = empty_vault(template, folder / f"vault-{rows}-{number}")
         vault = open_vault(data_dir, "benchmark-passwort")
         try:
             ctx = context_for(vault)
-            return timed(lambda: import_clients(ctx, path, consent_on_file=True))
+            started = time.process_time()
+            wall = timed(lambda: import_clients(ctx, path, consent_on_file=True))
+            cpu.append(time.process_time() - started)
+            return wall
         finally:
             vault.close()
 
     median, times = median_of(runs, once)
     print(f"{rows:>6} rows: " + ", ".join(f"{t:.2f}" for t in times)
-          + f" s; median {median:.2f} s")
+          + f" s; median {median:.2f} s; CPU median {statistics.median(cpu):.2f} s; "
+          f"load {os.getloadavg()[0]:.2f}")
     return median
 
 

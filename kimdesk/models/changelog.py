@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, Integer, String, event, inspect, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
 
 from kimdesk.models.base import Base, Entity, table_of, utcnow
 
@@ -208,8 +208,13 @@ def tick(conn: Connection, *, seen: str | None = None, count: int = 1) -> list[s
 # --- values -----------------------------------------------------------------------------------
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def encode_value(value: Any) -> Any:
     """A column value as JSON (dates, datetimes and bytes tagged, so they come back typed)."""
+    if type(value) in _PLAIN:  # most values; the checks below cost per field of every change
+        return value
     if isinstance(value, datetime):
         return {"$dt": value.astimezone(UTC).isoformat()}
     if isinstance(value, date):
@@ -337,15 +342,38 @@ def append_changes(session: Session, changes: list[LocalChange]) -> None:
     conn.execute(table_of(OutboxChange).insert(), outbox)
 
 
+_OWN_COLUMNS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _own_columns(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, column name) of the columns of a class's own table but its id (computed
+    once per class: the mapping does not change while the program runs)."""
+    columns = _OWN_COLUMNS.get(cls)
+    if columns is None:
+        table = getattr(cls, "__table__", None)
+        mapper: Mapper[Any] = inspect(cls)
+        pairs: list[tuple[str, str]] = []
+        for attr in mapper.column_attrs:
+            column = attr.columns[0]
+            if column.table is table and column.name != "id":
+                pairs.append((attr.key, str(column.name)))
+        columns = _OWN_COLUMNS[cls] = tuple(pairs)
+    return columns
+
+
 def _changed_fields(obj: Any, table: Any, *, new: bool) -> dict[str, Any]:
     state = inspect(obj)
     fields: dict[str, Any] = {}
-    for attr in state.mapper.column_attrs:
-        column = attr.columns[0]
-        if column.table is not table or column.name == "id":
-            continue
-        if new or state.attrs[attr.key].history.has_changes():
-            fields[column.name] = encode_value(getattr(obj, attr.key))
+    if new:
+        # A new record: every field. After its INSERT the values (defaults included) are in
+        # the instance's dict; one that is not (a server default) is loaded as before.
+        values = state.dict
+        for key, name in _own_columns(type(obj)):
+            fields[name] = encode_value(values[key] if key in values else getattr(obj, key))
+        return fields
+    for key, name in _own_columns(type(obj)):
+        if state.attrs[key].history.has_changes():
+            fields[name] = encode_value(getattr(obj, key))
     if fields and not new:
         # The model sets updated_at itself (onupdate), so it has no history of its own.
         for name in ("updated_at", "updated_by"):
