@@ -820,6 +820,14 @@ class SyncClient:
             epoch=change["epoch"], nonce=nonce, ciphertext=ciphertext)
         return _Signed(device_id, signer, nonce, signature, ciphertext, message)
 
+    def opened(self, change: dict[str, Any], now_ms: int) -> merge.Received:
+        """One change from the server, verified and decrypted as a pull would (nothing applied);
+        _Refused if it fails a check. For audits and tests of what a change carries."""
+        signed = self._signed(change, now_ms)
+        valid, = protocol.change_signatures_valid(
+            [(signed.signer.key, signed.signature, signed.message)])
+        return self._open(change, signed, valid)
+
     def _open(self, change: dict[str, Any], signed: _Signed,
               signature_valid: bool) -> merge.Received:
         """The decrypted change; _Refused (→ quarantine) if it fails verification.

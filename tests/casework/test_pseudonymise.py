@@ -280,7 +280,12 @@ def _people(draw: st.DrawFn) -> dict[str, object]:
 # Words the pseudonymiser itself writes; a generated name equal to one would be a false alarm.
 _OWN_WORDS = {"frau", "herr", "person", "kind", "monat", "der", "begleitung", "jahre",
               "tochter", "sohn", "planungsraum", "nord", "ost", "mitte", "sud", "adresse",
-              "geburtsdatum", "nummer", "mail", "telefonnummer", "kreis", "kleve"}
+              "geburtsdatum", "nummer", "mail", "telefonnummer", "kreis", "kleve",
+              # ... and the words of its refusal message ("Der Text enthält noch persönliche
+              # Angaben (Name, …)"): a generated surname "Noch" is not a leak.
+              "text", "enthalt", "noch", "personliche", "angaben", "name", "bitte", "entfernen",
+              "oder", "durch", "die", "neutrale", "bezeichnung", "ersetzen", "telefon",
+              "aktennummer", "beschreibung"}
 
 
 @settings(max_examples=20, deadline=None,

@@ -186,7 +186,7 @@ def _nothing_left_on_the_server(team: Team, reader: Context, purged: tuple[str, 
     pulled = http._get("/pull", params={"after": 0, "limit": 500})["changes"]
     assert len(pulled) == len(rows)
     now_ms = int(time.time() * 1000)
-    readable = json.dumps([http._open(c, now_ms).payload for c in pulled], ensure_ascii=False,
+    readable = json.dumps([http.opened(c, now_ms).payload for c in pulled], ensure_ascii=False,
                           default=str)
     for name in NAMES:
         assert name not in readable, name
