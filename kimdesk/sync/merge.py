@@ -383,18 +383,18 @@ class _Merger:
                 self.result.blobs[change.record_id] = protocol.b64d(blob)
             elif change.kind == "attachments" and payload.get("content") is not None:
                 self.result.contents.append((change, payload["content"]))
-        held = self.held.get(change.record_id)
-        entries = {name: [value, *remote] for name, value in winners.items()}
-        if held is not None:
+        if change.record_id in self.held:
             # Values that waited for this change (or that it supersedes) join it.
-            self._hold(change.kind, change.record_id, entries)
+            self._hold(change.kind, change.record_id,
+                       {name: [value, *remote] for name, value in winners.items()})
             self._settle_record(change.record_id)
             return
         values = {name: decode_value(value) for name, value in winners.items()}
         awaits, waiting = self._place(change.kind, change.record_id, values, row)
         if awaits is not None:
             self._hold(change.kind, change.record_id,
-                       {name: entries[name] for name in waiting or entries}, awaits=awaits)
+                       {name: [winners[name], *remote] for name in waiting or winners},
+                       awaits=awaits)
 
     def _place(self, kind: str, record_id: str, values: dict[str, Any],
                row: dict[str, Any] | None) -> tuple[str | None, list[str]]:
