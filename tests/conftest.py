@@ -34,7 +34,7 @@ from tests.sync.team import Team, sqlite_url
 # (or `--hypothesis-profile=long`). Tests read the profile's name through `long_profile()`.
 LONG_PROFILE = "long"
 settings.register_profile(LONG_PROFILE, settings.get_profile("default"))
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "default")
 
 
 def long_profile() -> bool:
