@@ -158,6 +158,8 @@ def test_a_log_against_causal_order_converges(team_log, new_device, order):
     assert _checksum(device) == checksum
 
 
+# A falsifying example lists 256 keys: Hypothesis warns about the size of its report.
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
 @settings(max_examples=200 if long_profile() else 15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(keys=st.lists(st.integers(min_value=0, max_value=2**16), min_size=KEYS, max_size=KEYS),
