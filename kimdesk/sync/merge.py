@@ -306,7 +306,10 @@ class _Merger:
 
     def _status(self, parents: tuple[Table, ...], record_id: str) -> str:
         """Whether the record a reference names is there, dead, or still to come."""
-        if all(self._parent_exists(parent, record_id) for parent in parents):
+        for parent in parents:
+            if not self._parent_exists(parent, record_id):
+                break
+        else:
             return _EXISTS
         if record_id in self.states:
             cl: int | None = self.states[record_id][0]
