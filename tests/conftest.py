@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from kimdesk.casework.context import Context
 from kimdesk.casework.profile import context_for
@@ -24,6 +25,21 @@ from kimdesk.reference import load_reference
 from kimdesk.vault import Vault
 from tests.factories import TODAY, Clock, make_template_vault, vault_copy
 from tests.sync.team import Team, sqlite_url
+
+# Hypothesis profiles (issue 17). "default" is what `make test` runs: the slow properties (the
+# sync convergence histories, the merge orders) with enough examples to catch the bugs they were
+# written for, so the whole suite stays under 12 minutes on two cores. "long" runs them with the
+# full counts (500 convergence histories): CI runs it separately,
+#   HYPOTHESIS_PROFILE=long .venv/bin/pytest -n 2 -q -m slow tests/sync
+# (or `--hypothesis-profile=long`). Tests read the profile's name through `long_profile()`.
+LONG_PROFILE = "long"
+settings.register_profile(LONG_PROFILE, settings.get_profile("default"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "default")
+
+
+def long_profile() -> bool:
+    """True when the suite runs with the long Hypothesis profile."""
+    return settings.get_current_profile_name() == LONG_PROFILE
 
 
 @pytest.fixture(scope="session")

@@ -80,6 +80,24 @@ class RecordState(Base):
     clocks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class WaitingRecord(Base):
+    """Received values the merge holds back until what they depend on has arrived.
+
+    A server may serve its log out of causal order (a hostile one on purpose): an edit before
+    the create, a case before its client. The merge keeps the values whose clocks won but that
+    cannot be written yet, per field with that clock (``{field: [value, hlc, origin]}``), and
+    writes them once the record is whole and the record named by ``awaits`` (its parent, or
+    the record itself while it is incomplete) has arrived. Device-local; an erasure removes it.
+    """
+
+    __tablename__ = "sync_waiting"
+
+    record_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    awaits: Mapped[str] = mapped_column(String(32), index=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class FieldClock(NamedTuple):
     """The clock of the write whose value a field holds."""
 
@@ -417,9 +435,10 @@ def record_erasure(session: Session, kind: str, record_ids: list[str]) -> None:
 
 
 def forget_values(conn: Connection, record_ids: list[str]) -> None:
-    """An erased record's values leave the sync bookkeeping too: unsent changes, field clocks
-    and conflicts (its id stays in the tombstone, which carries no data)."""
+    """An erased record's values leave the sync bookkeeping too: unsent changes, field clocks,
+    conflicts and values held back by the merge (its id stays in the tombstone, which carries
+    no data)."""
     if not record_ids:
         return
-    for table in (table_of(OutboxChange), table_of(Conflict)):
+    for table in (table_of(OutboxChange), table_of(Conflict), table_of(WaitingRecord)):
         conn.execute(table.delete().where(table.c.record_id.in_(record_ids)))

@@ -7,6 +7,11 @@ whatever order the changes arrived in:
 - a record's causal length is the maximum seen (odd alive, even deleted; an erasure under
   retention rules is the largest even number and always wins); a dead record's row is removed
   with everything that depends on it, and a row whose parent is dead is not created;
+- a change that arrives before what it depends on (an edit before the create, a case before
+  its client: a server may serve its log out of causal order, a hostile one on purpose) is not
+  lost: its values wait, with their field clocks, in ``sync_waiting`` until the record is whole
+  and its parents have arrived, and are written then (or die with a parent that died), so the
+  same set of changes gives the same vault whatever order and pages it came in;
 - a write that overwrote a value its author had not seen (its *base* differs from the field's
   clock) is a concurrent edit: the value that lost is kept as a :class:`Conflict` for review,
   unless the team already decided it: a :class:`ConflictResolution` (a synced record) names
@@ -45,6 +50,7 @@ from kimdesk.models.changelog import (
     LocalChange,
     OutboxChange,
     RecordState,
+    WaitingRecord,
     append_changes,
     decode_value,
     encode_value,
@@ -121,17 +127,20 @@ def _shape(table: Table) -> _Shape:
                          for c in table.columns if c.foreign_keys))
 
 
-def _remove_rows(conn: Connection, table: Table, ids: list[str], result: ApplyResult) -> None:
-    """Delete rows and what depends on them: nullable references are cleared, others removed."""
+def _remove_rows(conn: Connection, table: Table, ids: list[str], result: ApplyResult,
+                 removed: set[str]) -> None:
+    """Delete rows and what depends on them: nullable references are cleared, others removed
+    (their ids are added to ``removed``)."""
     if not ids:
         return
+    removed.update(ids)
     for child, column in _references(table):
         if column.nullable:
             conn.execute(update(child).where(column.in_(ids))
                          .values({column.name: None, **_unstamped(child)}))
         else:
             child_ids = list(conn.execute(select(child.c.id).where(column.in_(ids))).scalars())
-            _remove_rows(conn, child, child_ids, result)
+            _remove_rows(conn, child, child_ids, result, removed)
     if table.name == "clients":
         session = Session(bind=conn)
         for client_id in ids:
@@ -157,6 +166,10 @@ def _bury(conn: Connection, table: Table, ids: list[str]) -> None:
                  .values(cl=states.c.cl + 1))
 
 
+# How a record a change refers to stands in this vault.
+_EXISTS, _DEAD, _UNKNOWN = "exists", "dead", "unknown"
+
+
 class _Merger:
     """Applies a batch of received changes with a handful of statements, not dozens per change.
 
@@ -164,6 +177,14 @@ class _Merger:
     memory, change by change, in arrival order; the outcome is written at the end (new rows per
     table in one statement, parents first). A delete is rare: it writes what is pending, removes
     rows through the database (cascade, purge) and then reads afresh.
+
+    Values that cannot be written yet wait in ``held`` (``{record id: {field: [value, hlc,
+    origin]}}``, stored in ``sync_waiting``): the fields of a record that is not whole yet or
+    whose parent has not arrived, and a reference to a parent that has not arrived. Before
+    anything is written, :meth:`_settle` writes what has become possible: the batch's own
+    waiting records and those waiting for a record of the batch, parents first, until nothing
+    more moves. Every held value carries the clock it won with, so a later write of the field
+    supersedes it whatever order the two arrive in.
     """
 
     def __init__(self, session: Session, received: list[Received], result: ApplyResult) -> None:
@@ -171,33 +192,38 @@ class _Merger:
         self.conn = session.connection()
         self.result = result
         self.tables = synced_tables()
+        self.order = {name: index for index, name in enumerate(self.tables)}
         self.received = [c for c in received if c.kind in self.tables]
         self.ids = sorted({c.record_id for c in self.received})
         self.kinds: dict[str, str] = {}
         self.authors: dict[str, tuple[str, str | None]] = {}
+        self.removed: set[str] = set()  # rows a cascade removed (their waiting children die)
         self._load()
 
     # --- reading --------------------------------------------------------------------------
 
     def _load(self) -> None:
         conn, ids = self.conn, self.ids
-        states = table_of(RecordState)
         self.states: dict[str, list[Any]] = {}
         self.clocks: dict[str, dict[str, tuple[str, str]]] = {}
         self.rows: dict[str, dict[str, Any]] = {}
         self.parents: dict[str, set[str]] = {}
-        for chunk in _chunks(ids):
-            for record_id, cl, max_hlc, clocks in conn.execute(select(
-                    states.c.record_id, states.c.cl, states.c.max_hlc, states.c.clocks)
-                    .where(states.c.record_id.in_(chunk))):
-                self.states[record_id] = [cl, max_hlc]
-                self.clocks[record_id] = {name: (c[0], c[1]) for name, c in clocks.items()}
+        self.absent: dict[str, set[str]] = {}  # ids looked for in a table and not found
+        self.other_cls: dict[str, int | None] = {}  # causal lengths of records outside the batch
+        self._read_states(ids)
         for kind in {c.kind for c in self.received}:
-            table = self.tables[kind]
-            kind_ids = sorted({c.record_id for c in self.received if c.kind == kind})
-            for chunk in _chunks(kind_ids):
-                for row in conn.execute(select(table).where(table.c.id.in_(chunk))).mappings():
-                    self.rows[row["id"]] = dict(row)
+            self._read_rows(kind, sorted({c.record_id for c in self.received if c.kind == kind}))
+        self.held: dict[str, dict[str, list[Any]]] = {}
+        self.held_kinds: dict[str, str] = {}
+        self.awaits: dict[str, str] = {}
+        self.held_dirty: set[str] = set()
+        self.stored: set[str] = set()  # ids with a row in sync_waiting
+        self.looked: set[str] = set()  # ids whose waiting dependants were read
+        waiting = table_of(WaitingRecord)
+        for chunk in _chunks(ids):
+            self._take_waiting(conn.execute(select(
+                waiting.c.record_id, waiting.c.kind, waiting.c.awaits, waiting.c.fields)
+                .where(waiting.c.record_id.in_(chunk))))
         self.new_rows: dict[str, dict[str, dict[str, Any]]] = {}
         self.updates: dict[str, dict[str, dict[str, Any]]] = {}
         self.dirty_states: set[str] = set()
@@ -206,20 +232,71 @@ class _Merger:
         self.resolved: set[tuple[str, str, str, str]] | None = None
         self.reindex: set[str] = set()
 
+    def _read_states(self, ids: list[str]) -> None:
+        states = table_of(RecordState)
+        for chunk in _chunks(ids):
+            for record_id, cl, max_hlc, clocks in self.conn.execute(select(
+                    states.c.record_id, states.c.cl, states.c.max_hlc, states.c.clocks)
+                    .where(states.c.record_id.in_(chunk))):
+                self.states[record_id] = [cl, max_hlc]
+                self.clocks[record_id] = {name: (c[0], c[1]) for name, c in clocks.items()}
+
+    def _read_rows(self, kind: str, ids: list[str]) -> None:
+        table = self.tables[kind]
+        for chunk in _chunks(ids):
+            for row in self.conn.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+                self.rows[row["id"]] = dict(row)
+
+    def _take_waiting(self, found: Iterable[Any]) -> list[str]:
+        """Adopt waiting records read from ``sync_waiting``; returns the new ones' ids."""
+        taken = []
+        for record_id, kind, awaits, fields in found:
+            if record_id in self.held or kind not in self.tables:
+                continue
+            self.held[record_id] = {name: list(entry) for name, entry in fields.items()}
+            self.held_kinds[record_id] = kind
+            self.awaits[record_id] = awaits
+            self.stored.add(record_id)
+            taken.append(record_id)
+        return taken
+
+    def _read_dependants(self, ids: set[str]) -> list[str]:
+        """The waiting records that wait for one of ``ids``, with their states and rows."""
+        waiting = table_of(WaitingRecord)
+        taken: list[str] = []
+        for chunk in _chunks(sorted(ids - self.looked)):
+            taken.extend(self._take_waiting(self.conn.execute(select(
+                waiting.c.record_id, waiting.c.kind, waiting.c.awaits, waiting.c.fields)
+                .where(waiting.c.awaits.in_(chunk)))))
+        self.looked |= ids
+        fresh = [record_id for record_id in taken if record_id not in self.states]
+        self._read_states(fresh)
+        by_kind: dict[str, list[str]] = {}
+        for record_id in fresh:
+            by_kind.setdefault(self.held_kinds[record_id], []).append(record_id)
+        for kind, kind_ids in by_kind.items():
+            self._read_rows(kind, kind_ids)
+        return taken
+
     def _parent_exists(self, table: Table, record_id: str) -> bool:
         if record_id in self.new_rows.get(table.name, {}):
             return True
         known = self.parents.setdefault(table.name, set())
         if record_id in known:
             return True
+        absent = self.absent.setdefault(table.name, set())
+        if record_id in absent:
+            return False
         # Read every id the batch refers to in this table at once.
         wanted = {value for change in self.received
                   for name, value in change.payload.get("fields", {}).items()
                   if isinstance(value, str) and self._refers_to(change.kind, name, table)}
         wanted.add(record_id)
-        for chunk in _chunks(sorted(wanted - known)):
+        wanted -= known | absent
+        for chunk in _chunks(sorted(wanted)):
             known.update(self.conn.execute(
                 select(table.c.id).where(table.c.id.in_(chunk))).scalars())
+        absent.update(wanted - known)
         return record_id in known
 
     def _refers_to(self, kind: str, name: str, parent: Table) -> bool:
@@ -227,15 +304,23 @@ class _Merger:
         return column is not None and any(fk.column.table is parent
                                           for fk in column.foreign_keys)
 
-    def _parents_alive(self, table: Table, values: dict[str, Any]) -> bool:
-        for name, _nullable, parents in _shape(table).references:
-            value = values.get(name)
-            if value is None:
-                continue
-            for parent in parents:
-                if not self._parent_exists(parent, value):
-                    return False
-        return True
+    def _status(self, parents: tuple[Table, ...], record_id: str) -> str:
+        """Whether the record a reference names is there, dead, or still to come."""
+        for parent in parents:
+            if not self._parent_exists(parent, record_id):
+                break
+        else:
+            return _EXISTS
+        if record_id in self.states:
+            cl: int | None = self.states[record_id][0]
+        elif record_id in self.other_cls:
+            cl = self.other_cls[record_id]
+        else:
+            states = table_of(RecordState)
+            cl = self.conn.execute(select(states.c.cl).where(
+                states.c.record_id == record_id)).scalar()
+            self.other_cls[record_id] = cl
+        return _DEAD if cl is not None and cl % 2 == 0 else _UNKNOWN
 
     def _current(self, kind: str, record_id: str) -> dict[str, Any] | None:
         row = self.new_rows.get(kind, {}).get(record_id) or self.rows.get(record_id)
@@ -295,41 +380,132 @@ class _Merger:
         record_clocks = self.clocks.setdefault(change.record_id, {})
         for name in winners:
             record_clocks[name] = remote
-        values = {name: decode_value(value) for name, value in winners.items()}
         if row is None:
-            values["id"] = change.record_id
-            if any(name not in values for name in shape.required):
-                return  # not a whole record: the change that creates it is still to come
-            for name, nullable, _parents in shape.references:
-                # A reference to a dead record is cleared, as the cascade clears it where the
-                # row already was; without the referenced record the row cannot be.
-                target = values.get(name)
-                if nullable and target is not None and \
-                        not self._parents_alive(table, {name: target}):
-                    values[name] = None
-            if not self._parents_alive(table, values):
-                self.states[change.record_id][0] = cl + 1  # dies with its parent, everywhere
-                return
-            self.new_rows.setdefault(change.kind, {})[change.record_id] = {
-                column.name: values[column.name] if column.name in values else _default(column)
-                for column in table.columns}
             blob = payload.get("blob")  # the file inline: changes of older versions
             if change.kind == "attachments" and blob is not None:
                 self.result.blobs[change.record_id] = protocol.b64d(blob)
             elif change.kind == "attachments" and payload.get("content") is not None:
                 self.result.contents.append((change, payload["content"]))
+        if change.record_id in self.held:
+            # Values that waited for this change (or that it supersedes) join it.
+            self._hold(change.kind, change.record_id,
+                       {name: [value, *remote] for name, value in winners.items()})
+            self._settle_record(change.record_id)
+            return
+        values = {name: decode_value(value) for name, value in winners.items()}
+        awaits, waiting = self._place(change.kind, change.record_id, values, row)
+        if awaits is not None:
+            self._hold(change.kind, change.record_id,
+                       {name: [winners[name], *remote] for name in waiting or winners},
+                       awaits=awaits)
+
+    def _place(self, kind: str, record_id: str, values: dict[str, Any],
+               row: dict[str, Any] | None) -> tuple[str | None, list[str]]:
+        """Write ``values`` (decoded, their clocks won) of an alive record as far as they can
+        be written now. Returns what they wait for (None: nothing) and which of them wait
+        (empty: all of them, nothing was written)."""
+        table = self.tables[kind]
+        shape = _shape(table)
+        if row is None:
+            values["id"] = record_id
+            if any(name not in values for name in shape.required):
+                return record_id, []  # not whole: its create is still to come
+        waiting: list[str] = []
+        awaits: str | None = None
+        for name, nullable, parents in shape.references:
+            target = values.get(name)
+            if target is None:
+                continue
+            status = self._status(parents, target)
+            if status == _EXISTS:
+                continue
+            if status == _DEAD:
+                if nullable:
+                    values[name] = None  # as the cascade clears it where the row already was
+                elif row is None:
+                    self.states[record_id][0] += 1  # dies with its parent, on every device
+                    self.kinds[record_id] = kind
+                    self.dirty_states.add(record_id)
+                    return None, []
+                else:
+                    del values[name]
+            elif row is None and not nullable:
+                return target, []  # written when its parent arrives
+            else:  # the reference is written when the record it names arrives
+                waiting.append(name)
+                awaits = awaits or target
+                if row is None:
+                    values[name] = None
+                else:
+                    del values[name]
+        if row is None:
+            self.new_rows.setdefault(kind, {})[record_id] = {
+                column.name: values[column.name] if column.name in values else _default(column)
+                for column in table.columns}
+            if kind == "clients":
+                self.reindex.add(record_id)
         else:
-            for name, nullable, _parents in shape.references:
-                target = values.get(name)
-                if target is not None and not self._parents_alive(table, {name: target}):
-                    values[name] = None if nullable else row[name]
-            if change.record_id in self.new_rows.get(change.kind, {}):
-                self.new_rows[change.kind][change.record_id].update(values)
-            else:
-                self.updates.setdefault(change.kind, {}).setdefault(
-                    change.record_id, {}).update(values)
-        if change.kind == "clients":
-            self.reindex.add(change.record_id)
+            self._write(kind, record_id, values)
+        return awaits, waiting
+
+    def _write(self, kind: str, record_id: str, values: dict[str, Any]) -> None:
+        if not values:
+            return
+        if record_id in self.new_rows.get(kind, {}):
+            self.new_rows[kind][record_id].update(values)
+        else:
+            self.updates.setdefault(kind, {}).setdefault(record_id, {}).update(values)
+        if kind == "clients":
+            self.reindex.add(record_id)
+
+    def _hold(self, kind: str, record_id: str, fields: dict[str, list[Any]], *,
+              awaits: str | None = None) -> None:
+        self.held.setdefault(record_id, {}).update(fields)
+        self.held_kinds[record_id] = kind
+        self.awaits[record_id] = awaits or self.awaits.get(record_id) or record_id
+        self.held_dirty.add(record_id)
+
+    def _release(self, record_id: str) -> None:
+        if self.held.pop(record_id, None) is not None:
+            self.held_dirty.add(record_id)
+
+    def _settle_record(self, record_id: str) -> bool:
+        """Write what of a waiting record can be written now; True if it got a row or died
+        (records waiting for it may move then)."""
+        kind = self.held_kinds[record_id]
+        state = self.states.get(record_id)
+        row = self._current(kind, record_id)
+        if state is None or state[0] % 2 == 0:
+            self._release(record_id)
+            return row is None
+        clocks = self.clocks.get(record_id, {})
+        valid = {name: entry for name, entry in self.held[record_id].items()
+                 if clocks.get(name) == (entry[1], entry[2])}
+        values = {name: decode_value(entry[0]) for name, entry in valid.items()}
+        awaits, waiting = self._place(kind, record_id, values, row)
+        if awaits is None:
+            self._release(record_id)
+        else:
+            self.held[record_id] = {name: valid[name] for name in waiting or valid}
+            self.awaits[record_id] = awaits
+            self.held_dirty.add(record_id)
+        return row is None and (awaits is None or bool(waiting))
+
+    def _settle(self) -> None:
+        """Write the waiting records that can be written now: this batch's, and those waiting
+        for a record that got a row or died here, parents first, until nothing moves."""
+        moved = set(self.ids) | self.removed
+        self.removed = set()
+        todo = set(self.held)
+        while True:
+            todo.update(self._read_dependants(moved))
+            moved = set()
+            for record_id in sorted(todo, key=lambda r: (self.order[self.held_kinds[r]], r)):
+                if record_id in self.held and self._settle_record(record_id):
+                    moved.add(record_id)
+            todo = {record_id for record_id in self.held if record_id not in moved}
+            if not moved - self.looked:
+                return
 
     def _conflict(self, change: Received, name: str, *, kept: tuple[Any, str, str],
                   lost: tuple[Any, str, str]) -> None:
@@ -388,7 +564,7 @@ class _Merger:
 
             self.result.removed_attachments.extend(purge_client(self.session, change.record_id))
         else:
-            _remove_rows(self.conn, table, [change.record_id], self.result)
+            _remove_rows(self.conn, table, [change.record_id], self.result, self.removed)
         if cl >= ERASED:
             forget_values(self.conn, [change.record_id])
         self.reindex.discard(change.record_id)
@@ -399,6 +575,7 @@ class _Merger:
     def flush(self) -> None:
         """Write what was decided so far (parents before children)."""
         conn = self.conn
+        self._settle()
         if self.dirty_states:
             states = table_of(RecordState)
             stmt = sqlite_insert(states)
@@ -417,6 +594,8 @@ class _Merger:
             if rows:
                 conn.execute(table.insert(), list(rows.values()))
                 self.rows.update(rows)
+                self.parents.setdefault(name, set()).update(rows)
+                self.absent.get(name, set()).difference_update(rows)
         for name, table in self.tables.items():
             for record_id, values in self.updates.get(name, {}).items():
                 conn.execute(update(table).where(table.c.id == record_id)
@@ -426,6 +605,8 @@ class _Merger:
                     resolutions.append(self.rows[record_id])
         if self.conflicts:
             conn.execute(table_of(Conflict).insert(), self.conflicts)
+        if self.held_dirty:
+            self._write_waiting(conn)
         if resolutions:
             self._close_resolved([r for r in resolutions if _complete_resolution(r)])
         if self.authors:
@@ -443,6 +624,24 @@ class _Merger:
         self.new_rows, self.updates, self.conflicts = {}, {}, []
         self.dirty_states, self.reindex = set(), set()
 
+    def _write_waiting(self, conn: Connection) -> None:
+        waiting = table_of(WaitingRecord)
+        keep = sorted(r for r in self.held_dirty if self.held.get(r))
+        gone = sorted(r for r in self.held_dirty if not self.held.get(r) and r in self.stored)
+        for chunk in _chunks(gone):
+            conn.execute(delete(waiting).where(waiting.c.record_id.in_(chunk)))
+        if keep:
+            stmt = sqlite_insert(waiting)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["record_id"],
+                set_={"awaits": stmt.excluded.awaits, "fields": stmt.excluded.fields}),
+                [{"record_id": r, "kind": self.held_kinds[r], "awaits": self.awaits[r],
+                  "fields": self.held[r]} for r in keep])
+        for record_id in gone:
+            self.held.pop(record_id, None)
+        self.stored.difference_update(gone)
+        self.stored.update(keep)
+        self.held_dirty = set()
 
     def _reindex(self, conn: Connection) -> None:
         """The search index of the clients this batch wrote, from their rows (no ORM load)."""
@@ -563,23 +762,36 @@ def local_checksum(session: Session, quarantined: Iterable[tuple[str, str]] = ()
 
 
 def consistency_problems(session: Session) -> list[str]:
-    """Local damage the checksum cannot see: alive records missing from their tables."""
+    """Local damage the checksum cannot see: alive records missing from their tables.
+
+    A record that waits for a parent is none: if the log holds the parent and this device
+    missed it, the checksum differs (the parent's record is missing from it) and a repair
+    pulls it; if the server withholds it, a repair cannot bring it. A record that waits for
+    its own create is: the checksum cannot see the missing create (a later change of the
+    record carries its newest clock), and a repair pulls the log again."""
     conn = session.connection()
     states = table_of(RecordState)
+    waiting = table_of(WaitingRecord)
     problems = []
     for name, table in synced_tables().items():
         alive = conn.execute(select(func.count()).select_from(states).where(
             states.c.kind == name, states.c.cl % 2 == 1)).scalar_one()
         rows = conn.execute(select(func.count()).select_from(table)).scalar_one()
         if rows < alive:
+            rows += conn.execute(select(func.count()).select_from(waiting).where(
+                waiting.c.kind == name, waiting.c.awaits != waiting.c.record_id,
+                waiting.c.record_id.not_in(select(table.c.id)))).scalar_one()
+        if rows < alive:
             problems.append(name)
     return problems
 
 
 def forget_merge_state(session: Session) -> None:
-    """Before a full resync: the clocks are rebuilt from the server's log; the outbox stays."""
+    """Before a full resync: the clocks and the values waiting for a change they depend on
+    are rebuilt from the server's log; the outbox stays."""
     conn = session.connection()
     conn.execute(delete(table_of(RecordState)))
+    conn.execute(delete(table_of(WaitingRecord)))
 
 
 class Outgoing(NamedTuple):

@@ -65,6 +65,7 @@ TABLE_AREAS: dict[str, frozenset[str]] = {
         "sync_device": (),
         "sync_outbox": (),
         "sync_records": (),
+        "sync_waiting": (),  # received values held back until what they depend on arrives
         "sync_team_keys": (),
         "sync_trust": (),  # verified certificates and revocations of the team
         "sync_quarantine": (),  # received changes that failed a check (sync status, county IT)

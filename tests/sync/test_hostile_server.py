@@ -438,12 +438,6 @@ def test_reordered_and_dropped_changes_apply_nothing_forged(
     _no_plaintext_on_server(team, "Ebrahimi", "Kowalczyk", "Wiśniewska")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "merge depends on causal order: a change of a record that arrives before the change "
-    "creating it loses its value (kimdesk/sync/merge.py returns early for a partial record "
-    "but keeps its field clocks), and a record whose parent is not yet known is buried as if "
-    "the parent were dead. An honest server keeps causal order; a hostile one can make a new "
-    "device diverge (consents gone, an edited name empty) without any forged change."))
 def test_a_log_reversed_against_causal_order_still_converges(devices, team):
     anna, _ewa, jonas, _first, _second, _third = _three_people(devices, team)
     team.sync(anna)
