@@ -6,9 +6,10 @@ Kölner Phonetik codes and the birth date tokens; it lives in the SQLCipher file
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -36,7 +37,24 @@ class ClientHit:
     nationality: str | None
 
 
-def _tokens(client: Client) -> str:
+class Indexed(Protocol):
+    """What the index reads of a client: a :class:`Client`, or an import's row (Core)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def anonymous(self) -> bool: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def last_name(self) -> str: ...
+    @property
+    def organisation_name(self) -> str: ...
+    @property
+    def birth_date(self) -> date | None: ...
+
+
+def _tokens(client: Indexed) -> str:
     names = [client.first_name, client.last_name, client.organisation_name]
     # "Al-Hassan" is also typed "Alhassan": index multi-word names joined as well.
     joined = ["".join(words) for name in names
@@ -64,7 +82,7 @@ def reindex(session: Session, client: Client) -> None:
     )
 
 
-def reindex_many(session: Session, clients: list[Client], *, new: bool = False) -> None:
+def reindex_many(session: Session, clients: Sequence[Indexed], *, new: bool = False) -> None:
     """:func:`reindex` for many clients with two statements (sync applies thousands).
 
     ``new``: none of them is in the index yet, so nothing needs removing first."""

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Integer, String, event, inspect, select
+from sqlalchemy import JSON, Integer, String, Table, event, inspect, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column
@@ -358,6 +358,24 @@ def append_changes(session: Session, changes: list[LocalChange]) -> None:
                                             "clocks": stmt.excluded.clocks}),
         list(written.values()))
     conn.execute(table_of(OutboxChange).insert(), outbox)
+
+
+def record_inserts(session: Session, inserted: list[tuple[Table, list[dict[str, Any]]]]) -> None:
+    """The change-log entries of new records written with Core ``INSERT`` statements (bulk
+    statements bypass the flush listener): per record every field but its id, as the listener
+    enters a new record, in one :func:`append_changes` for all the tables. Each row must hold
+    every column (defaults included)."""
+    if session.info.get(APPLYING) or session.info.get(LOCAL_ONLY):
+        return
+    changes: list[LocalChange] = []
+    for table, rows in inserted:
+        if table.name not in SYNCED_TABLES:
+            continue
+        names = record_fields(table)
+        changes.extend(LocalChange(table.name, row["id"],
+                                   {name: encode_value(row[name]) for name in names})
+                       for row in rows)
+    append_changes(session, changes)
 
 
 _OWN_COLUMNS: dict[type, tuple[tuple[str, str], ...]] = {}
