@@ -221,6 +221,7 @@ class SyncClient:
         self._trust: trust.TeamTrust | None = None
         self._quarantined_now = 0
         self._signing_key = Ed25519PrivateKey.from_private_bytes(self._keys.sign_private)
+        self._change_signer = protocol.ChangeSigner(self._keys.sign_private)
         self._signers: dict[str, _Signer] | None = None
         self._signers_refreshed = False
         self._origins: dict[str, str | None] = {}  # origin → device allowed to write under it
@@ -622,7 +623,7 @@ class SyncClient:
         return {"change_id": change.change_id, "record_id": change.record_id,
                 "kind": change.kind, "hlc": change.hlc, "epoch": epoch,
                 "nonce": protocol.b64e(nonce), "ciphertext": protocol.b64e(ciphertext),
-                "signature": protocol.b64e(self._signing_key.sign(message))}
+                "signature": protocol.b64e(self._change_signer.sign(message))}
 
     def push(self, epoch: int) -> int:
         """Send the outbox in batches. While the server stores one batch, the next one is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 
 import pytest
@@ -128,3 +129,20 @@ def test_a_change_signature_is_checked_strictly() -> None:
     forged = identity + bytes(32)
     for any_message in (message, b"eine andere Nachricht"):
         assert not protocol.change_signature_valid(identity, forged, any_message)
+
+
+def test_the_change_signer_makes_openssls_signature_byte_for_byte() -> None:
+    """The client signs changes through libsodium (faster); Ed25519 is deterministic, so every
+    signature is the one OpenSSL makes for the same key and message, and it verifies."""
+    for size in (0, 1, 63, 64, 200, 5000):
+        seed = os.urandom(32)
+        message = protocol.CHANGE_DOMAIN + os.urandom(size)
+        signature = protocol.ChangeSigner(seed).sign(message)
+        openssl = Ed25519PrivateKey.from_private_bytes(seed)
+        assert signature == openssl.sign(message)
+        public = openssl.public_key().public_bytes_raw()
+        assert protocol.change_signature_valid(public, signature, message)
+        assert not protocol.change_signature_valid(public, signature, message + b"x")
+    for bad in (b"", os.urandom(31), os.urandom(33), bytearray(32)):
+        with pytest.raises(ValueError):
+            protocol.ChangeSigner(bad)
