@@ -24,6 +24,7 @@ from kimdesk.casework.profile import context_for
 from kimdesk.reference import load_reference
 from kimdesk.vault import Vault
 from tests.factories import TODAY, Clock, make_template_vault, vault_copy
+from tests.server.support import INSTALL_HINT, PostgresCluster, postgres_bin_dir
 from tests.sync.team import Team, sqlite_url
 
 # Hypothesis profiles (issue 17). "default" is what `make test` runs: the slow properties (the
@@ -75,3 +76,22 @@ def team(tmp_path: Path) -> Iterator[Team]:
     made = Team(sqlite_url(folder))
     yield made
     made.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A real PostgreSQL for the session (initdb + pg_ctl in a temporary directory), shared by
+    the server, county and transfer tests; each test makes its own database in it. Missing
+    binaries fail with a hint instead of skipping: CI must test both databases."""
+    if postgres_bin_dir() is None:
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -1,6 +1,6 @@
 """Fixtures of the server tests: every test runs on SQLite and on a real PostgreSQL.
 
-The PostgreSQL server is started once per session (initdb + pg_ctl in a temporary directory);
+The PostgreSQL server is started once per session (the ``postgres`` fixture of tests/conftest.py);
 each test gets a fresh database copied from a template that already has the schema. Missing
 PostgreSQL binaries fail the tests with a hint instead of skipping them: CI must test both.
 """
@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from kimdesk.server import admin
 from kimdesk.server.app import create_app
 from kimdesk.server.db import Database
-from tests.server.support import INSTALL_HINT, Device, PostgresCluster, postgres_bin_dir
+from tests.server.support import Device, PostgresCluster
 
 with warnings.catch_warnings():
     # Starlette prefers httpx2; the pinned httpx works and is what the client uses.
@@ -26,22 +26,6 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 TEAM_KEY = os.urandom(32)
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresCluster]:
-    if postgres_bin_dir() is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-    except BaseException:
-        cluster.stop()
-        raise
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

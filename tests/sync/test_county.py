@@ -57,7 +57,6 @@ from tests.coordination_builders import (
     Example5Coordination,
     build_example5,
 )
-from tests.server.conftest import postgres  # noqa: F401  (the PostgreSQL of the server tests)
 from tests.server.support import PostgresCluster
 from tests.sync.team import Team, sqlite_url
 

@@ -51,7 +51,7 @@ from kimdesk.sync import transfer as sync_transfer
 from kimdesk.sync.client import SyncClient
 from kimdesk.sync.statistics import fetch_county
 from tests.factories import CM, make_case, make_contact, make_person
-from tests.server.support import INSTALL_HINT, PostgresCluster, ServerProcess, postgres_bin_dir
+from tests.server.support import PostgresCluster, ServerProcess
 from tests.sync.team import Team, sqlite_url
 from tests.sync.test_blobs import MARKER, _document, _files_contain
 from tests.sync.test_crash import _kimdesk_sync, _reopen
@@ -78,18 +78,6 @@ def county(tmp_path: Path) -> Iterator[County]:
     made = County(sqlite_url(tmp_path))
     yield made
     made.close()
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresCluster]:
-    if postgres_bin_dir() is None:
-        pytest.fail(INSTALL_HINT, pytrace=False)
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
