@@ -553,14 +553,10 @@ class SyncClient:
         verdict = self.team_trust(refresh=refresh)
         signers: dict[str, _Signer] = {}
         for device in self.devices().values():
-            try:
-                sign = protocol.b64d(device["sign_public_key"])
-                box = protocol.b64d(device["box_public_key"])
-            except (KeyError, TypeError, ValueError):
+            keys = protocol.listed_device_keys(device)
+            if keys is None:
                 continue
-            if len(sign) != protocol.KEY_BYTES or len(box) != protocol.KEY_BYTES:
-                continue
-            computed = protocol.fingerprint(sign, box)
+            sign, _box, computed = keys
             if computed not in verdict.members:
                 continue
             revoked = verdict.revoked.get(computed)
@@ -1116,13 +1112,10 @@ def _sign_keys(listed: Any) -> dict[str, bytes]:
     here from the listed keys (a key the server replaced has another fingerprint)."""
     found: dict[str, bytes] = {}
     for device in listed:
-        try:
-            sign = protocol.b64d(device["sign_public_key"])
-            box = protocol.b64d(device["box_public_key"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if len(sign) == protocol.KEY_BYTES and len(box) == protocol.KEY_BYTES:
-            found[protocol.fingerprint(sign, box)] = sign
+        keys = protocol.listed_device_keys(device)
+        if keys is not None:
+            sign, _box, computed = keys
+            found[computed] = sign
     return found
 
 

@@ -74,6 +74,20 @@ def fingerprint(sign_public: bytes, box_public: bytes) -> str:
     return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
 
 
+def listed_device_keys(device: Any) -> tuple[bytes, bytes, str] | None:
+    """The signing and box public keys of a device as the server lists it, with the
+    fingerprint computed here from them (a key the server replaced has another fingerprint);
+    None if the entry is malformed."""
+    try:
+        sign = b64d(device["sign_public_key"])
+        box = b64d(device["box_public_key"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if len(sign) != KEY_BYTES or len(box) != KEY_BYTES:
+        return None
+    return sign, box, fingerprint(sign, box)
+
+
 # --- key envelopes ------------------------------------------------------------------------------
 #
 # Format 2 (written since issue 16): RFC 9180 HPKE, base mode, X25519 / HKDF-SHA256 /

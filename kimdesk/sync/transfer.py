@@ -125,14 +125,10 @@ def verified_members(sync: SyncClient, team: str) -> dict[str, dict[str, Any]]:
     keys: dict[str, bytes] = {}
     found: dict[str, dict[str, Any]] = {}
     for device in listed:
-        try:
-            sign = protocol.b64d(device["sign_public_key"])
-            box = protocol.b64d(device["box_public_key"])
-        except (KeyError, TypeError, ValueError):
+        listed_keys = protocol.listed_device_keys(device)
+        if listed_keys is None:
             continue
-        if len(sign) != protocol.KEY_BYTES or len(box) != protocol.KEY_BYTES:
-            continue
-        fingerprint = protocol.fingerprint(sign, box)
+        sign, box, fingerprint = listed_keys
         keys[fingerprint] = sign
         found[str(device.get("device_id"))] = {
             "device_id": str(device.get("device_id")), "sign": sign, "box": box,
