@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -351,3 +352,27 @@ def released_copies(county_ctx: Context) -> dict[str, str]:
                 if source is not None:
                     found[source] = county_id
     return found
+
+
+def _local_day(moment: datetime) -> date:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone().date()
+
+
+def _released_on(county_ctx: Context, model: Any) -> dict[str, date]:
+    """Team record id → the (local) day its copy was last released: a repeated release updates
+    the copy, so the copy's ``updated_at`` is the day of the last one."""
+    with county_ctx.vault.reading() as session:
+        rows = session.execute(select(model.released_from, model.updated_at).where(
+            model.released_from.is_not(None))).all()
+    return {str(source): _local_day(moment) for source, moment in rows if source is not None}
+
+
+def released_findings(county_ctx: Context) -> dict[str, date]:
+    """Team finding id → the (local) day it was last given to the Kreis."""
+    return _released_on(county_ctx, Finding)
+
+
+def released_reconstructions(county_ctx: Context) -> dict[str, date]:
+    """Team Fallrekonstruktion id → the (local) day it was last given to the Kreis."""
+    return _released_on(county_ctx, CaseReconstruction)

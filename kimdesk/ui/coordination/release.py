@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 from kimdesk.casework import county as county_vaults
-from kimdesk.casework import county_releases
 from kimdesk.casework.context import Context
 from kimdesk.ui.fields import format_date
 from kimdesk.ui.state import AppState
@@ -37,13 +36,13 @@ def release_reconstruction(state: AppState, reconstruction_id: str) -> str:
 def released_findings(state: AppState) -> dict[str, date]:
     """Team finding id → the day it was last given to the Kreis."""
     _team_ctx, county_ctx = _contexts(state)
-    return county_releases.released_findings(county_ctx)
+    return county_vaults.released_findings(county_ctx)
 
 
 def released_reconstructions(state: AppState) -> dict[str, date]:
     """Team Fallrekonstruktion id → the day it was last given to the Kreis."""
     _team_ctx, county_ctx = _contexts(state)
-    return county_releases.released_reconstructions(county_ctx)
+    return county_vaults.released_reconstructions(county_ctx)
 
 
 def released_text(day: date | None) -> str:
