@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -38,7 +39,17 @@ from kimdesk.casework.county import CASE_TABLES, COUNTY_TEAM
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
 from kimdesk.models.changelog import DeviceAuthor, OutboxChange
-from kimdesk.sync import blobs, crypto, erasures, merge, protocol, statistics, transfer, trust
+from kimdesk.sync import (
+    blobs,
+    closing,
+    crypto,
+    erasures,
+    merge,
+    protocol,
+    statistics,
+    transfer,
+    trust,
+)
 
 FAULT_ENV = "KIMDESK_SYNC_FAULT"  # test hook: SIGKILL this process at a named step
 FAULT_STEPS = ("push-before-send", "push-after-send", "push-after-ack", "pull-after-fetch",
@@ -226,21 +237,23 @@ class SyncClient:
         self._signers_refreshed = False
         self._origins: dict[str, str | None] = {}  # origin → device allowed to write under it
         self._ciphers: dict[int, crypto.RecordCipher] = {}  # by epoch
-        self._in_flight: futures.Future[httpx.Response] | None = None
+        # Requests on the sender thread, oldest first (:meth:`_send_ahead`).
+        self._in_flight: deque[futures.Future[httpx.Response | None]] = deque()
         self._blobs = blobs.BlobTransfer(ctx, self._call, self._device.team,
                                          transient=(ServerUnreachable,), progress=self._progress)
         self._held_documents = 0  # documents whose upload failed in this sync (sent later)
+        self._closing: closing.ClosingReads | None = None  # started by a long push
 
     # --- HTTP ---------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        if self._in_flight is not None:  # one request at a time on the shared HTTP client
-            futures.wait([self._in_flight])
+        if self._in_flight:  # one request at a time on the shared HTTP client
+            futures.wait(self._in_flight)
         return self._checked(self._request(method, path, **kwargs))
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The HTTP exchange alone (may run on the sender thread: it touches no vault)."""
-        headers = {"Authorization": f"Bearer {self._device.token}"}
+        headers = {"Authorization": f"Bearer {self._device.token}", **kwargs.pop("headers", {})}
         try:
             return self._http.request(method, f"{protocol.API_PREFIX}{path}",
                                       headers=headers, **kwargs)
@@ -250,27 +263,40 @@ class SyncClient:
     @contextlib.contextmanager
     def _sender(self) -> Iterator[futures.Executor]:
         """The thread that sends :meth:`_send_ahead`'s requests, for one push or pull."""
+        sender = futures.ThreadPoolExecutor(1, "kimdesk-sync-http")
         try:
-            with futures.ThreadPoolExecutor(1, "kimdesk-sync-http") as sender:
-                yield sender
-        finally:
-            self._in_flight = None
+            yield sender
+        finally:  # after a failure, what is still queued is not sent
+            sender.shutdown(wait=True, cancel_futures=True)
+            self._in_flight.clear()
 
     def _send_ahead(self, sender: futures.Executor, method: str, path: str,
                     **kwargs: Any) -> None:
-        """Start a request on the sender thread; :meth:`_received` takes its answer. Meanwhile
-        this thread prepares the next batch or applies the last page (server and device work
-        at the same time)."""
-        self._in_flight = sender.submit(self._request, method, path, **kwargs)
+        """Queue a request on the sender thread; :meth:`_received` takes the answers in the
+        order the requests were queued. Meanwhile this thread prepares the next batch or
+        applies the last page (server and device work at the same time).
+
+        The sender thread sends one request after the other, each as soon as the server has
+        answered the one before, so a request queued while another is out follows it without
+        waiting for this thread. It is not sent if the one before it failed or was refused:
+        the answer is then ``None`` (its caller has stopped at the failure already)."""
+        before = self._in_flight[-1] if self._in_flight else None
+
+        def send() -> httpx.Response | None:
+            if before is not None:  # done: the sender thread runs the requests in order
+                answer = before.result() if before.exception() is None else None
+                if answer is None or answer.status_code != 200:
+                    return None
+            return self._request(method, path, **kwargs)
+
+        self._in_flight.append(sender.submit(send))
 
     def _received(self) -> httpx.Response:
-        """The answer of the request started by :meth:`_send_ahead` (on this thread: a revoked
-        device's wipe never runs beside a vault transaction)."""
-        assert self._in_flight is not None
-        try:
-            response = self._in_flight.result()
-        finally:
-            self._in_flight = None
+        """The answer of the oldest request queued by :meth:`_send_ahead` (on this thread: a
+        revoked device's wipe never runs beside a vault transaction)."""
+        response = self._in_flight.popleft().result()
+        if response is None:  # pragma: no cover - the failure before it was raised first
+            raise SyncError("Der Kreis-Server hat eine vorige Anfrage abgelehnt.")
         return self._checked(response)
 
     def _checked(self, response: httpx.Response) -> httpx.Response:
@@ -623,20 +649,24 @@ class SyncClient:
 
     def push(self, epoch: int) -> int:
         """Send the outbox in batches. While the server stores one batch, the next one is
-        read, encrypted and signed, and it goes out as soon as the server answered for the one
-        before; that one is acknowledged (its outbox rows deleted) meanwhile, so the server
-        never waits for the device's vault. Batches go out one after the other in outbox
-        order, and a batch is acknowledged only after the server answered for it."""
+        read, encrypted, signed and queued on the sender thread, which sends it as soon as the
+        server answered for the one before; that one is acknowledged (its outbox rows deleted)
+        meanwhile, so the server never waits for the device's vault or this thread. Batches
+        go out one after the other in outbox order, none after a batch the server refused,
+        and a batch is acknowledged only after the server answered for it."""
         pushed = 0
         after = 0  # outbox seq up to which batches were prepared
-        sent: list[str] | None = None  # change ids of the batch the server is working on
-        documents: list[str] = []  # those of them that are documents (with a blob upload)
+        # The batches sent and not answered yet, oldest first: their change ids, and those of
+        # them that are documents (with a blob upload).
+        unanswered: deque[tuple[list[str], list[str]]] = deque()
         deferred: set[str] = set()  # records whose document upload failed: sent next sync
         with self._sender() as sender, without_cyclic_gc():
             while True:
                 with self._ctx.vault.reading() as session:
                     batch = merge.outgoing(session, after, _batch_size())
                 exhausted = not batch
+                if len(batch) == _batch_size() and self._closing is None:
+                    self._read_closing_ahead()
                 contents: dict[str, dict[str, Any]] = {}
                 if batch:
                     after = batch[-1].seq
@@ -649,24 +679,36 @@ class SyncClient:
                     batch = [c for c in batch if c.record_id not in deferred]
                 changes = [self._wire_change(change, epoch, contents.get(change.change_id))
                            for change in batch]
-                seqs = self._pushed_seqs(sent) if sent is not None else []
                 if changes:
                     _fault("push-before-send")
-                    self._send_ahead(sender, "POST", "/push", json={
+                    # Encoded here, while the server stores the batch before: the sender
+                    # thread sends it the moment the server has answered for that one.
+                    body = json.dumps({
                         "batch_id": hashlib.sha256("".join(
                             c["change_id"] for c in changes).encode()).hexdigest()[:32],
-                        "changes": changes})
-                if sent is not None:
-                    pushed += self._acknowledge(sent, documents, seqs)
-                    sent = None
+                        "changes": changes}, separators=(",", ":")).encode()
+                    self._send_ahead(sender, "POST", "/push", content=body,
+                                     headers={"Content-Type": "application/json"})
+                    unanswered.append(([c["change_id"] for c in changes],
+                                       [c["change_id"] for c in changes
+                                        if c["kind"] == "attachments"]))
+                # One batch waits on the sender thread behind the one the server stores; the
+                # one before is acknowledged. At the end every batch is.
+                while len(unanswered) > (0 if exhausted else 1):
+                    sent, documents = unanswered.popleft()
+                    pushed += self._acknowledge(sent, documents, self._pushed_seqs(sent))
                     self._progress(f"{pushed} Änderungen gesendet")
                 if exhausted:
                     self._held_documents = len(deferred)
                     return pushed
-                if changes:
-                    sent = [c["change_id"] for c in changes]
-                    documents = [c["change_id"] for c in changes
-                                 if c["kind"] == "attachments"]
+
+    def _read_closing_ahead(self) -> None:
+        """A push of more than one batch keeps the server busy for a while: the reads that end
+        the sync are made meanwhile (``kimdesk/sync/closing.py``)."""
+        months = (statistics.months_to_report(self._ctx.today())
+                  if self._send_statistics and self._device.team != COUNTY_TEAM else [])
+        self._closing = closing.ClosingReads(self._ctx, months)
+        self._closing.start()
 
     def _pushed_seqs(self, change_ids: list[str]) -> list[int]:
         """The server's answer to the pushed batch ``change_ids``: the seq of every change."""
@@ -877,11 +919,9 @@ class SyncClient:
         with self._ctx.vault.reading() as session:
             if int(answer["head"]) != self._cursor() or merge.pending(session, 1):
                 return True  # the team moved on meanwhile; the next sync checks again
-            if merge.consistency_problems(session):
-                return False
-            held = [(r, h) for r, h in session.execute(
-                select(QuarantinedChange.record_id, QuarantinedChange.hlc))]
-            return merge.local_checksum(session, held) == str(answer["checksum"])
+            ahead = self._closing.take_verification(session) if self._closing else None
+            local = ahead or closing.verification(session)
+        return not local.problems and local.checksum == str(answer["checksum"])
 
     def resync(self) -> tuple[int, int]:
         """Rebuild this device's merge state from the server's log (nothing local is lost:
@@ -896,6 +936,14 @@ class SyncClient:
     # --- one sync -----------------------------------------------------------------------
 
     def run(self) -> SyncReport:
+        try:
+            return self._run()
+        finally:
+            if self._closing is not None:
+                self._closing.close()
+                self._closing = None
+
+    def _run(self) -> SyncReport:
         report = SyncReport()
         status = self._get("/status")
         self._touch(last_contact=True)
@@ -1009,7 +1057,8 @@ class SyncClient:
         if self._device.team == COUNTY_TEAM:
             return  # a Kreis-Tresor holds no cases (kimdesk/casework/county.py)
         for month in statistics.months_to_report(self._ctx.today()):
-            cells = statistics.month_cells(self._ctx, month)
+            ahead = self._closing.take_cells(month) if self._closing else None
+            cells = ahead if ahead is not None else statistics.month_cells(self._ctx, month)
             _answer(self._call("PUT", f"/stats/{month}", json={"cells": cells}))
 
     def _touch(self, *, last_contact: bool = False, finished: datetime | None = None) -> None:

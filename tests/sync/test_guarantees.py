@@ -4,6 +4,7 @@ server holds no client name and shows no small statistics cell."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -37,7 +38,8 @@ class Recording:
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         response = self._http.request(method, url, **kwargs)
         if url.endswith("/push"):
-            self.pushes.append({"body": kwargs["json"], "seqs": response.json()["seqs"],
+            body = json.loads(kwargs["content"]) if "content" in kwargs else kwargs["json"]
+            self.pushes.append({"body": body, "seqs": response.json()["seqs"],
                                 "headers": kwargs["headers"]})
         if url.endswith("/pull") and response.status_code == 200:
             self.pulls.append(response.json())

@@ -1,21 +1,29 @@
 """The fast paths of sync (issue 17) change no byte and lose no change: hand-written canonical
 JSON of the signed and authenticated structures, the stored payload text encrypted as it is,
-pipelined batches and pages, and a cursor that skips a device's own pushed changes."""
+pipelined batches and pages, a cursor that skips a device's own pushed changes, and the
+sync's closing reads made during a long push (``kimdesk/sync/closing.py``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from kimdesk.casework.context import Context
 from kimdesk.models import Client, SyncDevice
-from kimdesk.models.changelog import OutboxChange
-from kimdesk.sync import client, crypto, protocol
-from kimdesk.sync.client import SyncClient
-from tests.factories import make_person
+from kimdesk.models.changelog import LOCAL_ONLY, OutboxChange
+from kimdesk.server.tables import changes as server_changes
+from kimdesk.server.tables import team_stat_cells
+from kimdesk.sync import client, crypto, protocol, statistics
+from kimdesk.sync.client import SyncClient, SyncError
+from kimdesk.vault import open_vault
+from tests.factories import PASSWORD, make_person
+from tests.stats.stats_builders import CaseSpec, populate
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
 
@@ -123,3 +131,87 @@ def test_changes_of_others_between_a_cursor_and_a_push_are_still_pulled(devices,
         assert session.get(Client, hers.id) is not None
         assert session.get(Client, mine.id) is not None
     assert SyncClient(anna, team.http).verify()
+
+
+def _server_changes(team) -> int:
+    with team.db.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(server_changes)).scalar_one()
+
+
+def test_no_batch_goes_out_after_one_the_server_refused(devices, team, monkeypatch):
+    (anna,) = devices(1)
+    team.join(anna)
+    team.sync(anna)
+    monkeypatch.setenv(client.BATCH_ENV, "3")
+    for _ in range(4):
+        make_person(anna, consent=True)
+    with anna.vault.reading() as session:
+        seqs = sorted(session.scalars(select(OutboxChange.seq)))
+    assert len(seqs) > 6
+    # A change of the second batch claims a clock far ahead of the server's: refused (422).
+    with anna.vault.writing() as session:
+        session.info[LOCAL_ONLY] = True
+        session.execute(update(OutboxChange).where(OutboxChange.seq == seqs[4])
+                        .values(hlc="9999999999999.00000"))
+    stored = _server_changes(team)
+
+    with pytest.raises(SyncError):
+        team.sync(anna)
+
+    # The first batch is stored and acknowledged; the third, queued behind the refused one,
+    # never went out.
+    assert _server_changes(team) == stored + 3
+    assert _outbox(anna) == len(seqs) - 3
+
+
+def _stored_cells(team, month: str) -> dict[tuple[str, str, str, str], int]:
+    with team.db.engine.connect() as conn:
+        rows = conn.execute(select(team_stat_cells).where(
+            team_stat_cells.c.team == team.team, team_stat_cells.c.month == month))
+        return {(r.municipality, r.dimension, r.value, r.measure): r.count for r in rows}
+
+
+def _cells(ctx: Context, month: str) -> dict[tuple[str, str, str, str], int]:
+    return {(c["municipality"], c["dimension"], c["value"], c["measure"]): c["count"]
+            for c in statistics.month_cells(ctx, month)}
+
+
+NOVEMBER_2026 = 22  # the devices' month (25 November 2026) as a month offset of stats_builders
+
+
+@pytest.mark.parametrize("editor", ["this process", "another process"])
+def test_an_edit_during_a_long_push_is_in_the_checksum_and_statistics_of_that_sync(
+        devices, team, monkeypatch, editor):
+    """The closing reads start with the push; cases opened meanwhile (in the desktop app, or
+    by a ``kimdesk`` command on the same vault: another vault handle, whose commits this
+    one's change feed never sees) make them stale, and the sync reads again."""
+    (anna,) = devices(1)
+    team.join(anna)
+    team.sync(anna)
+    monkeypatch.setenv(client.BATCH_ENV, "3")  # a push of several batches
+    cases = [CaseSpec(municipality="kleve", opened=NOVEMBER_2026)] * 8
+    populate(anna.vault, anna.reference, cases)
+    month = statistics.months_to_report(anna.today())[-1]
+    before = _cells(anna, month)
+    other = None
+    if editor == "another process":
+        other = dataclasses.replace(anna, vault=open_vault(anna.vault.data_dir, PASSWORD))
+    opened = []
+
+    def open_cases(_text: str) -> None:
+        if not opened:  # after the first batch was stored
+            by = other or anna
+            opened.extend(populate(by.vault, by.reference, cases[:4]))
+
+    try:
+        report = SyncClient(anna, team.http, progress=open_cases).run()
+    finally:
+        if other is not None:
+            other.vault.close()
+
+    assert opened and not report.repaired
+    assert _outbox(anna) == 0  # the new cases went out with the push
+    assert SyncClient(anna, team.http).verify()
+    after = _cells(anna, month)
+    assert after != before  # the new cases show in the month's cells
+    assert _stored_cells(team, month) == after
