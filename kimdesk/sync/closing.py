@@ -36,7 +36,7 @@ from kimdesk.models import QuarantinedChange
 from kimdesk.models.changelog import ClockState
 from kimdesk.sync import merge, statistics
 
-# Tables a push writes besides nothing it reads back at the end (see the module docstring).
+# Tables the sync itself writes that none of the closing reads depend on (module docstring).
 BOOKKEEPING = frozenset({
     "sync_outbox", "sync_device", "sync_blob_uploads", "sync_blob_downloads",
     "sync_team_keys", "sync_trust", "sync_authors",
