@@ -219,16 +219,17 @@ class _ReleaseChecker:
             self._ids.update(session.scalars(select(model.id)))
 
     def check(self, text: str, field_name: str, label: str) -> str:
-        try:
-            checked = self._checker.check(text, field_name, label)
-        except ValidationError as exc:
-            raise ReleaseRefused(
-                f"Nicht an den Kreis weitergegeben: {exc.message}", field_name) from None
-        if any(match.group().lower() in self._ids for match in _HEX_ID.finditer(checked)):
+        # The ids first: a case id's digits also look like a file number to the general
+        # checks, and the refusal should name what it is.
+        if any(match.group().lower() in self._ids for match in _HEX_ID.finditer(text)):
             raise ReleaseRefused(
                 f"Nicht an den Kreis weitergegeben: {label} enthält die Kennung einer Person "
                 "oder eines Falls. Bitte entfernen.", field_name)
-        return checked
+        try:
+            return self._checker.check(text, field_name, label)
+        except ValidationError as exc:
+            raise ReleaseRefused(
+                f"Nicht an den Kreis weitergegeben: {exc.message}", field_name) from None
 
 
 def _require_county(county_ctx: Context) -> None:
