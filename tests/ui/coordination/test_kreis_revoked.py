@@ -31,7 +31,7 @@ from kimdesk.models import Client, VaultProfile
 from kimdesk.models.changelog import LOCAL_ONLY
 from kimdesk.reference import load_reference
 from kimdesk.server import admin
-from kimdesk.sync.client import enrolled_device
+from kimdesk.sync.client import SyncReport, enrolled_device
 from kimdesk.ui.coordination.project_groups_tab import ProjectGroupDialog
 from kimdesk.ui.coordination.screen import COUNTY, TEAM, CoordinationScreen
 from kimdesk.ui.hub import Hub
@@ -126,11 +126,15 @@ def _unlock(qtbot: Any, window: MainWindow, state: AppState) -> None:
     qtbot.waitUntil(lambda: state.unlocked, timeout=20_000)
 
 
-def _sync(qtbot: Any, window: MainWindow) -> None:
-    """One sync through the desktop's worker, after the one running (at unlock) ended."""
+def _sync(qtbot: Any, window: MainWindow) -> SyncReport:
+    """One sync through the desktop's worker, after the one running (at unlock) ended; the
+    team vault's report."""
     qtbot.waitUntil(lambda: not window.sync.running, timeout=WAIT_MS)
-    with qtbot.waitSignal(window.sync.synced, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.sync.synced, timeout=WAIT_MS) as blocker:
         assert window.sync.sync_now()
+    report = blocker.args[0]
+    assert isinstance(report, SyncReport)
+    return report
 
 
 def _people(vault: Vault) -> int:
@@ -216,6 +220,7 @@ def test_a_revoked_kreis_device_loses_its_kreis_tresor_and_the_team_works_on(
         # The Kreis-Tresor is gone from disk; nothing of it can be opened any more.
         assert not county.has_county_vault(laptop.data_dir)
         assert _files(kreis_dir) == [], _files(kreis_dir)
+        assert not kreis_dir.exists()  # not even the empty folder is left
         # Koordination shows the team again, without the switch and without Kreis data.
         assert state.county_ctx is None
         _no_kreis_scope(screen, state)
@@ -238,7 +243,9 @@ def test_a_revoked_kreis_device_loses_its_kreis_tresor_and_the_team_works_on(
         # The team vault is untouched and still syncs.
         assert state.unlocked and window.root.currentWidget() is not window.lock_screen
         assert _people(state.ctx.vault) == people
-        _sync(qtbot, window)
+        make_person(state.ctx, consent=True)  # new work of the team reaches the server
+        people += 1
+        assert _sync(qtbot, window).pushed > 0
         assert window.sync_status.label.text().startswith("Synchronisiert: heute ")
         assert "Kreis-Tresor entfernt" in window.sync_status.label.text()
         _no_kreis_scope(screen, state)
