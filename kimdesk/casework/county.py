@@ -103,6 +103,22 @@ def has_county_vault(data_dir: Path) -> bool:
     return vault_exists(county_vault_dir(data_dir))
 
 
+def remove_wiped_county_vault(data_dir: Path) -> bool:
+    """Remove what is left of the Kreis-Tresor's folder after a revocation wiped it.
+
+    The sync's wipe removes the header (with every wrapped key) first, then the database and
+    the vault's own folders; the ``kreis`` folder itself and anything else in it stay. Without
+    a header nothing in it can be opened again, so it goes as a whole: the laptop holds no
+    trace of the county scope. A folder that still has a header is a Kreis-Tresor and is left
+    alone (False).
+    """
+    folder = county_vault_dir(data_dir)
+    if vault_exists(folder) or not folder.exists():
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return not folder.exists()
+
+
 def is_county_context(ctx: Context) -> bool:
     """Whether ``ctx`` is the context of a Kreis-Tresor (its profile's team is ``kreis``)."""
     return ctx.team == COUNTY_TEAM

@@ -37,3 +37,5 @@ class Hub(QObject):
     vault_locked = Signal()
     vault_unlocked = Signal()
     status_message = Signal(str)
+    # County IT revoked this laptop's Kreis-Tresor and the sync wiped it: the Kreis scope goes.
+    county_removed = Signal()

@@ -7,7 +7,9 @@ A coordinator's laptop may hold a second vault, the Kreis-Tresor (the county sco
 Koordination, ``kimdesk/casework/county.py``). It opens with the team vault (its secret is kept
 inside the team vault: one password) and closes with it; its commits reach the hub as changes of
 ``COUNTY`` and ``COORDINATION``. ``AppState.county`` is the same session seen through the county
-context, so the Koordination tabs show the county's data through the same widgets.
+context, so the Koordination tabs show the county's data through the same widgets. When county IT
+revokes the Kreis-Tresor's device, the sync wipes it and ``remove_revoked_county`` forgets it
+for the session (``hub.county_removed``); the team vault stays as it is.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class AppState:
         # The Kreis-Tresor opened on the worker together with the team vault (see open_vault).
         self._prepared: tuple[Vault, Context | None] | None = None
         self.county_failed = False  # the device has a Kreis-Tresor, but it did not open
+        # County IT revoked this laptop's Kreis-Tresor in this session and the sync wiped it.
+        self.county_revoked = False
         self.county = CountyScope(self)
 
     @property
@@ -142,14 +146,32 @@ class AppState:
         if areas_for(tables):
             self.hub.data_changed.emit(frozenset({areas.COUNTY, areas.COORDINATION}))
 
-    def lock(self) -> None:
-        """Drop the key; the widgets keep what was typed, in memory only."""
+    def _close_county(self) -> None:
         if self._county_unsubscribe is not None:
             self._county_unsubscribe()
             self._county_unsubscribe = None
         if self._county_ctx is not None:
             self._county_ctx.vault.close()
             self._county_ctx = None
+
+    def remove_revoked_county(self) -> None:
+        """County IT revoked this laptop's Kreis-Tresor device (team ``kreis``) and its sync
+        wiped the Kreis-Tresor: forget it, remove what is left of its folder, and tell the
+        screens (the Kreis scope goes, the team's tabs reload without releases) and the user.
+        The team vault is not touched. GUI thread."""
+        self._close_county()
+        self.county_failed = False
+        self.county_revoked = True
+        county_vaults.remove_wiped_county_vault(self.data_dir)
+        self.hub.county_removed.emit()
+        self.hub.data_changed.emit(frozenset({areas.COUNTY, areas.COORDINATION}))
+        # Short: it shares the status bar with the sync status at 1366 px.
+        self.hub.status_message.emit(
+            "Kreis-Tresor vom Kreis gesperrt und entfernt; Teamdaten bleiben.")
+
+    def lock(self) -> None:
+        """Drop the key; the widgets keep what was typed, in memory only."""
+        self._close_county()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -216,6 +238,9 @@ class CountyScope(AppState):
 
     def attach(self, vault: Vault) -> None:
         self._team.attach(vault)
+
+    def remove_revoked_county(self) -> None:
+        self._team.remove_revoked_county()
 
     def lock(self) -> None:
         self._team.lock()

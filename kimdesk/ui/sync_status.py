@@ -8,7 +8,9 @@ raises VaultError, which is reported quietly) and the sync protocol loses nothin
 
 On a laptop with a Kreis-Tresor enrolled with the server (team ``kreis``), the same worker syncs
 it right after the team vault; the status shows both ("… · Kreis: …"). A failure of the county
-sync never hides a successful team sync.
+sync never hides a successful team sync. When county IT revoked the laptop's ``kreis`` device,
+that sync wipes the Kreis-Tresor (the team vault stays): the session forgets it
+(``AppState.remove_revoked_county``) and the status says so for the rest of the session.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ ConnectionFactory = Callable[[str], AbstractContextManager[httpx.Client]]
 NORMAL, BUSY, WARNING, ERROR = "normal", "busy", "warning", "error"
 # This device is not enrolled with the county server (not: the user is not logged in).
 NOT_ENROLLED = "Gerät nicht beim Kreis-Server eingerichtet – kein Abgleich"
+# The county revoked this laptop's Kreis-Tresor device and its sync wiped the Kreis-Tresor.
+COUNTY_REMOVED = "Kreis: gesperrt, Kreis-Tresor entfernt"
 _COLOURS = {NORMAL: "", BUSY: "", WARNING: "color: #a63a00; font-weight: bold;",
             ERROR: "color: #b71c1c;"}
 
@@ -273,18 +277,24 @@ class SyncController(QObject):
 
     def _succeeded(self, generation: int, report: SyncReport,
                    county: SyncReport | Exception | None = None) -> None:
+        if isinstance(county, DeviceRevoked):
+            # The Kreis-Tresor is already wiped (also if the vault was locked meanwhile).
+            self._state.remove_revoked_county()
         if generation != self._generation:
             return  # locked meanwhile: the next unlock shows the state afresh
         self._running = False
         self.county_text = county_status(county)
+        if county is None and self._state.county_revoked:
+            self.county_text = COUNTY_REMOVED  # said on until the app ends
         suffix = f" · {self.county_text}" if self.county_text else ""
         if report.state == "pending":
             self._show("Angemeldet – wartet auf Bestätigung durch die Koordination" + suffix,
                        WARNING)
         else:
             finished = report.finished_at or datetime.now().astimezone()
-            tone = ERROR if isinstance(county, Exception) \
-                and not isinstance(county, NotEnrolled) else NORMAL
+            tone = (WARNING if isinstance(county, DeviceRevoked)
+                    else ERROR if isinstance(county, Exception)
+                    and not isinstance(county, NotEnrolled) else NORMAL)
             self._with_lease(f"Synchronisiert: {when(finished)}{suffix}", tone)
         self._count_quarantine()
         if report.conflicts:
@@ -331,7 +341,7 @@ def county_status(county: SyncReport | Exception | None) -> str:
             return "Kreis: wartet auf Bestätigung"
         return "Kreis: synchronisiert"
     if isinstance(county, DeviceRevoked):
-        return "Kreis: Gerät vom Kreis gesperrt"
+        return COUNTY_REMOVED
     if isinstance(county, ServerUnreachable):
         return "Kreis: Server nicht erreichbar"
     if isinstance(county, NotEnrolled):
@@ -405,6 +415,9 @@ class SyncStatusWidget(QWidget):
         self.label.setToolTip(text)
         # Room for the whole text, but never so much that the window outgrows 1366 px.
         self.label.setMinimumWidth(min(self.label.sizeHint().width(), 560))
+        # The status bar lays its permanent widgets out again only when told: without this, a
+        # text that grew while a message showed there stayed cut off.
+        self.updateGeometry()
         self.button.setEnabled(tone != BUSY)
 
     def _show_quarantine(self, total: int, unreported: int) -> None:

@@ -41,6 +41,7 @@ from kimdesk.casework.coordination.steering import (
 from kimdesk.errors import KimdeskError
 from kimdesk.models import Client, Finding, VaultProfile
 from kimdesk.models.changelog import LOCAL_ONLY
+from kimdesk.sync.client import wipe_vault
 from kimdesk.vault import open_vault
 from kimdesk.vault.errors import WrongPassword
 from tests.coordination_builders import (
@@ -95,6 +96,25 @@ def test_the_kreis_tresor_opens_with_the_team_vault_only(coordinator: Context) -
     # The team vault's password is not the Kreis-Tresor's: only the derived secret opens it.
     with pytest.raises(WrongPassword):
         open_vault(county.county_vault_dir(data_dir), PASSWORD)
+
+
+def test_what_a_revocation_wipe_left_of_the_kreis_tresor_is_removed(
+        coordinator: Context) -> None:
+    data_dir = coordinator.vault.data_dir
+    folder = county.county_vault_dir(data_dir)
+    assert not county.remove_wiped_county_vault(data_dir)  # none there
+    county.create_county_vault(coordinator, data_dir)
+    assert not county.remove_wiped_county_vault(data_dir)  # a Kreis-Tresor stays
+    assert county.has_county_vault(data_dir)
+    (folder / "exports").mkdir()
+    (folder / "exports" / "liste.csv").write_bytes(b"\x00encrypted")
+    wipe_vault(folder)  # what the sync does for a revoked device
+    assert not county.has_county_vault(data_dir) and folder.exists()
+    assert county.remove_wiped_county_vault(data_dir)
+    assert not folder.exists()
+    # After a new enrolment the coordinator can set up a Kreis-Tresor again.
+    county.create_county_vault(coordinator, data_dir)
+    assert county.has_county_vault(data_dir)
 
 
 def test_only_a_coordinator_sets_up_a_kreis_tresor(ctx: Context) -> None:

@@ -15,7 +15,9 @@ on ``hub.data_changed`` for the areas it shows.
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -31,6 +33,7 @@ from kimdesk.ui.coordination.findings_tab import FindingsTab
 from kimdesk.ui.coordination.municipal_tab import MunicipalTab
 from kimdesk.ui.coordination.project_groups_tab import ProjectGroupsTab
 from kimdesk.ui.coordination.reconstruction_editor import ReconstructionsTab
+from kimdesk.ui.coordination.release_dialog import ReleaseDialog
 from kimdesk.ui.coordination.reviews_tab import ReviewsTab
 from kimdesk.ui.coordination.steering_tab import SteeringTab
 from kimdesk.ui.state import AppState
@@ -128,6 +131,7 @@ class CoordinationScreen(QWidget):
         self.team_button.toggled.connect(self._scope_chosen)
         state.hub.vault_unlocked.connect(self._unlocked)
         state.hub.vault_locked.connect(self.scope.hide)
+        state.hub.county_removed.connect(self._county_removed)
         if state.unlocked:
             self._unlocked()
 
@@ -152,6 +156,33 @@ class CoordinationScreen(QWidget):
         self.scope.setVisible(has_county)
         if not has_county and self.current_scope == COUNTY:
             self.team_button.setChecked(True)
+
+    def _county_removed(self) -> None:
+        """County IT revoked the Kreis-Tresor and the sync wiped it: back to the team scope,
+        without the switch. The Kreis scope's tabs go with every dialog they had open (a
+        Projektgruppe of the Kreis being typed could never be saved), and so does a pending
+        "An den Kreis weitergeben"."""
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible() and (
+                    isinstance(widget, ReleaseDialog) or self._in_county_scope(widget)):
+                widget.reject()
+        showing = self.current_scope == COUNTY
+        self.team_button.setChecked(True)
+        self.scope.hide()
+        if self.county is not None:
+            if showing:  # the team's tab of the same name (Erkenntnisse stays Erkenntnisse)
+                self.tabs.setCurrentIndex(TABS.index(
+                    COUNTY_TABS[self.county.tabs.currentIndex()]))
+            self.stack.removeWidget(self.county)
+            self.county.deleteLater()
+            self.county = None
+
+    def _in_county_scope(self, widget: QWidget | None) -> bool:
+        while widget is not None:
+            if widget is self.county:
+                return True
+            widget = widget.parentWidget()
+        return False
 
     def _scope_chosen(self) -> None:
         if self.team_button.isChecked():
