@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from kimdesk.casework import audit
 from kimdesk.casework.clients import without_cyclic_gc
 from kimdesk.casework.context import Context
-from kimdesk.casework.county import CASE_TABLES, COUNTY_TEAM
+from kimdesk.casework.county import CASE_TABLES, COUNTY_TEAM, county_vault_dir
 from kimdesk.errors import KimdeskError
 from kimdesk.models import QuarantinedChange, SyncDevice, TeamKey, TrustDocument, VaultProfile
 from kimdesk.models.changelog import DeviceAuthor, OutboxChange
@@ -206,13 +206,24 @@ def enrol(ctx: Context, http: httpx.Client, *, server_url: str, code: str,
 
 def wipe_vault(data_dir: Path) -> None:
     """Remove the vault of a revoked device: the header (with every wrapped key) goes first,
-    which leaves the encrypted database unreadable even if removing the rest fails."""
+    which leaves the encrypted database unreadable even if removing the rest fails.
+
+    A team vault's Kreis-Tresor goes with it: its key is derived from the team vault's, so it
+    could never be opened again, and a laptop whose team device the county revoked must not
+    keep the county's data either (``kimdesk/casework/county.py``)."""
     data_dir = Path(data_dir)
     for name in ("vault-header.json", "vault.db", "vault.db-wal", "vault.db-shm",
                  "unlock-attempts.json"):
         (data_dir / name).unlink(missing_ok=True)
     for folder in ("attachments", "backups", blobs.PARTS_DIR):
         shutil.rmtree(data_dir / folder, ignore_errors=True)
+    county_dir = county_vault_dir(data_dir)
+    if county_dir.is_dir():
+        # Best effort: where the desktop still holds it open (Windows refuses to delete an
+        # open file) it stays behind unreadable, and the team vault's removal is complete.
+        with contextlib.suppress(OSError):
+            wipe_vault(county_dir)  # its header first, as above
+        shutil.rmtree(county_dir, ignore_errors=True)
 
 
 class SyncClient:

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 
 from kimdesk import demo
+from kimdesk.casework import county
 from kimdesk.casework.clients import find_clients
-from kimdesk.models import Client, Contact, SyncDevice, TeamKey
+from kimdesk.models import Client, Contact, SyncDevice, TeamKey, VaultProfile
 from kimdesk.models.changelog import LOCAL_ONLY, Conflict, RecordState
 from kimdesk.server import admin
 from kimdesk.server.tables import changes as server_changes
@@ -174,6 +175,27 @@ def test_a_removed_device_is_wiped_and_cannot_read_what_is_written_after_the_rot
                               kind="clients", hlc=row.hlc, epoch=row.epoch,
                               nonce=protocol.b64e(row.nonce),
                               ciphertext=protocol.b64e(row.ciphertext))
+
+
+def test_a_revoked_coordinator_laptop_loses_its_kreis_tresor_with_its_team_vault(
+        devices, team):
+    anna, jonas = devices(2)
+    team.join(anna)
+    team.join(jonas)
+    team.certify(jonas)
+    with jonas.vault.writing() as session:
+        session.info[LOCAL_ONLY] = True
+        session.scalars(select(VaultProfile)).one().role = "coordinator"
+    county.create_county_vault(jonas, jonas.vault.data_dir)
+    kreis = county.county_vault_dir(jonas.vault.data_dir)
+    assert vault_exists(kreis)
+
+    team.revoke(jonas)
+    with pytest.raises(client.DeviceRevoked):
+        team.sync(jonas)
+
+    assert not vault_exists(jonas.vault.data_dir)
+    assert not kreis.exists()  # unreadable without the team vault's key, and the county's
 
 
 @pytest.mark.slow
