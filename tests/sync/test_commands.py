@@ -1,18 +1,20 @@
-"""The sync commands as county IT and case managers type them, each in its own process:
-create a team, issue codes, enrol two laptops, confirm, sync, unlock the lease, revoke."""
+"""The sync commands as county IT and case managers type them: create a team, issue codes,
+enrol two laptops, confirm, sync, unlock the lease, revoke. The server is a real `kimdesk serve`
+process; each command runs through `kimdesk`'s main() in this process (tests/cli_support.py:
+a process per command cost over a second each; the binary's own exit codes and messages are
+tested in tests/test_cli.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kimdesk.vault.store import vault_exists
+from tests.cli_support import run_kimdesk
 from tests.factories import PASSWORD, make_person
 from tests.server.support import ServerProcess
 from tests.sync.devices import open_device
@@ -22,12 +24,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def kimdesk(*args: str, root: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIMDESK_")}
-    env["KIMDESK_PASSWORD"] = PASSWORD
+    env = {"KIMDESK_PASSWORD": PASSWORD}
     if root:
         env["KIMDESK_COUNTY_ROOT_KEY"] = root
-    return subprocess.run([sys.executable, "-m", "kimdesk.cli", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return run_kimdesk(*args, env=env, cwd=REPO)
 
 
 @pytest.mark.slow

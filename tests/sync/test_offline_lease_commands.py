@@ -5,9 +5,7 @@ register), except the two ways out, ``kimdesk freischalten CODE`` and ``kimdesk 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from kimdesk.models import SyncDevice
 from kimdesk.sync.client import enrolled_device
 from kimdesk.sync.lease import lease_code
 from kimdesk.vault import open_vault
+from tests.cli_support import run_kimdesk
 from tests.factories import PASSWORD, make_person
 from tests.server.support import ServerProcess
 
@@ -22,10 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def kimdesk(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIMDESK_")}
-    env["KIMDESK_PASSWORD"] = PASSWORD
-    return subprocess.run([sys.executable, "-m", "kimdesk.cli", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    """The command through `kimdesk`'s main() in this process (tests/cli_support.py): the
+    lease is checked where the commands open the vault, the same code in a process of its own."""
+    return run_kimdesk(*args, env={"KIMDESK_PASSWORD": PASSWORD}, cwd=REPO)
 
 
 def _away_for(data_dir: Path, days: int, *, server_url: str | None = None) -> None:
