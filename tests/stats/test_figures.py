@@ -189,8 +189,12 @@ def test_caseload_against_the_key(ctx: Context) -> None:
     assert teams.cell("nord", "utilisation") == round(100 * weighted / 125)
     providers = stats.figure("caseload_providers")
     assert providers.cell("caritas_kleve", "vza") == 1.0
-    # The Träger's share: weighted × 1.0 / 2.5, rounded to 5.
-    assert providers.cell("caritas_kleve", "weighted") == 5 * round(weighted / 2.5 / 5)
+    # The Träger's share (1.0 of the team's 2.5 VZÄ) of the weighted cases before rounding,
+    # which come from the published counts, rounded to 5.
+    published = (1.5 * teams.cell("nord", "case_management")
+                 + 0.5 * teams.cell("nord", "short_intervention"))
+    assert weighted == 5 * round(published / 5)
+    assert providers.cell("caritas_kleve", "weighted") == 5 * round(published / 2.5 / 5)
 
 
 def test_codes_outside_the_vocabulary_do_not_leak_text(ctx: Context) -> None:
