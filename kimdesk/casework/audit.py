@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "erasure_postponed": "Antrag auf Löschung zurückgestellt (Art. 17 Abs. 3 DSGVO)",
     "consent_data_kept": "nach Widerruf auf anderer Rechtsgrundlage aufbewahrt",
     "consent_data_erased": "nach Widerruf gelöscht (Daten der Einwilligung)",
+    "transfer_requested": "Übergabe an ein anderes Team angefragt",
+    "transfer_kept": "Übergabe bestätigt, hier nach dem Versand geändert: nicht gelöscht",
 }
 
 

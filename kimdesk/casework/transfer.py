@@ -67,11 +67,13 @@ from kimdesk.models import (
     new_id,
 )
 from kimdesk.models.base import UTCDateTime, table_of
+from kimdesk.models.changelog import RecordState
 from kimdesk.models.enums import ConsentKind, ProposalStatus
 from kimdesk.models.transfer import (
     CLOSED,
     HANDED_OVER,
     IMPORTED,
+    KEPT,
     OUT,
     QUARANTINED,
     REQUESTED,
@@ -290,12 +292,31 @@ def _row(model: type[Entity], entity: Entity) -> dict[str, Any]:
             for column in table_of(model).columns}
 
 
+def file_version(session: Session, selection: dict[type[Entity], list[str]]) -> str:
+    """A digest of the file's records and the newest clock of each: it changes with every
+    entry added to the file and every change of one of its records, here or synced from a
+    colleague (institutions, shared by the county, do not count)."""
+    ids = sorted({i for model, chosen in selection.items() if model is not Institution
+                  for i in chosen})
+    clocks: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        clocks.update((record_id, hlc) for record_id, hlc in session.execute(
+            select(RecordState.record_id, RecordState.max_hlc)
+            .where(RecordState.record_id.in_(ids[start:start + 500]))))
+    digest = hashlib.sha256()
+    for record_id in ids:
+        digest.update(f"{record_id}:{clocks.get(record_id, '')}\n".encode())
+    return digest.hexdigest()
+
+
 def export_bundle(ctx: Context, transfer_id: str) -> dict[str, Any]:
     """The bundle of an outgoing transfer: the client's file as it is now, with the bytes of
-    its documents (base64). Plaintext: only ever held in memory and sealed at once."""
+    its documents (base64). Plaintext: only ever held in memory and sealed at once. The
+    transfer remembers the version of the file the bundle holds (:func:`hand_over`)."""
     with ctx.vault.reading() as session:
         row = load_transfer(session, transfer_id)
         selection = _selection(session, row.client_id)
+        version = file_version(session, selection)
         records: dict[str, list[dict[str, Any]]] = {}
         for model in _ORDER:
             ids = selection.get(model, [])
@@ -307,10 +328,13 @@ def export_bundle(ctx: Context, transfer_id: str) -> dict[str, Any]:
         for attachment_id in selection[Attachment]:
             content = ctx.vault.attachments.get(attachment_id)
             documents[attachment_id] = base64.b64encode(content).decode("ascii")
-        return {"format": BUNDLE_FORMAT, "transfer_id": row.id, "from_team": row.from_team,
-                "to_team": row.to_team, "client_id": row.client_id, "case_id": row.case_id,
-                "municipality": row.municipality, "records": records,
-                "documents": documents}
+        bundle = {"format": BUNDLE_FORMAT, "transfer_id": row.id, "from_team": row.from_team,
+                  "to_team": row.to_team, "client_id": row.client_id, "case_id": row.case_id,
+                  "municipality": row.municipality, "records": records,
+                  "documents": documents}
+    with ctx.vault.writing() as session:
+        load_transfer(session, transfer_id).sealed_version = version
+    return bundle
 
 
 def _superseded_first(contacts: list[Any]) -> list[Any]:
@@ -450,15 +474,29 @@ def quarantine(ctx: Context, transfer_id: str, from_team: str, to_team: str,
             row.note = reason
 
 
-def hand_over(ctx: Context, transfer_id: str) -> bool:
+def hand_over(ctx: Context, transfer_id: str) -> str:
     """The receiving team acknowledged: erase the moved records in this team (tombstones that
     win and purge on every device of the team, with the documents' ciphertexts), drop the
     client's audit entries behind one entry without personal data, and keep the note
-    "übergeben an Team … am …". False if this was done before."""
+    "übergeben an Team … am …". Returns ``HANDED_OVER``.
+
+    If the file changed here after its bundle was sealed (an entry added, a record edited,
+    also by a colleague whose change this device has received), erasing it would lose that
+    change: the file stays, the transfer is ``KEPT`` with a note saying so, and the people
+    concerned settle it with the receiving team. "" if the acknowledgement was taken before."""
     with ctx.vault.writing() as session:
         row = load_transfer(session, transfer_id)
-        if row.state in (HANDED_OVER, CLOSED):
-            return False
+        if row.state in (HANDED_OVER, KEPT, CLOSED):
+            return ""
+        if row.sealed_version and \
+                file_version(session, _selection(session, row.client_id)) != row.sealed_version:
+            record(ctx, session, "transfer_kept", row.client_id, None, transfer_id=transfer_id,
+                   to_team=row.to_team)
+            row.state = KEPT
+            row.done_on = ctx.today()
+            row.note = (f"an {team_name(ctx, row.to_team)} übergeben am {ctx.today():%d.%m.%Y}; "
+                        "hier nach dem Versand geändert, daher nicht gelöscht")
+            return KEPT
         case_ids = list(session.scalars(select(Case.id).where(Case.client_id == row.client_id)))
         members = _participants(session, case_ids, row.client_id)
         attachment_ids: list[str] = []
@@ -489,4 +527,4 @@ def hand_over(ctx: Context, transfer_id: str) -> bool:
         row.note = f"übergeben an {team_name(ctx, row.to_team)} am {ctx.today():%d.%m.%Y}"
     for attachment_id in attachment_ids:
         ctx.vault.attachments.delete(attachment_id)
-    return True
+    return HANDED_OVER

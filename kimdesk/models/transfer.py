@@ -3,7 +3,9 @@
 Never synced: it is the bookkeeping of the device that runs a transfer's steps. An outgoing
 transfer (``direction`` "out") goes requested → uploaded → handed_over (the moved records are
 erased in the sending team) → closed (the server's copy is gone); what stays is the note
-"übergeben an Team … am …" and opaque ids. An incoming one is "imported" (in the same vault
+"übergeben an Team … am …" and opaque ids. If the file changed here after its bundle was
+sealed, the acknowledgement does not erase it: uploaded → kept → closed, with a note that says
+so. An incoming one is "imported" (in the same vault
 transaction as its records, so a repeated import is recognised by the transfer id) or
 "quarantined" (refused: tampered, signed by an unknown device; nothing applied).
 """
@@ -22,6 +24,7 @@ IN = "in"
 REQUESTED = "requested"
 UPLOADED = "uploaded"
 HANDED_OVER = "handed_over"
+KEPT = "kept"  # acknowledged, but changed here after sealing: not erased
 CLOSED = "closed"
 IMPORTED = "imported"
 ACKNOWLEDGED = "acknowledged"
@@ -45,3 +48,5 @@ class CaseTransfer(Base):
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_on: Mapped[date | None]
     note: Mapped[str] = mapped_column(Text, default="")  # German, names no person
+    # Outgoing: the version of the file its bundle holds (casework.transfer.file_version).
+    sealed_version: Mapped[str] = mapped_column(String(64), default="", server_default="")

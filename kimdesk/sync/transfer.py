@@ -51,6 +51,7 @@ from kimdesk.models.transfer import (
     HANDED_OVER,
     IMPORTED,
     IN,
+    KEPT,
     OUT,
     QUARANTINED,
     REQUESTED,
@@ -167,8 +168,14 @@ def before_push(sync: SyncClient) -> list[str]:
 
 
 def after_push(sync: SyncClient) -> None:
-    """Delete the server's remains of transfers whose erasure this sync pushed."""
+    """Delete the server's remains of transfers whose erasure this sync pushed, and of those
+    acknowledged but kept here (nothing to push)."""
     for row in casework.transfers(sync._ctx, direction=OUT):
+        if row.state == KEPT:
+            response = sync._call("DELETE", f"/transfers/{row.id}")
+            if response.status_code in (200, 404):
+                casework.set_state(sync._ctx, row.id, CLOSED)
+            continue
         if row.state != HANDED_OVER:
             continue
         with sync._ctx.vault.reading() as session:
@@ -261,9 +268,13 @@ def _take_acknowledgement(sync: SyncClient, transfer_id: str, to_team: str,
         return [f"Übergabe an {casework.team_name(sync._ctx, to_team)}: die Bestätigung "
                 "ist nicht gültig signiert; die Akte bleibt hier. Bitte die Kreis-IT fragen."]
     _fault(FAULT_AFTER_ACK)
-    casework.hand_over(sync._ctx, transfer_id)
-    return [f"Übergabe an {casework.team_name(sync._ctx, to_team)} bestätigt; die Akte wurde "
-            "in diesem Team gelöscht."]
+    name = casework.team_name(sync._ctx, to_team)
+    done = casework.hand_over(sync._ctx, transfer_id)
+    if done == KEPT:
+        return [f"Übergabe an {name} bestätigt, aber die Akte wurde hier nach dem Versand noch "
+                "geändert: sie bleibt deshalb auch in diesem Team. Bitte die Änderungen mit "
+                f"{name} abstimmen und die Akte danach hier löschen."]
+    return [f"Übergabe an {name} bestätigt; die Akte wurde in diesem Team gelöscht."]
 
 
 def _known_state(sync: SyncClient, transfer_id: str) -> str | None:

@@ -233,6 +233,34 @@ def test_a_case_with_documents_moves_from_nord_to_mitte(any_county: County, devi
         assert _files_contain(ctx.vault.data_dir, SURNAME.encode()) == []
 
 
+def test_an_entry_made_after_the_bundle_was_sealed_is_not_erased_with_the_file(
+        county: County, devices) -> None:
+    (anna,) = devices(1)
+    (mehmet,) = devices(1, team="mitte")
+    county.nord.join(anna)
+    county.mitte.join(mehmet)
+    person, case, _document_row = _file(anna, content=_document(2_000))
+    request_transfer(anna, case.id, "mitte", "goch")
+    moved_by = _transfer_id(anna)
+    _sync(county.nord, anna)  # sealed and uploaded
+    late = make_contact(anna, case, note="Nachtrag: Termin beim Jobcenter verschoben").contact
+    _sync(county.mitte, mehmet)  # imported and acknowledged
+
+    report = _sync(county.nord, anna)
+
+    assert any("nach dem Versand noch geändert" in note for note in report.notes), report.notes
+    # Nothing lost: the file stays in Nord with the late entry; Mitte holds it as sealed.
+    assert _count(anna, Client, id=person.id) == 1
+    assert _count(anna, Contact, id=late.id) == 1
+    assert _count(mehmet, Client, id=casework.moved_id(moved_by, person.id)) == 1
+    assert _count(mehmet, Contact, id=casework.moved_id(moved_by, late.id)) == 0
+    [row] = casework.transfers(anna)
+    assert row.state == CLOSED  # the server's copy is deleted all the same
+    assert "nicht gelöscht" in casework.transfer_note(anna, case.id)
+    assert _server_count(county.nord.db_url, transfers) == 0
+    assert not _sync(county.nord, anna).notes  # said once
+
+
 def test_a_file_that_moves_back_arrives_whole_in_the_team_it_once_left(
         county: County, devices) -> None:
     """Nord → Mitte → Nord: Nord's log holds the erasures of the file's first ids; the file
