@@ -946,6 +946,25 @@ class SyncClient:
 
     # --- one sync -----------------------------------------------------------------------
 
+    def _push_outbox(self, epoch: int, report: SyncReport) -> int:
+        """Push the outbox (again under a new key if the team's changed meanwhile), report the
+        erasures it carried, and tidy the server's remains of finished transfers. Returns the
+        epoch pushed under."""
+        with self._ctx.vault.reading() as session:
+            erased = erasures.pending_erasures(session)  # reported once they are pushed
+        try:
+            report.pushed += self.push(epoch)
+        except _EpochChanged:
+            epoch = self._ensure_keys(self._get("/status"))
+            report.pushed += self.push(epoch)
+        if erased:  # unreachable now: only the compaction is lost, the purge went out
+            with contextlib.suppress(ServerUnreachable):
+                erasures.report(self._post, erasures.signed(
+                    erased, team=self._device.team, device_id=self._device.device_id,
+                    sign=self._signing_key.sign))
+        transfer.after_push(self)
+        return epoch
+
     def run(self) -> SyncReport:
         try:
             return self._run()
@@ -966,27 +985,22 @@ class SyncClient:
         self._set_state("active")
         self._hand_keys_to_new_coordinators()
         report.notes += transfer.before_push(self)  # cases that move: kimdesk/sync/transfer.py
-        if self.rotation_owed(epoch):  # nothing goes out under a key a revoked device holds
+        owed = self.rotation_owed(epoch)
+        if owed:  # nothing goes out under a key a revoked device holds
             report.notes.append(ROTATION_OWED_NOTE)
         else:
-            with self._ctx.vault.reading() as session:
-                erased = erasures.pending_erasures(session)  # reported once they are pushed
-            try:
-                report.pushed = self.push(epoch)
-            except _EpochChanged:
-                epoch = self._ensure_keys(self._get("/status"))
-                report.pushed = self.push(epoch)
-            if erased:  # unreachable now: only the compaction is lost, the purge went out
-                with contextlib.suppress(ServerUnreachable):
-                    erasures.report(self._post, erasures.signed(
-                        erased, team=self._device.team, device_id=self._device.device_id,
-                        sign=self._signing_key.sign))
-            transfer.after_push(self)
+            epoch = self._push_outbox(epoch, report)
         try:
             report.pulled, report.conflicts = self.pull()
         except _ResyncNeeded:
             report.pulled, report.conflicts = self.resync()
             report.repaired = True
+        # Acknowledged transfers are erased here only after the pull: a colleague's change
+        # of the file pushed before this sync is then seen and keeps the file.
+        notes, erased = transfer.after_pull(self)
+        report.notes += notes
+        if erased and not owed:
+            self._push_outbox(epoch, report)
         if not self.verify():
             report.pulled, report.conflicts = self.resync()
             report.repaired = True

@@ -1,7 +1,8 @@
 """Cases that move between teams over the county server (issue 15), as steps of a sync.
 
-:func:`before_push` runs in :meth:`SyncClient.run` after the keys and before the push, and does
-whatever this device's transfers need next:
+:func:`before_push` runs in :meth:`SyncClient.run` after the keys and before the push (upload
+and import), :func:`after_pull` after the pull (removal), and they do whatever this device's
+transfers need next:
 
 - **upload** (sending team): the bundle of a requested transfer
   (:func:`kimdesk.casework.transfer.export_bundle`) is encrypted with a fresh bundle key
@@ -19,9 +20,11 @@ whatever this device's transfers need next:
   same sync shares the records with the team. A bundle that fails a check is quarantined:
   nothing applied, no acknowledgement, a note in the sync report;
 - **removal** (sending team): on a verified acknowledgement the sending device erases the moved
-  records (:func:`kimdesk.casework.transfer.hand_over`), which the push sends as erasures that
-  win and purge on every device of the team; :func:`after_push` then deletes the transfer on the
-  server.
+  records (:func:`kimdesk.casework.transfer.hand_over`), which a second push of the same sync
+  sends as erasures that win and purge on every device of the team; :func:`after_push` then
+  deletes the transfer on the server. This comes after the pull, so a colleague's change of the
+  file pushed before this sync has arrived: a file changed since its bundle was sealed is not
+  erased (``hand_over`` keeps it and says so).
 
 Each step is safe to be killed at any moment (``KIMDESK_SYNC_FAULT`` names the steps of
 ``FAULT_STEPS``): nothing is marked done before the server or the vault has it, and everything
@@ -148,17 +151,12 @@ def verified_members(sync: SyncClient, team: str) -> dict[str, dict[str, Any]]:
 
 
 def before_push(sync: SyncClient) -> list[str]:
-    """Upload requested transfers, import those waiting for this team, erase what the other
-    team acknowledged. Returns notes for the sync report (German, naming no person)."""
+    """Upload requested transfers and import those waiting for this team. Returns notes for
+    the sync report (German, naming no person)."""
     notes: list[str] = []
     for row in casework.transfers(sync._ctx, direction=OUT):
         if row.state == REQUESTED:
             notes += _upload(sync, row.id, row.to_team)
-    uploaded = [r for r in casework.transfers(sync._ctx, direction=OUT) if r.state == UPLOADED]
-    if uploaded:
-        listing = sync._get("/transfers")
-        for row in uploaded:
-            notes += _take_acknowledgement(sync, row.id, row.to_team, listing)
     response = sync._call("GET", "/transfers")
     if response.status_code == 404:
         return notes  # a server from before transfers: nothing can be waiting
@@ -167,15 +165,36 @@ def before_push(sync: SyncClient) -> list[str]:
     return notes
 
 
-def after_push(sync: SyncClient) -> None:
-    """Delete the server's remains of transfers whose erasure this sync pushed, and of those
-    acknowledged but kept here (nothing to push)."""
+def after_pull(sync: SyncClient) -> tuple[list[str], bool]:
+    """Erase what the other team acknowledged (after the pull, so the version check of
+    ``casework.hand_over`` sees the colleagues' changes pushed before). Returns the notes for
+    the sync report and whether a file was erased (its erasure is to be pushed)."""
+    notes: list[str] = []
+    uploaded = [r for r in casework.transfers(sync._ctx, direction=OUT) if r.state == UPLOADED]
+    if not uploaded:
+        return notes, False
+    listing = sync._get("/transfers")
+    for row in uploaded:
+        notes += _take_acknowledgement(sync, row.id, row.to_team, listing)
+    _delete_kept(sync)
+    erased = any(r.state == HANDED_OVER for r in casework.transfers(sync._ctx, direction=OUT))
+    return notes, erased
+
+
+def _delete_kept(sync: SyncClient) -> None:
+    """The server's remains of transfers acknowledged but kept here (nothing to push first)."""
     for row in casework.transfers(sync._ctx, direction=OUT):
         if row.state == KEPT:
             response = sync._call("DELETE", f"/transfers/{row.id}")
             if response.status_code in (200, 404):
                 casework.set_state(sync._ctx, row.id, CLOSED)
-            continue
+
+
+def after_push(sync: SyncClient) -> None:
+    """Delete the server's remains of transfers whose erasure this sync pushed, and of those
+    acknowledged but kept here."""
+    _delete_kept(sync)
+    for row in casework.transfers(sync._ctx, direction=OUT):
         if row.state != HANDED_OVER:
             continue
         with sync._ctx.vault.reading() as session:

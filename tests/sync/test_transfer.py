@@ -261,6 +261,32 @@ def test_an_entry_made_after_the_bundle_was_sealed_is_not_erased_with_the_file(
     assert not _sync(county.nord, anna).notes  # said once
 
 
+def test_a_colleague_s_entry_pushed_after_the_seal_keeps_the_file_in_the_team(
+        county: County, devices) -> None:
+    """Ewa (Nord) adds an entry after Anna's laptop sealed the bundle and syncs it; when Anna's
+    laptop takes Mitte's acknowledgement it has pulled the entry first: the file stays."""
+    anna, ewa = devices(2)
+    (mehmet,) = devices(1, team="mitte")
+    county.nord.join(anna)
+    county.nord.join(ewa)
+    county.mitte.join(mehmet)
+    person, case, _document_row = _file(anna, content=_document(2_000))
+    county.nord.sync_all()
+    request_transfer(anna, case.id, "mitte", "goch")
+    _sync(county.nord, anna)  # sealed and uploaded
+    late = make_contact(ewa, case, note="Rückruf der Ausländerbehörde notiert").contact
+    _sync(county.nord, ewa)
+    _sync(county.mitte, mehmet)  # imported and acknowledged
+
+    report = _sync(county.nord, anna)
+    _sync(county.nord, ewa)
+
+    assert any("nach dem Versand noch geändert" in note for note in report.notes), report.notes
+    for ctx in (anna, ewa):
+        assert _count(ctx, Client, id=person.id) == 1
+        assert _count(ctx, Contact, id=late.id) == 1
+
+
 def test_a_file_that_moves_back_arrives_whole_in_the_team_it_once_left(
         county: County, devices) -> None:
     """Nord → Mitte → Nord: Nord's log holds the erasures of the file's first ids; the file
