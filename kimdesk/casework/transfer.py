@@ -74,9 +74,11 @@ from kimdesk.models.transfer import (
     HANDED_OVER,
     IMPORTED,
     KEPT,
+    KEPT_CLOSED,
     OUT,
     QUARANTINED,
     REQUESTED,
+    UPLOADED,
 )
 
 BUNDLE_FORMAT = "kimdesk case transfer v1"
@@ -175,7 +177,7 @@ def _check(ctx: Context, session: Session, case_id: str, to_team: str,
                               "zuständig ist.", "municipality")
     running = session.scalars(select(CaseTransfer.id).where(
         CaseTransfer.direction == OUT, CaseTransfer.client_id == case.client_id,
-        CaseTransfer.state.not_in((HANDED_OVER, CLOSED)))).first()
+        CaseTransfer.state.not_in((HANDED_OVER, CLOSED, KEPT_CLOSED)))).first()
     if running is not None:
         raise TransferRefused("Die Übergabe dieser Akte ist bereits unterwegs.", "case_id")
     problem = consent_problem(ctx, session, case.client_id, to_team)
@@ -221,6 +223,31 @@ def transfer_note(ctx: Context, case_id: str) -> str:
             CaseTransfer.direction == OUT, CaseTransfer.case_id == case_id)
             .order_by(CaseTransfer.requested_at.desc())).first()
     return note or ""
+
+
+def transfer_status(ctx: Context, case_id: str) -> str:
+    """What the Fall screen says about an outgoing transfer of this case's file ("" if none is
+    running and none was kept): requested, on its way, or acknowledged but kept here because
+    the file changed after it was sent."""
+    with ctx.vault.reading() as session:
+        row = session.scalars(select(CaseTransfer).where(
+            CaseTransfer.direction == OUT, CaseTransfer.case_id == case_id)
+            .order_by(CaseTransfer.requested_at.desc())).first()
+        if row is None:
+            return ""
+        name = team_name(ctx, row.to_team)
+        if row.state == REQUESTED:
+            asked = row.requested_at.astimezone()  # stored in UTC, said in local time
+            return (f"Übergabe an {name} angefordert am {asked:%d.%m.%Y}; sie geht beim "
+                    "nächsten Abgleich hinaus.")
+        if row.state == UPLOADED:
+            return (f"Übergabe an {name} unterwegs: übermittelt, wartet auf die Bestätigung "
+                    "des Teams. Spätere Änderungen bleiben hier erhalten.")
+        if row.state in (KEPT, KEPT_CLOSED) and row.done_on is not None:
+            return (f"An {name} übergeben am {row.done_on:%d.%m.%Y}, hier danach noch geändert: "
+                    f"die Akte bleibt auch in diesem Team. Bitte die Änderungen mit {name} "
+                    "abstimmen und die Akte danach hier löschen.")
+        return ""
 
 
 def set_state(ctx: Context, transfer_id: str, state: str) -> None:
@@ -486,7 +513,7 @@ def hand_over(ctx: Context, transfer_id: str) -> str:
     concerned settle it with the receiving team. "" if the acknowledgement was taken before."""
     with ctx.vault.writing() as session:
         row = load_transfer(session, transfer_id)
-        if row.state in (HANDED_OVER, KEPT, CLOSED):
+        if row.state in (HANDED_OVER, KEPT, KEPT_CLOSED, CLOSED):
             return ""
         if row.sealed_version and \
                 file_version(session, _selection(session, row.client_id)) != row.sealed_version:

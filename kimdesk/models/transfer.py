@@ -4,8 +4,8 @@ Never synced: it is the bookkeeping of the device that runs a transfer's steps. 
 transfer (``direction`` "out") goes requested → uploaded → handed_over (the moved records are
 erased in the sending team) → closed (the server's copy is gone); what stays is the note
 "übergeben an Team … am …" and opaque ids. If the file changed here after its bundle was
-sealed, the acknowledgement does not erase it: uploaded → kept → closed, with a note that says
-so. An incoming one is "imported" (in the same vault
+sealed, the acknowledgement does not erase it: uploaded → kept → kept_closed (the server's copy
+is gone), with a note that says so. An incoming one is "imported" (in the same vault
 transaction as its records, so a repeated import is recognised by the transfer id) or
 "quarantined" (refused: tampered, signed by an unknown device; nothing applied).
 """
@@ -25,6 +25,7 @@ REQUESTED = "requested"
 UPLOADED = "uploaded"
 HANDED_OVER = "handed_over"
 KEPT = "kept"  # acknowledged, but changed here after sealing: not erased
+KEPT_CLOSED = "kept_closed"  # the same, and the server's copy is gone
 CLOSED = "closed"
 IMPORTED = "imported"
 ACKNOWLEDGED = "acknowledged"

@@ -55,6 +55,7 @@ from kimdesk.models.transfer import (
     IMPORTED,
     IN,
     KEPT,
+    KEPT_CLOSED,
     OUT,
     QUARANTINED,
     REQUESTED,
@@ -187,7 +188,7 @@ def _delete_kept(sync: SyncClient) -> None:
         if row.state == KEPT:
             response = sync._call("DELETE", f"/transfers/{row.id}")
             if response.status_code in (200, 404):
-                casework.set_state(sync._ctx, row.id, CLOSED)
+                casework.set_state(sync._ctx, row.id, KEPT_CLOSED)
 
 
 def after_push(sync: SyncClient) -> None:

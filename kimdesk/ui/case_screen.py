@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from kimdesk.casework import case_views, cases
+from kimdesk.casework import transfer as team_transfer
 from kimdesk.casework.case_views import CaseDetail, ContactRow, KindChangeRow, PhaseChangeRow
 from kimdesk.errors import KimdeskError, NotFound
 from kimdesk.models.enums import CaseKind, CaseStatus, Phase
@@ -385,6 +386,9 @@ class CaseScreen(QWidget):
         lines = [f"Zuständig: {detail.case_manager}"] + [
             f"{format_date(h.handed_over_on)}: übergeben von {h.from_manager} an "
             f"{h.to_manager} – {h.reason}" for h in detail.handovers]
+        moving = team_transfer.transfer_status(self._state.ctx, detail.id)
+        if moving:
+            lines.append(moving)
         self.handover_label.setText("\n".join(lines))
 
     def _show_message(self, text: str, level: str = "error") -> None:

@@ -38,7 +38,7 @@ from kimdesk.models import (
     Institution,
     PhaseChange,
 )
-from kimdesk.models.transfer import ACKNOWLEDGED, CLOSED, QUARANTINED
+from kimdesk.models.transfer import ACKNOWLEDGED, CLOSED, KEPT_CLOSED, QUARANTINED
 from kimdesk.server import admin
 from kimdesk.server.tables import blobs as server_blobs
 from kimdesk.server.tables import team_stat_cells, transfer_chunks, transfers
@@ -255,8 +255,9 @@ def test_an_entry_made_after_the_bundle_was_sealed_is_not_erased_with_the_file(
     assert _count(mehmet, Client, id=casework.moved_id(moved_by, person.id)) == 1
     assert _count(mehmet, Contact, id=casework.moved_id(moved_by, late.id)) == 0
     [row] = casework.transfers(anna)
-    assert row.state == CLOSED  # the server's copy is deleted all the same
+    assert row.state == KEPT_CLOSED  # the server's copy is deleted all the same
     assert "nicht gelöscht" in casework.transfer_note(anna, case.id)
+    assert "bleibt auch in diesem Team" in casework.transfer_status(anna, case.id)
     assert _server_count(county.nord.db_url, transfers) == 0
     assert not _sync(county.nord, anna).notes  # said once
 

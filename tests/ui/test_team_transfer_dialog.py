@@ -12,6 +12,7 @@ from kimdesk.casework import case_views
 from kimdesk.casework import transfer as casework
 from kimdesk.casework.context import Context
 from kimdesk.models.transfer import REQUESTED
+from kimdesk.ui.case_screen import CaseScreen
 from kimdesk.ui.state import AppState
 from kimdesk.ui.team_transfer_dialog import TeamTransferDialog
 from tests.factories import CM, make_case, make_person
@@ -55,3 +56,20 @@ def test_the_transfer_is_requested_with_team_kommune_and_confirmation(
     [row] = casework.transfers(ctx)
     assert (row.state, row.to_team, row.municipality, row.case_id) == (
         REQUESTED, "mitte", "goch", case.id)
+
+
+def test_the_fall_screen_says_that_the_file_is_being_handed_over(
+        qtbot: Any, app_state: AppState, ctx: Context) -> None:
+    case = make_case(ctx, make_person(ctx, consent=True), CM)
+    screen = CaseScreen(app_state)
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.show_case(case.id)
+    assert "Übergabe" not in screen.handover_label.text()
+
+    row = casework.request_transfer(ctx, case.id, "mitte", "goch")
+    screen.show_case(case.id)
+
+    asked = f"{row.requested_at.astimezone():%d.%m.%Y}"
+    assert f"Übergabe an Team 3 Mitte angefordert am {asked}; sie geht beim nächsten Abgleich" \
+        in screen.handover_label.text()
