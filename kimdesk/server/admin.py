@@ -31,6 +31,8 @@ from kimdesk.server.tables import (
     devices,
     quarantine_reports,
     teams,
+    transfer_chunks,
+    transfers,
 )
 from kimdesk.sync.lease import lease_code
 
@@ -339,6 +341,56 @@ def audit_entries(db: Database, limit: int = 50, actions: Sequence[str] = ()
     """The newest ``limit`` entries (of ``actions`` only, if given), oldest first."""
     with db.read() as conn:
         return audit.entries(conn, limit, actions)
+
+
+@dataclass(frozen=True)
+class OpenTransfer:
+    """A case transfer the server still holds: its teams and step, never the file (only
+    ciphertext is stored); the sending device by id."""
+
+    transfer_id: str
+    from_team: str
+    to_team: str
+    sender_id: str
+    step: str  # uploading | waiting | acknowledged
+    created_at: datetime
+    acked_at: datetime | None
+    stored_bytes: int
+
+    @property
+    def step_label(self) -> str:
+        return _TRANSFER_STEPS[self.step]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "created_at": self.created_at.isoformat(),
+                "acked_at": self.acked_at.isoformat() if self.acked_at else None}
+
+
+_TRANSFER_STEPS = {
+    "uploading": "wird hochgeladen",
+    "waiting": "wartet auf ein Gerät des Zielteams",
+    "acknowledged": "bestätigt, wartet auf das sendende Gerät",
+}
+
+
+def open_transfers(db: Database, team: str | None = None) -> list[OpenTransfer]:
+    """The case transfers the server holds, oldest first (county IT: one that waits for
+    weeks has no certified device in the receiving team, or a sending laptop that no longer
+    syncs; docs/sync.md). With ``team``: those from or to it."""
+    stored = (select(transfer_chunks.c.transfer_id,
+                     func.sum(func.length(transfer_chunks.c.data)).label("size"))
+              .group_by(transfer_chunks.c.transfer_id).subquery())
+    stmt = (select(transfers, stored.c.size)
+            .outerjoin(stored, stored.c.transfer_id == transfers.c.id)
+            .order_by(transfers.c.created_at, transfers.c.id))
+    if team is not None:
+        stmt = stmt.where((transfers.c.from_team == team) | (transfers.c.to_team == team))
+    with db.read() as conn:
+        return [OpenTransfer(
+            transfer_id=r.id, from_team=r.from_team, to_team=r.to_team, sender_id=r.sender_id,
+            step=("acknowledged" if r.ack else "waiting" if r.sealed else "uploading"),
+            created_at=as_utc(r.created_at) or utcnow(), acked_at=as_utc(r.acked_at),
+            stored_bytes=int(r.size or 0)) for r in conn.execute(stmt)]
 
 
 @dataclass(frozen=True)

@@ -319,6 +319,26 @@ def _quarantine(db: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _transfers(db: Any, args: argparse.Namespace) -> int:
+    from kimdesk.server import admin
+
+    held = admin.open_transfers(db, args.team)
+    if args.json:
+        print(json.dumps([t.to_json() for t in held], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not held:
+        print("Keine offenen Übergaben.")
+        return EXIT_OK
+    print(_table(("Übergabe", "Von", "An", "Sendendes Gerät", "Seit", "Stand", "Gespeichert"),
+                 [(t.transfer_id[:8], t.from_team, t.to_team, t.sender_id[:8],
+                   _when(t.created_at), t.step_label, f"{t.stored_bytes / 1e6:.1f} MB")
+                  for t in held]))
+    print("Der Server hält nur verschlüsselte Akten. Eine Übergabe, die lange wartet: im "
+          "Zielteam hat kein vom Kreis bestätigtes Gerät abgeglichen, oder das sendende Gerät "
+          "gleicht nicht mehr ab (dann die Übergabe von einem anderen Gerät neu anfordern).")
+    return EXIT_OK
+
+
 _KIND_LABELS = {"clients": "Ratsuchende", "cases": "Fälle", "contacts": "Kontakte"}
 
 
@@ -477,6 +497,11 @@ def register(subparsers: Any) -> None:
                                    "entschlüsselbar, ungültig, Zeitstempel in der Zukunft)",
                      _quarantine)
     parser.add_argument("--team", metavar="TEAM", help="nur dieses Team")
+    parser.add_argument("--json", action="store_true", help="Ausgabe als JSON")
+
+    parser = command("transfers", "offene Übergaben von Akten zwischen Teams (nur "
+                                  "verschlüsselt gespeichert)", _transfers)
+    parser.add_argument("--team", metavar="TEAM", help="nur Übergaben von oder an dieses Team")
     parser.add_argument("--json", action="store_true", help="Ausgabe als JSON")
 
     parser = command("certificate", "ein Gerätezertifikat der Kreis-IT hinterlegen "

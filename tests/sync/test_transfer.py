@@ -50,6 +50,7 @@ from kimdesk.sync import client, statistics, trust
 from kimdesk.sync import transfer as sync_transfer
 from kimdesk.sync.client import SyncClient
 from kimdesk.sync.statistics import fetch_county
+from tests.cli_support import run_kimdesk
 from tests.factories import CM, make_case, make_contact, make_person
 from tests.server.support import PostgresCluster, ServerProcess
 from tests.sync.team import Team, sqlite_url
@@ -286,6 +287,40 @@ def test_a_colleague_s_entry_pushed_after_the_seal_keeps_the_file_in_the_team(
     for ctx in (anna, ewa):
         assert _count(ctx, Client, id=person.id) == 1
         assert _count(ctx, Contact, id=late.id) == 1
+
+
+def test_county_it_lists_the_transfers_the_server_holds_at_each_step(
+        county: County, devices) -> None:
+    (anna,) = devices(1)
+    (mehmet,) = devices(1, team="mitte")
+    county.nord.join(anna)
+    county.mitte.join(mehmet)
+    person, case, _document_row = _file(anna, content=_document(50_000))
+    url = county.nord.db_url
+
+    def listed(*extra: str) -> str:
+        done = run_kimdesk("server-admin", "--db", url, "transfers", *extra)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert listed().strip() == "Keine offenen Übergaben."
+    request_transfer(anna, case.id, "mitte", "goch")
+    moved_by = _transfer_id(anna)
+    _sync(county.nord, anna)
+    [held] = json.loads(listed("--json"))
+    assert (held["transfer_id"], held["from_team"], held["to_team"], held["step"]) == (
+        moved_by, "nord", "mitte", "waiting")
+    assert held["stored_bytes"] > 50_000  # the document, encrypted
+    text = listed()
+    assert "wartet auf ein Gerät des Zielteams" in text and moved_by[:8] in text
+    assert SURNAME not in text and person.id not in text  # nothing of the file itself
+    assert json.loads(listed("--json", "--team", "sued")) == []
+
+    _sync(county.mitte, mehmet)
+    [held] = json.loads(listed("--json", "--team", "mitte"))
+    assert held["step"] == "acknowledged" and held["stored_bytes"] == 0
+    _sync(county.nord, anna)  # erased in Nord, the server's remains deleted
+    assert json.loads(listed("--json")) == []
 
 
 def test_a_file_that_moves_back_arrives_whole_in_the_team_it_once_left(
