@@ -26,6 +26,21 @@ def open_dialog(dialog: D, on_accepted: Callable[[D], None] | None = None) -> D:
     return dialog
 
 
+_DISCARDED = "kimdesk_discarded"
+
+
+def discard(dialog: QDialog) -> None:
+    """End ``dialog`` for good, also while an auto-lock hides it: what it edits is gone (e.g.
+    the Kreis-Tresor after the county revoked it), so the unlock must not show it again."""
+    dialog.setProperty(_DISCARDED, True)
+    dialog.reject()
+
+
+def discarded(dialog: QDialog) -> bool:
+    """Whether :func:`discard` ended ``dialog``."""
+    return bool(dialog.property(_DISCARDED))
+
+
 def fit_to_screen(dialog: QWidget, width: int, height: int) -> None:
     """Resize ``dialog`` to ``width`` × ``height``, but never beyond the available area of the
     screen it opens on (a 1366×768 laptop, or less at 150 % scaling)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -31,6 +32,7 @@ from shiboken6 import isValid
 
 from kimdesk import APP_NAME, __version__, config
 from kimdesk.casework.profile import load_profile
+from kimdesk.ui.dialogs import discarded
 from kimdesk.ui.lock_screen import LockScreen
 from kimdesk.ui.state import AppState
 
@@ -306,12 +308,18 @@ class MainWindow(QMainWindow):
         if self.navigation.currentRow() < 0 and self.pages.currentIndex() < len(self.NAVIGATION):
             self.show_page("Heute")
         self._restore_focus()
-        for dialog in self._hidden_dialogs:
+        for dialog in self._waiting_dialogs():
             # Dialogs are opened with open(), never exec(): hiding them ended nothing, and
             # when one saves, the vault tells every screen.
             dialog.show()
         self._hidden_dialogs.clear()
         self.idle_timer.start()
+
+    def _waiting_dialogs(self) -> list[QDialog]:
+        """The dialogs the lock hid that still wait for their user: not those ended meanwhile
+        because their data went (``dialogs.discard``) or deleted with the screen that opened
+        them (the Kreis scope after a revocation)."""
+        return [d for d in self._hidden_dialogs if shiboken6.isValid(d) and not discarded(d)]
 
     def _restore_focus(self) -> None:
         """After an unlock the keyboard is where the user left it before the lock; after the
@@ -331,7 +339,7 @@ class MainWindow(QMainWindow):
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QDialog) and widget.isVisible():
                 widget.reject()
-        for dialog in self._hidden_dialogs:
+        for dialog in self._waiting_dialogs():
             dialog.reject()
         self._hidden_dialogs.clear()
         self._state.lock()
@@ -363,7 +371,7 @@ class MainWindow(QMainWindow):
         screens_dirty = self._workspace_built and any(
             screen.has_unsaved_changes()
             for screen in (self.client_file, self.case_screen, self.coordination))
-        return screens_dirty or bool(self._hidden_dialogs) or any(
+        return screens_dirty or bool(self._waiting_dialogs()) or any(
             isinstance(w, QDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
 
     def confirm_discard(self) -> bool:
@@ -382,7 +390,7 @@ class MainWindow(QMainWindow):
     def discard_and_close(self) -> None:
         """Close without asking (the user already agreed to drop unsaved input)."""
         self._discard_confirmed = True
-        for dialog in self._hidden_dialogs:
+        for dialog in self._waiting_dialogs():
             dialog.reject()
         self._hidden_dialogs.clear()
         self.close()

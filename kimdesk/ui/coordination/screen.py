@@ -36,6 +36,7 @@ from kimdesk.ui.coordination.reconstruction_editor import ReconstructionsTab
 from kimdesk.ui.coordination.release_dialog import ReleaseDialog
 from kimdesk.ui.coordination.reviews_tab import ReviewsTab
 from kimdesk.ui.coordination.steering_tab import SteeringTab
+from kimdesk.ui.dialogs import discard
 from kimdesk.ui.state import AppState
 
 TABS = ("Fallbesprechungen", "Erkenntnisse", "Fallrekonstruktionen", "Projektgruppen",
@@ -163,9 +164,10 @@ class CoordinationScreen(QWidget):
         Projektgruppe of the Kreis being typed could never be saved), and so does a pending
         "An den Kreis weitergeben"."""
         for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QDialog) and widget.isVisible() and (
+            # Hidden ones too: an auto-lock hides dialogs and the unlock would show them again.
+            if isinstance(widget, QDialog) and (
                     isinstance(widget, ReleaseDialog) or self._in_county_scope(widget)):
-                widget.reject()
+                discard(widget)
         showing = self.current_scope == COUNTY
         self.team_button.setChecked(True)
         self.scope.hide()

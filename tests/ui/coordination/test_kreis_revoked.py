@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from sqlalchemy import func, select
@@ -31,7 +32,7 @@ from kimdesk.models import Client, VaultProfile
 from kimdesk.models.changelog import LOCAL_ONLY
 from kimdesk.reference import load_reference
 from kimdesk.server import admin
-from kimdesk.sync.client import SyncReport, enrolled_device
+from kimdesk.sync.client import SyncReport, enrolled_device, wipe_vault
 from kimdesk.ui.coordination.project_groups_tab import ProjectGroupDialog
 from kimdesk.ui.coordination.screen import COUNTY, TEAM, CoordinationScreen
 from kimdesk.ui.hub import Hub
@@ -277,6 +278,44 @@ def test_a_revoked_kreis_device_loses_its_kreis_tresor_and_the_team_works_on(
         assert text.startswith("Synchronisiert: heute ") and "Kreis" not in text, text
         assert not any("Kreis-Tresor" in m for m in messages), messages
         assert _people(restarted.ctx.vault) == people
+    finally:
+        close_window(window)
+
+
+def test_a_kreis_dialog_hidden_by_the_lock_does_not_come_back_after_the_revocation(
+        qtbot: Any, laptop: Laptop, clock: Clock) -> None:
+    """The window was locked while the sync that wiped the Kreis-Tresor ran: the Kreis
+    dialog the lock hid stays closed after the unlock (it could never be saved)."""
+    state = AppState(laptop.data_dir, Hub(), clock=clock)
+    state.attach(laptop.ctx.vault)
+    window = _window(qtbot, state, laptop.network)
+    try:
+        _sync(qtbot, window)
+        window.show_page("Koordination")
+        screen = window.coordination
+        qtbot.mouseClick(screen.county_button, Qt.MouseButton.LeftButton)
+        assert screen.county is not None
+        screen.county.show_tab("Projektgruppen")
+        qtbot.mouseClick(screen.county.project_groups.new_button, Qt.MouseButton.LeftButton)
+        typing = screen.county.project_groups.dialog
+        assert isinstance(typing, ProjectGroupDialog) and typing.isVisible()
+        type_text(qtbot, typing.name, "Sprachkurse mit Kinderbetreuung")
+        window.lock()
+        assert not typing.isVisible()
+        # What the sync worker does when the Kreis sync ends in a revocation (it wiped the
+        # Kreis-Tresor: kimdesk.sync.client.wipe_vault), here while the window is locked.
+        wipe_vault(county.county_vault_dir(laptop.data_dir))
+        state.remove_revoked_county()
+
+        _unlock(qtbot, window, state)
+        QApplication.processEvents()
+
+        assert not shiboken6.isValid(typing) or not typing.isVisible()
+        assert [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, QDialog) and w.isVisible()] == []
+        assert not window.unsaved_work()  # nothing left that could still be saved
+        window.show_page("Koordination")
+        _no_kreis_scope(window.coordination, state)
     finally:
         close_window(window)
 
