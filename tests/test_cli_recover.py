@@ -1,25 +1,23 @@
-"""`kimdesk recover` and `kimdesk password`, run as subprocesses the way a user or county IT
-would: init notes the recovery code, the password is forgotten, the code (or the county's
-private key, generated here) sets a new one, the old password fails and the new one opens."""
+"""`kimdesk recover` and `kimdesk password`, run through the command line's main() the way a
+user or county IT would: init notes the recovery code, the password is forgotten, the code (or
+the county's private key, generated here) sets a new one, the old password fails and the new
+one opens."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import re
 import shutil
-from dataclasses import dataclass
+import subprocess
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from kimdesk.cli import main
 from kimdesk.vault.header import read_header
 from kimdesk.vault.store import HEADER_FILE
+from tests.cli_support import run_kimdesk
 
 PASSWORD = "Rheinpromenade-Emmerich-7"
 NEW_PASSWORD = "Schwanenburg-Kellen-Rindern"
@@ -27,25 +25,8 @@ USER = "Anna Becker"
 RECOVERY_CODE = re.compile(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){5}-[0-9A-Z]{2}\b")
 
 
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run(*args: str | Path, env: dict[str, str] | None = None) -> Result:
-    """`kimdesk ARGS` (its main(), in this process: a subprocess per call would cost seconds)
-    with only the given KIMDESK_* variables set."""
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        for name in [n for n in os.environ if n.startswith("KIMDESK_")]:
-            patch.delenv(name)
-        for name, value in (env or {}).items():
-            patch.setenv(name, value)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([str(arg) for arg in args])
-    return Result(code, out.getvalue(), err.getvalue())
+Result = subprocess.CompletedProcess[str]
+run = run_kimdesk  # `kimdesk ARGS` through main() in this process (tests/cli_support.py)
 
 
 def error_line(result: Result) -> str:
