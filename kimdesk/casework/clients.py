@@ -255,6 +255,61 @@ def create_clients(
         return _create_many(ctx, session, items, consent, allow_duplicate, progress)
 
 
+@dataclass(frozen=True)
+class ListConsent:
+    """The consent a list records for each of its new clients, validated once: ``template``
+    (given today unless it says otherwise), an unsaved ``prototype`` record of it, and whether
+    it ``covers`` the fields beyond the minimum (a data-processing consent in force today)."""
+
+    template: ConsentInput
+    prototype: Consent
+    covers: bool
+
+
+def list_consent(ctx: Context, session: Session, consent: ConsentInput) -> ListConsent:
+    """``consent`` for a whole list (:func:`create_clients` and the import); ValidationError
+    if it is not valid."""
+    today = ctx.today()
+    template = ConsentInput(**{**asdict(consent), "given_on": consent.given_on or today})
+    prototype = new_consent(ctx, session, "", template)
+    covers = (template.kind == ConsentKind.DATA_PROCESSING and template.given_on is not None
+              and template.given_on <= today
+              and (template.valid_until is None or template.valid_until >= today))
+    return ListConsent(template, prototype, covers)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A list's item that passed the rules of :func:`create_client`: its column values, the
+    fields only a consent allows (for the audit entry) and, for a named person, her key in the
+    duplicate index (to add once she has an id)."""
+
+    values: dict[str, Any]
+    used: list[str]
+    key: textmatch.PersonKey | None
+
+
+def admit(ctx: Context, data: ClientInput, *, covers: bool,
+          duplicates: search.DuplicateIndex | None) -> Admitted | LikelyDuplicate | ValidationError:
+    """The rules of :func:`create_client` for one item of a list (earlier items are in
+    ``duplicates`` already): what to create, or why not."""
+    try:
+        _validate(ctx, data)
+    except ValidationError as exc:
+        return exc
+    values = data.values()
+    if data.anonymous:
+        _forget_identity(values)
+    used = _consent_fields_used(values)
+    if used and not covers:
+        return _require_consent_for(used)
+    person = values["kind"] == ClientKind.PERSON and not values["anonymous"]
+    key = textmatch.PersonKey(values["first_name"], values["last_name"], values["birth_date"])
+    if duplicates is not None and person and duplicates.find(key):
+        return LikelyDuplicate([])
+    return Admitted(values, used, key if person else None)
+
+
 def _create_many(
     ctx: Context,
     session: Session,
@@ -263,14 +318,8 @@ def _create_many(
     allow_duplicate: bool,
     progress: Callable[[int, int], None] | None,
 ) -> list[Client | LikelyDuplicate | ValidationError]:
-    today = ctx.today()
-    template: ConsentInput | None = None
-    if consent is not None:
-        template = ConsentInput(**{**asdict(consent), "given_on": consent.given_on or today})
-        new_consent(ctx, session, "", template)  # validates the consent once for all
-    covers = (template is not None and template.kind == ConsentKind.DATA_PROCESSING
-              and template.given_on is not None and template.given_on <= today
-              and (template.valid_until is None or template.valid_until >= today))
+    listed = list_consent(ctx, session, consent) if consent is not None else None
+    template = listed.template if listed is not None else None
     duplicates = search.DuplicateIndex.load(session) if not allow_duplicate else None
     results: list[Client | LikelyDuplicate | ValidationError] = []
     created: list[Client] = []
@@ -280,30 +329,17 @@ def _create_many(
     for number, data in enumerate(items, start=1):
         if progress is not None and (number % 500 == 0 or number == total):
             progress(number, total)
-        try:
-            _validate(ctx, data)
-        except ValidationError as exc:
-            results.append(exc)
+        admitted = admit(ctx, data, covers=listed is not None and listed.covers,
+                         duplicates=duplicates)
+        if not isinstance(admitted, Admitted):
+            results.append(admitted)
             continue
-        values = data.values()
-        if data.anonymous:
-            _forget_identity(values)
-        used = _consent_fields_used(values)
-        if used and not covers:
-            results.append(_require_consent_for(used))
-            continue
-        person = values["kind"] == ClientKind.PERSON and not values["anonymous"]
-        key = textmatch.PersonKey(values["first_name"], values["last_name"],
-                                  values["birth_date"])
-        if duplicates is not None and person and duplicates.find(key):
-            results.append(LikelyDuplicate([]))
-            continue
-        client = Client(id=new_id(), **values)
+        client = Client(id=new_id(), **admitted.values)
         stamp(ctx, client, created=True)
-        if duplicates is not None and person:
-            duplicates.add(key, client.id)
+        if duplicates is not None and admitted.key is not None:
+            duplicates.add(admitted.key, client.id)
         entries.append(audit.NewEntry("create", client.id, Client.__tablename__, client.id,
-                                      {"fields": used}))
+                                      {"fields": admitted.used}))
         if template is not None:
             record_ = new_consent(ctx, session, client.id, template, validate=False)
             consents.append(record_)

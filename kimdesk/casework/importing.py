@@ -9,7 +9,7 @@ audit entries and search index (``tests/sync/test_imported_clients.py`` holds it
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -19,17 +19,17 @@ from sqlalchemy import Table, insert, inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
-from kimdesk import textmatch
 from kimdesk.casework import audit, search
-from kimdesk.casework.clients import ClientInput, LikelyDuplicate, without_cyclic_gc
-
-# The rules of one client, shared with create_client (the import applies them row by row).
-from kimdesk.casework.clients import _consent_fields_used as consent_fields_used
-from kimdesk.casework.clients import _forget_identity as forget_identity
-from kimdesk.casework.clients import _require_consent_for as require_consent_for
-from kimdesk.casework.clients import _validate as validate_client
+from kimdesk.casework.clients import (
+    Admitted,
+    ClientInput,
+    LikelyDuplicate,
+    admit,
+    list_consent,
+    without_cyclic_gc,
+)
 from kimdesk.casework.common import record
-from kimdesk.casework.consents import ConsentInput, new_consent
+from kimdesk.casework.consents import ConsentInput
 from kimdesk.casework.context import Context
 from kimdesk.casework.import_files import (
     ImportFileError,
@@ -40,7 +40,6 @@ from kimdesk.casework.import_files import (
 from kimdesk.errors import ValidationError
 from kimdesk.models import Client, Consent, changelog
 from kimdesk.models.base import new_id, table_of
-from kimdesk.models.enums import ClientKind, ConsentKind
 
 
 @dataclass
@@ -127,18 +126,13 @@ def _write_clients(
     (Core statements bypass the flush listener), the audit entries and the index entries in
     bulk. Nothing is written unless every row is valid: a row's ValidationError is returned
     and the caller raises it, so the transaction is rolled back anyway."""
-    today = ctx.today()
-    template: ConsentInput | None = None
+    listed = list_consent(ctx, session, consent) if consent is not None else None
+    template = listed.template if listed is not None else None
     consent_values: dict[str, Any] = {}
-    if consent is not None:
-        template = ConsentInput(**{**asdict(consent), "given_on": consent.given_on or today})
-        prototype = new_consent(ctx, session, "", template)  # validates the consent once
-        state = inspect(prototype).dict
+    if listed is not None:
+        state = inspect(listed.prototype).dict
         consent_values = {column.name: state[column.name] for column in _CONSENTS.columns
                           if column.name in state}
-    covers = (template is not None and template.kind == ConsentKind.DATA_PROCESSING
-              and template.given_on is not None and template.given_on <= today
-              and (template.valid_until is None or template.valid_until >= today))
     duplicates = search.DuplicateIndex.load(session) if not allow_duplicate else None
     results: list[_NewClient | LikelyDuplicate | ValidationError] = []
     clients: list[dict[str, Any]] = []
@@ -153,30 +147,18 @@ def _write_clients(
     for number, data in enumerate(items, start=1):
         if progress is not None and (number % 500 == 0 or number == total):
             progress(number, total)
-        try:
-            validate_client(ctx, data)
-        except ValidationError as exc:
-            results.append(exc)
+        admitted = admit(ctx, data, covers=listed is not None and listed.covers,
+                         duplicates=duplicates)
+        if not isinstance(admitted, Admitted):
+            results.append(admitted)
             continue
-        values = data.values()
-        if data.anonymous:
-            forget_identity(values)
-        used = consent_fields_used(values)
-        if used and not covers:
-            results.append(require_consent_for(used))
-            continue
-        person = values["kind"] == ClientKind.PERSON and not values["anonymous"]
-        key = textmatch.PersonKey(values["first_name"], values["last_name"],
-                                  values["birth_date"])
-        if duplicates is not None and person and duplicates.find(key):
-            results.append(LikelyDuplicate([]))
-            continue
+        values = admitted.values
         client_id = new_id()
         clients.append(client_defaults.complete({**values, "id": client_id, **stamps}))
-        if duplicates is not None and person:
-            duplicates.add(key, client_id)
+        if duplicates is not None and admitted.key is not None:
+            duplicates.add(admitted.key, client_id)
         entries.append(audit.NewEntry("create", client_id, _CLIENTS.name, client_id,
-                                      {"fields": used}))
+                                      {"fields": admitted.used}))
         if template is not None:
             consent_id = new_id()
             consents.append(consent_defaults.complete(
