@@ -256,13 +256,20 @@ def listing(db: Database, caller: Caller) -> dict[str, Any]:
             "outgoing": [_listed(r) for r in outgoing]}
 
 
+def _sealed_for(conn: Any, transfer_id: str, caller: Caller) -> Any:
+    """The transfer as its receiving team may take it: addressed to the caller's team (else
+    404, as if it were not there) and sealed (else 409)."""
+    row = _row(conn, transfer_id)
+    if row.to_team != caller.team:
+        raise ApiError(404, "Diese Übergabe ist auf dem Server nicht (mehr) vorhanden.")
+    if not row.sealed:
+        raise ApiError(409, "Die Übergabe ist noch nicht vollständig.")
+    return row
+
+
 def get_chunk(db: Database, caller: Caller, transfer_id: str, index: int) -> bytes:
     with db.read() as conn:
-        row = _row(conn, transfer_id)
-        if row.to_team != caller.team:
-            raise ApiError(404, "Diese Übergabe ist auf dem Server nicht (mehr) vorhanden.")
-        if not row.sealed:
-            raise ApiError(409, "Die Übergabe ist noch nicht vollständig.")
+        _sealed_for(conn, transfer_id, caller)
         data = conn.execute(select(transfer_chunks.c.data).where(
             transfer_chunks.c.transfer_id == transfer_id, transfer_chunks.c.idx == index)
             ).scalar()
@@ -285,11 +292,7 @@ def acknowledge(db: Database, caller: Caller, transfer_id: str, ack_text: str,
             ack.get("device_id") != caller.id or ack.get("team") != caller.team:
         raise ApiError(422, "Die Bestätigung passt nicht zu Gerät, Team oder Übergabe.")
     with db.write() as conn:
-        row = _row(conn, transfer_id)
-        if row.to_team != caller.team:
-            raise ApiError(404, "Diese Übergabe ist auf dem Server nicht (mehr) vorhanden.")
-        if not row.sealed:
-            raise ApiError(409, "Die Übergabe ist noch nicht vollständig.")
+        row = _sealed_for(conn, transfer_id, caller)
         if row.ack is None:
             conn.execute(update(transfers).where(transfers.c.id == transfer_id).values(
                 ack=ack_text, ack_signature=signature, acked_at=utcnow()))
