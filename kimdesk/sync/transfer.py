@@ -168,33 +168,27 @@ def before_push(sync: SyncClient) -> list[str]:
 
 def after_pull(sync: SyncClient) -> tuple[list[str], bool]:
     """Erase what the other team acknowledged (after the pull, so the version check of
-    ``casework.hand_over`` sees the colleagues' changes pushed before). Returns the notes for
-    the sync report and whether a file was erased (its erasure is to be pushed)."""
+    ``casework.hand_over`` sees the colleagues' changes pushed before) and delete the server's
+    remains of a transfer kept here (nothing to push first). Returns the notes for the sync
+    report and whether an erased file waits for its erasure to be pushed."""
     notes: list[str] = []
-    uploaded = [r for r in casework.transfers(sync._ctx, direction=OUT) if r.state == UPLOADED]
-    if not uploaded:
-        return notes, False
-    listing = sync._get("/transfers")
-    for row in uploaded:
-        notes += _take_acknowledgement(sync, row.id, row.to_team, listing)
-    _delete_kept(sync)
-    erased = any(r.state == HANDED_OVER for r in casework.transfers(sync._ctx, direction=OUT))
-    return notes, erased
-
-
-def _delete_kept(sync: SyncClient) -> None:
-    """The server's remains of transfers acknowledged but kept here (nothing to push first)."""
-    for row in casework.transfers(sync._ctx, direction=OUT):
+    rows = casework.transfers(sync._ctx, direction=OUT)
+    uploaded = [r for r in rows if r.state == UPLOADED]
+    if uploaded:
+        listing = sync._get("/transfers")
+        for row in uploaded:
+            notes += _take_acknowledgement(sync, row.id, row.to_team, listing)
+        rows = casework.transfers(sync._ctx, direction=OUT)
+    for row in rows:
         if row.state == KEPT:
             response = sync._call("DELETE", f"/transfers/{row.id}")
             if response.status_code in (200, 404):
                 casework.set_state(sync._ctx, row.id, KEPT_CLOSED)
+    return notes, any(r.state == HANDED_OVER for r in rows)
 
 
 def after_push(sync: SyncClient) -> None:
-    """Delete the server's remains of transfers whose erasure this sync pushed, and of those
-    acknowledged but kept here."""
-    _delete_kept(sync)
+    """Delete the server's remains of transfers whose erasure this sync pushed."""
     for row in casework.transfers(sync._ctx, direction=OUT):
         if row.state != HANDED_OVER:
             continue
