@@ -70,6 +70,16 @@ def open_window(qtbot: Any, state: AppState, network: Network) -> MainWindow:
     return main
 
 
+def laptop_window(qtbot: Any, state: AppState, network: Network) -> MainWindow:
+    """The main window at a 1366×768 laptop's size, shown and exposed (close it with
+    :func:`close_window`)."""
+    main = MainWindow(state, sync_connection=network)
+    main.resize(1366, 768)
+    main.show()
+    qtbot.waitExposed(main)
+    return main
+
+
 def close_window(main: MainWindow) -> None:
     """Close without questions and let a running sync end before the server goes away."""
     for widget in QApplication.topLevelWidgets():

@@ -51,7 +51,7 @@ from tests.sync.devices import USERS, open_device
 from tests.sync.team import Team, sqlite_url
 from tests.ui.coordination.widget_texts import leaked, visible_texts
 from tests.ui.support import choose, type_text
-from tests.ui.sync_support import WAIT_MS, Network, close_window
+from tests.ui.sync_support import WAIT_MS, Network, close_window, laptop_window
 
 SHOTS = Path("/tmp/shots")
 GROUP = "Vereinbarkeit von Familie und Qualifizierung (kreisweit)"
@@ -110,14 +110,6 @@ def _state(ctx: Context, clock: Clock) -> AppState:
     state = AppState(ctx.vault.data_dir, Hub(), clock=clock)
     state.attach(ctx.vault)
     return state
-
-
-def _window(qtbot: Any, state: AppState, network: Network) -> MainWindow:
-    main = MainWindow(state, sync_connection=network)
-    main.resize(1366, 768)
-    main.show()
-    qtbot.waitExposed(main)
-    return main
 
 
 def _sync(qtbot: Any, window: MainWindow) -> None:
@@ -186,7 +178,7 @@ def test_beispiel_5_county_wide_from_nord_to_sued_and_back(
     example = build_example5(nord_ctx)  # Nord's team: Frau A.'s case, reconstruction, theme
     finding = example.findings[1]  # the Kita waiting time in Goch (no case behind it)
     secrets = example.example.secrets
-    nord = _window(qtbot, _state(nord_ctx, clock), county_server.network)
+    nord = laptop_window(qtbot, _state(nord_ctx, clock), county_server.network)
     nord_state = nord.coordination._state
     assert nord_state.has_county and nord_state.can_release
     try:
@@ -240,7 +232,7 @@ def test_beispiel_5_county_wide_from_nord_to_sued_and_back(
         close_window(nord)
 
     # --- Süd sees them in the Kreis scope, starts a Projektgruppe and a decision ---------
-    sued = _window(qtbot, _state(sued_ctx, clock), county_server.network)
+    sued = laptop_window(qtbot, _state(sued_ctx, clock), county_server.network)
     try:
         _sync(qtbot, sued)
         _navigate(qtbot, sued, "Koordination")
@@ -321,7 +313,7 @@ def test_beispiel_5_county_wide_from_nord_to_sued_and_back(
     # --- Nord's Kreis scope shows both ---------------------------------------------------
     nord_ctx = dataclasses.replace(nord_ctx, vault=open_vault(nord_ctx.vault.data_dir,
                                                               PASSWORD))
-    nord = _window(qtbot, _state(nord_ctx, clock), county_server.network)
+    nord = laptop_window(qtbot, _state(nord_ctx, clock), county_server.network)
     try:
         _sync(qtbot, nord)
         _navigate(qtbot, nord, "Koordination")
@@ -459,7 +451,7 @@ def test_a_kreis_tresor_not_yet_enrolled_is_named_in_the_sync_status(
     _coordinator(ctx)
     team.join(ctx, coordinator=True)
     county.create_county_vault(ctx, tmp_path / "nord")
-    window = _window(qtbot, _state(ctx, clock), Network(team))
+    window = laptop_window(qtbot, _state(ctx, clock), Network(team))
     try:
         qtbot.waitUntil(lambda: "Kreis" in window.sync_status.label.text(), timeout=WAIT_MS)
         text = window.sync_status.label.text()

@@ -44,7 +44,7 @@ from tests.sync.devices import USERS, open_device
 from tests.sync.team import Team, sqlite_url
 from tests.ui.coordination.widget_texts import visible_texts
 from tests.ui.support import type_text
-from tests.ui.sync_support import WAIT_MS, Network, close_window
+from tests.ui.sync_support import WAIT_MS, Network, close_window, laptop_window
 
 SHOTS = Path("/tmp/shots")
 FINDING = "Sprachkurse mit Kinderbetreuung fehlen in Kevelaer."  # released by the team
@@ -113,14 +113,6 @@ def laptop(template_vault: Path, tmp_path: Path, clock: Clock) -> Iterator[Lapto
         nord.close()
 
 
-def _window(qtbot: Any, state: AppState, network: Network) -> MainWindow:
-    main = MainWindow(state, sync_connection=network)
-    main.resize(1366, 768)
-    main.show()
-    qtbot.waitExposed(main)
-    return main
-
-
 def _unlock(qtbot: Any, window: MainWindow, state: AppState) -> None:
     qtbot.keyClicks(window.lock_screen.password, PASSWORD)
     qtbot.keyClick(window.lock_screen.password, Qt.Key.Key_Return)
@@ -180,7 +172,7 @@ def test_a_revoked_kreis_device_loses_its_kreis_tresor_and_the_team_works_on(
     people = _people(laptop.ctx.vault)
     state = AppState(laptop.data_dir, Hub(), clock=clock)
     state.attach(laptop.ctx.vault)
-    window = _window(qtbot, state, laptop.network)
+    window = laptop_window(qtbot, state, laptop.network)
     messages: list[str] = []
     window.statusBar().messageChanged.connect(messages.append)
     try:
@@ -265,7 +257,7 @@ def test_a_revoked_kreis_device_loses_its_kreis_tresor_and_the_team_works_on(
 
     # --- an app restart on the same data folder --------------------------------------------
     restarted = AppState(laptop.data_dir, Hub(), clock=clock)
-    window = _window(qtbot, restarted, laptop.network)
+    window = laptop_window(qtbot, restarted, laptop.network)
     messages.clear()
     window.statusBar().messageChanged.connect(messages.append)
     try:
@@ -288,7 +280,7 @@ def test_a_kreis_dialog_hidden_by_the_lock_does_not_come_back_after_the_revocati
     dialog the lock hid stays closed after the unlock (it could never be saved)."""
     state = AppState(laptop.data_dir, Hub(), clock=clock)
     state.attach(laptop.ctx.vault)
-    window = _window(qtbot, state, laptop.network)
+    window = laptop_window(qtbot, state, laptop.network)
     try:
         _sync(qtbot, window)
         window.show_page("Koordination")
