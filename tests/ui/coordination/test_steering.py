@@ -233,9 +233,9 @@ def test_a_decision_names_indicators_and_the_tab_shows_them_month_by_month(
     decided = example.decision.decided_on
     referrals_with_outcomes(vault, "jobcenter", [
         (decided - timedelta(days=70), decided - timedelta(days=40 + n % 5),
-         "granted" if n < 6 else "rejected") for n in range(24)] + [
+         "granted" if n < 2 else "rejected") for n in range(24)] + [
         (decided - timedelta(days=20), decided + timedelta(days=8 + n % 5),
-         "granted" if n < 18 else "rejected") for n in range(24)])
+         "granted" if n < 22 else "rejected") for n in range(24)])
     tab.reload()
     tab.select_decision(example.decision.id)
     assert tab.indicator_table.isHidden()
@@ -261,7 +261,9 @@ def test_a_decision_names_indicators_and_the_tab_shows_them_month_by_month(
     assert months[-2:] == ["vorher (ganzes Fenster)", "nachher (bisher)"]
     before, after = (int(table.item(r, 1).text().removesuffix(" %"))
                      for r in (len(months) - 2, len(months) - 1))
-    assert before < 45 < 60 < after  # 6 of 24 before, 18 of 24 after, protected counts
+    # 2 of 24 before, 22 of 24 after. Both counts of a share are published with up to ±4 of
+    # noise (cell key method): at worst 6/20 = 30 % before and 18/28 = 64 % after.
+    assert before < 45 < 60 < after
     assert "Zellschlüsselverfahren" in tab.indicator_note.text()
     tab.effect_pages.setCurrentIndex(1)
     screenshot(tab, SHOTS, "steering_indicators", (1366, 768))
